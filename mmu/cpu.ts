@@ -1,0 +1,592 @@
+// One emulated CPU core: control registers (CR0.WP, CR3, CR4.PCIDE/LA57/PGE/PKE, EFER.NXE, PKRU),
+// its TLB, the page walker, counters, and the per-access load/store path.
+//
+// The per-access path is a direct-mapped front cache (QEMU/v86 style) indexed by the 4 KiB page
+// number. It is kept a strict subset of the modelled L1 DTLB: every front entry names the L1 slot
+// it came from, and when that slot is evicted or invalidated the front entries derived from it are
+// dropped (off the hot path, through a per-slot list). A front-cache hit therefore is an L1 DTLB
+// hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
+
+import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
+import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, PF_US, PF_WR, describeFaultCode } from './pageWalker.js';
+import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB } from './tlb.js';
+import { type CostParams, PROFILE_M2 } from './costModel.js';
+import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
+import { formatAddr } from './units.js';
+
+const FC_BITS = 12;
+const FC_SIZE = 1 << FC_BITS;
+const FC_MASK = FC_SIZE - 1;
+/** A tag value no page-aligned address equals (low bit set). */
+const FC_INVALID = 1;
+const CHUNK_MASK = CHUNK_SIZE - 1;
+
+export const VECTOR_PF = 14;
+export const VECTOR_GP = 13;
+
+/** A fault the core raises; handed to the installed handler (the kernel). */
+export interface Fault {
+  vector: typeof VECTOR_PF | typeof VECTOR_GP;
+  /** Faulting linear address (CR2 for #PF). */
+  va: bigint;
+  access: AccessKind;
+  userMode: boolean;
+  /** #PF error code; 0 for #GP. */
+  errorCode: number;
+}
+
+/** Returns true when it resolved the fault and the access should be retried. May throw to unwind. */
+export type FaultHandler = (cpu: Cpu, fault: Fault) => boolean;
+
+/** Thrown when a fault is not resolved and no handler takes over. */
+export class MachineFault extends Error {
+  constructor(readonly fault: Fault, readonly cpuId: number) {
+    super(`cpu${cpuId}: ${fault.vector === VECTOR_GP ? '#GP (non-canonical address)' : '#PF ' + describeFaultCode(fault.errorCode)} at ${formatAddr(fault.va)}`);
+    this.name = 'MachineFault';
+  }
+}
+
+export interface CpuOptions {
+  id?: number;
+  node?: number;
+  tlb?: TlbGeometry;
+  costs?: CostParams;
+  paging?: PagingMode;
+  maxPhysAddrBits?: number;
+}
+
+const EMPTY_WORDS = new Int32Array(1);
+const EMPTY_BYTES = new Uint8Array(1);
+
+export class Cpu {
+  readonly id: number;
+  readonly node: number;
+  readonly tlb: Tlb;
+  readonly walker: PageWalker;
+  costs: CostParams;
+
+  // --- architectural state ---
+  /** CR3 table base (physical) and PCID. */
+  cr3Base = 0;
+  pcid = 0;
+  cr0wp = true;
+  pcide = false;
+  la57 = false;
+  pge = true;
+  pke = false;
+  nxe = true;
+  pkru = 0;
+  maxPhysAddrBits: number;
+  faultHandler: FaultHandler | null = null;
+
+  // --- counters (modelled clock = cycles + accesses * dataAccess) ---
+  accesses = 0;
+  cycles = 0;
+  l1Misses = 0;
+  stlbHits = 0;
+  walks = 0;
+  walkRefs = 0;
+  pageFaults = 0;
+  cr3Writes = 0;
+  tlbFlushes = 0;
+  invlpgs = 0;
+  /** Cycles by component, for breakdowns (syscall, cr3, walk, fault, shootdown, ...). */
+  readonly cyclesBy: Record<string, number> = Object.create(null);
+
+  // --- front cache (structure of arrays) ---
+  private readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  private readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  private readonly fcHi = new Float64Array(FC_SIZE);
+  private readonly fcSlot = new Int32Array(FC_SIZE).fill(-1);
+  private readonly fcWord = new Int32Array(FC_SIZE);
+  private readonly fcMem: Int32Array[] = new Array<Int32Array>(FC_SIZE).fill(EMPTY_WORDS);
+  private readonly fcMem8: Uint8Array[] = new Array<Uint8Array>(FC_SIZE).fill(EMPTY_BYTES);
+  /** Per-L1-slot doubly linked lists of the front entries derived from it. */
+  private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
+  private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
+  private readonly l1Head: Int32Array;
+  /** pcid * 2^21, added to the high half so entries of another PCID never match. */
+  private hiKey = 0;
+  /** High half of the last 64-bit load. */
+  hi = 0;
+  private readonly ctl: WalkControl;
+  /** Last translation's physical address (slow path result). */
+  private lastPa = 0;
+
+  constructor(readonly mem: PhysicalMemory, opts: CpuOptions = {}) {
+    this.id = opts.id ?? 0;
+    this.node = opts.node ?? 0;
+    this.tlb = new Tlb(opts.tlb ?? SKYLAKE_TLB);
+    this.walker = new PageWalker(mem);
+    this.costs = opts.costs ?? PROFILE_M2.params;
+    this.la57 = opts.paging === 5;
+    this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
+    this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
+    this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
+    for (const a of this.tlb.l1) a.onKill = (slot: number) => this.dropFrontFor(slot);
+  }
+
+  get paging(): PagingMode { return this.la57 ? 5 : 4; }
+
+  /** Modelled cycles of this core. */
+  get clock(): number { return this.cycles + this.accesses * this.costs.dataAccess; }
+
+  /** Read the time-stamp counter: the core's modelled clock. */
+  rdtsc(): number { return this.clock; }
+
+  /** Charge modelled cycles to a named component. */
+  charge(component: string, cycles: number): void {
+    this.cycles += cycles;
+    this.cyclesBy[component] = (this.cyclesBy[component] ?? 0) + cycles;
+  }
+
+  // ------------------------------------------------------------------ control registers
+
+  /**
+   * MOV to CR3 (SDM §4.10.4.1). With PCIDE=0 the PCID must be 0 and all non-global entries go;
+   * with PCIDE=1 the new PCID's non-global entries go unless `noFlush` (bit 63) is set.
+   */
+  writeCr3(tableBase: number, pcid = 0, noFlush = false): void {
+    if (tableBase % 4096 !== 0 || tableBase < 0 || tableBase >= 2 ** this.maxPhysAddrBits) throw new RangeError(`CR3 base ${formatAddr(tableBase)} is not a 4K-aligned physical address`);
+    if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095) throw new RangeError(`PCID ${pcid} out of range 0..4095`);
+    if (!this.pcide && pcid !== 0) throw new RangeError('PCID must be 0 while CR4.PCIDE is clear (#GP)');
+    if (!this.pcide && noFlush) throw new RangeError('CR3 bit 63 is reserved while CR4.PCIDE is clear (#GP)');
+    this.cr3Base = tableBase;
+    this.pcid = pcid;
+    this.hiKey = pcid * 2097152;
+    this.cr3Writes++;
+    if (!noFlush) {
+      this.tlb.flushPcid(pcid);
+      this.tlbFlushes++;
+    }
+    this.charge('cr3', this.pcide ? this.costs.cr3LoadTagged : this.costs.cr3Load);
+  }
+
+  /** MOV to CR4 for the bits modelled here (SDM §4.10.4.1 on what it flushes). */
+  writeCr4(bits: { pcide?: boolean; la57?: boolean; pge?: boolean; pke?: boolean }): void {
+    const pcide = bits.pcide ?? this.pcide;
+    const la57 = bits.la57 ?? this.la57;
+    const pge = bits.pge ?? this.pge;
+    if (pcide && !this.pcide && this.pcid !== 0) throw new RangeError('setting CR4.PCIDE needs CR3[11:0] = 0 (#GP)');
+    const flushAll = pge !== this.pge || (this.pcide && !pcide) || la57 !== this.la57;
+    this.pcide = pcide;
+    this.la57 = la57;
+    this.pge = pge;
+    this.pke = bits.pke ?? this.pke;
+    this.ctl.pke = this.pke;
+    if (flushAll) {
+      this.tlb.flushAll(true);
+      this.tlbFlushes++;
+    }
+    this.flushFront(); // PKE and mode changes alter what the front cache may serve
+  }
+
+  setNxe(on: boolean): void { this.nxe = on; this.ctl.nxe = on; this.flushFront(); }
+  setWp(on: boolean): void { this.cr0wp = on; this.ctl.wp = on; }
+
+  /** WRPKRU: protection-key rights change without any TLB invalidation. */
+  writePkru(v: number): void { this.pkru = v | 0; this.ctl.pkru = this.pkru; this.flushFront(); }
+
+  /** INVLPG for an address given as halves (or use invlpgAddr). */
+  invlpg(lo: number, hi: number): void {
+    this.invlpgs++;
+    this.tlb.invlpg(lo >>> 0, hi >>> 0, this.pcid);
+    this.charge('invlpg', this.costs.invlpg);
+  }
+
+  invlpgAddr(va: number | bigint): void {
+    const [lo, hi] = splitBig(BigInt(va));
+    this.invlpg(lo, hi);
+  }
+
+  /** INVPCID types 0..3 (SDM: 0 address, 1 single context, 2 all incl. globals, 3 all but globals). */
+  invpcid(type: 0 | 1 | 2 | 3, pcid: number, va: bigint = 0n): void {
+    if (pcid < 0 || pcid > 4095) throw new RangeError('INVPCID descriptor PCID out of range (#GP)');
+    if (!this.pcide && (type === 0 || type === 1) && pcid !== 0) throw new RangeError('INVPCID type 0/1 needs PCID 0 while CR4.PCIDE is clear (#GP)');
+    this.invlpgs++;
+    switch (type) {
+      case 0: {
+        const [lo, hi] = splitBig(va);
+        this.tlb.invalidateAddressPcid(lo, hi, pcid);
+        break;
+      }
+      case 1: this.tlb.flushPcid(pcid); break;
+      case 2: this.tlb.flushAll(true); break;
+      case 3: this.tlb.flushAll(false); break;
+      default: throw new RangeError(`INVPCID type ${type as number} is invalid (#GP)`);
+    }
+    this.charge('invlpg', this.costs.invlpg);
+  }
+
+  // ------------------------------------------------------------------ front cache upkeep
+
+  private dropFrontFor(l1Slot: number): void {
+    let i = this.l1Head[l1Slot];
+    while (i >= 0) {
+      const next = this.fcNext[i];
+      this.fcRTag[i] = FC_INVALID;
+      this.fcWTag[i] = FC_INVALID;
+      this.fcSlot[i] = -1;
+      this.fcNext[i] = -1;
+      this.fcPrev[i] = -1;
+      i = next;
+    }
+    this.l1Head[l1Slot] = -1;
+  }
+
+  private unlinkFront(i: number): void {
+    const s = this.fcSlot[i];
+    if (s < 0) return;
+    const p = this.fcPrev[i];
+    const n = this.fcNext[i];
+    if (p >= 0) this.fcNext[p] = n; else this.l1Head[s] = n;
+    if (n >= 0) this.fcPrev[n] = p;
+    this.fcSlot[i] = -1;
+    this.fcNext[i] = -1;
+    this.fcPrev[i] = -1;
+  }
+
+  /** Drop the whole front cache (it is only a cache of L1; the model is untouched). */
+  flushFront(): void {
+    this.fcRTag.fill(FC_INVALID);
+    this.fcWTag.fill(FC_INVALID);
+    this.fcSlot.fill(-1);
+    this.fcNext.fill(-1);
+    this.fcPrev.fill(-1);
+    this.l1Head.fill(-1);
+  }
+
+  private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
+    if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
+    const i = (lo >>> 12) & FC_MASK;
+    this.unlinkFront(i);
+    const c = this.mem.chunkFor(pagePa);
+    this.fcMem[i] = this.mem.chunks32[c]!;
+    this.fcMem8[i] = this.mem.chunks8[c]!;
+    this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
+    this.fcHi[i] = hi + this.hiKey;
+    this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
+    this.fcWTag[i] = writeOk ? lo & -4096 : FC_INVALID;
+    this.fcSlot[i] = l1Slot;
+    const h = this.l1Head[l1Slot];
+    this.fcNext[i] = h;
+    this.fcPrev[i] = -1;
+    if (h >= 0) this.fcPrev[h] = i;
+    this.l1Head[l1Slot] = i;
+  }
+
+  // ------------------------------------------------------------------ translation (slow path)
+
+  /**
+   * Translate (lo, hi) for an access, through the modelled TLB and walker, invoking the fault
+   * handler until the access succeeds. Returns the physical address. Counts one access.
+   */
+  translateHalves(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+    this.accesses++;
+    for (let attempt = 0; ; attempt++) {
+      const pa = this.tryTranslate(lo, hi, access, userMode);
+      if (pa >= 0) return pa;
+      if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
+      const fault: Fault = this.lastFault!;
+      this.pageFaults++;
+      if (!this.faultHandler) throw new MachineFault(fault, this.id);
+      if (!this.faultHandler(this, fault)) throw new MachineFault(fault, this.id);
+    }
+  }
+
+  private lastFault: Fault | null = null;
+
+  private isCanonical(hi: number): boolean {
+    if (this.la57) return hi < 0x01000000 || hi >= 0xff000000;
+    return hi < 0x8000 || hi >= 0xffff8000;
+  }
+
+  /** One attempt; returns pa or -1 with lastFault set. No handler is called. */
+  tryTranslate(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+    lo >>>= 0;
+    hi >>>= 0;
+    if (!this.isCanonical(hi)) {
+      this.lastFault = { vector: VECTOR_GP, va: joinBig(lo, hi), access, userMode, errorCode: 0 };
+      return -1;
+    }
+    const tlb = this.tlb;
+    const stamp = this.accesses;
+    const size = tlb.lookup(lo, hi, this.pcid, stamp);
+    if (size !== 0) {
+      const [arr, s] = tlb.l1Array(tlb.l1Slot);
+      const f = arr.flags[s];
+      const denied = (userMode && (f & TF_U) === 0)
+        || (access === ACCESS_WRITE && ((f & TF_W) === 0 ? userMode || this.cr0wp : (f & TF_D) === 0))
+        || (access === ACCESS_EXEC && (f & TF_XD) !== 0)
+        || (this.pke && userMode && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkey[s], access));
+      if (tlb.hitLevel === HIT_STLB) {
+        this.l1Misses++;
+        this.stlbHits++;
+        this.charge('stlb', this.costs.stlbHit);
+      }
+      if (!denied) {
+        const pa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1));
+        if (userMode) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkey[s]), this.frontWritable(f, arr.pkey[s]));
+        this.lastPa = pa;
+        return pa;
+      }
+      // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
+      // without invalidating is seen, and a real violation faults from the page tables.
+      tlb.invalidateAddressPcid(lo, hi, this.pcid);
+      if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
+    } else {
+      this.l1Misses++;
+    }
+    return this.walkAndFill(lo, hi, access, userMode);
+  }
+
+  private pkeyDenies(pkey: number, access: AccessKind): boolean {
+    const ad = (this.pkru >>> (2 * pkey)) & 1;
+    const wd = (this.pkru >>> (2 * pkey + 1)) & 1;
+    return ad === 1 || (access === ACCESS_WRITE && wd === 1);
+  }
+
+  private frontReadable(f: number, pkey: number): boolean {
+    return (f & TF_U) !== 0 && (!this.pke || ((this.pkru >>> (2 * pkey)) & 3) === 0);
+  }
+
+  private frontWritable(f: number, pkey: number): boolean {
+    return this.frontReadable(f, pkey) && (f & (TF_W | TF_D)) === (TF_W | TF_D);
+  }
+
+  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+    const tlb = this.tlb;
+    const w = this.walker;
+    const stamp = this.accesses;
+    // Start as deep as the paging-structure caches allow.
+    let level = this.la57 ? 5 : 4;
+    let table = this.cr3Base;
+    let rights = 7 & ~4; // RW=1, US=1, XD=0
+    for (let l = 2; l <= level; l++) {
+      const psc = tlb.psc[l];
+      if (!psc) continue;
+      const s = psc.lookup(lo, hi, this.pcid, stamp);
+      if (s >= 0) { level = l - 1; table = psc.table[s]; rights = psc.rights[s]; break; }
+    }
+    this.ctl.maxPhysAddrBits = this.maxPhysAddrBits;
+    const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
+    this.walks++;
+    this.walkRefs += w.refs;
+    this.charge('walk', w.refs * this.costs.walkRef);
+    if (!ok) {
+      // SDM §4.10.4.1: a #PF invalidates TLB entries for the faulting address.
+      tlb.invalidateAddressPcid(lo, hi, this.pcid);
+      this.lastFault = { vector: VECTOR_PF, va: joinBig(lo, hi), access, userMode, errorCode: w.errorCode };
+      return -1;
+    }
+    for (let k = 0; k < w.nlCount; k++) {
+      const psc = tlb.psc[w.nlLevel[k]];
+      if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
+    }
+    const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
+    const slot = tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
+    const pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
+    if (userMode) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(flags, w.pkey), this.frontWritable(flags, w.pkey));
+    this.lastPa = pa;
+    return pa;
+  }
+
+  /** Translate a user-mode number address (handler runs on faults). */
+  translate(va: number, access: AccessKind = ACCESS_READ, userMode = true): number {
+    const lo = va >>> 0;
+    return this.translateHalves(lo, (va - lo) / TWO32, access, userMode);
+  }
+
+  /** Translate any 64-bit address exactly (57-bit user half above 2^53, kernel half). */
+  translateBig(va: bigint, access: AccessKind = ACCESS_READ, userMode = true): number {
+    const [lo, hi] = splitBig(va);
+    return this.translateHalves(lo, hi, access, userMode);
+  }
+
+  /** Translate without counting an access or calling the handler: pa, or -1 and `lastFault`. */
+  probe(va: bigint, access: AccessKind = ACCESS_READ, userMode = true): number {
+    const [lo, hi] = splitBig(va);
+    return this.tryTranslate(lo, hi, access, userMode);
+  }
+
+  get lastFaultInfo(): Fault | null { return this.lastFault; }
+
+  // ------------------------------------------------------------------ user loads and stores (fast path)
+
+  load32(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      return this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)];
+    }
+    return this.load32Slow(va);
+  }
+
+  store32(va: number, v: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] = v;
+      return;
+    }
+    this.store32Slow(va, v);
+  }
+
+  load8(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4096) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      return this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)];
+    }
+    return this.mem.read8(this.translate(va, ACCESS_READ));
+  }
+
+  store8(va: number, v: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4096) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)] = v;
+      return;
+    }
+    this.mem.write8(this.translate(va, ACCESS_WRITE), v);
+  }
+
+  load16(va: number): number {
+    if ((va & 4095) === 4095) return this.load8(va) | (this.load8(va + 1) << 8);
+    return this.mem.read16(this.translate(va, ACCESS_READ));
+  }
+
+  store16(va: number, v: number): void {
+    if ((va & 4095) === 4095) { this.store8(va, v & 0xff); this.store8(va + 1, (v >>> 8) & 0xff); return; }
+    this.mem.write16(this.translate(va, ACCESS_WRITE), v);
+  }
+
+  /** 64-bit load: returns the low half, the high half is left in `cpu.hi`. */
+  load64(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      this.hi = m[w + 1];
+      return m[w];
+    }
+    return this.load64Slow(va);
+  }
+
+  store64(va: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      m[w] = vlo;
+      m[w + 1] = vhi;
+      return;
+    }
+    this.store64Slow(va, vlo, vhi);
+  }
+
+  /** Read-modify-write `*va ^= (vlo, vhi)` as one 64-bit access (the GUPS kernel). */
+  xor64(va: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
+      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      m[w] ^= vlo;
+      m[w + 1] ^= vhi;
+      return;
+    }
+    const pa = this.translate(va, ACCESS_WRITE);
+    this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
+  }
+
+  private load32Slow(va: number): number {
+    if ((va & 4095) > 4092) return (this.load16(va) | (this.load16(va + 2) << 16)) | 0;
+    return this.mem.read32(this.translate(va, ACCESS_READ));
+  }
+
+  private store32Slow(va: number, v: number): void {
+    if ((va & 4095) > 4092) { this.store16(va, v & 0xffff); this.store16(va + 2, (v >>> 16) & 0xffff); return; }
+    this.mem.write32(this.translate(va, ACCESS_WRITE), v);
+  }
+
+  private load64Slow(va: number): number {
+    if ((va & 4095) > 4088) { const lo = this.load32(va); this.hi = this.load32(va + 4); return lo; }
+    const pa = this.translate(va, ACCESS_READ);
+    this.hi = this.mem.read32(pa + 4);
+    return this.mem.read32(pa);
+  }
+
+  private store64Slow(va: number, vlo: number, vhi: number): void {
+    if ((va & 4095) > 4088) { this.store32(va, vlo); this.store32(va + 4, vhi); return; }
+    this.mem.write64(this.translate(va, ACCESS_WRITE), vlo, vhi);
+  }
+
+  /** Instruction fetch check (no code runs, but XD semantics are testable): returns pa. */
+  fetch(va: number | bigint): number {
+    return this.translateBig(BigInt(va), ACCESS_EXEC, true);
+  }
+
+  // ------------------------------------------------------------------ bigint path (57-bit, kernel half)
+
+  load64Big(va: bigint, userMode = true): bigint {
+    if ((va & 4095n) > 4088n) throw new RangeError('load64Big: page-crossing access');
+    return this.mem.read64Big(this.translateBig(va, ACCESS_READ, userMode));
+  }
+
+  store64Big(va: bigint, v: bigint, userMode = true): void {
+    if ((va & 4095n) > 4088n) throw new RangeError('store64Big: page-crossing access');
+    this.mem.write64Big(this.translateBig(va, ACCESS_WRITE, userMode), v);
+  }
+
+  // ------------------------------------------------------------------ reports
+
+  counters(): CpuCounters {
+    return {
+      cpu: this.id,
+      node: this.node,
+      modelledCycles: this.clock,
+      accesses: this.accesses,
+      l1Hits: this.accesses - this.l1Misses,
+      l1Misses: this.l1Misses,
+      stlbHits: this.stlbHits,
+      stlbMisses: this.l1Misses - this.stlbHits,
+      walks: this.walks,
+      walkRefs: this.walkRefs,
+      pageFaults: this.pageFaults,
+      cr3Writes: this.cr3Writes,
+      tlbFlushes: this.tlbFlushes,
+      invalidations: this.invlpgs,
+      cyclesBy: { access: this.accesses * this.costs.dataAccess, ...this.cyclesBy },
+    };
+  }
+}
+
+export interface CpuCounters {
+  cpu: number;
+  node: number;
+  modelledCycles: number;
+  accesses: number;
+  l1Hits: number;
+  l1Misses: number;
+  stlbHits: number;
+  stlbMisses: number;
+  walks: number;
+  walkRefs: number;
+  pageFaults: number;
+  cr3Writes: number;
+  tlbFlushes: number;
+  invalidations: number;
+  cyclesBy: Record<string, number>;
+}
+
+export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, HIT_NONE };

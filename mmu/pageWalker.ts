@@ -1,0 +1,186 @@
+// The page walker: reads x86-64 paging-structure entries from emulated physical memory, level by
+// level, like the hardware does (SDM Vol. 3A §4.5, §4.6, §4.7). It checks present, reserved bits,
+// user/supervisor, write (with CR0.WP), execute-disable (with EFER.NXE) and protection keys, sets
+// the accessed and dirty flags of a successful walk, and produces the #PF error code.
+// Results land in fields (no allocation per walk).
+
+import { PhysicalMemory } from './physicalMemory.js';
+import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS, pteFrame } from './pte.js';
+import { levelIndex } from './address.js';
+
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+export const ACCESS_EXEC = 2;
+export type AccessKind = typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXEC;
+export const ACCESS_NAMES = ['read', 'write', 'exec'] as const;
+
+/** #PF error-code bits (SDM §4.7). */
+export const PF_P = 1 << 0;
+export const PF_WR = 1 << 1;
+export const PF_US = 1 << 2;
+export const PF_RSVD = 1 << 3;
+export const PF_ID = 1 << 4;
+export const PF_PK = 1 << 5;
+
+/** Describe an error code the way a kernel log would: "present write user". */
+export function describeFaultCode(code: number): string {
+  const parts = [code & PF_P ? 'protection' : 'not-present', code & PF_WR ? 'write' : 'read', code & PF_US ? 'user' : 'supervisor'];
+  if (code & PF_RSVD) parts.push('reserved-bit');
+  if (code & PF_ID) parts.push('instruction-fetch');
+  if (code & PF_PK) parts.push('protection-key');
+  return parts.join(' ');
+}
+
+export interface WalkControl {
+  /** CR0.WP: supervisor writes honour R/W. */
+  wp: boolean;
+  /** EFER.NXE: bit 63 is XD rather than reserved. */
+  nxe: boolean;
+  /** CR4.PKE: user pages are subject to PKRU. */
+  pke: boolean;
+  /** PKRU: 2 bits per key, AD = bit 2k, WD = bit 2k+1. */
+  pkru: number;
+  /** MAXPHYADDR (e.g. 46): address bits from here to 51 are reserved. */
+  maxPhysAddrBits: number;
+}
+
+export class PageWalker {
+  // --- result of the last walk ---
+  ok = false;
+  /** #PF error code when !ok (0 means: see `ok`). */
+  errorCode = 0;
+  /** Level of the leaf: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB). */
+  leafLevel = 1;
+  /** Physical base of the page (aligned to its size). */
+  frameBase = 0;
+  /** Combined rights. */
+  writable = false;
+  user = false;
+  xd = false;
+  global = false;
+  dirty = false;
+  pkey = 0;
+  /** Physical address of the leaf entry. */
+  leafPa = 0;
+  /** Memory references (entry reads) this walk made. */
+  refs = 0;
+  /** Total references over the walker's life. */
+  totalRefs = 0;
+  /** Non-leaf entries walked (for the paging-structure caches): level, next table, rights. */
+  readonly nlLevel = new Int32Array(5);
+  readonly nlTable = new Float64Array(5);
+  readonly nlRights = new Int32Array(5); // bit0 RW, bit1 US, bit2 XD (accumulated incl. this level)
+  nlCount = 0;
+  /** Entry addresses and A/D writes to apply on success. */
+  private readonly usedPa = new Float64Array(5);
+  private usedCount = 0;
+  private reservedHiMask = 0;
+  private lastMaxPhys = -1;
+
+  constructor(readonly mem: PhysicalMemory) {}
+
+  private reservedMaskFor(maxPhys: number): number {
+    if (maxPhys !== this.lastMaxPhys) {
+      this.lastMaxPhys = maxPhys;
+      // address bits maxPhys..51 live in hi bits (maxPhys-32)..19
+      this.reservedHiMask = maxPhys >= 52 ? 0 : (0x000fffff & ~((1 << (maxPhys - 32)) - 1));
+    }
+    return this.reservedHiMask;
+  }
+
+  /**
+   * Walk for the address (lo, hi) starting at `level` in table `tablePa` with accumulated rights
+   * (bit0 RW, bit1 US, bit2 XD). For a full walk pass the root level (4 or 5), CR3's table and 3.
+   */
+  walk(
+    tablePa: number, level: number, rights: number,
+    lo: number, hi: number, access: AccessKind, userMode: boolean, ctl: WalkControl,
+  ): boolean {
+    const mem = this.mem;
+    const rsvHi = this.reservedMaskFor(ctl.maxPhysAddrBits);
+    this.refs = 0;
+    this.nlCount = 0;
+    this.usedCount = 0;
+    this.ok = false;
+    let rw = rights & 1;
+    let us = (rights >>> 1) & 1;
+    let xd = (rights >>> 2) & 1;
+    let table = tablePa;
+    const accessBits = (access === ACCESS_WRITE ? PF_WR : 0) | (userMode ? PF_US : 0) | (access === ACCESS_EXEC && ctl.nxe ? PF_ID : 0);
+    for (;;) {
+      const pa = table + levelIndex(lo, hi, level) * 8;
+      const elo = mem.read32(pa);
+      const ehi = mem.read32(pa + 4);
+      this.refs++;
+      if ((elo & PTE_P) === 0) return this.fail(accessBits);
+      let rsv = (ehi & rsvHi) !== 0 || (!ctl.nxe && (ehi & PTE_HI_XD) !== 0);
+      const isLeaf = level === 1 || ((level === 2 || level === 3) && (elo & PTE_PS) !== 0);
+      if ((level >= 4) && (elo & PTE_PS) !== 0) rsv = true;
+      if (isLeaf && level === 2 && (elo & 0x001fe000) !== 0) rsv = true; // bits 13..20
+      if (isLeaf && level === 3 && (elo & 0x3fffe000) !== 0) rsv = true; // bits 13..29
+      if (rsv) return this.fail(accessBits | PF_P | PF_RSVD);
+      rw &= (elo >>> 1) & 1;
+      us &= (elo >>> 2) & 1;
+      if (ctl.nxe) xd |= ehi >>> 31;
+      this.usedPa[this.usedCount++] = pa;
+      if (isLeaf) {
+        let frame = pteFrame(elo, ehi);
+        if (level === 2) frame -= frame % 2097152;
+        else if (level === 3) frame -= frame % 1073741824;
+        return this.finish(elo, ehi, level, frame, pa, rw, us, xd, access, userMode, ctl, accessBits);
+      }
+      table = pteFrame(elo, ehi);
+      const n = this.nlCount++;
+      this.nlLevel[n] = level;
+      this.nlTable[n] = table;
+      this.nlRights[n] = rw | (us << 1) | (xd << 2);
+      level--;
+    }
+  }
+
+  private fail(code: number): boolean {
+    this.totalRefs += this.refs;
+    this.ok = false;
+    this.errorCode = code;
+    return false;
+  }
+
+  private finish(
+    elo: number, ehi: number, level: number, frame: number, leafPa: number,
+    rw: number, us: number, xd: number, access: AccessKind, userMode: boolean, ctl: WalkControl, accessBits: number,
+  ): boolean {
+    const pkey = (ehi >>> 27) & 0xf;
+    // Permission checks on the combined rights (SDM §4.6).
+    if (userMode && us === 0) return this.fail(accessBits | PF_P);
+    if (access === ACCESS_WRITE && rw === 0 && (userMode || ctl.wp)) return this.fail(accessBits | PF_P);
+    if (access === ACCESS_EXEC && xd === 1) return this.fail(accessBits | PF_P);
+    if (ctl.pke && us === 1 && access !== ACCESS_EXEC && userMode) {
+      const ad = (ctl.pkru >>> (2 * pkey)) & 1;
+      const wd = (ctl.pkru >>> (2 * pkey + 1)) & 1;
+      if (ad === 1 || (access === ACCESS_WRITE && wd === 1)) return this.fail(accessBits | PF_P | PF_PK);
+    }
+    // Success: set A on every entry used, D on the leaf for a write.
+    const mem = this.mem;
+    for (let i = 0; i < this.usedCount; i++) {
+      const pa = this.usedPa[i];
+      const v = mem.read32(pa);
+      const want = pa === leafPa && access === ACCESS_WRITE ? v | PTE_A | PTE_D : v | PTE_A;
+      if (want !== v) mem.write32(pa, want);
+    }
+    const leafLo = mem.read32(leafPa);
+    this.totalRefs += this.refs;
+    this.ok = true;
+    this.errorCode = 0;
+    this.leafLevel = level;
+    this.frameBase = frame;
+    this.writable = rw === 1;
+    this.user = us === 1;
+    this.xd = xd === 1;
+    this.global = (elo & 0x100) !== 0;
+    this.dirty = (leafLo & PTE_D) !== 0;
+    this.pkey = pkey;
+    this.leafPa = leafPa;
+    return true;
+  }
+}
+

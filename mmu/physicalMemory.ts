@@ -1,0 +1,212 @@
+// Emulated physical memory: presented at its full size, split into NUMA nodes, backed lazily by
+// host chunks so the emulator's footprint grows with what is touched, not with what is presented.
+// Untouched memory reads as zero. Little-endian, like x86.
+
+import { MiB, PAGE_SIZE } from './units.js';
+
+export const CHUNK_SHIFT = 20;
+export const CHUNK_SIZE = 1 << CHUNK_SHIFT; // 1 MiB host chunks
+const CHUNK_MASK = CHUNK_SIZE - 1;
+
+export interface PhysicalMemoryOptions {
+  /** Presented size in bytes; a multiple of 2 MiB. */
+  bytes: number;
+  /** NUMA nodes; memory is split into equal contiguous ranges. */
+  nodes?: number;
+}
+
+export class PhysicalMemory {
+  readonly size: number;
+  readonly nodes: number;
+  readonly nodeSize: number;
+  /** Word (Int32) views per chunk; `undefined` until touched. Indexed by pa >>> CHUNK_SHIFT. */
+  readonly chunks32: (Int32Array | undefined)[];
+  readonly chunks8: (Uint8Array | undefined)[];
+  private touchedChunks = 0;
+
+  constructor(opts: PhysicalMemoryOptions) {
+    const nodes = opts.nodes ?? 1;
+    if (!Number.isSafeInteger(opts.bytes) || opts.bytes <= 0 || opts.bytes % (2 * MiB) !== 0) {
+      throw new RangeError(`memory size must be a positive multiple of 2M, got ${opts.bytes}`);
+    }
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new RangeError(`nodes must be 1..64, got ${nodes}`);
+    if (opts.bytes % (nodes * 2 * MiB) !== 0) throw new RangeError(`memory must split into ${nodes} nodes of whole 2M units`);
+    if (opts.bytes > 2 ** 52) throw new RangeError('memory beyond 4 PiB exceeds MAXPHYADDR (52 bits)');
+    this.size = opts.bytes;
+    this.nodes = nodes;
+    this.nodeSize = opts.bytes / nodes;
+    const n = Math.ceil(opts.bytes / CHUNK_SIZE);
+    this.chunks32 = new Array(n).fill(undefined);
+    this.chunks8 = new Array(n).fill(undefined);
+  }
+
+  /** NUMA node owning physical address pa. */
+  nodeOf(pa: number): number {
+    return Math.floor(pa / this.nodeSize);
+  }
+
+  nodeBase(node: number): number {
+    return node * this.nodeSize;
+  }
+
+  /** Host bytes actually backing emulated memory. */
+  get residentBytes(): number {
+    return this.touchedChunks * CHUNK_SIZE;
+  }
+
+  /** Materialise the chunk holding pa (for writes); returns its index. */
+  chunkFor(pa: number): number {
+    const c = Math.floor(pa / CHUNK_SIZE);
+    if (this.chunks32[c] === undefined) {
+      if (pa < 0 || pa >= this.size) throw new RangeError(`physical address out of range: ${pa}`);
+      const buf = new ArrayBuffer(CHUNK_SIZE);
+      this.chunks32[c] = new Int32Array(buf);
+      this.chunks8[c] = new Uint8Array(buf);
+      this.touchedChunks++;
+    }
+    return c;
+  }
+
+  isTouched(pa: number): boolean {
+    return this.chunks32[Math.floor(pa / CHUNK_SIZE)] !== undefined;
+  }
+
+  private check(pa: number, len: number): void {
+    if (!(pa >= 0 && pa + len <= this.size)) throw new RangeError(`physical access out of range: ${pa}+${len}`);
+  }
+
+  read8(pa: number): number {
+    this.check(pa, 1);
+    const b = this.chunks8[Math.floor(pa / CHUNK_SIZE)];
+    return b === undefined ? 0 : b[pa & CHUNK_MASK];
+  }
+
+  write8(pa: number, v: number): void {
+    this.check(pa, 1);
+    this.chunks8[this.chunkFor(pa)]![pa & CHUNK_MASK] = v;
+  }
+
+  read16(pa: number): number {
+    return this.read8(pa) | (this.read8(pa + 1) << 8);
+  }
+
+  write16(pa: number, v: number): void {
+    this.write8(pa, v & 0xff);
+    this.write8(pa + 1, (v >>> 8) & 0xff);
+  }
+
+  /** 32-bit load as a signed int32 (use >>> 0 for unsigned). Unaligned reads are allowed. */
+  read32(pa: number): number {
+    if ((pa & 3) !== 0) return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
+    this.check(pa, 4);
+    const w = this.chunks32[Math.floor(pa / CHUNK_SIZE)];
+    return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
+  }
+
+  write32(pa: number, v: number): void {
+    if ((pa & 3) !== 0) {
+      this.write16(pa, v & 0xffff);
+      this.write16(pa + 2, (v >>> 16) & 0xffff);
+      return;
+    }
+    this.check(pa, 4);
+    this.chunks32[this.chunkFor(pa)]![(pa & CHUNK_MASK) >>> 2] = v;
+  }
+
+  /** 64-bit values are two 32-bit halves: lo at pa, hi at pa + 4. */
+  read64(pa: number): [lo: number, hi: number] {
+    return [this.read32(pa), this.read32(pa + 4)];
+  }
+
+  write64(pa: number, lo: number, hi: number): void {
+    this.write32(pa, lo);
+    this.write32(pa + 4, hi);
+  }
+
+  read64Big(pa: number): bigint {
+    return (BigInt(this.read32(pa + 4) >>> 0) << 32n) | BigInt(this.read32(pa) >>> 0);
+  }
+
+  write64Big(pa: number, v: bigint): void {
+    this.write32(pa, Number(v & 0xffffffffn) | 0);
+    this.write32(pa + 4, Number((v >> 32n) & 0xffffffffn) | 0);
+  }
+
+  /** Fill [pa, pa+len) with byte v; filling untouched memory with zero touches nothing. */
+  fill(pa: number, len: number, v: number): void {
+    this.check(pa, len);
+    let p = pa;
+    const end = pa + len;
+    while (p < end) {
+      const c = Math.floor(p / CHUNK_SIZE);
+      const off = p & CHUNK_MASK;
+      const n = Math.min(end - p, CHUNK_SIZE - off);
+      if (v === 0 && this.chunks8[c] === undefined) {
+        // already zero
+      } else {
+        this.chunks8[this.chunkFor(p)]!.fill(v & 0xff, off, off + n);
+      }
+      p += n;
+    }
+  }
+
+  zeroPage(pa: number, size: number = PAGE_SIZE): void {
+    this.fill(pa, size, 0);
+  }
+
+  /** Copy len bytes from src to dst; overlapping ranges behave like memmove. */
+  copy(dst: number, src: number, len: number): void {
+    this.check(dst, len);
+    this.check(src, len);
+    if (dst === src || len === 0) return;
+    if (dst > src && dst < src + len) {
+      this.writeBytes(dst, this.readBytes(src, len));
+      return;
+    }
+    let off = 0;
+    while (off < len) {
+      const s = src + off;
+      const d = dst + off;
+      const n = Math.min(len - off, CHUNK_SIZE - (s & CHUNK_MASK), CHUNK_SIZE - (d & CHUNK_MASK));
+      const from = this.chunks8[Math.floor(s / CHUNK_SIZE)];
+      if (from === undefined) this.fill(d, n, 0);
+      else this.copyBytes(from, s & CHUNK_MASK, d, n);
+      off += n;
+    }
+  }
+
+  private copyBytes(from: Uint8Array, fromOff: number, dst: number, n: number): void {
+    const to = this.chunks8[this.chunkFor(dst)]!;
+    if (to === from) to.copyWithin(dst & CHUNK_MASK, fromOff, fromOff + n);
+    else to.set(from.subarray(fromOff, fromOff + n), dst & CHUNK_MASK);
+  }
+
+  /** Read bytes out into a host buffer (for syscalls that copy in). */
+  readBytes(pa: number, len: number): Uint8Array {
+    this.check(pa, len);
+    const out = new Uint8Array(len);
+    let off = 0;
+    while (off < len) {
+      const p = pa + off;
+      const c = Math.floor(p / CHUNK_SIZE);
+      const o = p & CHUNK_MASK;
+      const n = Math.min(len - off, CHUNK_SIZE - o);
+      const b = this.chunks8[c];
+      if (b !== undefined) out.set(b.subarray(o, o + n), off);
+      off += n;
+    }
+    return out;
+  }
+
+  writeBytes(pa: number, data: Uint8Array): void {
+    this.check(pa, data.length);
+    let off = 0;
+    while (off < data.length) {
+      const p = pa + off;
+      const o = p & CHUNK_MASK;
+      const n = Math.min(data.length - off, CHUNK_SIZE - o);
+      this.chunks8[this.chunkFor(p)]!.set(data.subarray(off, off + n), o);
+      off += n;
+    }
+  }
+}

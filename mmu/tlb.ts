@@ -1,0 +1,415 @@
+// The modelled TLB of one CPU core: set-associative structures per page size (an L1 DTLB and a
+// second-level STLB), PCID tags, global entries, LRU replacement driven by the core's access
+// counter (deterministic), optional paging-structure caches, and the invalidation semantics of
+// MOV to CR3, INVLPG and INVPCID (SDM Vol. 3A §4.10). Structure-of-arrays; a lookup allocates nothing.
+
+export const SIZE_4K = 1;
+export const SIZE_2M = 2;
+export const SIZE_1G = 3;
+export const PAGE_BYTES = [0, 4096, 2097152, 1073741824];
+
+/** Entry flag bits. */
+export const TF_W = 1;
+export const TF_U = 2;
+export const TF_XD = 4;
+export const TF_G = 8;
+export const TF_D = 16;
+
+export interface TlbArrayGeometry { entries: number; ways: number }
+
+export interface TlbGeometry {
+  l1_4k: TlbArrayGeometry;
+  l1_2m: TlbArrayGeometry;
+  l1_1g: TlbArrayGeometry;
+  /** Unified second level for 4 KiB and 2 MiB pages. */
+  stlb: TlbArrayGeometry;
+  stlb_1g: TlbArrayGeometry;
+  /** Paging-structure caches (fully associative, entries per level), or null for none. */
+  psc: { pml5: number; pml4: number; pdpt: number; pd: number } | null;
+}
+
+/** Skylake (Intel optimisation manual, Table 2-15), with PSC sizes from reverse-engineering work. */
+export const SKYLAKE_TLB: TlbGeometry = {
+  l1_4k: { entries: 64, ways: 4 },
+  l1_2m: { entries: 32, ways: 4 },
+  l1_1g: { entries: 4, ways: 4 },
+  stlb: { entries: 1536, ways: 12 },
+  stlb_1g: { entries: 16, ways: 4 },
+  psc: { pml5: 2, pml4: 4, pdpt: 8, pd: 32 },
+};
+
+/** Tag of the page holding (lo, hi) for a size class: the page-aligned low half. */
+export function tagLoFor(lo: number, size: number): number {
+  return size === SIZE_4K ? lo & -4096 : size === SIZE_2M ? lo & -2097152 : lo & -1073741824;
+}
+
+function setIndex(lo: number, hi: number, size: number, mask: number): number {
+  return size === SIZE_4K ? (lo >>> 12) & mask : size === SIZE_2M ? (lo >>> 21) & mask : ((lo >>> 30) | (hi << 2)) & mask;
+}
+
+function checkGeometry(name: string, g: TlbArrayGeometry): void {
+  const sets = g.entries / g.ways;
+  if (!Number.isInteger(g.entries) || !Number.isInteger(g.ways) || g.entries < 1 || g.ways < 1 || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0) {
+    throw new RangeError(`TLB ${name}: ${g.entries} entries / ${g.ways} ways must give a power-of-two number of sets`);
+  }
+}
+
+/**
+ * One set-associative structure. An entry is valid when pcid >= 0 and either global or its epoch
+ * equals the current epoch of its PCID (so flushing a PCID is O(1) for the big structures).
+ */
+export class TlbArray {
+  readonly sets: number;
+  readonly ways: number;
+  private readonly setMask: number;
+  readonly tagLo: Int32Array;
+  readonly tagHi: Int32Array;
+  readonly pcid: Int32Array;
+  readonly size: Uint8Array;
+  readonly frame: Float64Array;
+  readonly flags: Uint8Array;
+  readonly pkey: Uint8Array;
+  readonly epoch: Uint32Array;
+  hits = 0;
+  misses = 0;
+  /** Told the global slot index whenever an entry is evicted or invalidated (the CPU's front cache). */
+  onKill: ((globalSlot: number) => void) | null = null;
+
+  constructor(
+    readonly name: string,
+    g: TlbArrayGeometry,
+    private readonly pcidEpoch: Uint32Array,
+    /** LRU stamps and generations may be shared with the CPU's front cache. */
+    readonly stamp: Float64Array = new Float64Array(g.entries),
+    readonly gen: Int32Array = new Int32Array(g.entries),
+    readonly base: number = 0,
+  ) {
+    checkGeometry(name, g);
+    this.ways = g.ways;
+    this.sets = g.entries / g.ways;
+    this.setMask = this.sets - 1;
+    const n = g.entries;
+    this.tagLo = new Int32Array(n);
+    this.tagHi = new Int32Array(n);
+    this.pcid = new Int32Array(n).fill(-1);
+    this.size = new Uint8Array(n);
+    this.frame = new Float64Array(n);
+    this.flags = new Uint8Array(n);
+    this.pkey = new Uint8Array(n);
+    this.epoch = new Uint32Array(n);
+  }
+
+  get entries(): number { return this.sets * this.ways; }
+
+  isValid(s: number): boolean {
+    const p = this.pcid[s];
+    return p >= 0 && ((this.flags[s] & TF_G) !== 0 || this.epoch[s] === this.pcidEpoch[p]);
+  }
+
+  /** Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. */
+  lookup(lo: number, hi: number, size: number, pcid: number): number {
+    const t = tagLoFor(lo, size);
+    const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+    for (let s = first; s < first + this.ways; s++) {
+      if (this.tagLo[s] === t && this.tagHi[s] === hi && this.size[s] === size && this.pcid[s] >= 0) {
+        const g = (this.flags[s] & TF_G) !== 0;
+        if (g || (this.pcid[s] === pcid && this.epoch[s] === this.pcidEpoch[pcid])) return s;
+      }
+    }
+    return -1;
+  }
+
+  /** Insert, replacing an invalid way or else the least recently used one; returns the slot. */
+  insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
+    const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+    const t = tagLoFor(lo, size);
+    let victim = -1;
+    let oldest = Infinity;
+    for (let s = first; s < first + this.ways; s++) {
+      if (!this.isValid(s)) { victim = s; break; }
+      // an existing entry for the same page and tag context is replaced in place
+      if (this.tagLo[s] === t && this.tagHi[s] === hi && this.size[s] === size && (this.pcid[s] === pcid || (this.flags[s] & TF_G) !== 0)) { victim = s; break; }
+      const st = this.stamp[this.base + s];
+      if (st < oldest) { oldest = st; victim = s; }
+    }
+    if (this.onKill) this.onKill(this.base + victim);
+    this.tagLo[victim] = t;
+    this.tagHi[victim] = hi;
+    this.size[victim] = size;
+    this.pcid[victim] = pcid;
+    this.frame[victim] = frame;
+    this.flags[victim] = flags;
+    this.pkey[victim] = pkey;
+    this.epoch[victim] = this.pcidEpoch[pcid];
+    this.stamp[this.base + victim] = stamp;
+    this.gen[this.base + victim]++;
+    return victim;
+  }
+
+  kill(s: number): void {
+    this.pcid[s] = -1;
+    this.flags[s] = 0;
+    this.gen[this.base + s]++;
+    if (this.onKill) this.onKill(this.base + s);
+  }
+
+  /** Drop entries for the page holding (lo, hi), of every size held here, in `pcid` (and globals if asked). */
+  invalidateAddress(lo: number, hi: number, pcid: number, includeGlobal: boolean, onlyGlobal = false): void {
+    for (let size = SIZE_4K; size <= SIZE_1G; size++) {
+      const t = tagLoFor(lo, size);
+      const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+      for (let s = first; s < first + this.ways; s++) {
+        if (this.pcid[s] < 0 || this.size[s] !== size || this.tagLo[s] !== t || this.tagHi[s] !== hi) continue;
+        const g = (this.flags[s] & TF_G) !== 0;
+        if (g ? includeGlobal : !onlyGlobal && this.pcid[s] === pcid) this.kill(s);
+      }
+    }
+  }
+
+  /** Eagerly drop non-global entries of one PCID (the epoch bump does it lazily too). */
+  invalidatePcidEager(pcid: number): void {
+    for (let s = 0; s < this.pcid.length; s++) {
+      if (this.pcid[s] === pcid && (this.flags[s] & TF_G) === 0) this.kill(s);
+    }
+  }
+
+  invalidateAll(includeGlobal: boolean): void {
+    for (let s = 0; s < this.pcid.length; s++) {
+      if (this.pcid[s] >= 0 && (includeGlobal || (this.flags[s] & TF_G) === 0)) this.kill(s);
+    }
+  }
+
+  /** Number of valid entries (for views and tests). */
+  occupancy(): number {
+    let n = 0;
+    for (let s = 0; s < this.pcid.length; s++) if (this.isValid(s)) n++;
+    return n;
+  }
+}
+
+/**
+ * A small fully-associative paging-structure cache for one level: maps the VA bits above a level's
+ * span (plus PCID) to the physical address of the next table and the rights accumulated so far.
+ */
+export class PagingStructureCache {
+  readonly tagLo: Int32Array;
+  readonly tagHi: Int32Array;
+  readonly pcid: Int32Array;
+  readonly table: Float64Array;
+  readonly rights: Int32Array;
+  readonly stamp: Float64Array;
+  hits = 0;
+  misses = 0;
+
+  /** `level` is the level of the cached entry (2 = PDE cache ... 5 = PML5E cache). */
+  constructor(readonly level: number, readonly entries: number) {
+    this.tagLo = new Int32Array(entries);
+    this.tagHi = new Int32Array(entries);
+    this.pcid = new Int32Array(entries).fill(-1);
+    this.table = new Float64Array(entries);
+    this.rights = new Int32Array(entries);
+    this.stamp = new Float64Array(entries);
+  }
+
+  private tags(lo: number, hi: number): [number, number] {
+    // The VA bits that select this entry: everything above the span of one entry at `level`.
+    switch (this.level) {
+      case 2: return [lo & -2097152, hi];
+      case 3: return [lo & -1073741824, hi];
+      case 4: return [0, hi & -128];
+      default: return [0, hi & -65536];
+    }
+  }
+
+  lookup(lo: number, hi: number, pcid: number, stamp: number): number {
+    const [tl, th] = this.tags(lo, hi);
+    for (let s = 0; s < this.entries; s++) {
+      if (this.pcid[s] === pcid && this.tagLo[s] === tl && this.tagHi[s] === th) {
+        this.stamp[s] = stamp;
+        this.hits++;
+        return s;
+      }
+    }
+    this.misses++;
+    return -1;
+  }
+
+  insert(lo: number, hi: number, pcid: number, table: number, rights: number, stamp: number): void {
+    const [tl, th] = this.tags(lo, hi);
+    let victim = 0;
+    let oldest = Infinity;
+    for (let s = 0; s < this.entries; s++) {
+      if (this.pcid[s] < 0 || (this.pcid[s] === pcid && this.tagLo[s] === tl && this.tagHi[s] === th)) { victim = s; break; }
+      if (this.stamp[s] < oldest) { oldest = this.stamp[s]; victim = s; }
+    }
+    this.tagLo[victim] = tl;
+    this.tagHi[victim] = th;
+    this.pcid[victim] = pcid;
+    this.table[victim] = table;
+    this.rights[victim] = rights;
+    this.stamp[victim] = stamp;
+  }
+
+  invalidatePcid(pcid: number): void {
+    for (let s = 0; s < this.entries; s++) if (this.pcid[s] === pcid) this.pcid[s] = -1;
+  }
+
+  invalidateAll(): void {
+    this.pcid.fill(-1);
+  }
+
+  occupancy(): number {
+    let n = 0;
+    for (let s = 0; s < this.entries; s++) if (this.pcid[s] >= 0) n++;
+    return n;
+  }
+}
+
+/** Which structure answered a lookup. */
+export const HIT_L1 = 1;
+export const HIT_STLB = 2;
+export const HIT_NONE = 0;
+
+/**
+ * The TLB of one core: L1 DTLB (per size) backed by the STLB, plus paging-structure caches.
+ * The L1 arrays share one generation/stamp space so the CPU's direct-mapped front cache can name
+ * an L1 slot by a single index and notice when it is evicted or invalidated.
+ */
+export class Tlb {
+  readonly pcidEpoch = new Uint32Array(4096);
+  readonly l1Gen: Int32Array;
+  readonly l1Stamp: Float64Array;
+  readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
+  readonly stlb: TlbArray;
+  readonly stlb1g: TlbArray;
+  /** Paging-structure caches by level (index 2..5), or empty. */
+  readonly psc: (PagingStructureCache | null)[] = [null, null, null, null, null, null];
+  /** Result of the last lookup: which level hit and the L1 slot (global index) that now holds it. */
+  hitLevel = HIT_NONE;
+  l1Slot = -1;
+
+  constructor(readonly geometry: TlbGeometry = SKYLAKE_TLB) {
+    const n4 = geometry.l1_4k.entries;
+    const n2 = geometry.l1_2m.entries;
+    const n1 = geometry.l1_1g.entries;
+    this.l1Gen = new Int32Array(n4 + n2 + n1);
+    this.l1Stamp = new Float64Array(n4 + n2 + n1);
+    this.l1 = [
+      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0),
+      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4),
+      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2),
+    ];
+    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch);
+    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch);
+    if (geometry.psc) {
+      this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
+      this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
+      this.psc[4] = new PagingStructureCache(4, geometry.psc.pml4);
+      this.psc[5] = new PagingStructureCache(5, geometry.psc.pml5);
+    }
+  }
+
+  /** Global slot index (into l1Gen/l1Stamp) of slot s of the L1 array for `size`. */
+  l1Global(size: number, s: number): number {
+    return this.l1[size - 1].base + s;
+  }
+
+  /**
+   * Look (lo, hi) up: L1 (all sizes), then the STLB; an STLB hit is copied into L1. Sets hitLevel
+   * and l1Slot; returns the size class found or 0.
+   */
+  lookup(lo: number, hi: number, pcid: number, stamp: number): number {
+    for (let size = SIZE_4K; size <= SIZE_1G; size++) {
+      const a = this.l1[size - 1];
+      const s = a.lookup(lo, hi, size, pcid);
+      if (s >= 0) {
+        a.hits++;
+        this.l1Stamp[a.base + s] = stamp;
+        this.hitLevel = HIT_L1;
+        this.l1Slot = a.base + s;
+        return size;
+      }
+    }
+    this.l1[0].misses++;
+    for (let size = SIZE_4K; size <= SIZE_2M; size++) {
+      const s = this.stlb.lookup(lo, hi, size, pcid);
+      if (s >= 0) return this.promote(this.stlb, s, lo, hi, stamp);
+    }
+    const s1 = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
+    if (s1 >= 0) return this.promote(this.stlb1g, s1, lo, hi, stamp);
+    this.stlb.misses++;
+    this.hitLevel = HIT_NONE;
+    this.l1Slot = -1;
+    return 0;
+  }
+
+  private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
+    a.hits++;
+    const size = a.size[s];
+    const l1 = this.l1[size - 1];
+    const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp);
+    this.hitLevel = HIT_STLB;
+    this.l1Slot = l1.base + slot;
+    return size;
+  }
+
+  /** Fill after a successful walk: into the STLB and L1. Returns the L1 global slot. */
+  fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
+    (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+    const l1 = this.l1[size - 1];
+    this.l1Slot = l1.base + l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+    return this.l1Slot;
+  }
+
+  /** Entry data of the L1 slot last found/filled. */
+  l1Array(globalSlot: number): [TlbArray, number] {
+    const [a, b, c] = this.l1;
+    if (globalSlot < b.base) return [a, globalSlot];
+    if (globalSlot < c.base) return [b, globalSlot - b.base];
+    return [c, globalSlot - c.base];
+  }
+
+  private structures(): TlbArray[] {
+    return [this.l1[0], this.l1[1], this.l1[2], this.stlb, this.stlb1g];
+  }
+
+  /** Non-global entries of one PCID (MOV to CR3 without no-flush; INVPCID type 1). */
+  flushPcid(pcid: number): void {
+    this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
+    for (const a of this.l1) a.invalidatePcidEager(pcid); // generations tell the front cache
+    this.flushPscPcid(pcid);
+  }
+
+  flushPscPcid(pcid: number): void {
+    for (let l = 2; l <= 5; l++) this.psc[l]?.invalidatePcid(pcid);
+  }
+
+  /** Everything (includeGlobal) or all non-global entries of every PCID (INVPCID 2 / 3, CR4 changes). */
+  flushAll(includeGlobal: boolean): void {
+    for (const a of this.structures()) a.invalidateAll(includeGlobal);
+    for (let l = 2; l <= 5; l++) this.psc[l]?.invalidateAll();
+  }
+
+  /** INVLPG: the page in the current PCID, global entries for it, and this PCID's PSC entries. */
+  invlpg(lo: number, hi: number, pcid: number): void {
+    for (const a of this.structures()) a.invalidateAddress(lo, hi, pcid, true);
+    this.flushPscPcid(pcid);
+  }
+
+  /** INVPCID type 0: one address in one PCID (not globals), and that PCID's PSC entries. */
+  invalidateAddressPcid(lo: number, hi: number, pcid: number): void {
+    for (const a of this.structures()) a.invalidateAddress(lo, hi, pcid, false);
+    this.flushPscPcid(pcid);
+  }
+
+  /** Hit/miss counters per structure. */
+  counters(): Record<string, { hits: number; misses: number; entries: number; valid: number }> {
+    const out: Record<string, { hits: number; misses: number; entries: number; valid: number }> = {};
+    for (const a of this.structures()) out[a.name] = { hits: a.hits, misses: a.misses, entries: a.entries, valid: a.occupancy() };
+    for (let l = 2; l <= 5; l++) {
+      const p = this.psc[l];
+      if (p) out[`PSC L${l}`] = { hits: p.hits, misses: p.misses, entries: p.entries, valid: p.occupancy() };
+    }
+    return out;
+  }
+}
