@@ -1,0 +1,59 @@
+// errno values (Linux numbering) and the error the kernel throws internally; the syscall layer
+// turns it into a -errno return, so a failed call reaches the caller as a number and changes nothing.
+
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  E2BIG: 7,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  EFBIG: 27,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EPIPE: 32,
+  ERANGE: 34,
+  EDEADLK: 35,
+  ENAMETOOLONG: 36,
+  ENOSYS: 38,
+  ENOTEMPTY: 39,
+  EOVERFLOW: 75,
+} as const;
+
+export type ErrnoName = keyof typeof ERRNO;
+
+const NAMES: Record<number, ErrnoName> = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [v, k])) as Record<number, ErrnoName>;
+
+export function errnoName(n: number): string {
+  return NAMES[Math.abs(n)] ?? `E${Math.abs(n)}`;
+}
+
+export function errnoValue(name: string): number | undefined {
+  return (ERRNO as Record<string, number>)[name];
+}
+
+/** Thrown inside the kernel; caught at the syscall boundary and returned as -errno. */
+export class SysError extends Error {
+  constructor(readonly errno: number, message?: string) {
+    super(`${errnoName(errno)}${message ? ': ' + message : ''}`);
+    this.name = 'SysError';
+  }
+}
+
+export function fail(name: ErrnoName, message?: string): never {
+  throw new SysError(ERRNO[name], message);
+}

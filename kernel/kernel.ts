@@ -1,0 +1,468 @@
+// The emulated kernel: owns the machine (physical memory, CPUs), the frame allocator, every
+// page-table page, the processes and their address spaces. It is the VmHost that vm objects,
+// pmaps and vmspaces call back into for frames, costs and TLB shootdowns, and the fault handler
+// every CPU traps into.
+
+import { PhysicalMemory } from '../mmu/physicalMemory.js';
+import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
+import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
+import type { CostParams } from '../mmu/costModel.js';
+import { splitBig, joinBig } from '../mmu/address.js';
+import { formatAddr } from '../mmu/units.js';
+import { FrameAllocator } from './frameAllocator.js';
+import type { TableInfo } from './pmap.js';
+import { Pmap } from './pmap.js';
+import { Vmspace, type SpaceKind, type VmHost, MAP_FIXED, MAP_PRIVATE } from './vmspace.js';
+import { vmFault, faultReport } from './vmFault.js';
+import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from './process.js';
+import { Tmpfs } from './tmpfs.js';
+import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
+import { Rng } from './rng.js';
+import { fail, SysError, ERRNO } from './errno.js';
+import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vmMap.js';
+import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
+
+/** Thrown through a program's code when its process is killed (a fault it cannot survive). */
+export class ProcessKilled extends Error {
+  constructor(readonly process: Process, readonly report: string) {
+    super(`${process.name}[${process.pid}] killed: ${report}`);
+    this.name = 'ProcessKilled';
+  }
+}
+
+export interface KernelEvent {
+  cycles: number;
+  cpu: number;
+  kind: 'fault-killed' | 'exit' | 'spawn' | 'fork' | 'info';
+  text: string;
+}
+
+/** Hooks a higher kernel module (SpaceJMP) installs to take part in thread and process lifecycles. */
+export interface LifecycleHooks {
+  /** A thread is leaving its address space for good (exit): release what it holds there. */
+  threadExit?(t: Thread): void;
+  /** A process is exiting: detach everything it attached. */
+  processExit?(p: Process): void;
+  /** Check extra invariants. */
+}
+
+export class Kernel implements VmHost {
+  readonly config: MachineConfig;
+  readonly mem: PhysicalMemory;
+  readonly frames: FrameAllocator;
+  readonly cpus: Cpu[];
+  readonly tables = new Map<number, TableInfo>();
+  readonly tmpfs: Tmpfs;
+  readonly rng: Rng;
+  readonly processes = new Map<number, Process>();
+  /** Thread running on each CPU (or last run there), and the space its CR3 holds. */
+  readonly running: (Thread | null)[];
+  readonly loaded: (Vmspace | null)[];
+  /** The CPU executing kernel code now; kernel work is charged to it. */
+  current: Cpu;
+  readonly events: KernelEvent[] = [];
+  readonly hooks: LifecycleHooks[] = [];
+  /** Every live vmspace (primary, named, shadow), for views and the invariant checker. */
+  readonly spaces = new Set<Vmspace>();
+  private nextPid = 1;
+  private readonly freePcids: number[] = [];
+  /** Set while the kernel copies user memory: a bad user pointer is EFAULT, not a kill. */
+  private copying = false;
+  private nextCpuForThread = 0;
+
+  constructor(config: Partial<MachineConfig> = {}) {
+    this.config = { ...DEFAULT_MACHINE, ...config };
+    const c = this.config;
+    this.mem = new PhysicalMemory({ bytes: c.memBytes, nodes: c.nodes });
+    this.frames = new FrameAllocator(this.mem);
+    this.rng = new Rng(c.seed);
+    this.cpus = [];
+    const perNode = Math.max(1, Math.ceil(c.cpus / c.nodes));
+    for (let i = 0; i < c.cpus; i++) {
+      const cpu = new Cpu(this.mem, { id: i, node: Math.min(c.nodes - 1, Math.floor(i / perNode)), tlb: c.tlb, costs: c.profile.params, paging: c.paging });
+      cpu.writeCr4({ pcide: true, pge: true });
+      cpu.faultHandler = (cp, f) => this.onFault(cp, f);
+      this.cpus.push(cpu);
+    }
+    this.current = this.cpus[0];
+    this.running = new Array(c.cpus).fill(null);
+    this.loaded = new Array(c.cpus).fill(null);
+    for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
+    this.tmpfs = new Tmpfs(this);
+  }
+
+  get costs(): CostParams { return this.config.profile.params; }
+
+  // ------------------------------------------------------------------ VmHost
+
+  allocFrame(order: number, node: number): number {
+    return this.frames.alloc(order, Math.min(node, this.config.nodes - 1));
+  }
+
+  freeFrame(pa: number, order: number): void {
+    this.frames.free(pa, order);
+  }
+
+  zeroFrame(pa: number, bytes: number): void {
+    this.mem.fill(pa, bytes, 0);
+  }
+
+  copyFrame(dst: number, src: number, bytes: number): void {
+    this.mem.copy(dst, src, bytes);
+  }
+
+  allocTablePage(node: number): number {
+    const pa = this.allocFrame(0, node);
+    if (pa >= 0) this.mem.fill(pa, 4096, 0);
+    return pa;
+  }
+
+  freeTablePage(pa: number): void {
+    this.frames.free(pa, 0);
+  }
+
+  charge(component: string, cycles: number): void {
+    this.current.charge(component, cycles);
+  }
+
+  /**
+   * TLB shootdown for a pmap's queued invalidations: INVLPG (or a whole-PCID flush for big batches)
+   * on every CPU that has it loaded — locally, or by IPI with its modelled cost on both sides —
+   * and a deferred flush on CPUs that keep tagged entries of it while it is not loaded.
+   */
+  flushPmap(pmap: Pmap): void {
+    if (!pmap.hasPending) return;
+    const here = this.current;
+    for (const id of pmap.activeOn) {
+      const cpu = this.cpus[id];
+      if (pmap.pendingFull) {
+        cpu.invpcid(1, pmap.pcid);
+      } else {
+        for (const va of pmap.pendingVa) cpu.invlpgAddr(BigInt(va));
+      }
+      if (cpu !== here) {
+        here.charge('shootdown', this.costs.shootdownInitiator);
+        cpu.charge('shootdown', this.costs.shootdownRemote);
+      }
+    }
+    if (pmap.pcid !== 0) {
+      for (const id of pmap.taggedOn) if (!pmap.activeOn.has(id)) pmap.staleOn.add(id);
+    }
+    pmap.clearPending();
+  }
+
+  // ------------------------------------------------------------------ address spaces
+
+  /** A new address space; `tags` chooses whether it gets its own PCID. */
+  newVmspace(kind: SpaceKind, name = '', tags: TagPolicy = this.config.tagPolicy): Vmspace {
+    let base = MMAP_BASE;
+    if (this.config.aslr && kind === 'primary') base += this.rng.below(ASLR_RANGE / 2 ** 21) * 2 ** 21;
+    const vs = new Vmspace(this, kind, this.config.paging, base, name);
+    this.setTagPolicy(vs, tags);
+    this.spaces.add(vs);
+    return vs;
+  }
+
+  /** Give `vs` its own PCID ('tagged') or tag 0 ('flush'). */
+  setTagPolicy(vs: Vmspace, tags: TagPolicy): void {
+    const pm = vs.pmap;
+    if (tags === 'tagged' && pm.pcid === 0) {
+      const pcid = this.freePcids.pop();
+      if (pcid === undefined) fail('EAGAIN', 'no free PCID');
+      pm.pcid = pcid;
+      // A recycled PCID may have entries anywhere: every CPU flushes it before first use.
+      for (const cpu of this.cpus) pm.staleOn.add(cpu.id);
+      for (const id of pm.activeOn) this.loadSpace(this.cpus[id], vs, true);
+    } else if (tags === 'flush' && pm.pcid !== 0) {
+      this.retirePcid(pm);
+      for (const id of pm.activeOn) this.loadSpace(this.cpus[id], vs, true);
+    }
+  }
+
+  private retirePcid(pm: Pmap): void {
+    if (pm.pcid === 0) return;
+    this.freePcids.unshift(pm.pcid);
+    pm.pcid = 0;
+    pm.taggedOn.clear();
+    pm.staleOn.clear();
+  }
+
+  destroyVmspace(vs: Vmspace): void {
+    for (let i = 0; i < this.cpus.length; i++) if (this.loaded[i] === vs) this.unloadSpace(this.cpus[i]);
+    vs.destroy();
+    this.retirePcid(vs.pmap);
+    this.spaces.delete(vs);
+  }
+
+  /** Point `cpu`'s CR3 at `vs` (tagged spaces keep their entries unless stale there). */
+  loadSpace(cpu: Cpu, vs: Vmspace, force = false): void {
+    if (this.loaded[cpu.id] === vs && !force) return;
+    const old = this.loaded[cpu.id];
+    if (old) old.pmap.activeOn.delete(cpu.id);
+    const pm = vs.pmap;
+    const keep = pm.pcid !== 0 && !pm.staleOn.has(cpu.id);
+    pm.staleOn.delete(cpu.id);
+    cpu.writeCr3(pm.root, pm.pcid, keep);
+    pm.activeOn.add(cpu.id);
+    if (pm.pcid !== 0) pm.taggedOn.add(cpu.id);
+    this.loaded[cpu.id] = vs;
+  }
+
+  unloadSpace(cpu: Cpu): void {
+    const old = this.loaded[cpu.id];
+    if (old) old.pmap.activeOn.delete(cpu.id);
+    this.loaded[cpu.id] = null;
+  }
+
+  // ------------------------------------------------------------------ processes and threads
+
+  /**
+   * A new process with the standard layout: text (r-x), heap (rw-), a grow-down stack (rw-),
+   * and one thread. `body` makes it a program the scheduler runs; without one, it is driven
+   * statement by statement (traces, the shell).
+   */
+  spawn(name: string, cred: Credentials, opts: { parent?: Process | null; body?: ThreadBody | null; affinity?: number } = {}): Process {
+    const primary = this.newVmspace('primary', name);
+    const p = new Process(this.nextPid++, name, { ...cred }, primary, opts.parent ?? null);
+    try {
+      primary.mmap({ addr: TEXT_BASE, len: TEXT_SIZE, prot: PROT_READ | PROT_EXEC, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0, label: 'text' });
+      primary.mmap({ addr: HEAP_BASE, len: HEAP_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0, label: 'heap' });
+      primary.mmap({ addr: STACK_TOP - STACK_SIZE, len: STACK_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0, label: 'stack', entryFlags: ENTRY_GROWS_DOWN });
+    } catch (e) {
+      this.destroyVmspace(primary);
+      throw e;
+    }
+    this.processes.set(p.pid, p);
+    if (p.parent) p.parent.children.add(p);
+    this.newThread(p, 'main', opts.body ?? null, opts.affinity ?? -1);
+    this.log('spawn', `${name}[${p.pid}] uid=${cred.uid} gid=${cred.gid}`);
+    return p;
+  }
+
+  newThread(p: Process, name: string, body: ThreadBody | null, affinity = -1): Thread {
+    if (!p.live) fail('ESRCH', `${p.name} is not live`);
+    if (affinity >= this.cpus.length) fail('EINVAL', `no CPU ${affinity}`);
+    const t = new Thread(p, name);
+    t.body = body;
+    t.affinity = affinity;
+    t.cpu = affinity >= 0 ? affinity : this.nextCpuForThread++ % this.cpus.length;
+    t.readyAt = this.current.clock;
+    p.threads.push(t);
+    return t;
+  }
+
+  /**
+   * fork: a child with a copy-on-write copy of the primary address space, the same credentials
+   * and descriptors, and one thread (running `body`, or driven by statements). SpaceJMP
+   * attachments are not inherited.
+   */
+  fork(parent: Thread, body: ThreadBody | null = null): Process {
+    const pp = parent.process;
+    const primary = this.newVmspace('primary', pp.name);
+    const child = new Process(this.nextPid++, pp.name, { ...pp.cred }, primary, pp);
+    pp.primary.forkInto(primary);
+    for (const [fd, f] of pp.fds) {
+      f.refCount++;
+      child.fds.set(fd, f);
+    }
+    this.processes.set(child.pid, child);
+    pp.children.add(child);
+    this.newThread(child, 'main', body, -1);
+    this.log('fork', `${pp.name}[${pp.pid}] -> [${child.pid}]`);
+    return child;
+  }
+
+  /** End a process: threads stop, attachments go, descriptors close, memory is freed; the parent is told. */
+  exit(p: Process, status: number, killedBy: string | null = null): void {
+    if (!p.live) return;
+    for (const t of p.threads) {
+      for (const h of this.hooks) h.threadExit?.(t);
+      this.stopThread(t);
+    }
+    for (const h of this.hooks) h.processExit?.(p);
+    for (const [fd, f] of p.fds) {
+      p.fds.delete(fd);
+      if (--f.refCount === 0) f.close();
+    }
+    this.destroyVmspace(p.primary);
+    p.state = 'zombie';
+    p.exitStatus = status;
+    p.killedBy = killedBy;
+    for (const c of p.children) {
+      c.parent = null;
+      if (c.state === 'zombie') this.reap(c);
+    }
+    p.children.clear();
+    this.log(killedBy ? 'fault-killed' : 'exit', killedBy ? `${p.name}[${p.pid}] killed: ${killedBy}` : `${p.name}[${p.pid}] exited with ${status}`);
+    if (p.parent && p.parent.live) this.wakeAll(p.parent.childExit);
+    else this.reap(p);
+  }
+
+  private stopThread(t: Thread): void {
+    if (t.waitingOn) t.waitingOn.waiters.delete(t);
+    t.waitingOn = null;
+    t.state = 'exited';
+    if (t.cpu >= 0 && this.running[t.cpu] === t) this.running[t.cpu] = null;
+    if (t.body) {
+      const b = t.body;
+      t.body = null;
+      try { b.return(0); } catch { /* a body that refuses to stop is stopped anyway */ }
+    }
+  }
+
+  /** A thread ends (not the last one: the process goes on). */
+  exitThread(t: Thread, code: number): void {
+    const p = t.process;
+    if (p.threads.every((x) => x === t || x.state === 'exited')) {
+      this.exit(p, code);
+      return;
+    }
+    for (const h of this.hooks) h.threadExit?.(t);
+    t.exitCode = code;
+    this.stopThread(t);
+  }
+
+  reap(p: Process): void {
+    p.state = 'reaped';
+    this.processes.delete(p.pid);
+    p.parent?.children.delete(p);
+  }
+
+  /** A zombie child of `p` (or the given pid), reaped; null if none yet; ECHILD if there can be none. */
+  waitChild(p: Process, pid = -1): { pid: number; status: number; killedBy: string | null } | null {
+    const kids = [...p.children].filter((c) => pid === -1 || c.pid === pid);
+    if (kids.length === 0) fail('ECHILD', pid === -1 ? 'no children' : `${pid} is not a child`);
+    const z = kids.find((c) => c.state === 'zombie');
+    if (!z) return null;
+    this.reap(z);
+    return { pid: z.pid, status: z.exitStatus, killedBy: z.killedBy };
+  }
+
+  process(pid: number): Process {
+    const p = this.processes.get(pid);
+    if (!p || !p.live) fail('ESRCH', `no process ${pid}`);
+    return p;
+  }
+
+  // ------------------------------------------------------------------ running on a CPU
+
+  /**
+   * Make `t` the thread executing on its CPU (a context switch if another was there), with its
+   * address space in CR3; kernel work from now on is charged to that CPU. Returns the CPU.
+   */
+  enter(t: Thread): Cpu {
+    if (t.state === 'exited') fail('ESRCH', `${t.describe()} has exited`);
+    const cpu = this.cpus[t.cpu];
+    const prev = this.running[cpu.id];
+    if (prev !== t) {
+      if (prev && prev.state === 'running') prev.state = 'runnable';
+      if (prev && prev.process !== t.process) cpu.charge('context-switch', this.costs.contextSwitch);
+      this.running[cpu.id] = t;
+    }
+    if (t.state !== 'blocked') t.state = 'running';
+    this.current = cpu;
+    this.loadSpace(cpu, t.space);
+    return cpu;
+  }
+
+  /** Move `t` to sleep on `ch` (the scheduler will not run it until woken). */
+  block(t: Thread, ch: WaitChannel): void {
+    t.state = 'blocked';
+    t.waitingOn = ch;
+    ch.waiters.add(t);
+  }
+
+  /** Wake every thread on `ch`; they become runnable no earlier than now plus the wake-up cost. */
+  wakeAll(ch: WaitChannel): number {
+    const n = ch.waiters.size;
+    const now = this.current.clock;
+    for (const t of ch.waiters) {
+      t.waitingOn = null;
+      if (t.state === 'blocked') t.state = 'runnable';
+      const remote = t.cpu !== this.current.id;
+      t.readyAt = Math.max(t.readyAt, now + (remote ? this.costs.wakeup : 0));
+    }
+    ch.waiters.clear();
+    return n;
+  }
+
+  // ------------------------------------------------------------------ faults
+
+  private onFault(cpu: Cpu, f: Fault): boolean {
+    const t = this.running[cpu.id];
+    if (!t || !t.process.live) return false;
+    if (f.vector === VECTOR_GP) return this.kill(t, `general protection fault: non-canonical address ${formatAddr(f.va)}`);
+    const saved = this.current;
+    this.current = cpu;
+    cpu.charge('fault', this.costs.pageFaultEntry);
+    // Page-aligned addresses below 2^56 are exact as numbers; the report keeps the exact bigint.
+    const out = vmFault(this, t.space, Number(f.va & ~4095n), f.access);
+    this.current = saved;
+    if (out.ok) return true;
+    return this.kill(t, `segmentation fault: ${faultReport(f.va, f.access, out)} in ${t.space.describe()}`);
+  }
+
+  private kill(t: Thread, report: string): boolean {
+    if (this.copying) return false; // copyin/copyout turn this into EFAULT
+    const p = t.process;
+    this.exit(p, 128 + 11, report);
+    throw new ProcessKilled(p, report);
+  }
+
+  // ------------------------------------------------------------------ user memory from the kernel
+
+  /** Translate a user address for the kernel on behalf of `t`; EFAULT when unmapped or forbidden. */
+  private userPa(t: Thread, va: bigint, access: AccessKind): number {
+    const cpu = this.enter(t);
+    const [lo, hi] = splitBig(va);
+    this.copying = true;
+    try {
+      return cpu.translateHalves(lo, hi, access, true);
+    } catch (e) {
+      if (e instanceof MachineFault) fail('EFAULT', `bad user address ${formatAddr(va)}`);
+      throw e;
+    } finally {
+      this.copying = false;
+    }
+  }
+
+  copyin(t: Thread, va: bigint, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = va + BigInt(done);
+      const n = Math.min(len - done, 4096 - Number(a % 4096n));
+      out.set(this.mem.readBytes(this.userPa(t, a, ACCESS_READ), n), done);
+      done += n;
+    }
+    this.charge('copy', len * this.costs.copyPerByte);
+    return out;
+  }
+
+  copyout(t: Thread, va: bigint, data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      const a = va + BigInt(done);
+      const n = Math.min(data.length - done, 4096 - Number(a % 4096n));
+      this.mem.writeBytes(this.userPa(t, a, ACCESS_WRITE), data.subarray(done, done + n));
+      done += n;
+    }
+    this.charge('copy', data.length * this.costs.copyPerByte);
+  }
+
+  // ------------------------------------------------------------------ reports
+
+  log(kind: KernelEvent['kind'], text: string): void {
+    this.events.push({ cycles: this.current.clock, cpu: this.current.id, kind, text });
+    if (this.events.length > 2000) this.events.splice(0, this.events.length - 1000);
+  }
+
+  /** Total modelled cycles across CPUs. */
+  get totalCycles(): number {
+    return this.cpus.reduce((s, c) => s + c.clock, 0);
+  }
+
+  static isSysError(e: unknown): e is SysError { return e instanceof SysError; }
+}
+
+export { ERRNO, joinBig, ACCESS_READ, ACCESS_WRITE };

@@ -1,0 +1,371 @@
+// pmap: the machine-dependent half of an address space — real x86-64 page tables in frames of
+// emulated physical memory. It writes entries, frees page-table pages when they empty, and queues
+// the TLB invalidations that its edits require; the kernel carries them out on every CPU that may
+// hold the old translations (shootdown). Table pages may be shared between pmaps (SpaceJMP shadows
+// can link a named space's subtree): every table page has one owner and counts its links.
+
+import type { PhysicalMemory } from '../mmu/physicalMemory.js';
+import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../mmu/pte.js';
+import { levelIndex, LEVEL_SPAN, TWO32 } from '../mmu/address.js';
+
+export interface TableInfo {
+  pa: number;
+  level: number;
+  /** Present entries in this table. */
+  live: number;
+  owner: Pmap;
+  /** Parent entries (in any pmap) pointing at this table; the root has none. */
+  links: number;
+}
+
+/** What a pmap needs from the kernel. */
+export interface PmapHost {
+  readonly mem: PhysicalMemory;
+  /** Registry of every page-table page, shared by all pmaps. */
+  readonly tables: Map<number, TableInfo>;
+  /** A zeroed 4 KiB frame for a table, or -1 when out of memory. */
+  allocTablePage(node: number): number;
+  freeTablePage(pa: number): void;
+  /** Charge the kernel's work to the CPU doing it. */
+  charge(component: string, cycles: number): void;
+  readonly costs: { pteWrite: number; ptPageAlloc: number };
+}
+
+export interface LeafRights {
+  writable: boolean;
+  user: boolean;
+  nx: boolean;
+  global?: boolean;
+}
+
+/** Split a page-aligned VA (exact as a number up to 2^56) into halves. */
+function halves(va: number): [number, number] {
+  return [va >>> 0, Math.floor(va / TWO32)];
+}
+
+/** Invalidation batch size beyond which a whole-PCID flush is cheaper than per-page INVLPG. */
+export const FULL_FLUSH_THRESHOLD = 33;
+
+let nextPmapId = 1;
+
+export class Pmap {
+  readonly id = nextPmapId++;
+  readonly root: number;
+  /** PCID this pmap runs under (0 = untagged: loading it flushes). */
+  pcid = 0;
+  /** CPUs whose CR3 currently points at this pmap. */
+  readonly activeOn = new Set<number>();
+  /** CPUs that may still hold tagged entries of this pmap although it is not loaded there. */
+  readonly staleOn = new Set<number>();
+  /** CPUs that have loaded it with its (non-zero) PCID: they may keep entries after switching away. */
+  readonly taggedOn = new Set<number>();
+  /** Leaf entries present, by level (1 = 4K, 2 = 2M, 3 = 1G). */
+  readonly leaves = [0, 0, 0, 0];
+  /** Invalidations owed: page VAs and their sizes, or a whole flush. */
+  readonly pendingVa: number[] = [];
+  readonly pendingSize: number[] = [];
+  pendingFull = false;
+
+  constructor(readonly host: PmapHost, readonly levels: 4 | 5, readonly node = 0) {
+    const pa = host.allocTablePage(node);
+    if (pa < 0) throw new RangeError('ENOMEM: no frame for a page-table root');
+    this.root = pa;
+    host.tables.set(pa, { pa, level: levels, live: 0, owner: this, links: 0 });
+    host.charge('pmap', host.costs.ptPageAlloc);
+  }
+
+  get tablePages(): number {
+    let n = 0;
+    for (const t of this.host.tables.values()) if (t.owner === this) n++;
+    return n;
+  }
+
+  private read(pa: number): [number, number] {
+    const m = this.host.mem;
+    return [m.read32(pa), m.read32(pa + 4)];
+  }
+
+  private write(pa: number, lo: number, hi: number): void {
+    const m = this.host.mem;
+    m.write32(pa, lo);
+    m.write32(pa + 4, hi);
+    this.host.charge('pte', this.host.costs.pteWrite);
+  }
+
+  /**
+   * Address of the entry for `va` at `level`, creating intermediate tables when `create`.
+   * Returns -1 if a table is missing (and not created), -2 when out of memory, -3 when a large
+   * leaf sits above `level`.
+   */
+  entryAddress(va: number, level: number, create: boolean): number {
+    const [lo, hi] = halves(va);
+    let table = this.root;
+    for (let l: number = this.levels; l > level; l--) {
+      const ea = table + levelIndex(lo, hi, l) * 8;
+      const [elo, ehi] = this.read(ea);
+      if ((elo & PTE_P) === 0) {
+        if (!create) return -1;
+        const t = this.host.allocTablePage(this.node);
+        if (t < 0) return -2;
+        this.host.charge('pmap', this.host.costs.ptPageAlloc);
+        this.host.tables.set(t, { pa: t, level: l - 1, live: 0, owner: this, links: 1 });
+        // Intermediate entries grant everything; the leaf decides (as x86 kernels do).
+        const [nlo, nhi] = encodePte({ frame: t, present: true, writable: true, user: true }, l);
+        this.write(ea, nlo, nhi);
+        this.host.tables.get(table)!.live++;
+        table = t;
+        continue;
+      }
+      if ((l === 2 || l === 3) && (elo & PTE_PS) !== 0) return -3;
+      table = pteFrame(elo, ehi);
+    }
+    return table + levelIndex(lo, hi, level) * 8;
+  }
+
+  /**
+   * Map the page at `va` (aligned to the level's size) to frame `pa`. Returns 0 for a new entry,
+   * 1 when it replaced a present one (an invalidation was queued), -1 when out of memory.
+   */
+  enter(va: number, pa: number, rights: LeafRights, level = 1): number {
+    const ea = this.entryAddress(va, level, true);
+    if (ea === -2) return -1;
+    if (ea < 0) throw new Error(`pmap.enter: a large page already covers ${va.toString(16)}`);
+    const [olo] = this.read(ea);
+    const [lo, hi] = encodePte({
+      frame: pa, present: true, writable: rights.writable, user: rights.user, xd: rights.nx,
+      global: !!rights.global, pageSize: level > 1, accessed: false, dirty: false,
+    }, level);
+    if ((olo & PTE_P) !== 0) {
+      if (level === 1 || (olo & PTE_PS) !== 0) {
+        this.write(ea, lo, hi);
+        this.queue(va, LEVEL_SPAN[level]);
+        return 1;
+      }
+      throw new Error(`pmap.enter: a page table sits where a ${LEVEL_SPAN[level]}-byte page goes at ${va.toString(16)}`);
+    }
+    this.write(ea, lo, hi);
+    this.tableOf(ea).live++;
+    this.leaves[level]++;
+    return 0;
+  }
+
+  private tableOf(entryPa: number): TableInfo {
+    const t = this.host.tables.get(entryPa - (entryPa % 4096));
+    if (!t) throw new Error(`pmap: ${entryPa.toString(16)} is not in a page table`);
+    return t;
+  }
+
+  /** The leaf translating `va`: entry halves, level and the page's frame; null when unmapped. */
+  lookup(va: number): { lo: number; hi: number; level: number; frame: number; entryPa: number } | null {
+    const [vlo, vhi] = halves(va);
+    let table = this.root;
+    for (let l: number = this.levels; l >= 1; l--) {
+      const ea = table + levelIndex(vlo, vhi, l) * 8;
+      const [elo, ehi] = this.read(ea);
+      if ((elo & PTE_P) === 0) return null;
+      if (l === 1 || ((l === 2 || l === 3) && (elo & PTE_PS) !== 0)) {
+        let frame = pteFrame(elo, ehi);
+        frame -= frame % LEVEL_SPAN[l];
+        return { lo: elo, hi: ehi, level: l, frame, entryPa: ea };
+      }
+      table = pteFrame(elo, ehi);
+    }
+    return null;
+  }
+
+  /** Remove every leaf in [start, end); free table pages this pmap owns that empty. */
+  remove(start: number, end: number): number {
+    if (end <= start) return 0;
+    return this.removeIn(this.root, this.levels, 0, start, end);
+  }
+
+  private removeIn(table: number, level: number, base: number, start: number, end: number): number {
+    const span = LEVEL_SPAN[level];
+    let removed = 0;
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(511, Math.floor((end - 1 - base) / span));
+    const info = this.host.tables.get(table)!;
+    for (let i = first; i <= last; i++) {
+      const ea = table + i * 8;
+      const [elo, ehi] = this.read(ea);
+      if ((elo & PTE_P) === 0) continue;
+      const va = base + i * span;
+      const covers = va >= start && va + span <= end;
+      const leaf = level === 1 || ((level === 2 || level === 3) && (elo & PTE_PS) !== 0);
+      if (leaf) {
+        if (!covers) throw new Error(`pmap.remove: range splits a ${span}-byte page at ${va.toString(16)}`);
+        this.write(ea, 0, 0);
+        info.live--;
+        this.leaves[level]--;
+        this.queue(va, span);
+        removed++;
+        continue;
+      }
+      const child = pteFrame(elo, ehi);
+      const ci = this.host.tables.get(child)!;
+      if (ci.owner !== this) {
+        if (!covers) throw new Error(`pmap.remove: range splits a shared subtree at ${va.toString(16)}`);
+        this.unlinkAt(ea, info, ci, va, span);
+        removed++;
+        continue;
+      }
+      removed += this.removeIn(child, level - 1, va, start, end);
+      if (ci.live === 0) {
+        this.write(ea, 0, 0);
+        info.live--;
+        this.host.tables.delete(child);
+        this.host.freeTablePage(child);
+        // The cleared upper entry may sit in paging-structure caches: an INVLPG in the range flushes them.
+        this.queue(va, 4096);
+      }
+    }
+    return removed;
+  }
+
+  private unlinkAt(ea: number, parent: TableInfo, child: TableInfo, va: number, span: number): void {
+    this.write(ea, 0, 0);
+    parent.live--;
+    child.links--;
+    this.queueRange(va, span);
+  }
+
+  /** Link another pmap's table `child` (covering `va` at level child.level) into this pmap. */
+  linkSubtree(va: number, child: TableInfo): number {
+    const ea = this.entryAddress(va, child.level + 1, true);
+    if (ea === -2) return -1;
+    if (ea < 0) throw new Error('pmap.linkSubtree: a large page covers the link point');
+    const [olo, ohi] = this.read(ea);
+    if ((olo & PTE_P) !== 0) {
+      if (pteFrame(olo, ohi) === child.pa) return 0;
+      throw new Error(`pmap.linkSubtree: entry for ${va.toString(16)} already in use`);
+    }
+    const [lo, hi] = encodePte({ frame: child.pa, present: true, writable: true, user: true }, child.level + 1);
+    this.write(ea, lo, hi);
+    this.tableOf(ea).live++;
+    child.links++;
+    return 0;
+  }
+
+  /** Unlink a shared subtree at the link point for `va` at `level` (the table's own level). */
+  unlinkSubtree(va: number, level: number): void {
+    const ea = this.entryAddress(va, level + 1, false);
+    if (ea < 0) return;
+    const [elo, ehi] = this.read(ea);
+    if ((elo & PTE_P) === 0) return;
+    const child = this.host.tables.get(pteFrame(elo, ehi));
+    if (!child || child.owner === this) throw new Error('pmap.unlinkSubtree: not a shared subtree');
+    const span = LEVEL_SPAN[level + 1];
+    this.unlinkAt(ea, this.tableOf(ea), child, va - (va % span), span);
+    this.pruneEmpty(va);
+  }
+
+  /** Free empty owned tables on the path to `va` (after an unlink). */
+  private pruneEmpty(va: number): void {
+    this.remove(va - (va % LEVEL_SPAN[this.levels]), va - (va % LEVEL_SPAN[this.levels]) + 1);
+  }
+
+  /** Lower the rights of every leaf in [start, end). */
+  protect(start: number, end: number, rights: { writable: boolean; nx: boolean }): void {
+    this.forEachLeaf(start, end, (va, lo, hi, level, ea) => {
+      let nlo = lo;
+      let nhi = hi;
+      if (!rights.writable) nlo &= ~PTE_RW;
+      if (rights.nx) nhi |= PTE_HI_XD;
+      if (nlo !== lo || nhi !== hi) {
+        this.write(ea, nlo, nhi);
+        this.queue(va, LEVEL_SPAN[level]);
+      }
+    });
+  }
+
+  /** Visit leaves in [start, end) (owned or shared subtrees alike). */
+  forEachLeaf(start: number, end: number, fn: (va: number, lo: number, hi: number, level: number, entryPa: number) => void): void {
+    const visit = (table: number, level: number, base: number): void => {
+      const span = LEVEL_SPAN[level];
+      const first = Math.max(0, Math.floor((start - base) / span));
+      const last = Math.min(511, Math.floor((end - 1 - base) / span));
+      for (let i = first; i <= last; i++) {
+        const ea = table + i * 8;
+        const [lo, hi] = this.read(ea);
+        if ((lo & PTE_P) === 0) continue;
+        const va = base + i * span;
+        if (level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) fn(va, lo, hi, level, ea);
+        else visit(pteFrame(lo, hi), level - 1, va);
+      }
+    };
+    if (end > start) visit(this.root, this.levels, 0);
+  }
+
+  /** Visit every table page reachable from the root (owned or linked), with its VA base. */
+  forEachTable(fn: (info: TableInfo, base: number, viaLink: boolean) => void): void {
+    const visit = (pa: number, base: number, viaLink: boolean): void => {
+      const info = this.host.tables.get(pa);
+      if (!info) throw new Error(`pmap ${this.id}: table ${pa.toString(16)} is not registered`);
+      fn(info, base, viaLink);
+      if (info.level === 1) return;
+      const span = LEVEL_SPAN[info.level];
+      for (let i = 0; i < 512; i++) {
+        const [lo, hi] = this.read(pa + i * 8);
+        if ((lo & PTE_P) === 0) continue;
+        if ((info.level === 2 || info.level === 3) && (lo & PTE_PS) !== 0) continue;
+        const child = pteFrame(lo, hi);
+        visit(child, base + i * span, viaLink || this.host.tables.get(child)?.owner !== this);
+      }
+    };
+    visit(this.root, 0, false);
+  }
+
+  queue(va: number, size: number): void {
+    if (this.pendingFull) return;
+    if (this.pendingVa.length >= FULL_FLUSH_THRESHOLD) {
+      this.pendingFull = true;
+      this.pendingVa.length = 0;
+      this.pendingSize.length = 0;
+      return;
+    }
+    this.pendingVa.push(va);
+    this.pendingSize.push(size);
+  }
+
+  private queueRange(va: number, span: number): void {
+    if (span > 2 ** 21 * 16) { this.pendingFull = true; return; }
+    for (let a = va; a < va + span; a += 2 ** 21) this.queue(a, 2 ** 21);
+  }
+
+  get hasPending(): boolean { return this.pendingFull || this.pendingVa.length > 0; }
+
+  clearPending(): void {
+    this.pendingFull = false;
+    this.pendingVa.length = 0;
+    this.pendingSize.length = 0;
+  }
+
+  /** Free every table this pmap owns; linked subtrees of other pmaps just lose a link. */
+  destroy(): void {
+    const owned: number[] = [];
+    const visit = (pa: number): void => {
+      owned.push(pa);
+      const info = this.host.tables.get(pa)!;
+      if (info.level === 1) return;
+      for (let i = 0; i < 512; i++) {
+        const [lo, hi] = this.read(pa + i * 8);
+        if ((lo & PTE_P) === 0 || ((info.level === 2 || info.level === 3) && (lo & PTE_PS) !== 0)) continue;
+        const child = this.host.tables.get(pteFrame(lo, hi))!;
+        if (child.owner === this) visit(child.pa);
+        else child.links--;
+      }
+    };
+    visit(this.root);
+    for (const pa of owned) {
+      this.host.tables.delete(pa);
+      this.host.freeTablePage(pa);
+    }
+    this.leaves.fill(0);
+    this.clearPending();
+  }
+
+  /** Rights of a leaf entry in the terms of LeafRights. */
+  static rightsOf(lo: number, hi: number): LeafRights {
+    return { writable: (lo & PTE_RW) !== 0, user: (lo & PTE_US) !== 0, nx: (hi & PTE_HI_XD) !== 0, global: (lo & PTE_G) !== 0 };
+  }
+}

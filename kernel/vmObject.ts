@@ -1,0 +1,145 @@
+// vm objects (BSD/Mach model, reference chapter 9): the source of pages for map entries.
+//   anon   zero-fill on demand (also the shadow objects that implement copy-on-write)
+//   wired  physical pages reserved at creation and never reclaimed (SpaceJMP segments)
+//   file   a tmpfs file: its pages are the page cache, shared by every mapping of the file
+// Reference counted. A shadow object's `backing` chain is searched on faults; when a backing
+// object is referenced only by its one shadow, the chain collapses into the shadow.
+
+import type { MapEntry } from './vmMap.js';
+
+export type ObjectType = 'anon' | 'wired' | 'file';
+
+/** What objects need from the kernel: frames and the cost of touching them. */
+export interface ObjectHost {
+  allocFrame(order: number, node: number): number; // -1 when out of memory
+  freeFrame(pa: number, order: number): void;
+  zeroFrame(pa: number, bytes: number): void;
+  copyFrame(dst: number, src: number, bytes: number): void;
+}
+
+let nextObjectId = 1;
+
+export class VmObject {
+  readonly id = nextObjectId++;
+  refCount = 1;
+  /** Resident pages: page index (in units of this object's page size) -> physical address. */
+  readonly pages = new Map<number, number>();
+  backing: VmObject | null = null;
+  /** Byte offset of this object's start within `backing`. */
+  backingOffset = 0;
+  /** Shadow objects whose backing is this object. */
+  readonly shadows = new Set<VmObject>();
+  /** Map entries that reference this object directly (an object-level reverse map). */
+  readonly mappers = new Set<MapEntry>();
+
+  constructor(
+    readonly type: ObjectType,
+    /** Size in bytes (a multiple of the page size). */
+    public size: number,
+    /** log2 of the page size: 12 (4 KiB), 21 (2 MiB) or 30 (1 GiB). */
+    readonly pageShift: number = 12,
+    /** Preferred NUMA node for its frames. */
+    readonly node: number = 0,
+    /** A name for views: file path, segment name, or a role ("stack", "heap"). */
+    public label = '',
+  ) {}
+
+  get pageSize(): number { return 2 ** this.pageShift; }
+  get order(): number { return this.pageShift - 12; }
+  get pageCount(): number { return Math.ceil(this.size / this.pageSize); }
+
+  describe(): string {
+    const chain = this.backing ? ` -> ${this.backing.describe()}` : '';
+    return `${this.type}#${this.id}${this.label ? `(${this.label})` : ''}${chain}`;
+  }
+}
+
+/** Find the page holding byte `offset` of `obj`, searching the shadow chain. */
+export function lookupPage(obj: VmObject, offset: number): { object: VmObject; pa: number; depth: number } | null {
+  let o: VmObject | null = obj;
+  let off = offset;
+  let depth = 0;
+  while (o) {
+    const pa = o.pages.get(Math.floor(off / o.pageSize));
+    if (pa !== undefined) return { object: o, pa, depth };
+    off += o.backingOffset;
+    o = o.backing;
+    depth++;
+  }
+  return null;
+}
+
+/** Allocate, zero and insert the page holding `offset`; returns its pa or -1 (out of memory). */
+export function allocObjectPage(host: ObjectHost, obj: VmObject, offset: number, zero = true): number {
+  const pindex = Math.floor(offset / obj.pageSize);
+  if (obj.pages.has(pindex)) throw new Error(`allocObjectPage: ${obj.describe()} already has page ${pindex}`);
+  const pa = host.allocFrame(obj.order, obj.node);
+  if (pa < 0) return -1;
+  if (zero) host.zeroFrame(pa, obj.pageSize);
+  obj.pages.set(pindex, pa);
+  return pa;
+}
+
+export function referenceObject(obj: VmObject): VmObject {
+  obj.refCount++;
+  return obj;
+}
+
+/** Drop one reference; at zero the pages are freed and the backing reference dropped (may collapse). */
+export function releaseObject(host: ObjectHost, obj: VmObject): void {
+  if (obj.refCount <= 0) throw new Error(`releaseObject: ${obj.describe()} has no references`);
+  obj.refCount--;
+  if (obj.refCount > 0) {
+    // The last other user went away: if one shadow is all that is left, fold this object into it.
+    if (obj.refCount === 1 && obj.shadows.size === 1) collapseChain(host, [...obj.shadows][0]);
+    return;
+  }
+  for (const pa of obj.pages.values()) host.freeFrame(pa, obj.order);
+  obj.pages.clear();
+  const b = obj.backing;
+  obj.backing = null;
+  if (b) {
+    b.shadows.delete(obj);
+    releaseObject(host, b);
+  }
+}
+
+/** Make a shadow (copy-on-write layer) over `obj`, taking over the caller's reference to it. */
+export function shadowObject(obj: VmObject, offset: number, size: number): VmObject {
+  const s = new VmObject('anon', size, obj.type === 'file' ? 12 : obj.pageShift, obj.node, obj.label);
+  s.backing = obj;
+  s.backingOffset = offset;
+  obj.shadows.add(s);
+  return s;
+}
+
+/**
+ * Collapse `top`'s chain while its backing object is anonymous and referenced only by `top`
+ * (FreeBSD vm_object_collapse): pages `top` lacks move up, shadowed ones are freed.
+ * Physical addresses do not change, so existing mappings stay valid.
+ */
+export function collapseChain(host: ObjectHost, top: VmObject): number {
+  let collapsed = 0;
+  while (top.backing && top.backing.type === 'anon' && top.backing.refCount === 1 && top.backing.mappers.size === 0 && top.backing.pageShift === top.pageShift) {
+    const b = top.backing;
+    const base = top.backingOffset;
+    for (const [pindex, pa] of b.pages) {
+      const off = pindex * b.pageSize - base;
+      const mine = off >= 0 && off < top.size ? Math.floor(off / top.pageSize) : -1;
+      if (mine >= 0 && !top.pages.has(mine)) top.pages.set(mine, pa);
+      else host.freeFrame(pa, b.order);
+    }
+    b.pages.clear();
+    top.backing = b.backing;
+    top.backingOffset = base + b.backingOffset;
+    if (b.backing) {
+      b.backing.shadows.delete(b);
+      b.backing.shadows.add(top);
+    }
+    b.backing = null;
+    b.refCount = 0;
+    b.shadows.clear();
+    collapsed++;
+  }
+  return collapsed;
+}

@@ -1,0 +1,225 @@
+// vmspace = vm map + pmap: one address space. mmap/munmap/mprotect, fork's copy, and teardown.
+// Every operation validates before it changes anything, so a failing call leaves the space as it was.
+
+import { VmMap, type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, type Inheritance } from './vmMap.js';
+import { Pmap, type PmapHost } from './pmap.js';
+import { VmObject, type ObjectHost, referenceObject, releaseObject, lookupPage } from './vmObject.js';
+import { fail } from './errno.js';
+import { USER_MIN, userMax, RESERVED_START, reservedEnd } from './layout.js';
+import type { PagingMode } from '../mmu/address.js';
+
+export const MAP_SHARED = 0x1;
+export const MAP_PRIVATE = 0x2;
+export const MAP_FIXED = 0x10;
+export const MAP_ANON = 0x1000;
+/** FreeBSD: with MAP_FIXED, fail instead of replacing an existing mapping. */
+export const MAP_EXCL = 0x4000;
+/** Map every resident page of the object now (Linux MAP_POPULATE): no faults later. */
+export const MAP_POPULATE = 0x8000;
+export const MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANON | MAP_EXCL | MAP_POPULATE;
+
+export type SpaceKind = 'primary' | 'named' | 'shadow';
+
+/** What a vmspace needs from the kernel. */
+export interface VmHost extends ObjectHost, PmapHost {
+  /** Carry out the invalidations a pmap queued, on every CPU that may hold them. */
+  flushPmap(pmap: Pmap): void;
+  readonly costs: PmapHost['costs'] & { mapEntryOp: number; objectPageLookup: number };
+}
+
+let nextSpaceId = 1;
+
+export interface MmapRequest {
+  addr: number | null;
+  len: number;
+  prot: number;
+  flags: number;
+  object: VmObject | null;
+  offset: number;
+  label?: string;
+  inheritance?: Inheritance;
+  /** Entry flags to add (ENTRY_SEGMENT, ENTRY_GROWS_DOWN ...). */
+  entryFlags?: number;
+  segment?: number;
+  maxProt?: number;
+}
+
+export class Vmspace {
+  readonly id = nextSpaceId++;
+  readonly map: VmMap;
+  readonly pmap: Pmap;
+  /** Base address non-fixed mmap searches from (moved by ASLR). */
+  mmapBase: number;
+
+  constructor(readonly host: VmHost, readonly kind: SpaceKind, readonly paging: PagingMode, mmapBase: number, public name = '') {
+    this.map = new VmMap(USER_MIN, userMax(paging), RESERVED_START, reservedEnd(paging));
+    this.pmap = new Pmap(host, paging);
+    this.map.owner = this;
+    this.mmapBase = mmapBase;
+  }
+
+  describe(): string {
+    return `${this.kind}${this.name ? ` "${this.name}"` : ''} #${this.id}`;
+  }
+
+  /**
+   * Map a range. With MAP_FIXED the range replaces what was there (unless MAP_EXCL, which fails
+   * with ENOMEM on overlap, as FreeBSD does); otherwise the hint is a starting point.
+   * `object` null means anonymous zero-fill. Returns the address.
+   */
+  mmap(r: MmapRequest): number {
+    const pageSize = r.object ? r.object.pageSize : 4096;
+    if (r.len <= 0 || !Number.isSafeInteger(r.len)) fail('EINVAL', 'length must be positive');
+    if ((r.flags & ~MAP_KNOWN) !== 0) fail('EINVAL', 'unknown flags');
+    if (((r.flags & MAP_SHARED) !== 0) === ((r.flags & MAP_PRIVATE) !== 0)) fail('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+    if ((r.flags & MAP_EXCL) !== 0 && (r.flags & MAP_FIXED) === 0) fail('EINVAL', 'MAP_EXCL needs MAP_FIXED');
+    if ((r.prot & ~7) !== 0) fail('EINVAL', 'bad protection');
+    if (r.offset % pageSize !== 0) fail('EINVAL', `offset must be ${pageSize}-aligned`);
+    const len = Math.ceil(r.len / pageSize) * pageSize;
+    if (r.object && r.offset + len > r.object.size) fail('EINVAL', 'mapping runs past the end of the object');
+    let addr: number;
+    if ((r.flags & MAP_FIXED) !== 0) {
+      if (r.addr === null || r.addr % pageSize !== 0) fail('EINVAL', `MAP_FIXED address must be ${pageSize}-aligned`);
+      addr = r.addr;
+      if (addr < this.map.min || addr + len > this.map.max) fail('ENOMEM', 'range outside the user address space');
+      if (!this.map.isFree(addr, addr + len)) {
+        if ((r.flags & MAP_EXCL) !== 0) fail('ENOMEM', 'MAP_EXCL: range already mapped');
+        this.unmapRange(addr, addr + len);
+      }
+    } else {
+      const hint = r.addr !== null && r.addr >= this.map.min ? r.addr : this.mmapBase;
+      addr = this.map.findSpace(len, pageSize, Math.ceil(hint / pageSize) * pageSize);
+      if (addr < 0) fail('ENOMEM', 'no free range large enough');
+    }
+    let object = r.object;
+    let flags = r.entryFlags ?? 0;
+    const shared = (r.flags & MAP_SHARED) !== 0;
+    if (object) {
+      referenceObject(object);
+      if (!shared && object.type !== 'wired') flags |= ENTRY_COW | ENTRY_NEEDS_COPY;
+    } else {
+      object = new VmObject('anon', len, 12, 0, r.label ?? 'anon');
+    }
+    const maxProt = r.maxProt ?? PROT_READ | PROT_WRITE | PROT_EXEC;
+    const e: MapEntry = {
+      start: addr, end: addr + len, prot: r.prot, maxProt,
+      inheritance: r.inheritance ?? (shared ? 'share' : 'copy'),
+      object, offset: r.object ? r.offset : 0, flags, segment: r.segment ?? 0,
+      label: r.label ?? (r.object ? r.object.label : 'anon'),
+    };
+    this.map.insert(e);
+    this.host.charge('vm', this.host.costs.mapEntryOp);
+    if ((r.flags & MAP_POPULATE) !== 0 || object.type === 'wired') this.populate(e);
+    return addr;
+  }
+
+  /** Enter every resident page of the entry's object chain into the pmap (no faults later). */
+  populate(e: MapEntry): number {
+    const obj = e.object;
+    if (!obj || e.prot === 0) return 0;
+    const ps = obj.pageSize;
+    const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
+    let n = 0;
+    for (let va = e.start; va < e.end; va += ps) {
+      this.host.charge('vm', this.host.costs.objectPageLookup);
+      const hit = lookupPage(obj, e.offset + (va - e.start));
+      if (!hit) continue;
+      const cow = (e.flags & ENTRY_COW) !== 0 && hit.object !== obj;
+      const writable = (e.prot & PROT_WRITE) !== 0 && !cow && (e.flags & ENTRY_NEEDS_COPY) === 0;
+      if (this.pmap.enter(va, hit.pa, { writable, user: true, nx: (e.prot & PROT_EXEC) === 0 }, level) < 0) break;
+      n++;
+    }
+    this.host.flushPmap(this.pmap);
+    return n;
+  }
+
+  /** Unmap [start, end): page tables first (with shootdown), then entries and their objects. */
+  unmapRange(start: number, end: number): void {
+    const entries = this.map.overlapping(start, end);
+    if (entries.length === 0) return;
+    for (const e of entries) {
+      const ps = e.object ? e.object.pageSize : 4096;
+      if ((start > e.start && start % ps !== 0) || (end < e.end && end % ps !== 0)) fail('EINVAL', `range splits a ${ps}-byte page`);
+    }
+    this.pmap.remove(Math.max(start, entries[0].start), Math.min(end, entries[entries.length - 1].end));
+    this.host.flushPmap(this.pmap);
+    for (const e of this.map.removeRange(start, end)) {
+      if (e.object) releaseObject(this.host, e.object);
+      this.host.charge('vm', this.host.costs.mapEntryOp);
+    }
+  }
+
+  munmap(addr: number, len: number): void {
+    if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
+    const end = addr + Math.ceil(len / 4096) * 4096;
+    if (addr < this.map.min || end > this.map.max) fail('EINVAL', 'range outside the user address space');
+    for (const e of this.map.overlapping(addr, end)) {
+      if ((e.flags & ENTRY_SEGMENT) !== 0) fail('EINVAL', `${e.label} is a segment: detach it with seg_detach`);
+    }
+    this.unmapRange(addr, end);
+  }
+
+  /** Change protection; lowering rights invalidates TLBs; raising beyond maxProt is EACCES. */
+  mprotect(addr: number, len: number, prot: number): void {
+    if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
+    if ((prot & ~7) !== 0) fail('EINVAL', 'bad protection');
+    const end = addr + Math.ceil(len / 4096) * 4096;
+    const entries = this.map.overlapping(addr, end);
+    // The whole range must be mapped (POSIX ENOMEM otherwise), and every entry must allow prot.
+    let cursor = addr;
+    for (const e of entries) {
+      if (e.start > cursor) fail('ENOMEM', 'range not fully mapped');
+      if ((prot & ~e.maxProt) !== 0) fail('EACCES', `${e.label}: protection beyond the mapping's maximum`);
+      const ps = e.object ? e.object.pageSize : 4096;
+      if ((addr > e.start && addr % ps !== 0) || (end < e.end && end % ps !== 0)) fail('EINVAL', `range splits a ${ps}-byte page`);
+      cursor = e.end;
+    }
+    if (cursor < end) fail('ENOMEM', 'range not fully mapped');
+    this.map.clip(addr);
+    this.map.clip(end);
+    for (const e of this.map.overlapping(addr, end)) {
+      const lowered = (e.prot & ~prot) !== 0;
+      e.prot = prot;
+      if (lowered) this.pmap.protect(e.start, e.end, { writable: (prot & PROT_WRITE) !== 0, nx: (prot & PROT_EXEC) === 0 });
+      if (prot === 0) this.pmap.remove(e.start, e.end);
+    }
+    this.map.timestamp++;
+    this.host.flushPmap(this.pmap);
+    this.host.charge('vm', this.host.costs.mapEntryOp);
+  }
+
+  /**
+   * fork: a new space with this one's entries by inheritance. 'copy' entries become
+   * copy-on-write in both (and this space's pages lose write access); 'share' entries share the
+   * object; 'none' entries are left out. Segments are never inherited (SpaceJMP: fork does not
+   * carry attachments) unless they are in the primary with 'share'.
+   */
+  forkInto(child: Vmspace): void {
+    for (const e of this.map.entries) {
+      if (e.inheritance === 'none') continue;
+      const c: MapEntry = { ...e };
+      if (e.object) referenceObject(e.object);
+      if (e.inheritance === 'copy' && e.object && e.object.type !== 'wired') {
+        e.flags |= ENTRY_COW | ENTRY_NEEDS_COPY;
+        c.flags |= ENTRY_COW | ENTRY_NEEDS_COPY;
+        if ((e.prot & PROT_WRITE) !== 0) this.pmap.protect(e.start, e.end, { writable: false, nx: (e.prot & PROT_EXEC) === 0 });
+      }
+      child.map.insert(c);
+      this.host.charge('vm', this.host.costs.mapEntryOp);
+      if (e.object?.type === 'wired') child.populate(c);
+    }
+    this.host.flushPmap(this.pmap);
+  }
+
+  /** Tear everything down: entries, objects, page tables. */
+  destroy(): void {
+    if (this.map.entries.length) this.unmapRange(this.map.min, this.map.max);
+    this.pmap.destroy();
+  }
+
+  /** Resident 4K-equivalent pages mapped by the pmap. */
+  get residentBytes(): number {
+    const l = this.pmap.leaves;
+    return l[1] * 4096 + l[2] * 2 ** 21 + l[3] * 2 ** 30;
+  }
+}
