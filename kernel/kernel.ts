@@ -43,7 +43,8 @@ export interface LifecycleHooks {
   threadExit?(t: Thread): void;
   /** A process is exiting: detach everything it attached. */
   processExit?(p: Process): void;
-  /** Check extra invariants. */
+  /** The process's primary address space is gone. */
+  afterExit?(p: Process): void;
 }
 
 export class Kernel implements VmHost {
@@ -64,6 +65,8 @@ export class Kernel implements VmHost {
   readonly hooks: LifecycleHooks[] = [];
   /** Every live vmspace (primary, named, shadow), for views and the invariant checker. */
   readonly spaces = new Set<Vmspace>();
+  /** The SpaceJMP module, once installed (kernel/spacejmp registers itself). */
+  spacejmp: import('./spacejmp/spacejmp.js').SpaceJmp | null = null;
   private nextPid = 1;
   private readonly freePcids: number[] = [];
   /** Set while the kernel copies user memory: a bad user pointer is EFAULT, not a kill. */
@@ -285,6 +288,7 @@ export class Kernel implements VmHost {
       if (--f.refCount === 0) f.close();
     }
     this.destroyVmspace(p.primary);
+    for (const h of this.hooks) h.afterExit?.(p);
     p.state = 'zombie';
     p.exitStatus = status;
     p.killedBy = killedBy;

@@ -210,7 +210,8 @@ export class Pmap {
         continue;
       }
       removed += this.removeIn(child, level - 1, va, start, end);
-      if (ci.live === 0) {
+      // A table other pmaps link to (a SpaceJMP shared subtree) stays while they do.
+      if (ci.live === 0 && ci.links <= 1) {
         this.write(ea, 0, 0);
         info.live--;
         this.host.tables.delete(child);
@@ -227,6 +228,16 @@ export class Pmap {
     parent.live--;
     child.links--;
     this.queueRange(va, span);
+  }
+
+  /** The table at `level` covering `va` (walking from the root, creating nothing), or null. */
+  tableAt(va: number, level: number): TableInfo | null {
+    if (level === this.levels) return this.host.tables.get(this.root) ?? null;
+    const ea = this.entryAddress(va, level + 1, false);
+    if (ea < 0) return null;
+    const [lo, hi] = this.read(ea);
+    if ((lo & PTE_P) === 0 || ((level + 1 === 2 || level + 1 === 3) && (lo & PTE_PS) !== 0)) return null;
+    return this.host.tables.get(pteFrame(lo, hi)) ?? null;
   }
 
   /** Link another pmap's table `child` (covering `va` at level child.level) into this pmap. */

@@ -149,6 +149,24 @@ export class Vmspace {
     }
   }
 
+  /**
+   * Drop the map entries in [start, end) and their object references without touching the pmap:
+   * for ranges whose translations live in page tables shared with another space.
+   */
+  removeEntriesOnly(start: number, end: number): void {
+    for (const e of this.map.removeRange(start, end)) {
+      if (e.object) releaseObject(this.host, e.object);
+      this.host.charge('vm', this.host.costs.mapEntryOp);
+    }
+  }
+
+  /** Insert an entry for an existing object without mapping pages (they arrive via shared tables or faults). */
+  insertEntry(e: Omit<MapEntry, 'map'>): void {
+    if (e.object) referenceObject(e.object);
+    this.map.insert(e as MapEntry);
+    this.host.charge('vm', this.host.costs.mapEntryOp);
+  }
+
   munmap(addr: number, len: number): void {
     if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
     const end = addr + Math.ceil(len / 4096) * 4096;
@@ -213,7 +231,11 @@ export class Vmspace {
 
   /** Tear everything down: entries, objects, page tables. */
   destroy(): void {
-    if (this.map.entries.length) this.unmapRange(this.map.min, this.map.max);
+    // No per-page unmapping: the space is unloaded everywhere and its page tables go whole
+    // (shared subtrees just lose a link); only the object references need dropping.
+    for (const e of this.map.removeRange(this.map.min, this.map.max)) {
+      if (e.object) releaseObject(this.host, e.object);
+    }
     this.pmap.destroy();
   }
 
