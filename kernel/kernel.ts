@@ -18,6 +18,7 @@ import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from 
 import { Tmpfs } from './tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
+import { SpaceJmp } from './spacejmp/spacejmp.js';
 import { fail, SysError, ERRNO } from './errno.js';
 import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vmMap.js';
 import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
@@ -65,12 +66,15 @@ export class Kernel implements VmHost {
   readonly hooks: LifecycleHooks[] = [];
   /** Every live vmspace (primary, named, shadow), for views and the invariant checker. */
   readonly spaces = new Set<Vmspace>();
-  /** The SpaceJMP module, once installed (kernel/spacejmp registers itself). */
-  spacejmp: import('./spacejmp/spacejmp.js').SpaceJmp | null = null;
+  /** SpaceJMP: segments, named and shadow address spaces. */
+  readonly spacejmp: SpaceJmp;
   private nextPid = 1;
   private readonly freePcids: number[] = [];
-  /** Set while the kernel copies user memory: a bad user pointer is EFAULT, not a kill. */
-  private copying = false;
+  /** Set while unresolvable faults must come back as MachineFault instead of killing
+   *  (copyin/copyout turn them into EFAULT; a trace's `expect fault` observes them). */
+  private faultsAsErrors = false;
+  /** The last fault that could not be resolved, with the kernel's reason. */
+  lastUnresolved: { va: bigint; access: AccessKind; mapped: boolean; report: string; vector: number } | null = null;
   private nextCpuForThread = 0;
 
   constructor(config: Partial<MachineConfig> = {}) {
@@ -92,6 +96,7 @@ export class Kernel implements VmHost {
     this.loaded = new Array(c.cpus).fill(null);
     for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
     this.tmpfs = new Tmpfs(this);
+    this.spacejmp = new SpaceJmp(this);
   }
 
   get costs(): CostParams { return this.config.profile.params; }
@@ -175,10 +180,10 @@ export class Kernel implements VmHost {
       pm.pcid = pcid;
       // A recycled PCID may have entries anywhere: every CPU flushes it before first use.
       for (const cpu of this.cpus) pm.staleOn.add(cpu.id);
-      for (const id of pm.activeOn) this.loadSpace(this.cpus[id], vs, true);
+      for (const id of [...pm.activeOn]) this.loadSpace(this.cpus[id], vs, true);
     } else if (tags === 'flush' && pm.pcid !== 0) {
       this.retirePcid(pm);
-      for (const id of pm.activeOn) this.loadSpace(this.cpus[id], vs, true);
+      for (const id of [...pm.activeOn]) this.loadSpace(this.cpus[id], vs, true);
     }
   }
 
@@ -395,7 +400,11 @@ export class Kernel implements VmHost {
   private onFault(cpu: Cpu, f: Fault): boolean {
     const t = this.running[cpu.id];
     if (!t || !t.process.live) return false;
-    if (f.vector === VECTOR_GP) return this.kill(t, `general protection fault: non-canonical address ${formatAddr(f.va)}`);
+    if (f.vector === VECTOR_GP) {
+      const report = `general protection fault: non-canonical address ${formatAddr(f.va)}`;
+      this.lastUnresolved = { va: f.va, access: f.access, mapped: false, report, vector: VECTOR_GP };
+      return this.kill(t, report);
+    }
     const saved = this.current;
     this.current = cpu;
     cpu.charge('fault', this.costs.pageFaultEntry);
@@ -403,11 +412,13 @@ export class Kernel implements VmHost {
     const out = vmFault(this, t.space, Number(f.va & ~4095n), f.access);
     this.current = saved;
     if (out.ok) return true;
-    return this.kill(t, `segmentation fault: ${faultReport(f.va, f.access, out)} in ${t.space.describe()}`);
+    const report = `segmentation fault: ${faultReport(f.va, f.access, out)} in ${t.space.describe()}`;
+    this.lastUnresolved = { va: f.va, access: f.access, mapped: out.entry !== null, report, vector: f.vector };
+    return this.kill(t, report);
   }
 
   private kill(t: Thread, report: string): boolean {
-    if (this.copying) return false; // copyin/copyout turn this into EFAULT
+    if (this.faultsAsErrors) return false;
     const p = t.process;
     this.exit(p, 128 + 11, report);
     throw new ProcessKilled(p, report);
@@ -419,14 +430,22 @@ export class Kernel implements VmHost {
   private userPa(t: Thread, va: bigint, access: AccessKind): number {
     const cpu = this.enter(t);
     const [lo, hi] = splitBig(va);
-    this.copying = true;
     try {
-      return cpu.translateHalves(lo, hi, access, true);
+      return this.catchingFaults(() => cpu.translateHalves(lo, hi, access, true));
     } catch (e) {
       if (e instanceof MachineFault) fail('EFAULT', `bad user address ${formatAddr(va)}`);
       throw e;
+    }
+  }
+
+  /** Run `fn` with unresolvable faults thrown as MachineFault rather than killing the process. */
+  catchingFaults<T>(fn: () => T): T {
+    const saved = this.faultsAsErrors;
+    this.faultsAsErrors = true;
+    try {
+      return fn();
     } finally {
-      this.copying = false;
+      this.faultsAsErrors = saved;
     }
   }
 

@@ -3,7 +3,7 @@
 
 import type { PagingMode } from '../mmu/address.js';
 import { resolveProfile, type CostProfile } from '../mmu/costModel.js';
-import { SKYLAKE_TLB, type TlbGeometry } from '../mmu/tlb.js';
+import { SKYLAKE_TLB, parseTlbGeometry, type TlbGeometry } from '../mmu/tlb.js';
 import { GiB, parseSize, formatSize } from '../mmu/units.js';
 
 export type TagPolicy = 'flush' | 'tagged';
@@ -44,6 +44,7 @@ export interface MachineOptionsText {
   seed?: string | number;
   aslr?: boolean | string;
   tags?: string;
+  tlb?: string;
 }
 
 function int(name: string, v: string | number, min: number, max: number): number {
@@ -74,6 +75,7 @@ export function machineFromOptions(o: MachineOptionsText, base: MachineConfig = 
     if (o.tags !== 'flush' && o.tags !== 'tagged') throw new RangeError(`--tags must be flush or tagged, got "${o.tags}"`);
     c.tagPolicy = o.tags;
   }
+  if (o.tlb !== undefined) c.tlb = parseTlbGeometry(o.tlb);
   if (c.memBytes % (c.nodes * 2 * 2 ** 20) !== 0) throw new RangeError(`--mem ${formatSize(c.memBytes)} does not split into ${c.nodes} nodes of whole 2M units`);
   return c;
 }

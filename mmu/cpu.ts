@@ -8,18 +8,25 @@
 // hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
 
 import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
-import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, PF_US, PF_WR, describeFaultCode } from './pageWalker.js';
+import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
 import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
 
-const FC_BITS = 12;
+/** 2^14 front entries: enough 4 KiB slots to cover everything the L1 DTLB can hold in 2 MiB pages. */
+const FC_BITS = 14;
 const FC_SIZE = 1 << FC_BITS;
 const FC_MASK = FC_SIZE - 1;
-/** A tag value no page-aligned address equals (low bit set). */
-const FC_INVALID = 1;
+/**
+ * The tag of an empty front entry. The fast paths compare a tag with `lo & ~(pageMask & ~alignMask)`,
+ * which keeps the low alignment bits (0..2) of the address, so an invalid tag must have a bit set
+ * that no compared value can have: bit 11 (a value of 1 would match a misaligned access at offset 1).
+ */
+export const FC_INVALID = 0x800;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+/** 2^53: the PCID's weight in a front key. */
+export const PCID_KEY = 9007199254740992;
 
 export const VECTOR_PF = 14;
 export const VECTOR_GP = 13;
@@ -90,8 +97,10 @@ export class Cpu {
   cr3Writes = 0;
   tlbFlushes = 0;
   invlpgs = 0;
-  /** Cycles by component, for breakdowns (syscall, cr3, walk, fault, shootdown, ...). */
-  readonly cyclesBy: Record<string, number> = Object.create(null);
+  private readonly cyclesByRec: Record<string, number> = Object.create(null);
+  /** Hot components kept as plain fields and folded into cyclesBy when it is read. */
+  private walkCycles = 0;
+  private stlbCycles = 0;
 
   // --- front cache (structure of arrays) ---
   private readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
@@ -105,7 +114,13 @@ export class Cpu {
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
-  /** pcid * 2^21, added to the high half so entries of another PCID never match. */
+  /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
+  private readonly l1Stamp: Float64Array;
+  /**
+   * pcid * 2^53. A front entry's key is (va - lo) + hiKey = hi * 2^32 + pcid * 2^53: exact in a
+   * double (every term is a multiple of 2^32 below 2^65), unique per (hi < 2^21, PCID), and the
+   * fast path gets it with one subtraction and one addition instead of a division.
+   */
   private hiKey = 0;
   /** High half of the last 64-bit load. */
   hi = 0;
@@ -122,6 +137,7 @@ export class Cpu {
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
     this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
+    this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) a.onKill = (slot: number) => this.dropFrontFor(slot);
   }
@@ -134,10 +150,18 @@ export class Cpu {
   /** Read the time-stamp counter: the core's modelled clock. */
   rdtsc(): number { return this.clock; }
 
+  /** Cycles by component, for breakdowns (syscall, cr3, walk, fault, shootdown, ...). */
+  get cyclesBy(): Record<string, number> {
+    const r = this.cyclesByRec;
+    if (this.walkCycles !== 0) { r.walk = (r.walk ?? 0) + this.walkCycles; this.walkCycles = 0; }
+    if (this.stlbCycles !== 0) { r.stlb = (r.stlb ?? 0) + this.stlbCycles; this.stlbCycles = 0; }
+    return r;
+  }
+
   /** Charge modelled cycles to a named component. */
   charge(component: string, cycles: number): void {
     this.cycles += cycles;
-    this.cyclesBy[component] = (this.cyclesBy[component] ?? 0) + cycles;
+    this.cyclesByRec[component] = (this.cyclesByRec[component] ?? 0) + cycles;
   }
 
   // ------------------------------------------------------------------ control registers
@@ -153,13 +177,14 @@ export class Cpu {
     if (!this.pcide && noFlush) throw new RangeError('CR3 bit 63 is reserved while CR4.PCIDE is clear (#GP)');
     this.cr3Base = tableBase;
     this.pcid = pcid;
-    this.hiKey = pcid * 2097152;
+    this.hiKey = pcid * PCID_KEY;
     this.cr3Writes++;
     if (!noFlush) {
       this.tlb.flushPcid(pcid);
       this.tlbFlushes++;
     }
-    this.charge('cr3', this.pcide ? this.costs.cr3LoadTagged : this.costs.cr3Load);
+    // Table 6 prices a load that installs a tag (224) above one that flushes (130).
+    this.charge('cr3', this.pcide && pcid !== 0 ? this.costs.cr3LoadTagged : this.costs.cr3Load);
   }
 
   /** MOV to CR4 for the bits modelled here (SDM §4.10.4.1 on what it flushes). */
@@ -169,6 +194,11 @@ export class Cpu {
     const pge = bits.pge ?? this.pge;
     if (pcide && !this.pcide && this.pcid !== 0) throw new RangeError('setting CR4.PCIDE needs CR3[11:0] = 0 (#GP)');
     const flushAll = pge !== this.pge || (this.pcide && !pcide) || la57 !== this.la57;
+    if (this.pcide && !pcide) {
+      // With PCIDE clear the processor tags everything with PCID 000H (SDM §4.10.1).
+      this.pcid = 0;
+      this.hiKey = 0;
+    }
     this.pcide = pcide;
     this.la57 = la57;
     this.pge = pge;
@@ -207,6 +237,7 @@ export class Cpu {
     switch (type) {
       case 0: {
         const [lo, hi] = splitBig(va);
+        if (!this.isCanonical(hi)) throw new RangeError('INVPCID type 0 with a non-canonical address (#GP)');
         this.tlb.invalidateAddressPcid(lo, hi, pcid);
         break;
       }
@@ -264,7 +295,7 @@ export class Cpu {
     this.fcMem[i] = this.mem.chunks32[c]!;
     this.fcMem8[i] = this.mem.chunks8[c]!;
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
-    this.fcHi[i] = hi + this.hiKey;
+    this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
     this.fcWTag[i] = writeOk ? lo & -4096 : FC_INVALID;
     this.fcSlot[i] = l1Slot;
@@ -313,16 +344,20 @@ export class Cpu {
     const stamp = this.accesses;
     const size = tlb.lookup(lo, hi, this.pcid, stamp);
     if (size !== 0) {
-      const [arr, s] = tlb.l1Array(tlb.l1Slot);
+      const arr = tlb.hitArray;
+      const s = tlb.hitIndex;
       const f = arr.flags[s];
+      // A write through an entry whose D is clear must walk to set D in memory, even when the
+      // write is allowed (a supervisor write to a read-only page with CR0.WP = 0).
       const denied = (userMode && (f & TF_U) === 0)
-        || (access === ACCESS_WRITE && ((f & TF_W) === 0 ? userMode || this.cr0wp : (f & TF_D) === 0))
+        || (access === ACCESS_WRITE && (((f & TF_W) === 0 && (userMode || this.cr0wp)) || (f & TF_D) === 0))
         || (access === ACCESS_EXEC && (f & TF_XD) !== 0)
-        || (this.pke && userMode && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkey[s], access));
+        || (this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkey[s], access, userMode));
       if (tlb.hitLevel === HIT_STLB) {
         this.l1Misses++;
         this.stlbHits++;
-        this.charge('stlb', this.costs.stlbHit);
+        this.cycles += this.costs.stlbHit;
+        this.stlbCycles += this.costs.stlbHit;
       }
       if (!denied) {
         const pa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1));
@@ -340,18 +375,18 @@ export class Cpu {
     return this.walkAndFill(lo, hi, access, userMode);
   }
 
-  private pkeyDenies(pkey: number, access: AccessKind): boolean {
+  private pkeyDenies(pkey: number, access: AccessKind, userMode: boolean): boolean {
     const ad = (this.pkru >>> (2 * pkey)) & 1;
     const wd = (this.pkru >>> (2 * pkey + 1)) & 1;
-    return ad === 1 || (access === ACCESS_WRITE && wd === 1);
+    return ad === 1 || (access === ACCESS_WRITE && wd === 1 && (userMode || this.cr0wp));
   }
 
   private frontReadable(f: number, pkey: number): boolean {
-    return (f & TF_U) !== 0 && (!this.pke || ((this.pkru >>> (2 * pkey)) & 3) === 0);
+    return (f & TF_U) !== 0 && (!this.pke || ((this.pkru >>> (2 * pkey)) & 1) === 0);
   }
 
   private frontWritable(f: number, pkey: number): boolean {
-    return this.frontReadable(f, pkey) && (f & (TF_W | TF_D)) === (TF_W | TF_D);
+    return (f & (TF_U | TF_W | TF_D)) === (TF_U | TF_W | TF_D) && (!this.pke || ((this.pkru >>> (2 * pkey)) & 3) === 0);
   }
 
   private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
@@ -372,7 +407,9 @@ export class Cpu {
     const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
     this.walks++;
     this.walkRefs += w.refs;
-    this.charge('walk', w.refs * this.costs.walkRef);
+    const wc = w.refs * this.costs.walkRef;
+    this.cycles += wc;
+    this.walkCycles += wc;
     if (!ok) {
       // SDM §4.10.4.1: a #PF invalidates TLB entries for the faulting address.
       tlb.invalidateAddressPcid(lo, hi, this.pcid);
@@ -416,8 +453,8 @@ export class Cpu {
   load32(va: number): number {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       return this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)];
     }
     return this.load32Slow(va);
@@ -426,8 +463,8 @@ export class Cpu {
   store32(va: number, v: number): void {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] = v;
       return;
     }
@@ -437,8 +474,8 @@ export class Cpu {
   load8(va: number): number {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcRTag[i] === (lo & -4096) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcRTag[i] === (lo & -4096) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       return this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)];
     }
     return this.mem.read8(this.translate(va, ACCESS_READ));
@@ -447,8 +484,8 @@ export class Cpu {
   store8(va: number, v: number): void {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcWTag[i] === (lo & -4096) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcWTag[i] === (lo & -4096) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)] = v;
       return;
     }
@@ -469,8 +506,8 @@ export class Cpu {
   load64(va: number): number {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       this.hi = m[w + 1];
@@ -482,8 +519,8 @@ export class Cpu {
   store64(va: number, vlo: number, vhi: number): void {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       m[w] = vlo;
@@ -497,16 +534,35 @@ export class Cpu {
   xor64(va: number, vlo: number, vhi: number): void {
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
-    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === (va - lo) / TWO32 + this.hiKey) {
-      this.tlb.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       m[w] ^= vlo;
       m[w + 1] ^= vhi;
       return;
     }
-    const pa = this.translate(va, ACCESS_WRITE);
-    this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
+    this.xor64Slow(va, vlo, vhi);
+  }
+
+  private xor64Slow(va: number, vlo: number, vhi: number): void {
+    if ((va & 4095) > 4088) {
+      // Crosses a page: the two halves may live in unrelated frames.
+      const lo = this.load64(va);
+      const hi = this.hi;
+      this.store64(va, lo ^ vlo, hi ^ vhi);
+      return;
+    }
+    const lo = va >>> 0;
+    const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
+    if ((pa & 3) !== 0) {
+      this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
+      return;
+    }
+    const m = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+    const w = (pa & CHUNK_MASK) >>> 2;
+    m[w] ^= vlo;
+    m[w + 1] ^= vhi;
   }
 
   private load32Slow(va: number): number {

@@ -72,6 +72,11 @@ export class TlbArray {
   readonly epoch: Uint32Array;
   hits = 0;
   misses = 0;
+  /**
+   * Bit (1 << size) set once an entry of that size class was inserted since the last full flush: a
+   * lookup for a size this array has never held skips its set scan (a superset, never stale).
+   */
+  present = 0;
   /** Told the global slot index whenever an entry is evicted or invalidated (the CPU's front cache). */
   onKill: ((globalSlot: number) => void) | null = null;
 
@@ -108,10 +113,16 @@ export class TlbArray {
 
   /** Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. */
   lookup(lo: number, hi: number, size: number, pcid: number): number {
+    if ((this.present & (1 << size)) === 0) return -1;
     const t = tagLoFor(lo, size);
+    // Tags are stored in an Int32Array: compare the high half as int32 too, or kernel-half
+    // addresses (bit 63 set) would never match.
+    const h = hi | 0;
+    const tagLo = this.tagLo;
     const first = setIndex(lo, hi, size, this.setMask) * this.ways;
-    for (let s = first; s < first + this.ways; s++) {
-      if (this.tagLo[s] === t && this.tagHi[s] === hi && this.size[s] === size && this.pcid[s] >= 0) {
+    const end = first + this.ways;
+    for (let s = first; s < end; s++) {
+      if (tagLo[s] === t && this.tagHi[s] === h && this.size[s] === size && this.pcid[s] >= 0) {
         const g = (this.flags[s] & TF_G) !== 0;
         if (g || (this.pcid[s] === pcid && this.epoch[s] === this.pcidEpoch[pcid])) return s;
       }
@@ -122,19 +133,25 @@ export class TlbArray {
   /** Insert, replacing an invalid way or else the least recently used one; returns the slot. */
   insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
     const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+    const end = first + this.ways;
     const t = tagLoFor(lo, size);
+    const h = hi | 0;
+    const base = this.base;
     let victim = -1;
     let oldest = Infinity;
-    for (let s = first; s < first + this.ways; s++) {
-      if (!this.isValid(s)) { victim = s; break; }
+    for (let s = first; s < end; s++) {
+      const p = this.pcid[s];
+      const g = (this.flags[s] & TF_G) !== 0;
+      if (p < 0 || (!g && this.epoch[s] !== this.pcidEpoch[p])) { victim = s; break; } // invalid way
       // an existing entry for the same page and tag context is replaced in place
-      if (this.tagLo[s] === t && this.tagHi[s] === hi && this.size[s] === size && (this.pcid[s] === pcid || (this.flags[s] & TF_G) !== 0)) { victim = s; break; }
-      const st = this.stamp[this.base + s];
+      if (this.tagLo[s] === t && this.tagHi[s] === h && this.size[s] === size && (p === pcid || g)) { victim = s; break; }
+      const st = this.stamp[base + s];
       if (st < oldest) { oldest = st; victim = s; }
     }
-    if (this.onKill) this.onKill(this.base + victim);
+    if (this.onKill !== null && this.pcid[victim] >= 0) this.onKill(base + victim);
+    this.present |= 1 << size;
     this.tagLo[victim] = t;
-    this.tagHi[victim] = hi;
+    this.tagHi[victim] = h;
     this.size[victim] = size;
     this.pcid[victim] = pcid;
     this.frame[victim] = frame;
@@ -150,16 +167,17 @@ export class TlbArray {
     this.pcid[s] = -1;
     this.flags[s] = 0;
     this.gen[this.base + s]++;
-    if (this.onKill) this.onKill(this.base + s);
+    if (this.onKill !== null) this.onKill(this.base + s);
   }
 
   /** Drop entries for the page holding (lo, hi), of every size held here, in `pcid` (and globals if asked). */
   invalidateAddress(lo: number, hi: number, pcid: number, includeGlobal: boolean, onlyGlobal = false): void {
     for (let size = SIZE_4K; size <= SIZE_1G; size++) {
       const t = tagLoFor(lo, size);
+      const h = hi | 0;
       const first = setIndex(lo, hi, size, this.setMask) * this.ways;
       for (let s = first; s < first + this.ways; s++) {
-        if (this.pcid[s] < 0 || this.size[s] !== size || this.tagLo[s] !== t || this.tagHi[s] !== hi) continue;
+        if (this.pcid[s] < 0 || this.size[s] !== size || this.tagLo[s] !== t || this.tagHi[s] !== h) continue;
         const g = (this.flags[s] & TF_G) !== 0;
         if (g ? includeGlobal : !onlyGlobal && this.pcid[s] === pcid) this.kill(s);
       }
@@ -177,6 +195,7 @@ export class TlbArray {
     for (let s = 0; s < this.pcid.length; s++) {
       if (this.pcid[s] >= 0 && (includeGlobal || (this.flags[s] & TF_G) === 0)) this.kill(s);
     }
+    if (includeGlobal) this.present = 0;
   }
 
   /** Number of valid entries (for views and tests). */
@@ -200,9 +219,14 @@ export class PagingStructureCache {
   readonly stamp: Float64Array;
   hits = 0;
   misses = 0;
+  /** The VA bits that select an entry: everything above the span of one entry at `level`. */
+  private readonly loMask: number;
+  private readonly hiMask: number;
 
   /** `level` is the level of the cached entry (2 = PDE cache ... 5 = PML5E cache). */
   constructor(readonly level: number, readonly entries: number) {
+    this.loMask = level === 2 ? -2097152 : level === 3 ? -1073741824 : 0;
+    this.hiMask = level <= 3 ? -1 : level === 4 ? -128 : -65536;
     this.tagLo = new Int32Array(entries);
     this.tagHi = new Int32Array(entries);
     this.pcid = new Int32Array(entries).fill(-1);
@@ -211,20 +235,13 @@ export class PagingStructureCache {
     this.stamp = new Float64Array(entries);
   }
 
-  private tags(lo: number, hi: number): [number, number] {
-    // The VA bits that select this entry: everything above the span of one entry at `level`.
-    switch (this.level) {
-      case 2: return [lo & -2097152, hi];
-      case 3: return [lo & -1073741824, hi];
-      case 4: return [0, hi & -128];
-      default: return [0, hi & -65536];
-    }
-  }
-
   lookup(lo: number, hi: number, pcid: number, stamp: number): number {
-    const [tl, th] = this.tags(lo, hi);
-    for (let s = 0; s < this.entries; s++) {
-      if (this.pcid[s] === pcid && this.tagLo[s] === tl && this.tagHi[s] === th) {
+    const tl = lo & this.loMask;
+    const th = hi & this.hiMask;
+    const tagLo = this.tagLo;
+    const n = this.entries;
+    for (let s = 0; s < n; s++) {
+      if (tagLo[s] === tl && this.tagHi[s] === th && this.pcid[s] === pcid) {
         this.stamp[s] = stamp;
         this.hits++;
         return s;
@@ -235,7 +252,8 @@ export class PagingStructureCache {
   }
 
   insert(lo: number, hi: number, pcid: number, table: number, rights: number, stamp: number): void {
-    const [tl, th] = this.tags(lo, hi);
+    const tl = lo & this.loMask;
+    const th = hi & this.hiMask;
     let victim = 0;
     let oldest = Infinity;
     for (let s = 0; s < this.entries; s++) {
@@ -287,6 +305,9 @@ export class Tlb {
   /** Result of the last lookup: which level hit and the L1 slot (global index) that now holds it. */
   hitLevel = HIT_NONE;
   l1Slot = -1;
+  /** The L1 array and local slot of the last hit or fill (what l1Array(l1Slot) returns, without a tuple). */
+  hitArray: TlbArray;
+  hitIndex = -1;
 
   constructor(readonly geometry: TlbGeometry = SKYLAKE_TLB) {
     const n4 = geometry.l1_4k.entries;
@@ -307,6 +328,7 @@ export class Tlb {
       this.psc[4] = new PagingStructureCache(4, geometry.psc.pml4);
       this.psc[5] = new PagingStructureCache(5, geometry.psc.pml5);
     }
+    this.hitArray = this.l1[0];
   }
 
   /** Global slot index (into l1Gen/l1Stamp) of slot s of the L1 array for `size`. */
@@ -315,29 +337,33 @@ export class Tlb {
   }
 
   /**
-   * Look (lo, hi) up: L1 (all sizes), then the STLB; an STLB hit is copied into L1. Sets hitLevel
-   * and l1Slot; returns the size class found or 0.
+   * Look (lo, hi) up: L1 (all sizes), then the STLB; an STLB hit is copied into L1. Sets hitLevel,
+   * l1Slot and (hitArray, hitIndex) = the L1 entry now holding the translation; returns the size
+   * class found or 0. Allocates nothing.
    */
   lookup(lo: number, hi: number, pcid: number, stamp: number): number {
-    for (let size = SIZE_4K; size <= SIZE_1G; size++) {
-      const a = this.l1[size - 1];
-      const s = a.lookup(lo, hi, size, pcid);
-      if (s >= 0) {
-        a.hits++;
-        this.l1Stamp[a.base + s] = stamp;
-        this.hitLevel = HIT_L1;
-        this.l1Slot = a.base + s;
-        return size;
-      }
+    const l1 = this.l1;
+    let a = l1[0];
+    let s = a.lookup(lo, hi, SIZE_4K, pcid);
+    if (s < 0) { a = l1[1]; s = a.lookup(lo, hi, SIZE_2M, pcid); }
+    if (s < 0) { a = l1[2]; s = a.lookup(lo, hi, SIZE_1G, pcid); }
+    if (s >= 0) {
+      a.hits++;
+      this.l1Stamp[a.base + s] = stamp;
+      this.hitLevel = HIT_L1;
+      this.l1Slot = a.base + s;
+      this.hitArray = a;
+      this.hitIndex = s;
+      return a.size[s];
     }
-    this.l1[0].misses++;
-    for (let size = SIZE_4K; size <= SIZE_2M; size++) {
-      const s = this.stlb.lookup(lo, hi, size, pcid);
-      if (s >= 0) return this.promote(this.stlb, s, lo, hi, stamp);
-    }
-    const s1 = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
-    if (s1 >= 0) return this.promote(this.stlb1g, s1, lo, hi, stamp);
-    this.stlb.misses++;
+    l1[0].misses++;
+    const st = this.stlb;
+    s = st.lookup(lo, hi, SIZE_4K, pcid);
+    if (s < 0) s = st.lookup(lo, hi, SIZE_2M, pcid);
+    if (s >= 0) return this.promote(st, s, lo, hi, stamp);
+    s = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
+    if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, stamp);
+    st.misses++;
     this.hitLevel = HIT_NONE;
     this.l1Slot = -1;
     return 0;
@@ -345,11 +371,14 @@ export class Tlb {
 
   private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
     a.hits++;
+    a.stamp[a.base + s] = stamp; // an STLB hit is a use for its LRU too
     const size = a.size[s];
     const l1 = this.l1[size - 1];
     const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp);
     this.hitLevel = HIT_STLB;
     this.l1Slot = l1.base + slot;
+    this.hitArray = l1;
+    this.hitIndex = slot;
     return size;
   }
 
@@ -357,7 +386,10 @@ export class Tlb {
   fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
     (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
     const l1 = this.l1[size - 1];
-    this.l1Slot = l1.base + l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+    const s = l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+    this.hitArray = l1;
+    this.hitIndex = s;
+    this.l1Slot = l1.base + s;
     return this.l1Slot;
   }
 
@@ -412,4 +444,40 @@ export class Tlb {
     }
     return out;
   }
+}
+
+/** Haswell: STLB 1024 entries, 8-way (Intel optimisation manual). */
+export const HASWELL_TLB: TlbGeometry = { ...SKYLAKE_TLB, stlb: { entries: 1024, ways: 8 } };
+
+/** A deliberately small TLB: capacity effects show with a handful of pages (demos, tests). */
+export const SMALL_TLB: TlbGeometry = {
+  l1_4k: { entries: 8, ways: 2 },
+  l1_2m: { entries: 4, ways: 2 },
+  l1_1g: { entries: 2, ways: 2 },
+  stlb: { entries: 32, ways: 4 },
+  stlb_1g: { entries: 4, ways: 2 },
+  psc: { pml5: 1, pml4: 2, pdpt: 2, pd: 4 },
+};
+
+export const TLB_GEOMETRIES: Record<string, TlbGeometry> = { skylake: SKYLAKE_TLB, haswell: HASWELL_TLB, small: SMALL_TLB };
+
+/**
+ * A geometry by name ("skylake", "haswell", "small"), optionally followed by overrides:
+ * "skylake,stlb=2048/16,l1_4k=64/4,psc=off". Throws a RangeError naming what is wrong.
+ */
+export function parseTlbGeometry(spec: string): TlbGeometry {
+  const [name, ...parts] = spec.split(',').map((s) => s.trim());
+  const base = TLB_GEOMETRIES[name.toLowerCase()];
+  if (!base) throw new RangeError(`unknown TLB geometry "${name}" (known: ${Object.keys(TLB_GEOMETRIES).join(', ')})`);
+  const g: TlbGeometry = { ...base };
+  for (const p of parts) {
+    if (p === 'psc=off') { g.psc = null; continue; }
+    const m = /^(l1_4k|l1_2m|l1_1g|stlb|stlb_1g)=(\d+)\/(\d+)$/.exec(p);
+    if (!m) throw new RangeError(`bad TLB override "${p}" (want e.g. stlb=1536/12 or psc=off)`);
+    const arr = { entries: Number(m[2]), ways: Number(m[3]) };
+    const sets = arr.entries / arr.ways;
+    if (!Number.isInteger(sets) || sets < 1 || (sets & (sets - 1)) !== 0) throw new RangeError(`TLB ${m[1]}: ${arr.entries}/${arr.ways} must give a power-of-two number of sets`);
+    (g as unknown as Record<string, unknown>)[m[1]] = arr;
+  }
+  return g;
 }

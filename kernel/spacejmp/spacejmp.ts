@@ -104,7 +104,6 @@ export class SpaceJmp {
       processExit: (p) => this.processExit(p),
       afterExit: (p) => this.afterExit(p),
     });
-    kernel.spacejmp = this;
   }
 
   // ------------------------------------------------------------------ lookups
@@ -377,6 +376,12 @@ export class SpaceJmp {
   }
 
   vasCtl(t: Thread, cmd: number, vid: number, arg = 0): number | Record<string, unknown> {
+    if (vid === VAS_PRIMARY && cmd === VAS_CTL_TAGS) {
+      // The caller's own primary space: its TLB tag policy is the process's to choose.
+      if (arg !== 0 && arg !== 1) fail('EINVAL', 'tag policy is 0 (flush) or 1 (tagged)');
+      this.kernel.setTagPolicy(t.process.primary, arg === 1 ? 'tagged' : 'flush');
+      return 0;
+    }
     const v = this.vas(vid);
     const cred = t.process.cred;
     const owner = cred.uid === 0 || cred.uid === v.uid;

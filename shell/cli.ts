@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `sjmp`: the command line of spacejmp-emu. Errors are one clear line on stderr (a stack trace
+// only with --debug); exit status 0 success, 1 a failed expectation or check, 2 bad usage or script.
+
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { addMachineOptions, type GlobalOptions } from './machineOptions.js';
+import { traceCommand, type TraceOptions } from './commands/trace.js';
+import { demoCommand } from './commands/demo.js';
+import { UsageError } from './errors.js';
+
+function version(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const p of [join(here, '..', '..', 'package.json'), join(here, '..', 'package.json')]) {
+      try { return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version; } catch { /* next */ }
+    }
+  } catch { /* fall through */ }
+  return 'unknown';
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sjmp')
+    .description('spacejmp-emu: an emulated OS virtual-memory subsystem with first-class address spaces (SpaceJMP)')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  addMachineOptions(program);
+
+  const trace = program.command('trace')
+    .description('run trace scripts: an strace-like transcript, expectations checked, a summary')
+    .argument('<files...>', 'trace files (.trace)')
+    .option('--json', 'transcript and summary as JSON')
+    .option('--quiet', 'only the summary')
+    .action((files: string[], o: TraceOptions, cmd: Command) => { process.exitCode = traceCommand(files, { ...cmd.optsWithGlobals(), ...o }); });
+  addMachineOptions(trace);
+
+  const demo = program.command('demo')
+    .description('a short tour of the MMU: a page walk level by level, TLB hits and misses, a tagged and an untagged switch')
+    .option('--json', 'results as JSON')
+    .action((o: { json?: boolean }, cmd: Command) => { process.exitCode = demoCommand({ ...cmd.optsWithGlobals(), ...o }); });
+  addMachineOptions(demo);
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  let debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    debug = !!(program.opts() as GlobalOptions).debug;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (help/version exit with code 0)
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`sjmp: ${msg}\n`);
+    return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+  }
+}
+
+const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isEntry || process.argv[1]?.endsWith('/sjmp')) {
+  main(process.argv).then((code) => { process.exitCode = code; });
+}

@@ -1,0 +1,13 @@
+// Uppercase names for SpaceJMP handles, flags and commands (trace language, shell, strace).
+
+import {
+  VAS_PRIMARY, VAS_CURRENT, VAS_NOWAIT, VAS_CTL_INFO, VAS_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_CHMOD, VAS_CTL_PTPOLICY,
+  SEG_CTL_INFO, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, SEG_CTL_CHMOD, SEG_2M,
+} from '../../kernel/spacejmp/spacejmp.js';
+
+export const SPACEJMP_CONSTANTS: Readonly<Record<string, number>> = {
+  PRIMARY: VAS_PRIMARY, CURRENT: VAS_CURRENT, VAS_NOWAIT,
+  VAS_CTL_INFO, VAS_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_CHMOD, VAS_CTL_PTPOLICY,
+  SEG_CTL_INFO, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, SEG_CTL_CHMOD, SEG_2M,
+  TAG_FLUSH: 0, TAG_PCID: 1, PT_COPY: 0, PT_SHARED: 1,
+};

@@ -1,0 +1,58 @@
+import { describe, it, expect } from 'vitest';
+import { Kernel } from '../../kernel/kernel.js';
+import { HEAP_BASE } from '../../kernel/layout.js';
+import { GiB } from '../../mmu/units.js';
+import { syscall, isWouldBlock } from '../../syscalls/dispatch.js';
+import { straceOf, type StraceRecord } from '../../syscalls/strace.js';
+import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, O_CREAT, O_RDWR } from '../../syscalls/constants.js';
+
+describe('strace', () => {
+  it('records traced processes only, with arguments, results, errnos and modelled cycles', () => {
+    const k = new Kernel({ memBytes: GiB, cpus: 2 });
+    const a = k.spawn('alice', { uid: 1000, gid: 1000 });
+    const b = k.spawn('bob', { uid: 1001, gid: 1001 });
+    const ta = a.threads[0];
+    const tb = b.threads[0];
+    const seen: StraceRecord[] = [];
+    const off = straceOf(k).subscribe((r) => seen.push(r));
+    syscall(k, ta, 'getpid'); // not yet traced
+    expect(syscall(k, ta, 'trace', [0, 1])).toBe(0);
+    expect(syscall(k, tb, 'trace', [a.pid, 0])).toBe(-1); // EPERM: not bob's
+    syscall(k, tb, 'getpid');
+    const va = syscall(k, ta, 'mmap', [0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON]) as number;
+    syscall(k, ta, 'open', ['/missing', O_RDWR]);
+    syscall(k, ta, 'open', ['/f', O_CREAT | O_RDWR, 0o600]);
+    const lines = seen.map((r) => r.line);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^alice\[1\]\.main@cpu\d trace\(0, 1\) = 0 <357>$/);
+    expect(lines[1]).toBe(`alice[1].main@cpu${ta.cpu} mmap(0x0, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON) = 0x${va.toString(16).replace(/(?=(?:[0-9a-f]{4})+$)(?!^)/g, '_')} <${seen[1].cycles}>`);
+    expect(seen[1].cycles).toBeGreaterThan(k.costs.syscall);
+    expect(lines[2]).toMatch(/open\("\/missing", O_RDWR\) = -ENOENT \(\/missing\) <357>$/);
+    expect(seen[2].errno).toBe('ENOENT');
+    expect(lines[3]).toMatch(/open\("\/f", O_RDWR\|O_CREAT, 0600\) = 0 </);
+    off();
+    syscall(k, ta, 'getpid');
+    expect(seen).toHaveLength(4);
+    expect(straceOf(k).records).toHaveLength(5);
+  });
+
+  it('shows a blocked call once as unfinished and then as resumed', () => {
+    const k = new Kernel({ memBytes: GiB, cpus: 1 });
+    const p = k.spawn('a', { uid: 1, gid: 1 });
+    p.traced = true;
+    const t = p.threads[0];
+    syscall(k, t, 'pipe', [HEAP_BASE]);
+    const r1 = syscall(k, t, 'read', [0, HEAP_BASE + 64, 4]);
+    const r2 = syscall(k, t, 'read', [0, HEAP_BASE + 64, 4], { restart: true });
+    expect(isWouldBlock(r1) && isWouldBlock(r2)).toBe(true);
+    syscall(k, t, 'write', [1, HEAP_BASE, 4]);
+    expect(syscall(k, t, 'read', [0, HEAP_BASE + 64, 4], { restart: true })).toBe(4);
+    const lines = straceOf(k).lines().map((l) => l.replace(/^\S+ /, ''));
+    expect(lines).toEqual([
+      'pipe(0x1000_0000) = 0 <' + straceOf(k).records[0].cycles + '>',
+      'read(0, 0x1000_0040, 4) <unfinished: read pipe#' + lines[1].match(/pipe#(\d+)/)![1] + ' 0/65536 bytes> <357>',
+      expect.stringMatching(/^write\(1, 0x1000_0000, 4\) = 4 <\d+>$/),
+      expect.stringMatching(/^<\.\.\. read resumed> = 4 <\d+>$/),
+    ]);
+  });
+});

@@ -1,0 +1,346 @@
+// The runtime programs link against. A program is a module exporting `main(rt): ThreadBody`, a
+// generator: it runs on an emulated thread, touches memory through the MMU of the CPU it is on,
+// and reaches the kernel only through system calls. Calls that can block are generators used with
+// `yield*` (the thread sleeps in the scheduler until woken, then the call is retried); the others
+// are plain calls. Failed calls throw SysError with the kernel's explanation; `raw` gives -errno.
+//
+// The CPU a thread runs on can change between resumptions (scheduling, set_affinity), so the
+// runtime re-reads it whenever the thread resumes and after each system call; loads and stores
+// in between go straight to that CPU's fast path.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { Cpu } from '../mmu/cpu.js';
+import type { Credentials, Process, Thread, ThreadBody, YieldRequest } from '../kernel/process.js';
+import { SysError, errnoName } from '../kernel/errno.js';
+import { HEAP_BASE, HEAP_SIZE, STACK_TOP } from '../kernel/layout.js';
+import { Scheduler, type RunOptions, type RunResult } from '../kernel/scheduler.js';
+import { syscall, isWouldBlock, lastSyscallError, type SyscallReturn } from '../syscalls/dispatch.js';
+import type { RawArg } from '../syscalls/table.js';
+import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, O_RDONLY } from '../syscalls/constants.js';
+import { Arena, type MemoryAccess } from './malloc.js';
+
+/** A program's entry point: the body of its main thread (or of a thread or fork child). */
+export type ProgramMain = (rt: Runtime) => ThreadBody;
+
+/** What a blocking call is: a generator to use with `yield*`, returning the call's result. */
+export type Blocking<T> = Generator<YieldRequest, T, unknown>;
+
+export interface WaitResult {
+  pid: number;
+  /** The raw status word. */
+  status: number;
+  /** True when the child called exit (or returned from main); false when it was killed. */
+  exited: boolean;
+  /** Exit code (when exited). */
+  code: number;
+  /** Signal that killed it (when not exited): 11 for a fault, 6 for a program error. */
+  signal: number;
+}
+
+/** Thrown by rt.exit to unwind the program; the process is already gone when it propagates. */
+export class ProgramExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit(${code})`);
+    this.name = 'ProgramExit';
+  }
+}
+
+/** Out-parameters of calls (pipe's two fds, wait's status) pass through this user memory. */
+const SCRATCH = STACK_TOP - 64;
+
+export class Runtime implements MemoryAccess {
+  /** The CPU executing this thread; valid while the thread runs (the runtime keeps it current). */
+  cpu: Cpu;
+  private heapArena: Arena | null = null;
+
+  constructor(readonly kernel: Kernel, readonly thread: Thread) {
+    this.cpu = kernel.cpus[thread.cpu];
+  }
+
+  /** A runtime for driving `thread` synchronously (tests, the shell): it is put on its CPU now. */
+  static attach(kernel: Kernel, thread: Thread): Runtime {
+    const rt = new Runtime(kernel, thread);
+    rt.resume();
+    return rt;
+  }
+
+  get process(): Process { return this.thread.process; }
+  get pid(): number { return this.thread.process.pid; }
+
+  /** Called when the thread is (re)started: it may be on another CPU now. */
+  resume(): void {
+    this.cpu = this.kernel.enter(this.thread);
+  }
+
+  // ------------------------------------------------------------------ memory (the per-access path)
+
+  load8(va: number): number { return this.cpu.load8(va); }
+  store8(va: number, v: number): void { this.cpu.store8(va, v); }
+  load16(va: number): number { return this.cpu.load16(va); }
+  store16(va: number, v: number): void { this.cpu.store16(va, v); }
+  load32(va: number): number { return this.cpu.load32(va); }
+  store32(va: number, v: number): void { this.cpu.store32(va, v); }
+  /** Low half of the 64-bit value at `va`; the high half is in `rt.hi` afterwards. */
+  load64(va: number): number { return this.cpu.load64(va); }
+  get hi(): number { return this.cpu.hi; }
+  store64(va: number, lo: number, hi: number): void { this.cpu.store64(va, lo, hi); }
+  xor64(va: number, lo: number, hi: number): void { this.cpu.xor64(va, lo, hi); }
+
+  /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
+  loadU64(va: number): bigint {
+    const lo = this.cpu.load64(va);
+    return (BigInt(this.cpu.hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  }
+
+  storeU64(va: number, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.cpu.store64(va, Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0);
+  }
+
+  memset(dst: number, byte: number, n: number): void {
+    let i = 0;
+    for (; i < n && (dst + i) % 4 !== 0; i++) this.cpu.store8(dst + i, byte);
+    const word = (byte & 0xff) * 0x01010101;
+    for (; i + 4 <= n; i += 4) this.cpu.store32(dst + i, word);
+    for (; i < n; i++) this.cpu.store8(dst + i, byte);
+  }
+
+  /** Copy `n` bytes (overlapping ranges are handled like memmove). */
+  memcpy(dst: number, src: number, n: number): void {
+    if (dst > src && dst < src + n) {
+      for (let i = n - 1; i >= 0; i--) this.cpu.store8(dst + i, this.cpu.load8(src + i));
+      return;
+    }
+    let i = 0;
+    if ((dst - src) % 4 === 0) {
+      for (; i < n && (src + i) % 4 !== 0; i++) this.cpu.store8(dst + i, this.cpu.load8(src + i));
+      for (; i + 4 <= n; i += 4) this.cpu.store32(dst + i, this.cpu.load32(src + i));
+    }
+    for (; i < n; i++) this.cpu.store8(dst + i, this.cpu.load8(src + i));
+  }
+
+  readBytes(va: number, n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.cpu.load8(va + i);
+    return out;
+  }
+
+  writeBytes(va: number, data: Uint8Array): void {
+    for (let i = 0; i < data.length; i++) this.cpu.store8(va + i, data[i]);
+  }
+
+  /** Charge modelled CPU work that the program does not spell out as loads and stores. */
+  compute(cycles: number): void {
+    this.cpu.charge('compute', cycles);
+  }
+
+  // ------------------------------------------------------------------ system calls
+
+  /** A call as the kernel returns it: the value or -errno (WouldBlock when it would sleep). */
+  raw(name: string, ...args: RawArg[]): SyscallReturn {
+    const r = syscall(this.kernel, this.thread, name, args);
+    this.afterCall();
+    return r;
+  }
+
+  /** A non-blocking call: its value, or a thrown SysError. */
+  call(name: string, ...args: RawArg[]): number {
+    const r = this.raw(name, ...args);
+    if (isWouldBlock(r)) throw new Error(`${name} would block: use the blocking wrapper`);
+    return this.check(name, r);
+  }
+
+  /** A call that may sleep: retried after every wake-up until it completes. */
+  *callBlocking(name: string, ...args: RawArg[]): Blocking<number> {
+    let r = syscall(this.kernel, this.thread, name, args);
+    this.afterCall();
+    while (isWouldBlock(r)) {
+      yield r;
+      r = syscall(this.kernel, this.thread, name, args, { restart: true });
+      this.afterCall();
+    }
+    return this.check(name, r);
+  }
+
+  private afterCall(): void {
+    if (this.thread.state !== 'exited') this.resume();
+  }
+
+  private check(name: string, r: number | bigint): number {
+    const n = Number(r);
+    if (n < 0 && n >= -4095) {
+      const e = lastSyscallError(this.thread);
+      throw new SysError(-n, `${name}: ${e?.message || errnoName(-n)}`);
+    }
+    return n;
+  }
+
+  getpid(): number { return this.call('getpid'); }
+  getppid(): number { return this.call('getppid'); }
+  gettid(): number { return this.call('gettid'); }
+  getuid(): number { return this.call('getuid'); }
+  getgid(): number { return this.call('getgid'); }
+
+  /** mmap(addr, len, prot, flags, fd, offset); the defaults give private anonymous read-write memory anywhere. */
+  mmap(len: number, prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANON, addr: number | bigint = 0, fd = -1, offset = 0): number {
+    return this.call('mmap', addr, len, prot, flags, fd, offset);
+  }
+
+  munmap(addr: number | bigint, len: number): void { this.call('munmap', addr, len); }
+  mprotect(addr: number | bigint, len: number, prot: number): void { this.call('mprotect', addr, len, prot); }
+
+  open(path: string, flags = O_RDONLY, mode = 0o644, pageSize = 4096): number { return this.call('open', path, flags, mode, pageSize); }
+  creat(path: string, mode = 0o644): number { return this.call('creat', path, mode); }
+  ftruncate(fd: number, len: number): void { this.call('ftruncate', fd, len); }
+  lseek(fd: number, offset: number, whence = 0): number { return this.call('lseek', fd, offset, whence); }
+  unlink(path: string): void { this.call('unlink', path); }
+  close(fd: number): void { this.call('close', fd); }
+
+  /** A pipe: [read end, write end]. */
+  pipe(): [number, number] {
+    this.call('pipe', SCRATCH);
+    return [this.cpu.load32(SCRATCH), this.cpu.load32(SCRATCH + 4)];
+  }
+
+  /** read(2): bytes read into `buf`, 0 at end of file; sleeps while a pipe is empty. */
+  *read(fd: number, buf: number | bigint, len: number): Blocking<number> {
+    return yield* this.callBlocking('read', fd, buf, len);
+  }
+
+  /** write(2) of all `len` bytes (a large pipe write goes in as room appears). */
+  *write(fd: number, buf: number | bigint, len: number): Blocking<number> {
+    let done = 0;
+    do done += yield* this.callBlocking('write', fd, BigInt(buf) + BigInt(done), len - done);
+    while (done < len);
+    return done;
+  }
+
+  /** Wait for a child (pid -1: any) to exit and reap it. */
+  *wait(pid = -1): Blocking<WaitResult> {
+    const got = yield* this.callBlocking('waitpid', pid, SCRATCH, 0);
+    return decodeWaitStatus(got, this.cpu.load32(SCRATCH));
+  }
+
+  /**
+   * fork: a child process with a copy-on-write copy of this address space, running `child` on its
+   * own main thread (values captured by the closure are the child's copy of the parent's
+   * registers). Returns the child's pid.
+   */
+  fork(child: ProgramMain): number {
+    return this.call('fork', (t: Thread) => programBody(this.kernel, t, child));
+  }
+
+  /** A new thread of this process running `body`; returns its tid. */
+  spawnThread(body: ProgramMain, opts: { name?: string; cpu?: number } = {}): number {
+    return this.call('thread_create', opts.name ?? '', opts.cpu ?? -1, (t: Thread) => programBody(this.kernel, t, body));
+  }
+
+  /**
+   * A cooperative point: the scheduler may run another thread here. Free — it stands for the
+   * preemption a real machine would do — unlike schedYield, which is the system call.
+   */
+  *yield(): Blocking<void> {
+    yield undefined;
+  }
+
+  /** sched_yield(2): a system call, then a cooperative point. */
+  *schedYield(): Blocking<void> {
+    this.call('sched_yield');
+    yield undefined;
+  }
+
+  /** Pin this thread (or `tid`) to a CPU, -1 to unpin; the thread moves there now. */
+  setAffinity(cpu: number, tid = 0): void { this.call('set_affinity', cpu, tid); }
+
+  /** Switch strace-style tracing of a process (0: this one) on or off. */
+  trace(on = true, pid = 0): void { this.call('trace', pid, on); }
+
+  msgqCreate(name = '', opts: { mode?: number; maxMessages?: number; maxSize?: number } = {}): number {
+    return this.call('msgq_create', name, opts.mode ?? 0o600, opts.maxMessages ?? 64, opts.maxSize ?? 8192);
+  }
+
+  msgqOpen(name: string): number { return this.call('msgq_open', name); }
+  *msgqSend(qid: number, buf: number | bigint, len: number): Blocking<number> { return yield* this.callBlocking('msgq_send', qid, buf, len); }
+  *msgqRecv(qid: number, buf: number | bigint, cap: number): Blocking<number> { return yield* this.callBlocking('msgq_recv', qid, buf, cap); }
+  msgqDestroy(qid: number): void { this.call('msgq_destroy', qid); }
+
+  /** End the process with `code`; does not return. */
+  exit(code: number): never {
+    this.raw('exit', code);
+    throw new ProgramExit(code);
+  }
+
+  // ------------------------------------------------------------------ malloc
+
+  /** The process heap (the standard heap region), opened or formatted on first use. */
+  get heap(): Arena {
+    this.heapArena ??= Arena.openOrFormat(this, HEAP_BASE, HEAP_SIZE);
+    return this.heapArena;
+  }
+
+  /** Make `heap` (malloc/free) use an arena over [base, base+size): opened if one is there, else formatted. */
+  useArena(base: number, size: number): Arena {
+    this.heapArena = Arena.openOrFormat(this, base, size);
+    return this.heapArena;
+  }
+
+  /** A view of another arena (e.g. one in a segment), leaving `heap` as it is. */
+  arena(base: number, size?: number): Arena {
+    return size === undefined ? Arena.open(this, base) : Arena.openOrFormat(this, base, size);
+  }
+
+  /** Allocate from `heap`: a 16-aligned address, or 0 when it is full. */
+  malloc(n: number): number { return this.heap.malloc(n); }
+  free(ptr: number): void { this.heap.free(ptr); }
+}
+
+export function decodeWaitStatus(pid: number, status: number): WaitResult {
+  const sig = status & 0x7f;
+  return { pid, status, exited: sig === 0, code: (status >> 8) & 0xff, signal: sig };
+}
+
+/**
+ * The thread body the scheduler runs: the program's generator, with the runtime's CPU refreshed
+ * at every resumption. Stopping it (exit, kill) stops the program's generator too.
+ */
+export function* programBody(kernel: Kernel, thread: Thread, main: ProgramMain): ThreadBody {
+  const rt = new Runtime(kernel, thread);
+  rt.resume();
+  const inner = main(rt);
+  try {
+    let v: unknown = undefined;
+    for (;;) {
+      const r = inner.next(v);
+      if (r.done) return r.value;
+      v = yield r.value;
+      rt.resume();
+    }
+  } finally {
+    inner.return(undefined);
+  }
+}
+
+export interface RunProgramOptions {
+  name?: string;
+  cred?: Credentials;
+  /** Pin the main thread to this CPU. */
+  cpu?: number;
+  /** Switch strace on from the first call. */
+  trace?: boolean;
+}
+
+/** Start a program as a new process; the scheduler runs it (see runUntilDone). */
+export function runProgram(kernel: Kernel, main: ProgramMain | { main: ProgramMain; name?: string }, opts: RunProgramOptions = {}): Process {
+  const fn = typeof main === 'function' ? main : main.main;
+  const name = opts.name ?? (typeof main === 'function' ? main.name || 'program' : main.name ?? 'program');
+  const p = kernel.spawn(name, opts.cred ?? { uid: 1000, gid: 1000 }, { affinity: opts.cpu ?? -1 });
+  p.traced = opts.trace ?? false;
+  const t = p.threads[0];
+  t.body = programBody(kernel, t, fn);
+  return p;
+}
+
+/** Run the scheduler until no thread can run (or a stop condition). */
+export function runUntilDone(kernel: Kernel, opts: RunOptions = {}): RunResult {
+  return new Scheduler(kernel).run(opts);
+}
