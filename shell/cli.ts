@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { addMachineOptions, type GlobalOptions } from './machineOptions.js';
 import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
+import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
+import { startShell } from './interactive/index.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -27,7 +29,8 @@ export function buildProgram(): Command {
     .name('sjmp')
     .description('spacejmp-emu: an emulated OS virtual-memory subsystem with first-class address spaces (SpaceJMP)')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // One line per usage error (commander's message, any suggestion, the hint), like every sjmp error.
+    .configureOutput({ outputError: (str, write) => write(`sjmp: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
     .exitOverride();
   addMachineOptions(program);
 
@@ -44,6 +47,25 @@ export function buildProgram(): Command {
     .option('--json', 'results as JSON')
     .action((o: { json?: boolean }, cmd: Command) => { process.exitCode = demoCommand({ ...cmd.optsWithGlobals(), ...o }); });
   addMachineOptions(demo);
+
+  const gups = program.command('gups')
+    .description('GUPS (HPCC RandomAccess) over windows of one table: MAP vs MP vs VAS (the reference\'s Figure 48)');
+  addGupsOptions(gups);
+  addMachineOptions(gups);
+  gups.action(async (o: GupsCliOptions, cmd: Command) => { process.exitCode = await gupsCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
+  const shell = program.command('shell')
+    .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
+    .option('--run <file...>', 'trace files to run before the first prompt');
+  addMachineOptions(shell);
+  shell.action(async (o: { run?: string[] }, cmd: Command) => {
+    const machine = cmd.optsWithGlobals() as GlobalOptions;
+    process.exitCode = await startShell({
+      machine,
+      run: o.run,
+      engines: { gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine) },
+    });
+  });
 
   return program;
 }

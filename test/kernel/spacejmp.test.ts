@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
-import { SpaceJmp, VAS_CURRENT, VAS_PRIMARY, VAS_NOWAIT, SEG_CTL_LOCKABLE, SEG_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_PTPOLICY, VAS_CTL_DELETE, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
+import { VAS_CURRENT, VAS_PRIMARY, VAS_NOWAIT, SEG_CTL_LOCKABLE, SEG_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_PTPOLICY, VAS_CTL_DELETE, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
 import { MAP_FIXED, MAP_EXCL, MAP_PRIVATE } from '../../kernel/vmspace.js';
 import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
@@ -20,7 +20,7 @@ function errno(fn: () => unknown): number {
 
 function machine(opts: { cpus?: number; paging?: 4 | 5 } = {}) {
   const k = new Kernel({ memBytes: 2 * GiB, cpus: opts.cpus ?? 2, paging: opts.paging ?? 4 });
-  const sj = new SpaceJmp(k);
+  const sj = k.spacejmp;
   return { k, sj };
 }
 

@@ -1,0 +1,167 @@
+// Runs GUPS designs on a fresh emulated machine each, checks HPCC's verification on the final
+// table, and reports modelled and wall-clock rates. Host-side work (building the machine,
+// reading the final table out of emulated memory, verification) is outside the measured phase.
+
+import { Kernel } from '../../kernel/kernel.js';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
+import { lookupPage, type VmObject } from '../../kernel/vmObject.js';
+import { runProgram } from '../runtime.js';
+import { Scheduler, type RunResult } from '../../kernel/scheduler.js';
+import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from './designs.js';
+import { TableChecksum, HpccStream, POLY, verificationPassed, rawGupsLoop, createTable } from './hpcc.js';
+import { GiB, MiB } from '../../mmu/units.js';
+
+export interface GupsResult {
+  design: GupsDesign;
+  windows: number;
+  updateSet: number;
+  updates: number;
+  tableWords: number;
+  pageSize: number;
+  /** Modelled: updates per modelled second / 1e6 (profile named in `profile`). */
+  modelledMups: number;
+  modelledSeconds: number;
+  modelledCycles: number;
+  /** Emulator wall-clock of the measured phase. */
+  wallMs: number;
+  wallMups: number;
+  /** Window changes (remap / RPC / vas_switch) per modelled second. */
+  windowChanges: number;
+  changesPerSecond: number;
+  tlbMissesPerUpdate: number;
+  walksPerUpdate: number;
+  verification: { errors: number; passed: boolean };
+  /** XOR over i of rotl64(Table[i], i mod 64), 16 hex digits. */
+  checksum: string;
+  profile: string;
+}
+
+const DESIGNS = { map: mapDesign, mp: mpDesign, vas: vasDesign } as const;
+
+/** Memory the machine must present: the table, page tables and slack for the rest. */
+export function machineFor(base: MachineConfig, p: GupsParams): MachineConfig {
+  const tableBytes = 2 ** p.log2Table * 8;
+  const need = Math.ceil((tableBytes * 1.1 + 256 * MiB) / (2 * MiB * base.nodes)) * 2 * MiB * base.nodes;
+  const cpus = p.design === 'mp' ? Math.max(base.cpus, p.windows) : base.cpus;
+  return { ...base, memBytes: Math.max(base.memBytes, need), cpus };
+}
+
+/**
+ * Run one design/configuration on its own machine. The scheduler runs in slices with a pause
+ * between them, so progress can be shown and a cancel (signal.aborted) is noticed.
+ */
+export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (done: number) => void, signal?: AbortSignal): Promise<GupsResult> {
+  const config = machineFor(base, p);
+  const kernel = new Kernel(config);
+  const report = emptyReport();
+  const design = DESIGNS[p.design];
+  const proc = runProgram(kernel, { main: (rt) => design(rt, p, report), name: `gups-${p.design}` }, { cpu: 0 });
+  const sched = new Scheduler(kernel);
+  const cancel = { cancelled: false };
+  let r: RunResult;
+  let pausedMs = 0;
+  for (;;) {
+    const until = performance.now() + 100;
+    r = sched.run({ until: () => performance.now() > until, signal: cancel });
+    if (!r.stopped) break;
+    // Time outside the scheduler (progress display, other tasks) is not the emulator's.
+    const pauseStart = performance.now();
+    onProgress?.(report.progress);
+    await new Promise((res) => setImmediate(res));
+    if (report.wallMs > 0 && !report.done) pausedMs += performance.now() - pauseStart;
+    if (signal?.aborted) throw new Error('cancelled');
+  }
+  onProgress?.(report.progress);
+  report.wallMs -= pausedMs;
+  if (proc.killedBy) throw new Error(`gups ${p.design}: the program was killed: ${proc.killedBy}`);
+  if (!report.done || r.deadlock) throw new Error(`gups ${p.design}: the run did not finish${r.deadlock ? ' (deadlock)' : ''}`);
+  const { checksum, errors } = verify(kernel, p, report);
+  const cycles = report.endCycles - report.startCycles;
+  const ghz = config.profile.params.clockGHz;
+  const seconds = cycles / (ghz * 1e9);
+  const c0 = report.countersStart;
+  const c1 = report.countersEnd;
+  return {
+    design: p.design, windows: p.windows, updateSet: p.updateSet, updates: p.updates,
+    tableWords: 2 ** p.log2Table, pageSize: p.pageSize,
+    modelledMups: p.updates / seconds / 1e6, modelledSeconds: seconds, modelledCycles: cycles,
+    wallMs: report.wallMs, wallMups: p.updates / (report.wallMs / 1e3) / 1e6,
+    windowChanges: report.windowChanges, changesPerSecond: report.windowChanges / seconds,
+    tlbMissesPerUpdate: (c1.l1Misses - c0.l1Misses) / p.updates,
+    walksPerUpdate: (c1.walks - c0.walks) / p.updates,
+    verification: { errors, passed: verificationPassed(errors, 2 ** p.log2Table) },
+    checksum, profile: config.profile.name,
+  };
+}
+
+/** The object and byte offset holding window w of the final table. */
+function windowObject(kernel: Kernel, w: GupsProgramReport['windows'][number]): VmObject {
+  if (w.kind === 'segment') {
+    const seg = [...kernel.spacejmp.segments.values()].find((s) => s.name === w.name && !s.deleted);
+    if (!seg) throw new Error(`gups: segment ${w.name} is gone`);
+    return seg.object;
+  }
+  return kernel.tmpfs.lookup(w.name).object;
+}
+
+/** Copy `words` 64-bit words at byte `offset` of `obj` out of emulated memory. */
+function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number): Int32Array {
+  const out = new Int32Array(words * 2);
+  const bytes = new Uint8Array(out.buffer);
+  const ps = obj.pageSize;
+  for (let done = 0; done < words * 8;) {
+    const off = offset + done;
+    const n = Math.min(words * 8 - done, ps - (off % ps));
+    const hit = lookupPage(obj, off);
+    if (hit) bytes.set(kernel.mem.readBytes(hit.pa + (off % ps), n), done);
+    done += n;
+  }
+  return out;
+}
+
+/**
+ * HPCC's verification, window by window: the checksum of the final table first, then the stream
+ * is applied again (XOR twice restores Table[i] = i) and entries that differ are counted.
+ */
+function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { checksum: string; errors: number } {
+  const ww = windowWords(p);
+  const tableMask = 2 ** p.log2Table - 1;
+  const winMask = ww - 1;
+  const sum = new TableChecksum();
+  let errors = 0;
+  for (let w = 0; w < p.windows; w++) {
+    const win = report.windows[w];
+    const words = readWords(kernel, windowObject(kernel, win), win.offset, ww);
+    const first = w * ww;
+    sum.addWords(words, first);
+    const s = new HpccStream(0);
+    let lo = s.lo;
+    let hi = s.hi;
+    for (let i = 0; i < p.updates; i++) {
+      const t = (lo << 1) ^ ((hi >> 31) & POLY);
+      hi = (hi << 1) | (lo >>> 31);
+      lo = t;
+      const idx = (lo & tableMask) >>> 0;
+      if (idx >= first && idx < first + ww) {
+        const k = (lo & winMask) * 2;
+        words[k] ^= lo;
+        words[k + 1] ^= hi;
+      }
+    }
+    for (let i = 0; i < ww; i++) {
+      const g = first + i;
+      if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
+    }
+  }
+  return { checksum: sum.hex(), errors };
+}
+
+/** The raw baseline of the same run: a plain typed-array GUPS loop over a table of the same size. */
+export function rawBaseline(log2Table: number, updates: number): { wallMs: number; mups: number } | null {
+  if (log2Table > 27) return null; // the host table would not fit comfortably
+  const table = createTable(log2Table);
+  const ms = rawGupsLoop(table, updates);
+  return { wallMs: ms, mups: updates / (ms / 1e3) / 1e6 };
+}
+
+export { GiB };

@@ -1,0 +1,103 @@
+// A GUPS sweep: designs x window counts x update-set sizes on one machine description, with a
+// raw typed-array baseline measured in the same run. Shared by `sjmp gups`, the shell and bench/.
+
+import type { MachineConfig } from '../../kernel/machineConfig.js';
+import { describeMachine } from '../../kernel/machineConfig.js';
+import { runGups, rawBaseline, type GupsResult } from './engine.js';
+import { GUPS_DESIGNS, type GupsDesign } from './designs.js';
+import { parseSize, formatSize } from '../../mmu/units.js';
+
+export interface GupsPlan {
+  designs: GupsDesign[];
+  windows: number[];
+  updateSets: number[];
+  log2Table: number;
+  updates: number;
+  pageSize: 4096 | 2097152;
+  machine: MachineConfig;
+}
+
+export interface GupsOptionsText {
+  design?: string;
+  windows?: string;
+  updateSet?: string;
+  table?: string;
+  updates?: string;
+  pageSize?: string;
+}
+
+export interface GupsReport {
+  machine: string;
+  profile: string;
+  clockGHz: number;
+  tableBytes: number;
+  updates: number;
+  pageSize: number;
+  clocks: { modelled: string; wall: string };
+  raw: { wallMs: number; mups: number } | null;
+  results: GupsResult[];
+}
+
+export interface GupsProgress { done: number; total: number; label: string }
+
+/** Check and resolve the options; throws a RangeError with one clear sentence. */
+export function planGups(o: GupsOptionsText, machine: MachineConfig): GupsPlan {
+  const designs = !o.design || o.design === 'all' ? [...GUPS_DESIGNS] : o.design.split(',').map((d) => d.trim());
+  for (const d of designs) if (!GUPS_DESIGNS.includes(d as GupsDesign)) throw new RangeError(`--design: unknown design "${d}" (map, mp, vas or all)`);
+  const list = (name: string, text: string): number[] => text.split(',').map((w) => {
+    const n = Number(w.trim());
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`--${name}: "${w.trim()}" is not a positive integer`);
+    return n;
+  });
+  let tableBytes: number;
+  try { tableBytes = parseSize(o.table ?? '8M'); } catch { throw new RangeError(`--table: not a size: "${o.table}"`); }
+  if (tableBytes <= 0) throw new RangeError('--table must be positive');
+  const words = tableBytes / 8;
+  const log2Table = Math.log2(words);
+  if (!Number.isInteger(log2Table)) throw new RangeError(`--table ${o.table}: HPCC tables hold a power of two of 64-bit words`);
+  if (log2Table > 32) throw new RangeError('--table: at most 32G (2^32 words)');
+  let pageSize: 4096 | 2097152;
+  const ps = (o.pageSize ?? '4K').toUpperCase();
+  if (ps === '4K' || ps === '4096') pageSize = 4096;
+  else if (ps === '2M' || ps === '2097152') pageSize = 2097152;
+  else throw new RangeError(`--page-size: 4K or 2M, got "${o.pageSize}"`);
+  const windows = list('windows', o.windows ?? '1,2,4,8,16');
+  for (const w of windows) {
+    if ((w & (w - 1)) !== 0 || words % w !== 0) throw new RangeError(`--windows: ${w} windows do not divide a table of ${words} words evenly`);
+    if ((tableBytes / w) % pageSize !== 0) throw new RangeError(`--windows: a window of ${formatSize(tableBytes / w)} is not a whole number of ${formatSize(pageSize)} pages`);
+  }
+  const updateSets = list('update-set', o.updateSet ?? '16,64');
+  let updates = 4 * words;
+  if (o.updates !== undefined) {
+    try { updates = parseSize(o.updates); } catch { throw new RangeError(`--updates: not a number: "${o.updates}"`); }
+    if (updates <= 0) throw new RangeError('--updates must be positive');
+  }
+  if (designs.includes('mp') && Math.max(...windows) > 256) throw new RangeError('--windows: MP needs one core per window (at most 256)');
+  return { designs: designs as GupsDesign[], windows, updateSets, log2Table, updates, pageSize, machine };
+}
+
+/** Run every configuration of the plan, in order, each on a fresh machine. */
+export async function runGupsPlan(plan: GupsPlan, onProgress?: (p: GupsProgress) => void, signal?: AbortSignal): Promise<GupsReport> {
+  const runs = plan.updateSets.flatMap((u) => plan.windows.flatMap((w) => plan.designs.map((d) => ({ d, w, u }))));
+  const total = runs.length * plan.updates;
+  const raw = rawBaseline(plan.log2Table, plan.updates);
+  const results: GupsResult[] = [];
+  for (const [i, r] of runs.entries()) {
+    const label = `${r.d.toUpperCase()}, ${r.w} window${r.w > 1 ? 's' : ''}, update set ${r.u}`;
+    const res = await runGups(plan.machine, {
+      design: r.d, log2Table: plan.log2Table, windows: r.w, updateSet: r.u, updates: plan.updates, pageSize: plan.pageSize,
+    }, (done) => onProgress?.({ done: i * plan.updates + done, total, label }), signal);
+    results.push(res);
+  }
+  return {
+    machine: describeMachine(plan.machine),
+    profile: plan.machine.profile.name,
+    clockGHz: plan.machine.profile.params.clockGHz,
+    tableBytes: 2 ** plan.log2Table * 8,
+    updates: plan.updates,
+    pageSize: plan.pageSize,
+    clocks: { modelled: `modelled cycles of the emulated machine, profile ${plan.machine.profile.name} at ${plan.machine.profile.params.clockGHz} GHz`, wall: 'emulator wall-clock (this host)' },
+    raw,
+    results,
+  };
+}
