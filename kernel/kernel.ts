@@ -19,6 +19,7 @@ import { Tmpfs } from './tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
 import { SpaceJmp } from './spacejmp/spacejmp.js';
+import type { InvariantContributor } from './invariants.js';
 import { fail, SysError, ERRNO } from './errno.js';
 import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vmMap.js';
 import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
@@ -46,6 +47,8 @@ export interface LifecycleHooks {
   processExit?(p: Process): void;
   /** The process's primary address space is gone. */
   afterExit?(p: Process): void;
+  /** What the module owns, for the kernel invariant checker (kernel/invariants.ts). */
+  invariants?: InvariantContributor;
 }
 
 export class Kernel implements VmHost {

@@ -338,9 +338,11 @@ export class Pmap {
     this.pendingSize.push(size);
   }
 
-  private queueRange(va: number, span: number): void {
-    if (span > 2 ** 21 * 16) { this.pendingFull = true; return; }
-    for (let a = va; a < va + span; a += 2 ** 21) this.queue(a, 2 ** 21);
+  /** A whole subtree went away: INVLPG at 2 MiB strides would miss its 4 KiB entries, so flush all. */
+  private queueRange(_va: number, _span: number): void {
+    this.pendingFull = true;
+    this.pendingVa.length = 0;
+    this.pendingSize.length = 0;
   }
 
   get hasPending(): boolean { return this.pendingFull || this.pendingVa.length > 0; }

@@ -106,7 +106,9 @@ export function releaseObject(host: ObjectHost, obj: VmObject): void {
 
 /** Make a shadow (copy-on-write layer) over `obj`, taking over the caller's reference to it. */
 export function shadowObject(obj: VmObject, offset: number, size: number): VmObject {
-  const s = new VmObject('anon', size, obj.type === 'file' ? 12 : obj.pageShift, obj.node, obj.label);
+  // Same page size as what it shadows: the fault handler copies and maps one page of the entry's
+  // size, so a 4 KiB shadow over a 2 MiB file page would take a 2 MiB copy into a 4 KiB frame.
+  const s = new VmObject('anon', size, obj.pageShift, obj.node, obj.label);
   s.backing = obj;
   s.backingOffset = offset;
   obj.shadows.add(s);

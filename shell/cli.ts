@@ -10,6 +10,7 @@ import { addMachineOptions, type GlobalOptions } from './machineOptions.js';
 import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
+import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
 import { startShell } from './interactive/index.js';
 import { UsageError } from './errors.js';
 
@@ -54,6 +55,12 @@ export function buildProgram(): Command {
   addMachineOptions(gups);
   gups.action(async (o: GupsCliOptions, cmd: Command) => { process.exitCode = await gupsCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
+  const nibble = program.command('nibble')
+    .description('the Nibble log-structured KV store: YCSB (Nibble vs Nibble-2), throughput as it fills, fragmentation vs malloc');
+  addNibbleOptions(nibble);
+  addMachineOptions(nibble);
+  nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
     .option('--run <file...>', 'trace files to run before the first prompt');
@@ -63,7 +70,10 @@ export function buildProgram(): Command {
     process.exitCode = await startShell({
       machine,
       run: o.run,
-      engines: { gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine) },
+      engines: {
+        gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
+        nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
+      },
     });
   });
 

@@ -103,6 +103,8 @@ export class SpaceJmp {
       threadExit: (t) => this.threadExit(t),
       processExit: (p) => this.processExit(p),
       afterExit: (p) => this.afterExit(p),
+      // Each live segment's registry entry holds one reference to its wired object.
+      invariants: { name: 'spacejmp', heldObjects: () => this.heldObjects() },
     });
   }
 

@@ -6,6 +6,8 @@ import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { GiB, MiB } from '../../mmu/units.js';
+import { assertKernelInvariants } from '../../kernel/invariants.js';
+import { afterEach } from 'vitest';
 import type { Thread } from '../../kernel/process.js';
 
 const ALICE = { uid: 1000, gid: 100 };
@@ -18,8 +20,15 @@ function errno(fn: () => unknown): number {
   return 0;
 }
 
+const kernels: Kernel[] = [];
+// Every scenario must leave the kernel consistent: frames, references, page tables and TLBs.
+afterEach(() => {
+  for (const k of kernels.splice(0)) assertKernelInvariants(k);
+});
+
 function machine(opts: { cpus?: number; paging?: 4 | 5 } = {}) {
   const k = new Kernel({ memBytes: 2 * GiB, cpus: opts.cpus ?? 2, paging: opts.paging ?? 4 });
+  kernels.push(k);
   const sj = k.spacejmp;
   return { k, sj };
 }

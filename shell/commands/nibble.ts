@@ -1,0 +1,163 @@
+// `sjmp nibble`: the Nibble log-structured key-value store in emulated memory — YCSB throughput
+// (Nibble vs Nibble-2, threads, GET mixes, uniform/zipfian), throughput as the store fills, and
+// fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
+
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../userland/nibble/bench.js';
+import type { GlobalOptions } from '../machineOptions.js';
+import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { UsageError } from '../errors.js';
+import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
+
+export interface NibbleCliOptions extends GlobalOptions {
+  workload?: string;
+  modes?: string;
+  threads?: string;
+  gets?: string;
+  dist?: string;
+  objects?: string;
+  valueSize?: string;
+  ops?: string;
+  capacity?: string;
+  fills?: string;
+  quick?: boolean;
+  plot?: string;
+  json?: boolean;
+}
+
+function ints(name: string, text: string | undefined, min = 0): number[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((w) => {
+    const n = Number(w.trim());
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: "${w.trim()}" is not an integer >= ${min}`);
+    return n;
+  });
+}
+
+function words<T extends string>(name: string, text: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').map((w) => {
+    const v = w.trim() as T;
+    if (!allowed.includes(v)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
+    return v;
+  });
+}
+
+function one(name: string, text: string | undefined, min: number): number | undefined {
+  const v = ints(name, text, min);
+  if (v && v.length !== 1) throw new UsageError(`--${name} takes one number`);
+  return v?.[0];
+}
+
+/** Command-line text to the engine's options; a small, fast configuration with --quick. */
+export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
+  const quick: NibbleCommandOptions = o.quick
+    ? { objects: 2000, ops: 4000, threads: [1, 4], gets: [95, 50], dists: ['uniform'], fills: [0.3, 0.6, 0.8], capacityMiB: 8, fragCapacityMiB: 8, patterns: ['P2', 'P4', 'P6'] }
+    : {};
+  const fills = o.fills?.split(',').map((w) => {
+    const f = Number(w.trim());
+    if (!(f > 0 && f < 1)) throw new UsageError(`--fills: "${w.trim()}" is not a fraction between 0 and 1`);
+    return f;
+  });
+  const seed = o.seed === undefined ? undefined : Number(o.seed);
+  const nodes = o.nodes === undefined ? undefined : Number(o.nodes);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+  if (nodes !== undefined && !(Number.isInteger(nodes) && nodes >= 1 && nodes <= 8)) throw new UsageError('--nodes must be 1..8');
+  const out: NibbleCommandOptions = {
+    ...quick,
+    workloads: words('workload', o.workload, ['ycsb', 'fill', 'frag'] as const) ?? quick.workloads,
+    modes: words('modes', o.modes, ['nibble', 'nibble2'] as const) ?? quick.modes,
+    threads: ints('threads', o.threads, 1) ?? quick.threads,
+    gets: ints('gets', o.gets, 0) ?? quick.gets,
+    dists: words('dist', o.dist, ['uniform', 'zipfian'] as const) ?? quick.dists,
+    objects: one('objects', o.objects, 1) ?? quick.objects,
+    valueSize: one('value-size', o.valueSize, 1) ?? quick.valueSize,
+    ops: one('ops', o.ops, 1) ?? quick.ops,
+    capacityMiB: one('capacity', o.capacity, 1) ?? quick.capacityMiB,
+    fills: fills ?? quick.fills,
+    profile: o.profile,
+    seed,
+    nodes,
+  };
+  for (const g of out.gets ?? []) if (g > 100) throw new UsageError('--gets are percentages 0..100');
+  return out;
+}
+
+function chartOf(series: Series[], prefix: string, title: string): ChartSpec | null {
+  const chosen = series.filter((s) => s.name.startsWith(prefix));
+  if (!chosen.length) return null;
+  const xs = [...new Set(chosen.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  return {
+    title, xLabel: chosen[0].x, yLabel: chosen[0].y, x: xs,
+    series: chosen.map((s) => ({ name: s.name.slice(prefix.length).trim(), values: xs.map((x) => s.points.find((p) => p.x === x)?.y ?? null) })),
+  };
+}
+
+export function nibbleCharts(r: NibbleResults): ChartSpec[] {
+  return [
+    chartOf(r.series, 'fill', `Nibble vs Nibble-2 as the store fills: modelled ops/s (${r.profile})`),
+    chartOf(r.series.filter((s) => s.name.includes('uniform')), 'ycsb', `YCSB uniform: modelled ops/s vs threads (${r.profile})`),
+    chartOf(r.series, 'frag', 'Fragmentation: memory used / live bytes by pattern'),
+  ].filter((c): c is ChartSpec => c !== null);
+}
+
+export function formatNibbleReport(r: NibbleResults): string[] {
+  const out = [`Nibble on ${r.machine}`, `clocks: "modelled" = cycles of the emulated machine, profile ${r.profile} at ${r.clockGHz} GHz; "wall" = emulator wall-clock`];
+  for (const [name, rows] of Object.entries(r.tables)) {
+    if (!rows.length) continue;
+    const header = Object.keys(rows[0]);
+    out.push('', `${name}:`, ...textTable(header, rows.map((row) => header.map((h) => row[h] ?? ''))));
+  }
+  for (const c of nibbleCharts(r)) out.push('', ...textChart(c, 10));
+  if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
+  return out;
+}
+
+export function nibbleCommand(o: NibbleCliOptions): number {
+  const opts = nibbleOptions(o);
+  const tty = process.stderr.isTTY;
+  const r = runNibbleCommand(opts, (p) => {
+    if (tty) process.stderr.write(`\r[${p.workload}] ${p.done}/${p.total}  ${p.label}\x1b[K`);
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const written: string[] = [];
+  if (o.plot) {
+    nibbleCharts(r).forEach((c, i) => {
+      const f = i === 0 ? o.plot! : o.plot!.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
+      writeFileSync(f, svgChart(c));
+      written.push(f);
+    });
+  }
+  if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else process.stdout.write([...formatNibbleReport(r), ...(written.length ? [`charts written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  return 0;
+}
+
+export function addNibbleOptions(cmd: Command): Command {
+  return cmd
+    .option('--workload <list>', 'ycsb, fill, frag (comma-separated; default all)')
+    .option('--modes <list>', 'nibble, nibble2')
+    .option('--threads <list>', 'client threads for YCSB, e.g. 1,2,4,8')
+    .option('--gets <list>', 'GET percentages, e.g. 100,95,50,0')
+    .option('--dist <list>', 'uniform, zipfian')
+    .option('--objects <n>', 'objects loaded before YCSB')
+    .option('--value-size <bytes>', 'value size')
+    .option('--ops <n>', 'measured operations per configuration')
+    .option('--capacity <MiB>', 'log capacity per socket')
+    .option('--fills <list>', 'fill fractions for the fill sweep, e.g. 0.1,0.5,0.9')
+    .option('--quick', 'a small configuration that runs in seconds')
+    .option('--plot <file.svg>', 'also write the charts as SVG files')
+    .option('--json', 'everything as JSON');
+}
+
+/** The shell's `nibble ...` command. */
+export async function nibbleEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+  const cmd = addNibbleOptions(new Command('nibble')).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  cmd.parse(['node', 'nibble', ...args]);
+  const o = { ...machine, ...cmd.opts<NibbleCliOptions>() };
+  const opts = nibbleOptions(o);
+  if (signal.aborted) throw new Error('cancelled');
+  const r = runNibbleCommand(opts, (p) => onProgress({ done: p.done, total: p.total, label: `${p.workload}: ${p.label}` }));
+  return { lines: formatNibbleReport(r) };
+}
