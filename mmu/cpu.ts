@@ -122,6 +122,18 @@ export class Cpu {
    * fast path gets it with one subtraction and one addition instead of a division.
    */
   private hiKey = 0;
+  /**
+   * The last front entry a fast access hit (a one-entry "micro" cache in fields): the page's VA
+   * (exact, -1 = none) for reads and for writes, its host words and word offset. A run of accesses
+   * to the same page is served from here without refreshing the L1 LRU stamp: the stamp keeps the
+   * run's first access, and because any other access ends the run (a fast hit elsewhere re-arms
+   * it, anything slower resets it) ordering slots by run start is ordering them by last use, so
+   * LRU stays exact. Reset whenever a front entry or L1 slot dies, and on CR3 writes.
+   */
+  private mcPageR = -1;
+  private mcPageW = -1;
+  private mcMem: Int32Array = EMPTY_WORDS;
+  private mcWord = 0;
   /** High half of the last 64-bit load. */
   hi = 0;
   private readonly ctl: WalkControl;
@@ -178,6 +190,7 @@ export class Cpu {
     this.cr3Base = tableBase;
     this.pcid = pcid;
     this.hiKey = pcid * PCID_KEY;
+    this.mcReset(); // its page key carries no PCID
     this.cr3Writes++;
     if (!noFlush) {
       this.tlb.flushPcid(pcid);
@@ -251,7 +264,21 @@ export class Cpu {
 
   // ------------------------------------------------------------------ front cache upkeep
 
+  private mcReset(): void {
+    this.mcPageR = -1;
+    this.mcPageW = -1;
+  }
+
+  /** Arm the micro cache with front entry i (just hit) for the page at `page`. */
+  private mcArm(i: number, page: number): void {
+    this.mcPageR = this.fcRTag[i] !== FC_INVALID ? page : -1;
+    this.mcPageW = this.fcWTag[i] !== FC_INVALID ? page : -1;
+    this.mcMem = this.fcMem[i];
+    this.mcWord = this.fcWord[i];
+  }
+
   private dropFrontFor(l1Slot: number): void {
+    this.mcReset();
     let i = this.l1Head[l1Slot];
     while (i >= 0) {
       const next = this.fcNext[i];
@@ -279,6 +306,7 @@ export class Cpu {
 
   /** Drop the whole front cache (it is only a cache of L1; the model is untouched). */
   flushFront(): void {
+    this.mcReset();
     this.fcRTag.fill(FC_INVALID);
     this.fcWTag.fill(FC_INVALID);
     this.fcSlot.fill(-1);
@@ -334,6 +362,7 @@ export class Cpu {
 
   /** One attempt; returns pa or -1 with lastFault set. No handler is called. */
   tryTranslate(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+    this.mcReset(); // this access may stamp another L1 slot: the fast run is over
     lo >>>= 0;
     hi >>>= 0;
     if (!this.isCanonical(hi)) {
@@ -451,21 +480,34 @@ export class Cpu {
   // ------------------------------------------------------------------ user loads and stores (fast path)
 
   load32(va: number): number {
+    const off = va & 4095;
+    if (va - off === this.mcPageR && (off & 3) === 0) {
+      this.accesses++;
+      return this.mcMem[this.mcWord + (off >>> 2)];
+    }
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
     if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
       this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-      return this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)];
+      this.mcArm(i, va - off);
+      return this.fcMem[i][this.fcWord[i] + (off >>> 2)];
     }
     return this.load32Slow(va);
   }
 
   store32(va: number, v: number): void {
+    const off = va & 4095;
+    if (va - off === this.mcPageW && (off & 3) === 0) {
+      this.accesses++;
+      this.mcMem[this.mcWord + (off >>> 2)] = v;
+      return;
+    }
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
     if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
       this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-      this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] = v;
+      this.mcArm(i, va - off);
+      this.fcMem[i][this.fcWord[i] + (off >>> 2)] = v;
       return;
     }
     this.store32Slow(va, v);
@@ -504,10 +546,18 @@ export class Cpu {
 
   /** 64-bit load: returns the low half, the high half is left in `cpu.hi`. */
   load64(va: number): number {
+    const off = va & 4095;
+    if (va - off === this.mcPageR && (off & 7) === 0) {
+      this.accesses++;
+      const w = this.mcWord + (off >>> 2);
+      this.hi = this.mcMem[w + 1];
+      return this.mcMem[w];
+    }
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
     if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
       this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.mcArm(i, va - off);
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       this.hi = m[w + 1];
@@ -517,10 +567,19 @@ export class Cpu {
   }
 
   store64(va: number, vlo: number, vhi: number): void {
+    const off = va & 4095;
+    if (va - off === this.mcPageW && (off & 7) === 0) {
+      this.accesses++;
+      const w = this.mcWord + (off >>> 2);
+      this.mcMem[w] = vlo;
+      this.mcMem[w + 1] = vhi;
+      return;
+    }
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
     if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
       this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.mcArm(i, va - off);
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       m[w] = vlo;
@@ -532,10 +591,19 @@ export class Cpu {
 
   /** Read-modify-write `*va ^= (vlo, vhi)` as one 64-bit access (the GUPS kernel). */
   xor64(va: number, vlo: number, vhi: number): void {
+    const off = va & 4095;
+    if (va - off === this.mcPageW && (off & 7) === 0) {
+      this.accesses++;
+      const w = this.mcWord + (off >>> 2);
+      this.mcMem[w] ^= vlo;
+      this.mcMem[w + 1] ^= vhi;
+      return;
+    }
     const lo = va >>> 0;
     const i = (lo >>> 12) & FC_MASK;
     if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
       this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.mcArm(i, va - off);
       const m = this.fcMem[i];
       const w = this.fcWord[i] + ((lo & 4095) >>> 2);
       m[w] ^= vlo;

@@ -4,9 +4,10 @@
 // the accessed and dirty flags of a successful walk, and produces the #PF error code.
 // Results land in fields (no allocation per walk).
 
-import { PhysicalMemory } from './physicalMemory.js';
-import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS, pteFrame } from './pte.js';
-import { levelIndex } from './address.js';
+import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
+import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
+
+const CHUNK_MASK = CHUNK_SIZE - 1;
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -73,6 +74,8 @@ export class PageWalker {
   nlCount = 0;
   /** Entry addresses and A/D writes to apply on success. */
   private readonly usedPa = new Float64Array(5);
+  /** Low halves as read, so the A/D update needs no second read. */
+  private readonly usedLo = new Int32Array(5);
   private usedCount = 0;
   private reservedHiMask = 0;
   private lastMaxPhys = -1;
@@ -96,8 +99,10 @@ export class PageWalker {
     tablePa: number, level: number, rights: number,
     lo: number, hi: number, access: AccessKind, userMode: boolean, ctl: WalkControl,
   ): boolean {
-    const mem = this.mem;
+    const chunks = this.mem.chunks32;
+    const memSize = this.mem.size;
     const rsvHi = this.reservedMaskFor(ctl.maxPhysAddrBits);
+    const nxe = ctl.nxe;
     this.refs = 0;
     this.nlCount = 0;
     this.usedCount = 0;
@@ -106,30 +111,44 @@ export class PageWalker {
     let us = (rights >>> 1) & 1;
     let xd = (rights >>> 2) & 1;
     let table = tablePa;
-    const accessBits = (access === ACCESS_WRITE ? PF_WR : 0) | (userMode ? PF_US : 0) | (access === ACCESS_EXEC && ctl.nxe ? PF_ID : 0);
+    const accessBits = (access === ACCESS_WRITE ? PF_WR : 0) | (userMode ? PF_US : 0) | (access === ACCESS_EXEC && nxe ? PF_ID : 0);
     for (;;) {
-      const pa = table + levelIndex(lo, hi, level) * 8;
-      const elo = mem.read32(pa);
-      const ehi = mem.read32(pa + 4);
+      const index = level === 1 ? (lo >>> 12) & 0x1ff
+        : level === 2 ? (lo >>> 21) & 0x1ff
+          : level === 3 ? ((lo >>> 30) | (hi << 2)) & 0x1ff
+            : level === 4 ? (hi >>> 7) & 0x1ff : (hi >>> 16) & 0x1ff;
+      const pa = table + index * 8;
+      if (pa + 8 > memSize) this.mem.read32(pa); // throws the memory's own range error
+      // Entries are 8-byte aligned, so both halves sit in one host chunk; untouched reads as zero.
+      const words = chunks[(pa / CHUNK_SIZE) >>> 0];
+      let elo = 0;
+      let ehi = 0;
+      if (words !== undefined) {
+        const w = (pa & CHUNK_MASK) >>> 2;
+        elo = words[w];
+        ehi = words[w + 1];
+      }
       this.refs++;
       if ((elo & PTE_P) === 0) return this.fail(accessBits);
-      let rsv = (ehi & rsvHi) !== 0 || (!ctl.nxe && (ehi & PTE_HI_XD) !== 0);
-      const isLeaf = level === 1 || ((level === 2 || level === 3) && (elo & PTE_PS) !== 0);
-      if ((level >= 4) && (elo & PTE_PS) !== 0) rsv = true;
-      if (isLeaf && level === 2 && (elo & 0x001fe000) !== 0) rsv = true; // bits 13..20
-      if (isLeaf && level === 3 && (elo & 0x3fffe000) !== 0) rsv = true; // bits 13..29
-      if (rsv) return this.fail(accessBits | PF_P | PF_RSVD);
+      const ps = level !== 1 && (elo & PTE_PS) !== 0;
+      const isLeaf = level === 1 || (ps && level <= 3);
+      if ((ehi & rsvHi) !== 0 || (!nxe && (ehi & PTE_HI_XD) !== 0)
+        || (ps && (level >= 4 // PS is reserved in a PML4E/PML5E
+          || (level === 2 && (elo & 0x001fe000) !== 0) // 2M frame bits 13..20
+          || (level === 3 && (elo & 0x3fffe000) !== 0)))) { // 1G frame bits 13..29
+        return this.fail(accessBits | PF_P | PF_RSVD);
+      }
       rw &= (elo >>> 1) & 1;
       us &= (elo >>> 2) & 1;
-      if (ctl.nxe) xd |= ehi >>> 31;
+      if (nxe) xd |= ehi >>> 31;
+      this.usedLo[this.usedCount] = elo;
       this.usedPa[this.usedCount++] = pa;
+      const frame = (ehi & 0x000fffff) * 4294967296 + ((elo & 0xfffff000) >>> 0);
       if (isLeaf) {
-        let frame = pteFrame(elo, ehi);
-        if (level === 2) frame -= frame % 2097152;
-        else if (level === 3) frame -= frame % 1073741824;
-        return this.finish(elo, ehi, level, frame, pa, rw, us, xd, access, userMode, ctl, accessBits);
+        const base = level === 1 ? frame : level === 2 ? frame - (frame % 2097152) : frame - (frame % 1073741824);
+        return this.finish(elo, ehi, level, base, pa, rw, us, xd, access, userMode, ctl, accessBits);
       }
-      table = pteFrame(elo, ehi);
+      table = frame;
       const n = this.nlCount++;
       this.nlLevel[n] = level;
       this.nlTable[n] = table;
@@ -154,20 +173,23 @@ export class PageWalker {
     if (userMode && us === 0) return this.fail(accessBits | PF_P);
     if (access === ACCESS_WRITE && rw === 0 && (userMode || ctl.wp)) return this.fail(accessBits | PF_P);
     if (access === ACCESS_EXEC && xd === 1) return this.fail(accessBits | PF_P);
-    if (ctl.pke && us === 1 && access !== ACCESS_EXEC && userMode) {
+    // PKRU governs data accesses to user-mode pages at any CPL (SDM §4.6.2); a supervisor write
+    // ignores WD when CR0.WP = 0, just as it ignores R/W.
+    if (ctl.pke && us === 1 && access !== ACCESS_EXEC) {
       const ad = (ctl.pkru >>> (2 * pkey)) & 1;
       const wd = (ctl.pkru >>> (2 * pkey + 1)) & 1;
-      if (ad === 1 || (access === ACCESS_WRITE && wd === 1)) return this.fail(accessBits | PF_P | PF_PK);
+      if (ad === 1 || (access === ACCESS_WRITE && wd === 1 && (userMode || ctl.wp))) return this.fail(accessBits | PF_P | PF_PK);
     }
-    // Success: set A on every entry used, D on the leaf for a write.
+    // Success: set A on every entry used, D on the leaf for a write. Nothing wrote memory since
+    // the entries were read, so the values read stand in for a re-read.
     const mem = this.mem;
-    for (let i = 0; i < this.usedCount; i++) {
-      const pa = this.usedPa[i];
-      const v = mem.read32(pa);
-      const want = pa === leafPa && access === ACCESS_WRITE ? v | PTE_A | PTE_D : v | PTE_A;
-      if (want !== v) mem.write32(pa, want);
+    const last = this.usedCount - 1;
+    for (let i = 0; i <= last; i++) {
+      const v = this.usedLo[i];
+      const want = i === last && access === ACCESS_WRITE ? v | PTE_A | PTE_D : v | PTE_A;
+      if (want !== v) mem.write32(this.usedPa[i], (mem.read32(this.usedPa[i]) | want) | 0);
     }
-    const leafLo = mem.read32(leafPa);
+    const leafLo = this.usedLo[last] | (access === ACCESS_WRITE ? PTE_D : 0);
     this.totalRefs += this.refs;
     this.ok = true;
     this.errorCode = 0;

@@ -87,29 +87,31 @@ export class PhysicalMemory {
   }
 
   read16(pa: number): number {
+    this.check(pa, 2);
     return this.read8(pa) | (this.read8(pa + 1) << 8);
   }
 
   write16(pa: number, v: number): void {
+    this.check(pa, 2); // before the first byte, so a straddling write changes nothing
     this.write8(pa, v & 0xff);
     this.write8(pa + 1, (v >>> 8) & 0xff);
   }
 
   /** 32-bit load as a signed int32 (use >>> 0 for unsigned). Unaligned reads are allowed. */
   read32(pa: number): number {
-    if ((pa & 3) !== 0) return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
     this.check(pa, 4);
+    if ((pa & 3) !== 0) return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
     const w = this.chunks32[Math.floor(pa / CHUNK_SIZE)];
     return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
   }
 
   write32(pa: number, v: number): void {
+    this.check(pa, 4); // before any part, so a straddling write changes nothing
     if ((pa & 3) !== 0) {
       this.write16(pa, v & 0xffff);
       this.write16(pa + 2, (v >>> 16) & 0xffff);
       return;
     }
-    this.check(pa, 4);
     this.chunks32[this.chunkFor(pa)]![(pa & CHUNK_MASK) >>> 2] = v;
   }
 
@@ -119,6 +121,7 @@ export class PhysicalMemory {
   }
 
   write64(pa: number, lo: number, hi: number): void {
+    this.check(pa, 8);
     this.write32(pa, lo);
     this.write32(pa + 4, hi);
   }
@@ -128,6 +131,7 @@ export class PhysicalMemory {
   }
 
   write64Big(pa: number, v: bigint): void {
+    this.check(pa, 8);
     this.write32(pa, Number(v & 0xffffffffn) | 0);
     this.write32(pa + 4, Number((v >> 32n) & 0xffffffffn) | 0);
   }

@@ -232,7 +232,8 @@ export class PagingStructureCache {
     this.pcid = new Int32Array(entries).fill(-1);
     this.table = new Float64Array(entries);
     this.rights = new Int32Array(entries);
-    this.stamp = new Float64Array(entries);
+    // An empty entry has stamp -1, older than any use, so LRU picks empty entries first.
+    this.stamp = new Float64Array(entries).fill(-1);
   }
 
   lookup(lo: number, hi: number, pcid: number, stamp: number): number {
@@ -254,11 +255,16 @@ export class PagingStructureCache {
   insert(lo: number, hi: number, pcid: number, table: number, rights: number, stamp: number): void {
     const tl = lo & this.loMask;
     const th = hi & this.hiMask;
+    // One pass: the same entry is replaced in place, else the least recently used (empty = -1).
+    const stamps = this.stamp;
+    const tagLo = this.tagLo;
+    const n = this.entries;
     let victim = 0;
     let oldest = Infinity;
-    for (let s = 0; s < this.entries; s++) {
-      if (this.pcid[s] < 0 || (this.pcid[s] === pcid && this.tagLo[s] === tl && this.tagHi[s] === th)) { victim = s; break; }
-      if (this.stamp[s] < oldest) { oldest = this.stamp[s]; victim = s; }
+    for (let s = 0; s < n; s++) {
+      if (tagLo[s] === tl && this.tagHi[s] === th && this.pcid[s] === pcid) { victim = s; break; }
+      const st = stamps[s];
+      if (st < oldest) { oldest = st; victim = s; }
     }
     this.tagLo[victim] = tl;
     this.tagHi[victim] = th;
@@ -269,11 +275,14 @@ export class PagingStructureCache {
   }
 
   invalidatePcid(pcid: number): void {
-    for (let s = 0; s < this.entries; s++) if (this.pcid[s] === pcid) this.pcid[s] = -1;
+    for (let s = 0; s < this.entries; s++) {
+      if (this.pcid[s] === pcid) { this.pcid[s] = -1; this.stamp[s] = -1; }
+    }
   }
 
   invalidateAll(): void {
     this.pcid.fill(-1);
+    this.stamp.fill(-1);
   }
 
   occupancy(): number {

@@ -1,0 +1,285 @@
+// MMU hot-path benchmark: emulator wall-clock rates of the MMU load/store path against a raw
+// typed-array baseline measured in the same process, plus the modelled cycles and TLB counters of
+// the emulated machine (profile m2). Prints one JSON document on stdout; progress goes to stderr.
+//
+// Kernels:
+//   seq-load32  sequential 32-bit loads over a window the L1 DTLB covers (every access a TLB hit)
+//   gups-xor64  HPCC RandomAccess updates (64-bit LFSR, table[ran & mask] ^= ran) over 256 MiB
+// Each is run with 4 KiB and 2 MiB pages, in 4-level and 5-level (LA57) paging.
+
+import os from 'node:os';
+import { PhysicalMemory } from '../mmu/physicalMemory.js';
+import { Cpu, type CpuCounters } from '../mmu/cpu.js';
+import { PROFILE_M2 } from '../mmu/costModel.js';
+import { KiB, MiB, GiB } from '../mmu/units.js';
+import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
+
+const REGION = 256 * MiB;
+const DATA_PA = 1 * GiB;
+/** 128 KiB: half the 4 KiB L1 DTLB reach (64 x 4 KiB), so the loop never leaves L1. */
+const SEQ_BYTES = 128 * KiB;
+const TARGETS: Record<string, Record<PageSize, number>> = {
+  'seq-load32': { '4K': 1 / 8, '2M': 1 / 8, '1G': 1 / 8 },
+  'gups-xor64': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
+};
+
+interface Args { gupsOps: number; seqReps: number; reps: number; budgetMs: number; only: string | null }
+
+function parseArgs(argv: string[]): Args {
+  // Short calls, many of them, best one kept: the host may be shared, and a preempted call only
+  // ever makes a rate look worse, so the best of many short calls is the least disturbed one.
+  const a: Args = { gupsOps: 250_000, seqReps: 16, reps: 10, budgetMs: 1500, only: null };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = Number(argv[i + 1]);
+    if (k === '--gups-ops' && Number.isSafeInteger(v) && v > 0) { a.gupsOps = v; i++; }
+    else if (k === '--seq-reps' && Number.isSafeInteger(v) && v > 0) { a.seqReps = v; i++; }
+    else if (k === '--reps' && Number.isSafeInteger(v) && v > 0) { a.reps = v; i++; }
+    else if (k === '--budget-ms' && Number.isFinite(v) && v >= 0) { a.budgetMs = v; i++; }
+    else if (k === '--only' && argv[i + 1]) { a.only = argv[i + 1]; i++; }
+    else if (k === '--quick') { a.gupsOps = 100_000; a.seqReps = 8; a.reps = 3; a.budgetMs = 100; }
+    else throw new RangeError(`bench mmu: bad argument "${k}" (use --gups-ops N, --seq-reps N, --reps N, --budget-ms N, --only KERNEL:LEVELS:SIZE, --quick)`);
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------- kernels (kept monomorphic)
+
+/** LFSR state as halves; HPCC: ran = (ran << 1) ^ (ran < 0 ? POLY : 0), POLY = 7. */
+let ranLo = 1;
+let ranHi = 0;
+
+function gupsRaw(m: Int32Array, mask: number, ops: number): void {
+  let lo = ranLo;
+  let hi = ranHi;
+  for (let n = 0; n < ops; n++) {
+    const neg = hi >> 31;
+    hi = (hi << 1) | (lo >>> 31);
+    lo = (lo << 1) ^ (neg & 7);
+    const w = (lo & mask) << 1;
+    m[w] ^= lo;
+    m[w + 1] ^= hi;
+  }
+  ranLo = lo;
+  ranHi = hi;
+}
+
+/** As gupsRaw, but each index depends on the value the previous update loaded: no overlap of misses. */
+function gupsRawDependent(m: Int32Array, mask: number, ops: number): void {
+  let lo = ranLo;
+  let hi = ranHi;
+  let x = 0;
+  for (let n = 0; n < ops; n++) {
+    const neg = hi >> 31;
+    hi = (hi << 1) | (lo >>> 31);
+    lo = (lo << 1) ^ (neg & 7);
+    const w = ((lo ^ x) & mask) << 1;
+    x = m[w] & 1;
+    m[w] ^= lo;
+    m[w + 1] ^= hi;
+  }
+  ranLo = lo;
+  ranHi = hi;
+}
+
+function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
+  let lo = ranLo;
+  let hi = ranHi;
+  for (let n = 0; n < ops; n++) {
+    const neg = hi >> 31;
+    hi = (hi << 1) | (lo >>> 31);
+    lo = (lo << 1) ^ (neg & 7);
+    cpu.xor64(base + (lo & mask) * 8, lo, hi);
+  }
+  ranLo = lo;
+  ranHi = hi;
+}
+
+function seqRaw(m: Int32Array, firstWord: number, words: number, reps: number): number {
+  let s = 0;
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < words; i++) s = (s + m[firstWord + i]) | 0;
+  }
+  return s;
+}
+
+function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
+  let s = 0;
+  for (let r = 0; r < reps; r++) {
+    for (let off = 0; off < bytes; off += 4) s = (s + cpu.load32(va + off)) | 0;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- harness
+
+interface Rate { opsPerSec: number; calls: number; bestCallSeconds: number; cpuTimeOpsPerSec: number }
+
+/**
+ * Call fn at least `reps` times and until `budgetMs` has passed; the rate is that of the fastest
+ * call (wall-clock). cpuTimeOpsPerSec is total ops over the process CPU time of all calls, a
+ * cross-check that preemption by other host load does not count against the emulator.
+ */
+function measure(reps: number, budgetMs: number, ops: number, fn: () => void): Rate {
+  let bestT = Infinity;
+  let calls = 0;
+  const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  while (calls < reps || performance.now() - start < budgetMs) {
+    const t0 = performance.now();
+    fn();
+    const t = (performance.now() - t0) / 1000;
+    if (t < bestT) bestT = t;
+    calls++;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return {
+    opsPerSec: Math.round(ops / bestT),
+    calls,
+    bestCallSeconds: Number(bestT.toFixed(5)),
+    cpuTimeOpsPerSec: Math.round((ops * calls) / cpuSeconds),
+  };
+}
+
+function delta(a: CpuCounters, b: CpuCounters): Record<string, number> {
+  return {
+    accesses: b.accesses - a.accesses,
+    l1Hits: b.l1Hits - a.l1Hits,
+    l1Misses: b.l1Misses - a.l1Misses,
+    stlbHits: b.stlbHits - a.stlbHits,
+    stlbMisses: b.stlbMisses - a.stlbMisses,
+    walks: b.walks - a.walks,
+    walkRefs: b.walkRefs - a.walkRefs,
+    modelledCycles: b.modelledCycles - a.modelledCycles,
+  };
+}
+
+interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
+
+/** aliasBytes > 0: every page maps into the first aliasBytes of the data frames (host-cache resident). */
+function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
+  const pt = new PtBuilder(mem, mode, { base: tableBase, limit: tableBase + 4 * MiB });
+  // 5-level uses a VA only LA57 can reach (2^52, PML5 index 16), still exact as a JS number.
+  const va = mode === 5 ? 2 ** 52 : 0x7f00_0000_0000;
+  const step = SIZE_BYTES[pageSize];
+  for (let off = 0; off < REGION; off += step) {
+    pt.map(va + off, DATA_PA + (aliasBytes > 0 ? off % aliasBytes : off), { size: pageSize, writable: true, user: true });
+  }
+  const cpu = new Cpu(mem, { paging: mode, costs: PROFILE_M2.params });
+  cpu.writeCr3(pt.root);
+  return { cpu, va, mode, pageSize };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const load0 = os.loadavg().map((x) => Number(x.toFixed(2)));
+  const log = (s: string): void => { process.stderr.write(`[bench mmu] ${s}\n`); };
+  const mem = new PhysicalMemory({ bytes: 2 * GiB, nodes: 1 });
+  const raw = new Int32Array(REGION / 4);
+  const gupsMask = REGION / 8 - 1;
+  const seqWords = SEQ_BYTES / 4;
+  const machines: Machine[] = [];
+  let tableBase = 16 * MiB;
+  for (const mode of [4, 5] as const) {
+    for (const size of ['4K', '2M'] as const) {
+      machines.push(buildMachine(mem, mode, size, tableBase));
+      tableBase += 4 * MiB;
+    }
+  }
+  const results: unknown[] = [];
+  for (const m of machines) {
+    const label = `${m.mode}-level ${m.pageSize}`;
+    for (const kernel of ['seq-load32', 'gups-xor64'] as const) {
+      if (args.only !== null && args.only !== `${kernel}:${m.mode}:${m.pageSize}`) continue;
+      const ops = kernel === 'seq-load32' ? seqWords * args.seqReps : args.gupsOps;
+      log(`${kernel} ${label}: baseline`);
+      const runRaw = kernel === 'seq-load32'
+        ? (): void => { seqRaw(raw, 0, seqWords, args.seqReps); }
+        : (): void => { gupsRaw(raw, gupsMask, args.gupsOps); };
+      const runMmu = kernel === 'seq-load32'
+        ? (): void => { seqMmu(m.cpu, m.va, SEQ_BYTES, args.seqReps); }
+        : (): void => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); };
+      runRaw(); // warm the JIT and the host pages
+      const baseline = measure(args.reps, args.budgetMs, ops, runRaw);
+      log(`${kernel} ${label}: mmu`);
+      runMmu(); // warm the JIT, the emulated TLB and the A/D bits
+      const before = m.cpu.counters();
+      const mmu = measure(args.reps, args.budgetMs, ops, runMmu);
+      const after = m.cpu.counters();
+      const d = delta(before, after);
+      const ratio = mmu.opsPerSec / baseline.opsPerSec;
+      const target = TARGETS[kernel][m.pageSize];
+      log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target.toFixed(3)})`);
+      results.push({
+        kernel,
+        paging: `${m.mode}-level`,
+        pageSize: m.pageSize,
+        opsPerCall: ops,
+        wallClock: {
+          clock: 'emulator wall-clock',
+          baselineOpsPerSec: baseline.opsPerSec,
+          mmuOpsPerSec: mmu.opsPerSec,
+          ratio: Number(ratio.toFixed(4)),
+          target: Number(target.toFixed(4)),
+          met: ratio >= target,
+          calls: { baseline: baseline.calls, mmu: mmu.calls },
+          cpuTimeRatio: Number((mmu.cpuTimeOpsPerSec / baseline.cpuTimeOpsPerSec).toFixed(4)),
+        },
+        modelled: {
+          clock: `modelled cycles, profile ${PROFILE_M2.name}`,
+          cyclesPerAccess: Number((d.modelledCycles / d.accesses).toFixed(3)),
+          counters: d,
+          l1HitRate: Number((d.l1Hits / d.accesses).toFixed(4)),
+          walksPerAccess: Number((d.walks / d.accesses).toFixed(4)),
+          refsPerWalk: d.walks ? Number((d.walkRefs / d.walks).toFixed(3)) : 0,
+        },
+        tlb: m.cpu.tlb.counters(),
+      });
+    }
+  }
+  // Diagnostics: where the time goes in GUPS. The dependent raw loop is bound by the latency of
+  // one random host access (no overlap); the aliased MMU runs keep every data access in the host
+  // cache, so they measure the emulator's translation work alone.
+  const diagnostics: unknown[] = [];
+  if (args.only === null) {
+    log('diagnostics');
+    const dep = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsRawDependent(raw, gupsMask, args.gupsOps); });
+    const rawGups = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsRaw(raw, gupsMask, args.gupsOps); });
+    diagnostics.push({
+      what: 'raw GUPS, each index dependent on the previous load (latency-bound: one exposed host miss per update)',
+      clock: 'emulator wall-clock', opsPerSec: dep.opsPerSec, nsPerOp: Number((1e9 / dep.opsPerSec).toFixed(1)),
+      rawIndependentNsPerOp: Number((1e9 / rawGups.opsPerSec).toFixed(1)),
+    });
+    for (const size of ['4K', '2M'] as const) {
+      const m = buildMachine(mem, 4, size, tableBase, size === '4K' ? 64 * KiB : 2 * MiB);
+      tableBase += 4 * MiB;
+      gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps);
+      const r = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); });
+      diagnostics.push({
+        what: `MMU GUPS, 4-level ${size}, every page aliased onto ${size === '4K' ? '64K' : '2M'} of frames (translation work without host misses)`,
+        clock: 'emulator wall-clock', opsPerSec: r.opsPerSec, nsPerOp: Number((1e9 / r.opsPerSec).toFixed(1)),
+      });
+    }
+  }
+  const doc = {
+    bench: 'mmu',
+    node: process.version,
+    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, loadAverageAtStart: load0, loadAverageAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    clocks: {
+      wallClock: 'emulator wall-clock: host seconds the emulator takes; rates are operations per host second (best of reps)',
+      modelled: `modelled cycles, profile ${PROFILE_M2.name}: cycles of the emulated machine (${PROFILE_M2.description})`,
+    },
+    profile: { name: PROFILE_M2.name, params: PROFILE_M2.params },
+    config: {
+      region: '256M', seqWindow: '128K', gupsOpsPerCall: args.gupsOps, seqPassesPerCall: args.seqReps,
+      minCalls: args.reps, budgetMsPerMeasurement: args.budgetMs,
+      rate: 'best call of at least minCalls short calls repeated for the budget (wall-clock); cpuTimeRatio uses process CPU time over all calls',
+      tlb: 'Skylake geometry (L1 DTLB 64x4 4K, 32x4 2M; STLB 1536x12), paging-structure caches on',
+      baseline: 'the same kernel on a host Int32Array of the same size, same LFSR stream',
+    },
+    results,
+    diagnostics,
+  };
+  process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}

@@ -1,0 +1,58 @@
+// Checks the CPU's private front cache against the modelled L1 DTLB: every live front entry must
+// be derived from a valid L1 entry that still covers that page, in that PCID (or globally), with
+// the same frame and no more rights than the entry grants. Reaches into private fields on purpose.
+
+import { type Cpu, FC_INVALID, PCID_KEY } from '../../mmu/cpu.js';
+import { tagLoFor, TF_D, TF_G, TF_U, TF_W, PAGE_BYTES } from '../../mmu/tlb.js';
+import { CHUNK_SIZE } from '../../mmu/physicalMemory.js';
+
+interface FrontView {
+  fcRTag: Int32Array; fcWTag: Int32Array; fcHi: Float64Array; fcSlot: Int32Array; fcWord: Int32Array;
+  fcMem: Int32Array[]; hiKey: number;
+  mcPageR: number; mcPageW: number; mcMem: Int32Array; mcWord: number;
+}
+
+const INVALID = FC_INVALID;
+
+/** Returns a list of violations (empty when the front cache is a subset of L1). */
+export function frontViolations(cpu: Cpu): string[] {
+  const f = cpu as unknown as FrontView;
+  const out: string[] = [];
+  const chunkIndex = new Map<Int32Array, number>();
+  cpu.mem.chunks32.forEach((c, i) => { if (c) chunkIndex.set(c, i); });
+  for (let i = 0; i < f.fcRTag.length; i++) {
+    const r = f.fcRTag[i];
+    const w = f.fcWTag[i];
+    if (r === INVALID && w === INVALID) continue;
+    if (r !== INVALID && w !== INVALID && r !== w) { out.push(`front ${i}: read/write tags disagree`); continue; }
+    const lo = (r !== INVALID ? r : w) >>> 0;
+    const key = f.fcHi[i];
+    const pcid = Math.floor(key / PCID_KEY);
+    const hi = (key - pcid * PCID_KEY) / 4294967296;
+    const slot = f.fcSlot[i];
+    if (slot < 0) { out.push(`front ${i}: live but names no L1 slot`); continue; }
+    const [arr, s] = cpu.tlb.l1Array(slot);
+    if (!arr.isValid(s)) { out.push(`front ${i} (va ${hi}:${lo.toString(16)}): L1 slot ${slot} is no longer valid`); continue; }
+    const size = arr.size[s];
+    if (arr.tagLo[s] !== tagLoFor(lo, size) || arr.tagHi[s] !== (hi | 0)) out.push(`front ${i}: L1 slot ${slot} holds another page`);
+    const global = (arr.flags[s] & TF_G) !== 0;
+    if (!global && arr.pcid[s] !== pcid) out.push(`front ${i}: PCID ${pcid} but L1 entry has PCID ${arr.pcid[s]}`);
+    const pagePa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1) & -4096);
+    const c = chunkIndex.get(f.fcMem[i]);
+    const frontPa = c === undefined ? -1 : c * CHUNK_SIZE + f.fcWord[i] * 4;
+    if (frontPa !== pagePa) out.push(`front ${i}: maps pa ${frontPa} but L1 says ${pagePa}`);
+    const fl = arr.flags[s];
+    if (r !== INVALID && (fl & TF_U) === 0) out.push(`front ${i}: user-readable but L1 entry is supervisor`);
+    if (w !== INVALID && (fl & (TF_U | TF_W | TF_D)) !== (TF_U | TF_W | TF_D)) out.push(`front ${i}: writable but L1 entry lacks U/W/D`);
+  }
+  // The one-entry micro cache must be a copy of a live front entry of the current PCID.
+  for (const [page, tags, what] of [[f.mcPageR, f.fcRTag, 'read'], [f.mcPageW, f.fcWTag, 'write']] as const) {
+    if (page === -1) continue;
+    const lo = page % 4294967296;
+    const i = (lo / 4096) & (f.fcRTag.length - 1);
+    if (tags[i] !== (lo | 0) || f.fcHi[i] !== page - lo + f.hiKey || f.fcMem[i] !== f.mcMem || f.fcWord[i] !== f.mcWord) {
+      out.push(`micro cache (${what}) names page ${page.toString(16)} that its front entry no longer holds`);
+    }
+  }
+  return out;
+}
