@@ -19,13 +19,14 @@ export function addMachineOptions(cmd: Command): Command {
     .addOption(new Option('--tlb <spec>', 'TLB geometry: skylake (default), haswell, small, with overrides like stlb=2048/16'))
     .addOption(new Option('--tags <policy>', 'default TLB tag policy of address spaces: flush (tag 0) or tagged (PCIDs)'))
     .addOption(new Option('--seed <n>', 'seed of every modelled random choice'))
+    .addOption(new Option('--aslr', 'randomise each process\'s mmap base from the seed'))
     .addOption(new Option('--debug', 'show stack traces on errors'));
 }
 
 /** Machine options given on the command line (only those actually given). */
 export function givenMachineOptions(o: GlobalOptions): MachineOptionsText {
   const out: MachineOptionsText = {};
-  for (const k of ['paging', 'mem', 'nodes', 'cpus', 'profile', 'costs', 'seed', 'tlb', 'tags'] as const) {
+  for (const k of ['paging', 'mem', 'nodes', 'cpus', 'profile', 'costs', 'seed', 'tlb', 'tags', 'aslr'] as const) {
     if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
   }
   return out;

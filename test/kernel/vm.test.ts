@@ -100,3 +100,28 @@ describe('kernel vm', () => {
     expect(() => cpu.load32(va)).toThrow(ProcessKilled);
   });
 });
+
+describe('copy-on-write chains', () => {
+  it('collapse when the shadow becomes the only reference, keeping the data', () => {
+    const k = new Kernel({ memBytes: GiB, cpus: 1 });
+    const p = k.spawn('parent', alice);
+    const pt = p.threads[0];
+    let cpu = k.enter(pt);
+    for (let i = 0; i < 4; i++) cpu.store32(HEAP_BASE + i * 4096, 100 + i);
+    const c = k.fork(pt);
+    cpu = k.enter(pt);
+    cpu.store32(HEAP_BASE, 1); // the parent's write pushes a shadow over the shared object
+    const entry = p.primary.map.lookup(HEAP_BASE)!;
+    expect(entry.object!.backing).not.toBeNull();
+    const used = k.frames.usedBytes();
+    k.exit(c, 0);
+    // The child's exit leaves the backing object to the parent's shadow alone: it folds in.
+    expect(entry.object!.backing).toBeNull();
+    expect(k.frames.usedBytes()).toBeLessThan(used);
+    cpu = k.enter(pt);
+    expect(cpu.load32(HEAP_BASE)).toBe(1);
+    for (let i = 1; i < 4; i++) expect(cpu.load32(HEAP_BASE + i * 4096)).toBe(100 + i);
+    cpu.store32(HEAP_BASE + 4096, 7);
+    expect(cpu.load32(HEAP_BASE + 4096)).toBe(7);
+  });
+});
