@@ -22,7 +22,8 @@ function shellCommand(): string {
 const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(pred: (s: string) => boolean, ms = 10_000): Promise<string> {
+// Generous limits: the suite runs beside CPU-heavy property tests on a 2-core machine.
+async function waitFor(pred: (s: string) => boolean, ms = 30_000): Promise<string> {
   const end = Date.now() + ms;
   let s = screen();
   while (!pred(s) && Date.now() < end) {
@@ -78,5 +79,5 @@ describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
     for (let i = 0; i < 100 && alive(); i++) await sleep(50);
     expect(alive()).toBe(false);
     expect(readFileSync(join(config, 'sjmp', 'history'), 'utf8')).toContain('vh = vas_attach(shared) = >0');
-  });
+  }, 300_000);
 });
