@@ -9,6 +9,8 @@ import { pageAddr } from './memory.js';
 
 const sj = (k: import('../../kernel/kernel.js').Kernel) => k.spacejmp;
 const hex = (r: number | bigint): string => (r < 0 ? String(r) : `0x${r.toString(16)}`);
+/** vh values (VH_BIT set) read best in hex; vids, PRIMARY and CURRENT in decimal. */
+const handle = (v: number): string => (v >= 0x10000 ? `0x${v.toString(16)}` : String(v));
 
 export const spacejmpCalls = [
   defineSyscall({
@@ -33,12 +35,12 @@ export const spacejmpCalls = [
     handler: (k, t, [vid]) => sj(k).vasAttach(t, vid),
   }),
   defineSyscall({
-    name: 'vas_detach', args: [{ name: 'vh', type: 'int' }],
+    name: 'vas_detach', args: [{ name: 'vh', type: 'int', format: handle }],
     doc: 'detach an attached address space (EBUSY while a thread is in it)',
     handler: (k, t, [vh]) => { sj(k).vasDetach(t, vh); return 0; },
   }),
   defineSyscall({
-    name: 'vas_switch', args: [{ name: 'vh', type: 'int' }, { name: 'flags', type: 'flags', default: 0 }],
+    name: 'vas_switch', args: [{ name: 'vh', type: 'int', format: handle }, { name: 'flags', type: 'flags', default: 0 }],
     blocking: true,
     doc: 'switch the calling thread into vh (0 = primary); blocks on a lockable segment unless VAS_NOWAIT',
     handler: (k, t, [vh, flags]) => {
@@ -72,12 +74,12 @@ export const spacejmpCalls = [
     handler: (k, t, [name]) => sj(k).segFind(t, name),
   }),
   defineSyscall({
-    name: 'seg_attach', args: [{ name: 'target', type: 'int' }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1 }],
+    name: 'seg_attach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1 }],
     doc: 'map a segment into a named space (vid, and all its shadows), an attached space (vh), PRIMARY or CURRENT',
     handler: (k, t, [target, sid, prot]) => sj(k).segAttach(t, target, sid, prot),
   }),
   defineSyscall({
-    name: 'seg_detach', args: [{ name: 'target', type: 'int' }, { name: 'sid', type: 'int' }],
+    name: 'seg_detach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }],
     doc: 'unmap a segment from a named space (and its shadows, with TLB shootdown), a vh, PRIMARY or CURRENT',
     handler: (k, t, [target, sid]) => sj(k).segDetach(t, target, sid),
   }),

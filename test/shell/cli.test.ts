@@ -86,7 +86,7 @@ describe('sjmp trace exit status', () => {
     const r = sjmp('trace', file('passes.trace', PASSING));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('[bob[3]] vas_switch(65537) = 0');
+    expect(r.stdout).toContain('[bob[3]] vas_switch(0x10001) = 0');
     expect(r.stdout).toContain('[bob[3]] load64 0x4000_0000_0000 = 0x2a');
     expect(r.stdout).toMatch(/^--- .*passes\.trace: \d+ statements, expectations 8 passed \/ 0 failed, 1 faults, 0 errors$/m);
     expect(r.stdout).toMatch(/^ {4}modelled cycles \(profile m2\): .*alice\[2\] \d+/m);
