@@ -224,3 +224,29 @@ describe('machine options on the command line override the script', () => {
     expect(r.stdout).toContain('5-level');
   });
 });
+
+describe('sjmp gups', () => {
+  it.each([
+    [['--design', 'nope'], /unknown design "nope"/],
+    [['--windows', '3'], /do not divide/],
+    [['--table', '0'], /positive/],
+    [['--updates', '0'], /positive/],
+    [['--page-size', '8K'], /4K or 2M/],
+  ])('bad options %j exit 2 with one line on stderr', (args, msg) => {
+    const r = sjmp('gups', ...(args as string[]));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(msg as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('runs a small comparison as JSON with a checksum per run', () => {
+    const r = sjmp('gups', '--table', '64K', '--windows', '1,2', '--update-set', '16', '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { results: { design: string; checksum: string; verification: { passed: boolean } }[]; raw: unknown; clocks: unknown };
+    expect(j.results).toHaveLength(6);
+    expect(new Set(j.results.map((x) => x.checksum)).size).toBe(1);
+    expect(j.results.every((x) => /^[0-9a-f]{16}$/.test(x.checksum) && x.verification.passed)).toBe(true);
+    expect(j.clocks).toBeTruthy();
+  });
+});
