@@ -3,12 +3,13 @@
 // windows (and an SVG of it with --plot), or JSON.
 
 import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText, type GupsProgress } from '../../userland/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
 import { formatSize } from '../../mmu/units.js';
 import { UsageError } from '../errors.js';
+import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 
 export interface GupsCliOptions extends GlobalOptions, GupsOptionsText {
@@ -112,9 +113,7 @@ export function addGupsOptions(cmd: Command): Command {
 
 /** The shell's `gups ...` command: same options, output as lines. */
 export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
-  const cmd = addGupsOptions(new Command('gups')).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-  cmd.parse(['node', 'gups', ...args]);
-  const o = cmd.opts<GupsCliOptions>();
+  const o = parseEngineArgs<GupsCliOptions>('gups', addGupsOptions, args);
   const plan = planGups(o, buildMachine(machine));
   const report = await runGupsPlan(plan, (p) => onProgress(p), signal);
   if (o.plot) writeFileSync(o.plot, svgChart(gupsChart(report, plan.updateSets[0])));

@@ -3,11 +3,12 @@
 // fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
 
 import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../userland/nibble/bench.js';
 import type { GlobalOptions } from '../machineOptions.js';
 import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
 import { UsageError } from '../errors.js';
+import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 
 export interface NibbleCliOptions extends GlobalOptions {
@@ -153,9 +154,7 @@ export function addNibbleOptions(cmd: Command): Command {
 
 /** The shell's `nibble ...` command. */
 export async function nibbleEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
-  const cmd = addNibbleOptions(new Command('nibble')).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-  cmd.parse(['node', 'nibble', ...args]);
-  const o = { ...machine, ...cmd.opts<NibbleCliOptions>() };
+  const o = { ...machine, ...parseEngineArgs<NibbleCliOptions>('nibble', addNibbleOptions, args) };
   const opts = nibbleOptions(o);
   if (signal.aborted) throw new Error('cancelled');
   const r = runNibbleCommand(opts, (p) => onProgress({ done: p.done, total: p.total, label: `${p.workload}: ${p.label}` }));
