@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<void
   nibble: () => import('./nibble.js'),
   'vas-switch': () => import('./vasSwitch.js'),
   'tlb-tagging': () => import('./tlbTagging.js'),
+  gups: () => import('./gups.js'),
   'shadow-policy': () => import('./shadowPolicy.js'),
 };
 

@@ -86,10 +86,124 @@ export interface FrameNodeStats {
   largestFreeOrder: number;
 }
 
+/**
+ * Physical address (a multiple of 4 KiB) -> small non-negative integer, as an open-addressing hash
+ * table (linear probing, deletion by backward shift: no tombstones). It replaces a Map, whose
+ * delete-then-re-add of the same heap-number keys (addresses above 2^31) degrades in V8 to tens
+ * of microseconds per operation and worse as it repeats, exactly the pattern of page-table pages
+ * and windows being freed and re-allocated. Iteration keeps a Map's order (first insertion of a
+ * key; re-setting a live key keeps its place) through a per-entry sequence number.
+ */
+class PaTable {
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private seqs: Float64Array;
+  private mask: number;
+  private shift: number;
+  private nextSeq = 0;
+  size = 0;
+
+  constructor(private readonly minCapacity = 64) {
+    this.keys = new Float64Array(minCapacity).fill(-1);
+    this.vals = new Int32Array(minCapacity);
+    this.seqs = new Float64Array(minCapacity);
+    this.mask = minCapacity - 1;
+    this.shift = 32 - Math.log2(minCapacity);
+  }
+
+  private home(k: number): number {
+    const lo = (k / 4096) >>> 0;
+    const hi = Math.floor(k / 17592186044416); // 2^44: page-number bits above 32
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+
+  private find(k: number): number {
+    const keys = this.keys;
+    for (let i = this.home(k); ; i = (i + 1) & this.mask) {
+      const x = keys[i];
+      if (x === k) return i;
+      if (x === -1) return -1;
+    }
+  }
+
+  has(k: number): boolean {
+    return this.find(k) >= 0;
+  }
+
+  /** The value for k, or -1. */
+  get(k: number): number {
+    const i = this.find(k);
+    return i >= 0 ? this.vals[i] : -1;
+  }
+
+  set(k: number, v: number): void {
+    const keys = this.keys;
+    let i = this.home(k);
+    for (; ; i = (i + 1) & this.mask) {
+      const x = keys[i];
+      if (x === k) { this.vals[i] = v; return; }
+      if (x === -1) break;
+    }
+    keys[i] = k;
+    this.vals[i] = v;
+    this.seqs[i] = this.nextSeq++;
+    if (++this.size * 2 > keys.length) this.resize(keys.length * 2);
+  }
+
+  delete(k: number): boolean {
+    let i = this.find(k);
+    if (i < 0) return false;
+    const keys = this.keys;
+    const mask = this.mask;
+    for (let j = i; ;) {
+      j = (j + 1) & mask;
+      const x = keys[j];
+      if (x === -1) break;
+      const h = this.home(x);
+      // The entry at j may stay when its home lies cyclically in (i, j].
+      if (i <= j ? (i < h && h <= j) : (i < h || h <= j)) continue;
+      keys[i] = x;
+      this.vals[i] = this.vals[j];
+      this.seqs[i] = this.seqs[j];
+      i = j;
+    }
+    keys[i] = -1;
+    this.size--;
+    if (this.size * 8 < keys.length && keys.length > this.minCapacity) this.resize(keys.length / 2);
+    return true;
+  }
+
+  private resize(cap: number): void {
+    const { keys, vals, seqs } = this;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.seqs = new Float64Array(cap);
+    this.mask = cap - 1;
+    this.shift = 32 - Math.log2(cap);
+    for (let s = 0; s < keys.length; s++) {
+      const k = keys[s];
+      if (k === -1) continue;
+      let i = this.home(k);
+      while (this.keys[i] !== -1) i = (i + 1) & this.mask;
+      this.keys[i] = k;
+      this.vals[i] = vals[s];
+      this.seqs[i] = seqs[s];
+    }
+  }
+
+  /** [key, value] pairs in first-insertion order (like a Map). O(n log n): for checks and listings. */
+  entries(): [number, number][] {
+    const idx: number[] = [];
+    for (let s = 0; s < this.keys.length; s++) if (this.keys[s] !== -1) idx.push(s);
+    idx.sort((a, b) => this.seqs[a] - this.seqs[b]);
+    return idx.map((s) => [this.keys[s], this.vals[s]]);
+  }
+}
+
 /** Min-heap of addresses with a position index, so arbitrary removal (a buddy) is O(log n). */
 class AddrHeap {
   readonly keys: number[] = [];
-  readonly pos = new Map<number, number>();
+  readonly pos = new PaTable();
 
   get size(): number {
     return this.keys.length;
@@ -114,7 +228,7 @@ class AddrHeap {
 
   remove(k: number): boolean {
     const i = this.pos.get(k);
-    if (i === undefined) return false;
+    if (i < 0) return false;
     this.removeAt(i);
     return true;
   }
@@ -294,7 +408,7 @@ export class FrameAllocator {
   readonly reservedLow: number;
   private readonly arenas: NodeArena[] = [];
   /** Every live block: pa -> order. The only state that grows with allocations. */
-  private readonly allocated = new Map<number, number>();
+  private readonly allocated = new PaTable();
 
   constructor(mem: PhysicalMemory, opts: FrameAllocatorOptions = {}) {
     const reservedLow = opts.reservedLow ?? MiB;
@@ -364,7 +478,7 @@ export class FrameAllocator {
     }
     const have = this.allocated.get(pa);
     if (have !== order) {
-      if (have !== undefined) {
+      if (have >= 0) {
         throw new FrameAllocatorError(`free of ${hex(pa)} as ${sizeName(order)}, but it was allocated as ${sizeName(have)}`);
       }
       const owner = this.blockAt(pa);
@@ -444,7 +558,7 @@ export class FrameAllocator {
 
   /** Every live allocated block, in allocation order (for kernel invariant checks). */
   *allocatedBlocks(): IterableIterator<FrameBlock> {
-    for (const [pa, order] of this.allocated) yield { pa, order };
+    for (const [pa, order] of this.allocated.entries()) yield { pa, order };
   }
 
   /**
@@ -510,7 +624,7 @@ export class FrameAllocator {
       throw new FrameAllocatorError(`frame allocator invariant: ${m}`);
     };
     const allocByNode: [number, number][][] = this.arenas.map(() => []);
-    for (const [pa, order] of this.allocated) {
+    for (const [pa, order] of this.allocated.entries()) {
       if (pa % ORDER_BYTES[order] !== 0) fail(`allocated block ${hex(pa)} misaligned for order ${order}`);
       allocByNode[this.mem.nodeOf(pa)].push([pa, pa + ORDER_BYTES[order]]);
     }

@@ -151,7 +151,10 @@ export class Cpu {
     this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
-    for (const a of this.tlb.l1) a.onKill = (slot: number) => this.dropFrontFor(slot);
+    for (const a of this.tlb.l1) {
+      a.onKill = (slot: number) => this.dropFrontFor(slot);
+      a.frontHead = this.l1Head;
+    }
   }
 
   get paging(): PagingMode { return this.la57 ? 5 : 4; }
@@ -426,10 +429,12 @@ export class Cpu {
     let level = this.la57 ? 5 : 4;
     let table = this.cr3Base;
     let rights = 7 & ~4; // RW=1, US=1, XD=0
+    const pscs = tlb.psc;
+    const pcid = this.pcid;
     for (let l = 2; l <= level; l++) {
-      const psc = tlb.psc[l];
-      if (!psc) continue;
-      const s = psc.lookup(lo, hi, this.pcid, stamp);
+      const psc = pscs[l];
+      if (psc === null) continue;
+      const s = psc.lookup(lo, hi, pcid, stamp);
       if (s >= 0) { level = l - 1; table = psc.table[s]; rights = psc.rights[s]; break; }
     }
     this.ctl.maxPhysAddrBits = this.maxPhysAddrBits;
@@ -476,6 +481,30 @@ export class Cpu {
   }
 
   get lastFaultInfo(): Fault | null { return this.lastFault; }
+
+  // ------------------------------------------------------------------ host-side hint (not modelled)
+
+  /** Sink for host touches, so the loads are not optimised away. */
+  private hostSink = 0;
+
+  /**
+   * Host-side only: if the front cache already holds `pendingVa`'s page and the page of the table
+   * word it names, read that word so its host cache line is on its way. It reads the front cache
+   * and memory and nothing else: no TLB lookup, LRU stamp, counter, cycle or A/D bit changes, so
+   * the modelled machine never sees it. A program calls it ahead of accesses it is about to make,
+   * to let the host overlap their memory misses (the emulator's own memory-level parallelism).
+   * `pendingVa` holds a 64-bit value whose low half, masked by `mask`, indexes 8-byte words at `base`.
+   */
+  hostTouchIndexed(pendingVa: number, base: number, mask: number): void {
+    let lo = pendingVa >>> 0;
+    let i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] !== (lo & -4096) || this.fcHi[i] !== pendingVa - lo + this.hiKey) return;
+    const va = base + (this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] & mask) * 8;
+    lo = va >>> 0;
+    i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] !== (lo & -4096) || this.fcHi[i] !== va - lo + this.hiKey) return;
+    this.hostSink = (this.hostSink + this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)]) | 0;
+  }
 
   // ------------------------------------------------------------------ user loads and stores (fast path)
 

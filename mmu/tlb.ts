@@ -79,6 +79,11 @@ export class TlbArray {
   present = 0;
   /** Told the global slot index whenever an entry is evicted or invalidated (the CPU's front cache). */
   onKill: ((globalSlot: number) => void) | null = null;
+  /**
+   * When set (by the CPU), the heads of the front-cache lists per global slot: onKill is called
+   * only for a slot that has front entries derived from it (a slot without any has nothing to drop).
+   */
+  frontHead: Int32Array | null = null;
 
   constructor(
     readonly name: string,
@@ -114,52 +119,75 @@ export class TlbArray {
   /** Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. */
   lookup(lo: number, hi: number, size: number, pcid: number): number {
     if ((this.present & (1 << size)) === 0) return -1;
-    const t = tagLoFor(lo, size);
+    let t: number;
+    let set: number;
+    if (size === SIZE_4K) { t = lo & -4096; set = (lo >>> 12) & this.setMask; }
+    else if (size === SIZE_2M) { t = lo & -2097152; set = (lo >>> 21) & this.setMask; }
+    else { t = lo & -1073741824; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
     // Tags are stored in an Int32Array: compare the high half as int32 too, or kernel-half
     // addresses (bit 63 set) would never match.
     const h = hi | 0;
     const tagLo = this.tagLo;
-    const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+    const tagHi = this.tagHi;
+    const sz = this.size;
+    const pc = this.pcid;
+    const first = set * this.ways;
     const end = first + this.ways;
     for (let s = first; s < end; s++) {
-      if (tagLo[s] === t && this.tagHi[s] === h && this.size[s] === size && this.pcid[s] >= 0) {
-        const g = (this.flags[s] & TF_G) !== 0;
-        if (g || (this.pcid[s] === pcid && this.epoch[s] === this.pcidEpoch[pcid])) return s;
-      }
+      if (tagLo[s] !== t || tagHi[s] !== h || sz[s] !== size) continue;
+      const p = pc[s];
+      if (p < 0) continue;
+      if ((this.flags[s] & TF_G) !== 0 || (p === pcid && this.epoch[s] === this.pcidEpoch[pcid])) return s;
     }
     return -1;
   }
 
   /** Insert, replacing an invalid way or else the least recently used one; returns the slot. */
   insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
-    const first = setIndex(lo, hi, size, this.setMask) * this.ways;
+    let t: number;
+    let set: number;
+    if (size === SIZE_4K) { t = lo & -4096; set = (lo >>> 12) & this.setMask; }
+    else if (size === SIZE_2M) { t = lo & -2097152; set = (lo >>> 21) & this.setMask; }
+    else { t = lo & -1073741824; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
+    const first = set * this.ways;
     const end = first + this.ways;
-    const t = tagLoFor(lo, size);
     const h = hi | 0;
     const base = this.base;
+    const pc = this.pcid;
+    const fl = this.flags;
+    const ep = this.epoch;
+    const pe = this.pcidEpoch;
+    const tagLo = this.tagLo;
+    const tagHi = this.tagHi;
+    const sz = this.size;
+    const stamps = this.stamp;
     let victim = -1;
     let oldest = Infinity;
     for (let s = first; s < end; s++) {
-      const p = this.pcid[s];
-      const g = (this.flags[s] & TF_G) !== 0;
-      if (p < 0 || (!g && this.epoch[s] !== this.pcidEpoch[p])) { victim = s; break; } // invalid way
+      const p = pc[s];
+      if (p < 0) { victim = s; break; } // invalid way
+      const g = (fl[s] & TF_G) !== 0;
+      if (!g && ep[s] !== pe[p]) { victim = s; break; } // invalid way (flushed epoch)
       // an existing entry for the same page and tag context is replaced in place
-      if (this.tagLo[s] === t && this.tagHi[s] === h && this.size[s] === size && (p === pcid || g)) { victim = s; break; }
-      const st = this.stamp[base + s];
+      if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; break; }
+      const st = stamps[base + s];
       if (st < oldest) { oldest = st; victim = s; }
     }
-    if (this.onKill !== null && this.pcid[victim] >= 0) this.onKill(base + victim);
+    if (pc[victim] >= 0) {
+      const fh = this.frontHead;
+      if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
+    }
     this.present |= 1 << size;
-    this.tagLo[victim] = t;
-    this.tagHi[victim] = h;
-    this.size[victim] = size;
-    this.pcid[victim] = pcid;
+    tagLo[victim] = t;
+    tagHi[victim] = h;
+    sz[victim] = size;
+    pc[victim] = pcid;
     this.frame[victim] = frame;
-    this.flags[victim] = flags;
+    fl[victim] = flags;
     this.pkey[victim] = pkey;
-    this.epoch[victim] = this.pcidEpoch[pcid];
-    this.stamp[this.base + victim] = stamp;
-    this.gen[this.base + victim]++;
+    ep[victim] = pe[pcid];
+    stamps[base + victim] = stamp;
+    this.gen[base + victim]++;
     return victim;
   }
 
@@ -167,7 +195,8 @@ export class TlbArray {
     this.pcid[s] = -1;
     this.flags[s] = 0;
     this.gen[this.base + s]++;
-    if (this.onKill !== null) this.onKill(this.base + s);
+    const fh = this.frontHead;
+    if (this.onKill !== null && (fh === null || fh[this.base + s] >= 0)) this.onKill(this.base + s);
   }
 
   /** Drop entries for the page holding (lo, hi), of every size held here, in `pcid` (and globals if asked). */
@@ -209,6 +238,10 @@ export class TlbArray {
 /**
  * A small fully-associative paging-structure cache for one level: maps the VA bits above a level's
  * span (plus PCID) to the physical address of the next table and the rights accumulated so far.
+ * Replacement is LRU over `stamp` (empty entries first, lowest index first among equals). At most
+ * one valid entry exists per (tag, PCID), so lookups go through a small hash index of bucket
+ * chains over the valid entries instead of scanning every entry: the same answers as a scan,
+ * found in O(1). The arrays (tagLo, tagHi, pcid, table, rights, stamp) are the model's state.
  */
 export class PagingStructureCache {
   readonly tagLo: Int32Array;
@@ -222,11 +255,22 @@ export class PagingStructureCache {
   /** The VA bits that select an entry: everything above the span of one entry at `level`. */
   private readonly loMask: number;
   private readonly hiMask: number;
+  private readonly loShift: number;
+  /** Hash index: bucket heads, per-entry chain links and the bucket each valid entry is in. */
+  private readonly bHead: Int32Array;
+  private readonly bShift: number;
+  private readonly sNext: Int32Array;
+  private readonly sPrev: Int32Array;
+  private readonly sBucket: Int32Array;
+  /** Bit s set when entry s is empty (only used when entries <= 32). */
+  private emptyMask: number;
+  private valid = 0;
 
   /** `level` is the level of the cached entry (2 = PDE cache ... 5 = PML5E cache). */
   constructor(readonly level: number, readonly entries: number) {
     this.loMask = level === 2 ? -2097152 : level === 3 ? -1073741824 : 0;
     this.hiMask = level <= 3 ? -1 : level === 4 ? -128 : -65536;
+    this.loShift = level === 2 ? 21 : 30;
     this.tagLo = new Int32Array(entries);
     this.tagHi = new Int32Array(entries);
     this.pcid = new Int32Array(entries).fill(-1);
@@ -234,18 +278,34 @@ export class PagingStructureCache {
     this.rights = new Int32Array(entries);
     // An empty entry has stamp -1, older than any use, so LRU picks empty entries first.
     this.stamp = new Float64Array(entries).fill(-1);
+    let bits = 2;
+    while ((1 << bits) < entries * 4) bits++;
+    this.bShift = 32 - bits;
+    this.bHead = new Int32Array(1 << bits).fill(-1);
+    this.sNext = new Int32Array(entries).fill(-1);
+    this.sPrev = new Int32Array(entries).fill(-1);
+    this.sBucket = new Int32Array(entries).fill(-1);
+    this.emptyMask = entries >= 32 ? -1 : (1 << entries) - 1;
+  }
+
+  private bucketOf(tl: number, th: number, pcid: number): number {
+    return Math.imul((tl >>> this.loShift) ^ Math.imul(th, 0x2c1b3c6d) ^ Math.imul(pcid, 0x297a2d39), 0x9e3779b1) >>> this.bShift;
   }
 
   lookup(lo: number, hi: number, pcid: number, stamp: number): number {
     const tl = lo & this.loMask;
     const th = hi & this.hiMask;
-    const tagLo = this.tagLo;
-    const n = this.entries;
-    for (let s = 0; s < n; s++) {
-      if (tagLo[s] === tl && this.tagHi[s] === th && this.pcid[s] === pcid) {
-        this.stamp[s] = stamp;
-        this.hits++;
-        return s;
+    if (this.valid !== 0) {
+      const tagLo = this.tagLo;
+      const tagHi = this.tagHi;
+      const pc = this.pcid;
+      const next = this.sNext;
+      for (let s = this.bHead[this.bucketOf(tl, th, pcid)]; s >= 0; s = next[s]) {
+        if (tagLo[s] === tl && tagHi[s] === th && pc[s] === pcid) {
+          this.stamp[s] = stamp;
+          this.hits++;
+          return s;
+        }
       }
     }
     this.misses++;
@@ -255,34 +315,93 @@ export class PagingStructureCache {
   insert(lo: number, hi: number, pcid: number, table: number, rights: number, stamp: number): void {
     const tl = lo & this.loMask;
     const th = hi & this.hiMask;
-    // One pass: the same entry is replaced in place, else the least recently used (empty = -1).
-    const stamps = this.stamp;
+    const b = this.bucketOf(tl, th, pcid);
     const tagLo = this.tagLo;
-    const n = this.entries;
-    let victim = 0;
-    let oldest = Infinity;
-    for (let s = 0; s < n; s++) {
-      if (tagLo[s] === tl && this.tagHi[s] === th && this.pcid[s] === pcid) { victim = s; break; }
-      const st = stamps[s];
-      if (st < oldest) { oldest = st; victim = s; }
+    const tagHi = this.tagHi;
+    const pc = this.pcid;
+    let victim = -1;
+    // The same entry is replaced in place ...
+    for (let s = this.bHead[b]; s >= 0; s = this.sNext[s]) {
+      if (tagLo[s] === tl && tagHi[s] === th && pc[s] === pcid) { victim = s; break; }
     }
-    this.tagLo[victim] = tl;
-    this.tagHi[victim] = th;
-    this.pcid[victim] = pcid;
+    if (victim < 0) {
+      const n = this.entries;
+      if (this.valid < n) {
+        // ... else the lowest-numbered empty entry (empties tie at stamp -1, below any use) ...
+        if (n <= 32) {
+          const m = this.emptyMask;
+          victim = 31 - Math.clz32(m & -m);
+        } else {
+          victim = 0;
+          while (pc[victim] >= 0) victim++;
+        }
+      } else {
+        // ... else the least recently used (the first of equals).
+        const stamps = this.stamp;
+        let oldest = Infinity;
+        victim = 0;
+        for (let s = 0; s < n; s++) {
+          const st = stamps[s];
+          if (st < oldest) { oldest = st; victim = s; }
+        }
+      }
+      if (pc[victim] >= 0) this.unlink(victim);
+      else { this.valid++; if (victim < 32) this.emptyMask &= ~(1 << victim); }
+      this.link(victim, b);
+    }
+    tagLo[victim] = tl;
+    tagHi[victim] = th;
+    pc[victim] = pcid;
     this.table[victim] = table;
     this.rights[victim] = rights;
     this.stamp[victim] = stamp;
   }
 
+  private link(s: number, b: number): void {
+    const h = this.bHead[b];
+    this.sNext[s] = h;
+    this.sPrev[s] = -1;
+    if (h >= 0) this.sPrev[h] = s;
+    this.bHead[b] = s;
+    this.sBucket[s] = b;
+  }
+
+  private unlink(s: number): void {
+    const b = this.sBucket[s];
+    if (b < 0) return;
+    const p = this.sPrev[s];
+    const n = this.sNext[s];
+    if (p >= 0) this.sNext[p] = n; else this.bHead[b] = n;
+    if (n >= 0) this.sPrev[n] = p;
+    this.sNext[s] = -1;
+    this.sPrev[s] = -1;
+    this.sBucket[s] = -1;
+  }
+
+  private empty(s: number): void {
+    this.unlink(s);
+    this.pcid[s] = -1;
+    this.stamp[s] = -1;
+    this.valid--;
+    if (s < 32) this.emptyMask |= 1 << s;
+  }
+
   invalidatePcid(pcid: number): void {
+    if (this.valid === 0) return;
     for (let s = 0; s < this.entries; s++) {
-      if (this.pcid[s] === pcid) { this.pcid[s] = -1; this.stamp[s] = -1; }
+      if (this.pcid[s] === pcid) this.empty(s);
     }
   }
 
   invalidateAll(): void {
     this.pcid.fill(-1);
     this.stamp.fill(-1);
+    this.bHead.fill(-1);
+    this.sNext.fill(-1);
+    this.sPrev.fill(-1);
+    this.sBucket.fill(-1);
+    this.valid = 0;
+    this.emptyMask = this.entries >= 32 ? -1 : (1 << this.entries) - 1;
   }
 
   occupancy(): number {

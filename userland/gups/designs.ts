@@ -98,6 +98,10 @@ interface Design {
 /** XOR `n` pending values of set `w` into the window mapped at `windowVa`. */
 function applySet(rt: Runtime, pend: number, w: number, n: number, u: number, windowVa: number, winMask: number): void {
   let a = pend + w * u * 8;
+  // Host-side only (nothing modelled): start the host memory reads of the set's table words whose
+  // pages the front cache already holds, so those misses overlap instead of stalling one by one.
+  const cpu = rt.cpu;
+  for (let j = 0, b = a; j < n; j++, b += 8) cpu.hostTouchIndexed(b, windowVa, winMask);
   for (let j = 0; j < n; j++, a += 8) {
     const lo = rt.load64(a);
     const hi = rt.hi;
