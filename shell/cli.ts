@@ -11,7 +11,6 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
-import { startShell } from './interactive/index.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -67,6 +66,10 @@ export function buildProgram(): Command {
   addMachineOptions(shell);
   shell.action(async (o: { run?: string[] }, cmd: Command) => {
     const machine = cmd.optsWithGlobals() as GlobalOptions;
+    // Ink draws only its final frame when it believes it runs in CI (is-in-ci reads CI at import);
+    // a person at a terminal should see the shell whatever CI says.
+    if (process.stdin.isTTY && process.stdout.isTTY) delete process.env.CI;
+    const { startShell } = await import('./interactive/index.js');
     process.exitCode = await startShell({
       machine,
       run: o.run,

@@ -43,8 +43,9 @@ async function typeLine(line: string): Promise<string> {
 describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
   let config = '';
   beforeAll(async () => {
+    // CI=true on purpose: sjmp shell must draw at a terminal even where Ink would think it is in CI.
     config = mkdtempSync(join(tmpdir(), 'sjmp-e2e-'));
-    tmux('new-session', '-d', '-s', 'e2e', '-x', '100', '-y', '30', '-c', root, `env XDG_CONFIG_HOME=${config} TERM=xterm-256color ${process.execPath} ${shellCommand()}`);
+    tmux('new-session', '-d', '-s', 'e2e', '-x', '100', '-y', '30', '-c', root, `env CI=true XDG_CONFIG_HOME=${config} TERM=xterm-256color ${process.execPath} ${shellCommand()}`);
     await waitFor((s) => s.includes('sjmp>'));
   });
   afterAll(() => {
