@@ -102,11 +102,11 @@ export async function gupsCommand(o: GupsCliOptions): Promise<number> {
 export function addGupsOptions(cmd: Command): Command {
   return cmd
     .option('--design <d>', 'map, mp, vas or all (comma-separated list allowed)', 'all')
-    .option('--windows <list>', 'window counts, e.g. 1,2,4,8,16 (powers of two dividing the table)')
-    .option('--update-set <list>', 'update-set sizes, e.g. 16,64')
-    .option('--table <size>', 'table size in bytes (a power of two), e.g. 8M, 1G')
+    .option('--windows <list>', 'window counts (powers of two dividing the table)', '1,2,4,8')
+    .option('--update-set <list>', 'update-set sizes', '16,64')
+    .option('--table <size>', 'table size in bytes (a power of two), e.g. 64M, 1G', '1M')
     .option('--updates <n>', 'updates per run (default 4 x table words, as HPCC)')
-    .option('--page-size <size>', '4K or 2M')
+    .option('--page-size <size>', '4K or 2M', '4K')
     .option('--plot <file.svg>', 'also write the chart as an SVG file')
     .option('--json', 'everything as JSON');
 }

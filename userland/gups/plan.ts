@@ -7,6 +7,10 @@ import { runGups, rawBaseline, type GupsResult } from './engine.js';
 import { GUPS_DESIGNS, type GupsDesign } from './designs.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
 
+/** The built-in default: small enough that the whole comparison runs in well under a minute. */
+export const DEFAULT_TABLE = '1M';
+export const DEFAULT_WINDOWS = '1,2,4,8';
+
 export interface GupsPlan {
   designs: GupsDesign[];
   windows: number[];
@@ -50,7 +54,7 @@ export function planGups(o: GupsOptionsText, machine: MachineConfig): GupsPlan {
     return n;
   });
   let tableBytes: number;
-  try { tableBytes = parseSize(o.table ?? '8M'); } catch { throw new RangeError(`--table: not a size: "${o.table}"`); }
+  try { tableBytes = parseSize(o.table ?? DEFAULT_TABLE); } catch { throw new RangeError(`--table: not a size: "${o.table}"`); }
   if (tableBytes <= 0) throw new RangeError('--table must be positive');
   const words = tableBytes / 8;
   const log2Table = Math.log2(words);
@@ -61,7 +65,7 @@ export function planGups(o: GupsOptionsText, machine: MachineConfig): GupsPlan {
   if (ps === '4K' || ps === '4096') pageSize = 4096;
   else if (ps === '2M' || ps === '2097152') pageSize = 2097152;
   else throw new RangeError(`--page-size: 4K or 2M, got "${o.pageSize}"`);
-  const windows = list('windows', o.windows ?? '1,2,4,8,16');
+  const windows = list('windows', o.windows ?? DEFAULT_WINDOWS);
   for (const w of windows) {
     if ((w & (w - 1)) !== 0 || words % w !== 0) throw new RangeError(`--windows: ${w} windows do not divide a table of ${words} words evenly`);
     if ((tableBytes / w) % pageSize !== 0) throw new RangeError(`--windows: a window of ${formatSize(tableBytes / w)} is not a whole number of ${formatSize(pageSize)} pages`);
