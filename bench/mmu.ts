@@ -13,6 +13,7 @@ import { Cpu, type CpuCounters } from '../mmu/cpu.js';
 import { PROFILE_M2 } from '../mmu/costModel.js';
 import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
+import { measureRate } from './timing.js';
 
 const REGION = 256 * MiB;
 const DATA_PA = 1 * GiB;
@@ -113,35 +114,6 @@ function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
 
 // ---------------------------------------------------------------- harness
 
-interface Rate { opsPerSec: number; calls: number; bestCallSeconds: number; cpuTimeOpsPerSec: number }
-
-/**
- * Call fn at least `reps` times and until `budgetMs` has passed; the rate is that of the fastest
- * call (wall-clock). cpuTimeOpsPerSec is total ops over the process CPU time of all calls, a
- * cross-check that preemption by other host load does not count against the emulator.
- */
-function measure(reps: number, budgetMs: number, ops: number, fn: () => void): Rate {
-  let bestT = Infinity;
-  let calls = 0;
-  const start = performance.now();
-  const cpu0 = process.cpuUsage();
-  while (calls < reps || performance.now() - start < budgetMs) {
-    const t0 = performance.now();
-    fn();
-    const t = (performance.now() - t0) / 1000;
-    if (t < bestT) bestT = t;
-    calls++;
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return {
-    opsPerSec: Math.round(ops / bestT),
-    calls,
-    bestCallSeconds: Number(bestT.toFixed(5)),
-    cpuTimeOpsPerSec: Math.round((ops * calls) / cpuSeconds),
-  };
-}
-
 function delta(a: CpuCounters, b: CpuCounters): Record<string, number> {
   return {
     accesses: b.accesses - a.accesses,
@@ -201,11 +173,11 @@ export async function main(argv: string[]): Promise<void> {
         ? (): void => { seqMmu(m.cpu, m.va, SEQ_BYTES, args.seqReps); }
         : (): void => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); };
       runRaw(); // warm the JIT and the host pages
-      const baseline = measure(args.reps, args.budgetMs, ops, runRaw);
+      const baseline = measureRate(args.reps, args.budgetMs, ops, runRaw);
       log(`${kernel} ${label}: mmu`);
       runMmu(); // warm the JIT, the emulated TLB and the A/D bits
       const before = m.cpu.counters();
-      const mmu = measure(args.reps, args.budgetMs, ops, runMmu);
+      const mmu = measureRate(args.reps, args.budgetMs, ops, runMmu);
       const after = m.cpu.counters();
       const d = delta(before, after);
       const ratio = mmu.opsPerSec / baseline.opsPerSec;
@@ -244,8 +216,8 @@ export async function main(argv: string[]): Promise<void> {
   const diagnostics: unknown[] = [];
   if (args.only === null) {
     log('diagnostics');
-    const dep = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsRawDependent(raw, gupsMask, args.gupsOps); });
-    const rawGups = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsRaw(raw, gupsMask, args.gupsOps); });
+    const dep = measureRate(args.reps, args.budgetMs, args.gupsOps, () => { gupsRawDependent(raw, gupsMask, args.gupsOps); });
+    const rawGups = measureRate(args.reps, args.budgetMs, args.gupsOps, () => { gupsRaw(raw, gupsMask, args.gupsOps); });
     diagnostics.push({
       what: 'raw GUPS, each index dependent on the previous load (latency-bound: one exposed host miss per update)',
       clock: 'emulator wall-clock', opsPerSec: dep.opsPerSec, nsPerOp: Number((1e9 / dep.opsPerSec).toFixed(1)),
@@ -255,7 +227,7 @@ export async function main(argv: string[]): Promise<void> {
       const m = buildMachine(mem, 4, size, tableBase, size === '4K' ? 64 * KiB : 2 * MiB);
       tableBase += 4 * MiB;
       gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps);
-      const r = measure(args.reps, args.budgetMs, args.gupsOps, () => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); });
+      const r = measureRate(args.reps, args.budgetMs, args.gupsOps, () => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); });
       diagnostics.push({
         what: `MMU GUPS, 4-level ${size}, every page aliased onto ${size === '4K' ? '64K' : '2M'} of frames (translation work without host misses)`,
         clock: 'emulator wall-clock', opsPerSec: r.opsPerSec, nsPerOp: Number((1e9 / r.opsPerSec).toFixed(1)),

@@ -23,6 +23,7 @@ import { TRACE_CONSTANTS } from '../syscalls/trace/runner.js';
 import { RESERVED_START } from '../kernel/layout.js';
 import { resolveProfile, type CostProfile } from '../mmu/costModel.js';
 import { GiB } from '../mmu/units.js';
+import { measureRate, type Rate } from './timing.js';
 
 const C = TRACE_CONSTANTS;
 
@@ -233,34 +234,6 @@ export function measureMmapCycles(m: MmapRig, pages: number, reps = 3): MmapCycl
 }
 
 // ---------------------------------------------------------------- wall-clock harness
-
-export interface Rate { opsPerSec: number; calls: number; bestCallSeconds: number; cpuTimeOpsPerSec: number }
-
-/**
- * Call fn at least `reps` times and until `budgetMs` has passed; the rate is that of the fastest
- * call (the least disturbed on a shared host). cpuTimeOpsPerSec: all ops over process CPU time.
- */
-export function measureRate(reps: number, budgetMs: number, ops: number, fn: () => void): Rate {
-  let bestT = Infinity;
-  let calls = 0;
-  const start = performance.now();
-  const cpu0 = process.cpuUsage();
-  while (calls < reps || performance.now() - start < budgetMs) {
-    const t0 = performance.now();
-    fn();
-    const t = (performance.now() - t0) / 1000;
-    if (t < bestT) bestT = t;
-    calls++;
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = Math.max(1e-6, (cpu.user + cpu.system) / 1e6);
-  return {
-    opsPerSec: Math.round(ops / Math.max(bestT, 1e-9)),
-    calls,
-    bestCallSeconds: Number(bestT.toFixed(6)),
-    cpuTimeOpsPerSec: Math.round((ops * calls) / cpuSeconds),
-  };
-}
 
 /** `n` switches through the syscall path, alternating between the two attached spaces. */
 export function switchLoop(r: SwitchRig, n: number): void {

@@ -247,19 +247,26 @@ export function* vasDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport
 
 // ------------------------------------------------------------------------------------------- MP
 
+/**
+ * Map and initialise window `w` in the calling MP process's memory: a shared tmpfs mapping, so the
+ * final table can be verified after the process exits.
+ */
+function ownWindow(rt: Runtime, p: GupsParams, w: number): number {
+  const ww = windowWords(p);
+  const fd = rt.open(`/gups/mp-window-${w}`, O_CREAT | O_RDWR, 0o600, p.pageSize);
+  rt.ftruncate(fd, ww * 8);
+  const va = rt.mmap(ww * 8, RW, MAP_SHARED | MAP_POPULATE, 0, fd, 0);
+  initWindow(rt, va, w * ww, ww);
+  return va;
+}
+
 /** Message layout: U values of 8 bytes; an empty message tells a worker to finish. */
 function* mpWorker(rt: Runtime, p: GupsParams, w: number): Blocking<number> {
   const ww = windowWords(p);
-  const wbytes = ww * 8;
   rt.setAffinity(w);
   const req = rt.msgqOpen(`gups-req-${w}`);
   const rep = rt.msgqOpen(`gups-rep-${w}`);
-  // The window lives in this process's memory (a shared tmpfs mapping, so it can be verified
-  // after the worker exits).
-  const fd = rt.open(`/gups/mp-window-${w}`, O_CREAT | O_RDWR, 0o600, p.pageSize);
-  rt.ftruncate(fd, wbytes);
-  const va = rt.mmap(wbytes, RW, MAP_SHARED | MAP_POPULATE, 0, fd, 0);
-  initWindow(rt, va, w * ww, ww);
+  const va = ownWindow(rt, p, w);
   const buf = rt.mmap(roundUp(p.updateSet * 8, 4096));
   const winMask = ww - 1;
   yield* rt.msgqSend(rep, buf, 0); // ready
@@ -274,7 +281,6 @@ function* mpWorker(rt: Runtime, p: GupsParams, w: number): Blocking<number> {
 
 export function* mpDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport): Blocking<number> {
   const ww = windowWords(p);
-  const wbytes = ww * 8;
   rt.setAffinity(0);
   const pend = rt.mmap(pendingBytes(p));
   const req: number[] = [0];
@@ -284,11 +290,7 @@ export function* mpDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport)
     rep.push(rt.msgqCreate(`gups-rep-${w}`, { maxMessages: 2, maxSize: 8 }));
     rt.fork((child) => mpWorker(child, p, w));
   }
-  // Window 0 is the master's own.
-  const fd = rt.open('/gups/mp-window-0', O_CREAT | O_RDWR, 0o600, p.pageSize);
-  rt.ftruncate(fd, wbytes);
-  const va = rt.mmap(wbytes, RW, MAP_SHARED | MAP_POPULATE, 0, fd, 0);
-  initWindow(rt, va, 0, ww);
+  const va = ownWindow(rt, p, 0); // window 0 is the master's own
   const ack = rt.mmap(4096, RW, MAP_PRIVATE | MAP_ANON);
   for (let w = 1; w < p.windows; w++) yield* rt.msgqRecv(rep[w], ack, 8); // workers ready
   const winMask = ww - 1;
