@@ -94,6 +94,9 @@ export class Cpu {
   walks = 0;
   walkRefs = 0;
   pageFaults = 0;
+  /** Accesses that took the slow path, and the L1 hits found there. */
+  slowAccesses = 0;
+  slowL1Hits = 0;
   cr3Writes = 0;
   tlbFlushes = 0;
   invlpgs = 0;
@@ -345,6 +348,7 @@ export class Cpu {
    */
   translateHalves(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
     this.accesses++;
+    this.slowAccesses++;
     for (let attempt = 0; ; attempt++) {
       const pa = this.tryTranslate(lo, hi, access, userMode);
       if (pa >= 0) return pa;
@@ -385,6 +389,7 @@ export class Cpu {
         || (access === ACCESS_WRITE && (((f & TF_W) === 0 && (userMode || this.cr0wp)) || (f & TF_D) === 0))
         || (access === ACCESS_EXEC && (f & TF_XD) !== 0)
         || (this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkey[s], access, userMode));
+      if (tlb.hitLevel !== HIT_STLB) this.slowL1Hits++;
       if (tlb.hitLevel === HIT_STLB) {
         this.l1Misses++;
         this.stlbHits++;
@@ -709,7 +714,9 @@ export class Cpu {
       node: this.node,
       modelledCycles: this.clock,
       accesses: this.accesses,
-      l1Hits: this.accesses - this.l1Misses,
+      // Accesses that never left the fast path hit the L1 by construction; slow-path lookups
+      // (retries after a fault included) are counted as they happen.
+      l1Hits: this.accesses - this.slowAccesses + this.slowL1Hits,
       l1Misses: this.l1Misses,
       stlbHits: this.stlbHits,
       stlbMisses: this.l1Misses - this.stlbHits,
