@@ -487,28 +487,60 @@ export class Cpu {
 
   get lastFaultInfo(): Fault | null { return this.lastFault; }
 
-  // ------------------------------------------------------------------ host-side hint (not modelled)
+  // ------------------------------------------------------------------ batched read-modify-writes
 
-  /** Sink for host touches, so the loads are not optimised away. */
-  private hostSink = 0;
+  /** Largest batch xor64Batch takes. */
+  static readonly BATCH = 256;
+  private readonly batchMem: Int32Array[] = new Array<Int32Array>(Cpu.BATCH).fill(EMPTY_WORDS);
+  private readonly batchWord = new Int32Array(Cpu.BATCH);
 
   /**
-   * Host-side only: if the front cache already holds `pendingVa`'s page and the page of the table
-   * word it names, read that word so its host cache line is on its way. It reads the front cache
-   * and memory and nothing else: no TLB lookup, LRU stamp, counter, cycle or A/D bit changes, so
-   * the modelled machine never sees it. A program calls it ahead of accesses it is about to make,
-   * to let the host overlap their memory misses (the emulator's own memory-level parallelism).
-   * `pendingVa` holds a 64-bit value whose low half, masked by `mask`, indexes 8-byte words at `base`.
+   * `n` (<= Cpu.BATCH) accesses `*vas[k] ^= (vlo[k], vhi[k])` in order, with exactly the modelled
+   * effects of n xor64 calls (the same translations, LRU stamps, counters and cycles, in the same
+   * order). The translations all run first and the data XORs after, so the host's cache misses
+   * on the data overlap instead of waiting one by one behind the emulator's translation work. This
+   * is exact because a data write to a user page cannot change any translation, and a write
+   * translation leaves its page mapped writable until a later call changes it. If a translation
+   * kills the process, the accesses before it are still applied, as they would have been.
    */
-  hostTouchIndexed(pendingVa: number, base: number, mask: number): void {
-    let lo = pendingVa >>> 0;
-    let i = (lo >>> 12) & FC_MASK;
-    if (this.fcRTag[i] !== (lo & -4096) || this.fcHi[i] !== pendingVa - lo + this.hiKey) return;
-    const va = base + (this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] & mask) * 8;
-    lo = va >>> 0;
-    i = (lo >>> 12) & FC_MASK;
-    if (this.fcRTag[i] !== (lo & -4096) || this.fcHi[i] !== va - lo + this.hiKey) return;
-    this.hostSink = (this.hostSink + this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)]) | 0;
+  xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        const va = vas[k];
+        const off = va & 4095;
+        if ((off & 7) !== 0) break; // unaligned: the rest go one by one below
+        if (va - off === this.mcPageW) {
+          this.accesses++;
+          mems[k] = this.mcMem;
+          words[k] = this.mcWord + (off >>> 2);
+          continue;
+        }
+        const lo = va >>> 0;
+        const i = (lo >>> 12) & FC_MASK;
+        if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+          this.mcArm(i, va - off);
+          mems[k] = this.fcMem[i];
+          words[k] = this.fcWord[i] + (off >>> 2);
+          continue;
+        }
+        const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
+        mems[k] = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+        words[k] = (pa & CHUNK_MASK) >>> 2;
+      }
+    } finally {
+      for (let j = 0; j < k; j++) {
+        const m = mems[j];
+        const w = words[j];
+        m[w] ^= vlo[j];
+        m[w + 1] ^= vhi[j];
+      }
+    }
+    for (; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
   }
 
   // ------------------------------------------------------------------ user loads and stores (fast path)

@@ -11,6 +11,7 @@
 // visited next, so the order of windows is as random as the stream; leftovers are flushed last.
 
 import type { Runtime, Blocking } from '../runtime.js';
+import { Cpu } from '../../mmu/cpu.js';
 import { HpccStream, POLY } from './hpcc.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { O_CREAT, O_RDWR, MAP_SHARED, MAP_FIXED, MAP_POPULATE, MAP_PRIVATE, MAP_ANON, PROT_READ, PROT_WRITE } from '../../syscalls/constants.js';
@@ -95,17 +96,26 @@ interface Design {
   changes: number;
 }
 
-/** XOR `n` pending values of set `w` into the window mapped at `windowVa`. */
+const batchVa = new Float64Array(Cpu.BATCH);
+const batchLo = new Int32Array(Cpu.BATCH);
+const batchHi = new Int32Array(Cpu.BATCH);
+
+/**
+ * XOR `n` pending values of set `w` into the window mapped at `windowVa`: read a batch of pending
+ * values into registers, then apply them (as an unrolled GUPS loop would), so the table accesses
+ * go to the CPU as one batch and the host overlaps their memory misses.
+ */
 function applySet(rt: Runtime, pend: number, w: number, n: number, u: number, windowVa: number, winMask: number): void {
   let a = pend + w * u * 8;
-  // Host-side only (nothing modelled): start the host memory reads of the set's table words whose
-  // pages the front cache already holds, so those misses overlap instead of stalling one by one.
-  const cpu = rt.cpu;
-  for (let j = 0, b = a; j < n; j++, b += 8) cpu.hostTouchIndexed(b, windowVa, winMask);
-  for (let j = 0; j < n; j++, a += 8) {
-    const lo = rt.load64(a);
-    const hi = rt.hi;
-    rt.xor64(windowVa + (lo & winMask) * 8, lo, hi);
+  for (let done = 0; done < n; done += Cpu.BATCH) {
+    const m = Math.min(Cpu.BATCH, n - done);
+    for (let j = 0; j < m; j++, a += 8) {
+      const lo = rt.load64(a);
+      batchLo[j] = lo;
+      batchHi[j] = rt.hi;
+      batchVa[j] = windowVa + (lo & winMask) * 8;
+    }
+    rt.cpu.xor64Batch(batchVa, batchLo, batchHi, m);
   }
   rt.compute(COMPUTE_CYCLES_PER_UPDATE * n);
 }
