@@ -22,6 +22,7 @@ const SEQ_BYTES = 128 * KiB;
 const TARGETS: Record<string, Record<PageSize, number>> = {
   'seq-load32': { '4K': 1 / 8, '2M': 1 / 8, '1G': 1 / 8 },
   'gups-xor64': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
+  'gups-xor64-batch': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
 };
 
 interface Args { gupsOps: number; seqReps: number; reps: number; budgetMs: number; only: string | null }
@@ -96,6 +97,31 @@ function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
   ranHi = hi;
 }
 
+const BATCH = 64;
+const bVa = new Float64Array(BATCH);
+const bLo = new Int32Array(BATCH);
+const bHi = new Int32Array(BATCH);
+
+/** The same stream through Cpu.xor64Batch, 64 updates at a time (the same modelled accesses). */
+function gupsMmuBatch(cpu: Cpu, base: number, mask: number, ops: number): void {
+  let lo = ranLo;
+  let hi = ranHi;
+  for (let n = 0; n < ops; n += BATCH) {
+    const m = Math.min(BATCH, ops - n);
+    for (let j = 0; j < m; j++) {
+      const neg = hi >> 31;
+      hi = (hi << 1) | (lo >>> 31);
+      lo = (lo << 1) ^ (neg & 7);
+      bVa[j] = base + (lo & mask) * 8;
+      bLo[j] = lo;
+      bHi[j] = hi;
+    }
+    cpu.xor64Batch(bVa, bLo, bHi, m);
+  }
+  ranLo = lo;
+  ranHi = hi;
+}
+
 function seqRaw(m: Int32Array, firstWord: number, words: number, reps: number): number {
   let s = 0;
   for (let r = 0; r < reps; r++) {
@@ -162,7 +188,7 @@ export async function main(argv: string[]): Promise<void> {
   const results: unknown[] = [];
   for (const m of machines) {
     const label = `${m.mode}-level ${m.pageSize}`;
-    for (const kernel of ['seq-load32', 'gups-xor64'] as const) {
+    for (const kernel of ['seq-load32', 'gups-xor64', 'gups-xor64-batch'] as const) {
       if (args.only !== null && args.only !== `${kernel}:${m.mode}:${m.pageSize}`) continue;
       const ops = kernel === 'seq-load32' ? seqWords * args.seqReps : args.gupsOps;
       log(`${kernel} ${label}: baseline`);
@@ -171,7 +197,9 @@ export async function main(argv: string[]): Promise<void> {
         : (): void => { gupsRaw(raw, gupsMask, args.gupsOps); };
       const runMmu = kernel === 'seq-load32'
         ? (): void => { seqMmu(m.cpu, m.va, SEQ_BYTES, args.seqReps); }
-        : (): void => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); };
+        : kernel === 'gups-xor64'
+          ? (): void => { gupsMmu(m.cpu, m.va, gupsMask, args.gupsOps); }
+          : (): void => { gupsMmuBatch(m.cpu, m.va, gupsMask, args.gupsOps); };
       runRaw(); // warm the JIT and the host pages
       const baseline = measureRate(args.reps, args.budgetMs, ops, runRaw);
       log(`${kernel} ${label}: mmu`);
