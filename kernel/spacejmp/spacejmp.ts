@@ -92,6 +92,8 @@ export class SpaceJmp {
   private readonly vasByName = new Map<string, NamedVas>();
   private readonly segByName = new Map<string, Segment>();
   private readonly held = new Map<Thread, HeldLock[]>();
+  private readonly lockCache = new WeakMap<Vmspace, { stamp: number; gen: number; locks: HeldLock[] }>();
+  private lockableGen = 0;
   private nextVid = 1;
   private nextSid = 1;
   /** Page-table policy for new named spaces. */
@@ -352,13 +354,20 @@ export class SpaceJmp {
     return 0;
   }
 
+  /**
+   * The locks a switch into `space` takes. Cached per space: recomputed only when its map changed
+   * (map.timestamp) or some segment became (un)lockable (lockableGen), since every switch asks.
+   */
   private locksFor(space: Vmspace): HeldLock[] {
+    const c = this.lockCache.get(space);
+    if (c && c.stamp === space.map.timestamp && c.gen === this.lockableGen) return c.locks;
     const out: HeldLock[] = [];
     for (const e of space.map.entries) {
       if ((e.flags & ENTRY_SEGMENT) === 0) continue;
       const seg = this.segments.get(e.segment);
       if (seg?.lockable) out.push({ seg, write: (e.prot & PROT_WRITE) !== 0 });
     }
+    this.lockCache.set(space, { stamp: space.map.timestamp, gen: this.lockableGen, locks: out });
     return out;
   }
 
@@ -612,6 +621,7 @@ export class SpaceJmp {
         if (arg !== 0 && arg !== 1) fail('EINVAL', 'lockable is 0 or 1');
         if (s.lock.held) fail('EBUSY', `segment "${s.name}" is locked (${s.lock.describe()})`);
         s.lockable = arg === 1;
+        this.lockableGen++;
         return 0;
       case SEG_CTL_CHMOD:
         if (!owner) fail('EPERM', 'only the owner changes the mode');
