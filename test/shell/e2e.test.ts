@@ -19,7 +19,9 @@ function shellCommand(): string {
   return /^\s+shell\b/m.test(help) ? 'dist/shell/cli.js shell' : 'dist/shell/interactive/launch.js';
 }
 
-const screen = () => tmux('capture-pane', '-p', '-t', 'e2e');
+// -J joins wrapped lines, so a long typed line reads back whole.
+const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'e2e');
+const promptLine = (s: string) => s.trimEnd().split('\n').at(-1)?.trimEnd() ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Generous limits: the suite runs beside CPU-heavy property tests on a 2-core machine.
@@ -33,11 +35,18 @@ async function waitFor(pred: (s: string) => boolean, ms = 30_000): Promise<strin
   return s;
 }
 
-/** Type a line and wait until it has been taken (the prompt line is empty again). */
+/**
+ * Type a line, wait until it shows on the prompt (so no keystroke races the previous command),
+ * press Enter and wait until it has been taken (the prompt line is empty again).
+ */
 async function typeLine(line: string): Promise<string> {
-  if (line) tmux('send-keys', '-t', 'e2e', '-l', line);
+  const text = line.trimEnd();
+  if (text) {
+    tmux('send-keys', '-t', 'e2e', '-l', text);
+    await waitFor((s) => promptLine(s).endsWith(text));
+  }
   tmux('send-keys', '-t', 'e2e', 'Enter');
-  return waitFor((s) => /^(sjmp|\.\.\.)> ?$/m.test(s.trimEnd().split('\n').at(-1) ?? ''));
+  return waitFor((s) => /^(sjmp|\.\.\.)>$/.test(promptLine(s)));
 }
 
 describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
