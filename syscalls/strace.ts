@@ -10,28 +10,13 @@ import { formatMapFlags, formatProt } from './constants.js';
 import { describeRaw } from './args.js';
 import type { ArgSpec, RawArg, SyscallDef } from './table.js';
 
-export interface StraceRecord {
+/** One traced call: who made it, the call's outcome, and the line strace prints. */
+export interface StraceRecord extends Omit<CallOutcome, 'def'> {
   pid: number;
   process: string;
   tid: number;
   thread: string;
   cpu: number;
-  name: string;
-  args: string[];
-  /** The result; null while the call is blocked (unfinished). */
-  result: number | bigint | null;
-  /** Errno name when the call failed, e.g. "ENOENT". */
-  errno: string | null;
-  /** The kernel's explanation of a failure. */
-  message: string;
-  /** What the call sleeps on, when it blocked. */
-  blockedOn: string | null;
-  /** This record completes an earlier unfinished one. */
-  resumed: boolean;
-  /** Modelled cycles the call took on its CPU (entry, checks, work, copies). */
-  cycles: number;
-  /** The CPU's modelled clock when the call was made. */
-  at: number;
   line: string;
 }
 
@@ -115,12 +100,19 @@ export interface CallOutcome {
   def: SyscallDef | undefined;
   name: string;
   args: string[];
+  /** The result; null while the call is blocked (unfinished). */
   result: number | bigint | null;
+  /** Errno name when the call failed, e.g. "ENOENT". */
   errno: string | null;
+  /** The kernel's explanation of a failure. */
   message: string;
+  /** What the call sleeps on, when it blocked. */
   blockedOn: string | null;
+  /** This record completes an earlier unfinished one. */
   resumed: boolean;
+  /** Modelled cycles the call took on its CPU (entry, checks, work, copies). */
   cycles: number;
+  /** The CPU's modelled clock when the call was made. */
   at: number;
 }
 
@@ -133,10 +125,10 @@ export function makeRecord(t: Thread, o: CallOutcome): StraceRecord {
     const value = o.errno ? `-${o.errno}${o.message ? ` (${o.message})` : ''}` : formatResult(o.def, o.result);
     text = o.resumed ? `<... ${o.name} resumed> = ${value}` : `${o.name}(${o.args.join(', ')}) = ${value}`;
   }
+  const { def: _def, ...call } = o;
   return {
     pid: t.process.pid, process: t.process.name, tid: t.tid, thread: t.name, cpu: t.cpu,
-    name: o.name, args: o.args, result: o.result, errno: o.errno, message: o.message,
-    blockedOn: o.blockedOn, resumed: o.resumed, cycles: o.cycles, at: o.at,
+    ...call,
     line: `${who} ${text} <${Math.round(o.cycles)}>`,
   };
 }
