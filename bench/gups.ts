@@ -19,7 +19,7 @@
 import os from 'node:os';
 import { DEFAULT_MACHINE, describeMachine, type MachineConfig } from '../kernel/machineConfig.js';
 import { Kernel } from '../kernel/kernel.js';
-import { runGups, machineFor, type GupsResult } from '../userland/gups/engine.js';
+import { runGups, machineFor, type GupsResult } from '../lab/gups/engine.js';
 import { createTable, rawGupsLoop } from '../userland/gups/hpcc.js';
 import { GUPS_DESIGNS, type GupsDesign, type GupsParams } from '../userland/gups/designs.js';
 import { parseSize, formatSize, MiB } from '../mmu/units.js';

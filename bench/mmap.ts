@@ -9,8 +9,8 @@
 
 import os from 'node:os';
 import { Kernel } from '../kernel/kernel.js';
-import { MAP_SHARED, MAP_POPULATE } from '../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../kernel/vmMap.js';
+import { MAP_SHARED, MAP_POPULATE } from '../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../kernel/vm/vmMap.js';
 import { resolveProfile } from '../mmu/costModel.js';
 import { KiB, MiB, GiB, parseSize, formatSize } from '../mmu/units.js';
 

@@ -2,7 +2,7 @@
 // (scaling and fill sweep) and the fragmentation benchmark; one JSON document on stdout, progress
 // on stderr. Modelled and wall-clock throughputs are labelled apart in every row.
 
-import { runNibbleCommand, type NibbleCommandOptions, type NibbleWorkload } from '../userland/nibble/bench.js';
+import { runNibbleCommand, type NibbleCommandOptions, type NibbleWorkload } from '../lab/nibble/bench.js';
 
 export function main(argv: string[]): void {
   const opts: NibbleCommandOptions = {};

@@ -11,7 +11,7 @@ import { syscall } from '../syscalls/dispatch.js';
 import { RESERVED_START } from '../kernel/layout.js';
 import { VAS_CTL_PTPOLICY } from '../kernel/spacejmp/spacejmp.js';
 import { GiB, MiB, formatSize } from '../mmu/units.js';
-import type { Thread } from '../kernel/process.js';
+import type { Thread } from '../kernel/proc/process.js';
 
 function call(k: Kernel, t: Thread, name: string, ...args: (number | bigint | string)[]): number {
   const r = syscall(k, t, name, args);

@@ -16,7 +16,7 @@
 
 import os from 'node:os';
 import { Kernel } from '../kernel/kernel.js';
-import type { Thread } from '../kernel/process.js';
+import type { Thread } from '../kernel/proc/process.js';
 import { syscall } from '../syscalls/dispatch.js';
 import type { RawArg } from '../syscalls/table.js';
 import { TRACE_CONSTANTS } from '../syscalls/trace/runner.js';

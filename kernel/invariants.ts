@@ -5,10 +5,10 @@
 // changes nothing. Cost is linear in resident pages and table pages: not for hot paths.
 
 import type { Kernel, LifecycleHooks } from './kernel.js';
-import type { Vmspace } from './vmspace.js';
-import type { Pmap } from './pmap.js';
-import { VmObject } from './vmObject.js';
-import { type MapEntry, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY } from './vmMap.js';
+import type { Vmspace } from './vm/vmspace.js';
+import type { Pmap } from './vm/pmap.js';
+import { VmObject } from './vm/vmObject.js';
+import { type MapEntry, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY } from './vm/vmMap.js';
 import { PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_HI_XD, pteFrame } from '../mmu/pte.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../mmu/address.js';
 import { TF_W, TF_U, TF_XD, TF_G, PAGE_BYTES, type TlbArray } from '../mmu/tlb.js';

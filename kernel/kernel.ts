@@ -9,19 +9,19 @@ import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js
 import type { CostParams } from '../mmu/costModel.js';
 import { splitBig, joinBig } from '../mmu/address.js';
 import { formatAddr } from '../mmu/units.js';
-import { FrameAllocator } from './frameAllocator.js';
-import type { TableInfo } from './pmap.js';
-import { Pmap } from './pmap.js';
-import { Vmspace, type SpaceKind, type VmHost, MAP_FIXED, MAP_PRIVATE } from './vmspace.js';
-import { vmFault, faultReport } from './vmFault.js';
-import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from './process.js';
-import { Tmpfs } from './tmpfs.js';
+import { FrameAllocator } from './vm/frameAllocator.js';
+import type { TableInfo } from './vm/pmap.js';
+import { Pmap } from './vm/pmap.js';
+import { Vmspace, type SpaceKind, type VmHost, MAP_FIXED, MAP_PRIVATE } from './vm/vmspace.js';
+import { vmFault, faultReport } from './vm/vmFault.js';
+import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from './proc/process.js';
+import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
 import { SpaceJmp } from './spacejmp/spacejmp.js';
 import type { InvariantContributor } from './invariants.js';
 import { fail, SysError, ERRNO } from './errno.js';
-import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vmMap.js';
+import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vm/vmMap.js';
 import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
 
 /** Thrown through a program's code when its process is killed (a fault it cannot survive). */

@@ -2,10 +2,10 @@
 // runs, so a call with a bad argument fails with its errno and changes nothing.
 
 import type { Kernel } from '../kernel/kernel.js';
-import type { Thread } from '../kernel/process.js';
+import type { Thread } from '../kernel/proc/process.js';
 import { fail, type ErrnoName } from '../kernel/errno.js';
-import { MAP_KNOWN } from '../kernel/vmspace.js';
-import { PROT_ALL } from '../kernel/vmMap.js';
+import { MAP_KNOWN } from '../kernel/vm/vmspace.js';
+import { PROT_ALL } from '../kernel/vm/vmMap.js';
 import { isCanonical, userTop } from '../mmu/address.js';
 import type { ArgSpec, RawArg, SyscallDef } from './table.js';
 

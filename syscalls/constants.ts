@@ -1,8 +1,8 @@
 // Symbolic constants of the syscall ABI, by name: what programs pass, what strace prints, and what
 // the trace language's uppercase names can resolve to.
 
-import { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON, MAP_EXCL, MAP_POPULATE } from '../kernel/vmspace.js';
-import { PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC } from '../kernel/vmMap.js';
+import { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON, MAP_EXCL, MAP_POPULATE } from '../kernel/vm/vmspace.js';
+import { PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC } from '../kernel/vm/vmMap.js';
 
 export { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON, MAP_EXCL, MAP_POPULATE, PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC };
 export const MAP_ANONYMOUS = MAP_ANON;

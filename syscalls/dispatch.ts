@@ -11,9 +11,9 @@
 //    thread to show it as sleeping, runs other actors, and retries later.
 
 import type { Kernel } from '../kernel/kernel.js';
-import type { Thread } from '../kernel/process.js';
+import type { Thread } from '../kernel/proc/process.js';
 import { SysError, errnoName, fail } from '../kernel/errno.js';
-import { WouldBlock, isWouldBlock } from '../kernel/ipc.js';
+import { WouldBlock, isWouldBlock } from '../kernel/proc/ipc.js';
 import { convertArgs } from './args.js';
 import { SYSCALLS, type RawArg, type SyscallTable, type SyscallDef } from './table.js';
 import { straceOf, makeRecord, formatArgs } from './strace.js';

@@ -4,7 +4,7 @@
 // Sinks (the CLI, the shell) subscribe; the last records are also kept for views and tests.
 
 import type { Kernel } from '../kernel/kernel.js';
-import type { Thread } from '../kernel/process.js';
+import type { Thread } from '../kernel/proc/process.js';
 import { formatAddr } from '../mmu/units.js';
 import { formatMapFlags, formatProt } from './constants.js';
 import { describeRaw } from './args.js';

@@ -4,8 +4,8 @@
 // (SpaceJMP's vas_*/seg_* calls) add their own entries with registerSyscalls.
 
 import type { Kernel } from '../kernel/kernel.js';
-import type { Thread, ThreadBody } from '../kernel/process.js';
-import type { WouldBlock } from '../kernel/ipc.js';
+import type { Thread, ThreadBody } from '../kernel/proc/process.js';
+import type { WouldBlock } from '../kernel/proc/ipc.js';
 
 /**
  * Argument types. Each has a check (its errno on failure) and a printed form:

@@ -10,10 +10,10 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { Cpu } from '../mmu/cpu.js';
-import type { Credentials, Process, Thread, ThreadBody, YieldRequest } from '../kernel/process.js';
+import type { Credentials, Process, Thread, ThreadBody, YieldRequest } from '../kernel/proc/process.js';
 import { SysError, errnoName } from '../kernel/errno.js';
 import { HEAP_BASE, HEAP_SIZE, STACK_TOP } from '../kernel/layout.js';
-import { Scheduler, type RunOptions, type RunResult } from '../kernel/scheduler.js';
+import { Scheduler, type RunOptions, type RunResult } from '../kernel/proc/scheduler.js';
 import { syscall, isWouldBlock, lastSyscallError, type SyscallReturn } from '../syscalls/dispatch.js';
 import type { RawArg } from '../syscalls/table.js';
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, O_RDONLY } from '../syscalls/constants.js';

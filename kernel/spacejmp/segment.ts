@@ -2,9 +2,9 @@
 // region, backed by wired physical pages reserved at creation, with a name, an owner and mode
 // bits like a file. Segments outlive their creator; a deleted segment lives on until unused.
 
-import type { VmObject } from '../vmObject.js';
-import type { Credentials, Thread } from '../process.js';
-import { WaitChannel } from '../process.js';
+import type { VmObject } from '../vm/vmObject.js';
+import type { Credentials, Thread } from '../proc/process.js';
+import { WaitChannel } from '../proc/process.js';
 
 export interface Owned {
   uid: number;

@@ -13,16 +13,16 @@
 //           attacher's rights equal the named space's, converted to copy otherwise.
 
 import type { Kernel } from '../kernel.js';
-import type { Process, Thread, Credentials } from '../process.js';
-import { VmObject, allocObjectPage, releaseObject } from '../vmObject.js';
-import { MAP_FIXED, MAP_SHARED, type Vmspace } from '../vmspace.js';
-import { PROT_READ, PROT_WRITE, ENTRY_SEGMENT, ENTRY_NEEDS_COPY, type MapEntry, protString } from '../vmMap.js';
-import { shadowObject } from '../vmObject.js';
+import type { Process, Thread, Credentials } from '../proc/process.js';
+import { VmObject, allocObjectPage, releaseObject } from '../vm/vmObject.js';
+import { MAP_FIXED, MAP_SHARED, type Vmspace } from '../vm/vmspace.js';
+import { PROT_READ, PROT_WRITE, ENTRY_SEGMENT, ENTRY_NEEDS_COPY, type MapEntry, protString } from '../vm/vmMap.js';
+import { shadowObject } from '../vm/vmObject.js';
 import { fail } from '../errno.js';
 import { RESERVED_START, reservedEnd } from '../layout.js';
 import type { TagPolicy } from '../machineConfig.js';
 import { Segment, mayAccess, modeString } from './segment.js';
-import type { WaitChannel } from '../process.js';
+import type { WaitChannel } from '../proc/process.js';
 import { LEVEL_SPAN } from '../../mmu/address.js';
 import { formatAddr, formatSize } from '../../mmu/units.js';
 

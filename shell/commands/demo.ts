@@ -11,7 +11,7 @@ import { levelIndex } from '../../mmu/address.js';
 import { formatAddr } from '../../mmu/units.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
-import type { Thread } from '../../kernel/process.js';
+import type { Thread } from '../../kernel/proc/process.js';
 
 const C = TRACE_CONSTANTS;
 

@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText, type GupsProgress } from '../../userland/gups/plan.js';
+import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText, type GupsProgress } from '../../lab/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
 import { formatSize } from '../../mmu/units.js';

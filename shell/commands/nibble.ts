@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../userland/nibble/bench.js';
+import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
 import type { GlobalOptions } from '../machineOptions.js';
 import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
 import { UsageError } from '../errors.js';

@@ -2,11 +2,11 @@
 // pages are its page cache: read and write go through the same pages every mapping sees.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { OpenFile, Process, Thread } from '../../kernel/process.js';
-import type { TmpFile } from '../../kernel/tmpfs.js';
+import type { OpenFile, Process, Thread } from '../../kernel/proc/process.js';
+import type { TmpFile } from '../../kernel/fs/tmpfs.js';
 import { fail } from '../../kernel/errno.js';
-import { referenceObject, releaseObject, allocObjectPage, type ObjectHost } from '../../kernel/vmObject.js';
-import { createPipe, pipeRead, pipeWrite, PipeEnd, permits } from '../../kernel/ipc.js';
+import { referenceObject, releaseObject, allocObjectPage, type ObjectHost } from '../../kernel/vm/vmObject.js';
+import { createPipe, pipeRead, pipeWrite, PipeEnd, permits } from '../../kernel/proc/ipc.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_KNOWN, O_RDONLY, O_TRUNC, O_WRONLY, formatOpenFlags } from '../constants.js';
 import { defineSyscall, type SysResult } from '../table.js';
 

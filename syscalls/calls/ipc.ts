@@ -1,6 +1,6 @@
 // Message queues: named or private queues of byte messages, for the message-passing designs.
 
-import { msgqCreate, msgqOpen, msgqSend, msgqRecv, msgqDestroy, MSGQ_MAX_MESSAGES, MSGQ_MAX_SIZE } from '../../kernel/ipc.js';
+import { msgqCreate, msgqOpen, msgqSend, msgqRecv, msgqDestroy, MSGQ_MAX_MESSAGES, MSGQ_MAX_SIZE } from '../../kernel/proc/ipc.js';
 import { defineSyscall } from '../table.js';
 
 export const ipcCalls = [

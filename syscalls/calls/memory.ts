@@ -1,10 +1,10 @@
 // mmap, munmap, mprotect on the calling thread's current address space (its primary, or the
 // SpaceJMP space it switched into).
 
-import type { Thread } from '../../kernel/process.js';
+import type { Thread } from '../../kernel/proc/process.js';
 import { fail } from '../../kernel/errno.js';
-import { MAP_ANON, MAP_FIXED, MAP_SHARED } from '../../kernel/vmspace.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE, PROT_ALL } from '../../kernel/vmMap.js';
+import { MAP_ANON, MAP_FIXED, MAP_SHARED } from '../../kernel/vm/vmspace.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, PROT_ALL } from '../../kernel/vm/vmMap.js';
 import { formatAddr } from '../../mmu/units.js';
 import { defineSyscall } from '../table.js';
 import { FileHandle } from './files.js';

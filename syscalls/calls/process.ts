@@ -1,9 +1,9 @@
 // Process and thread calls: identity, exit, fork, wait, threads, yielding, affinity, tracing.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { Process, Thread } from '../../kernel/process.js';
+import type { Process, Thread } from '../../kernel/proc/process.js';
 import { fail } from '../../kernel/errno.js';
-import { WouldBlock } from '../../kernel/ipc.js';
+import { WouldBlock } from '../../kernel/proc/ipc.js';
 import { WNOHANG } from '../constants.js';
 import { defineSyscall, type SysResult } from '../table.js';
 

@@ -3,7 +3,7 @@
 // primary and -1 the space the calling thread is in (CURRENT) — so seg_attach/seg_detach take
 // either kind in one argument.
 
-import { WouldBlock } from '../../kernel/ipc.js';
+import { WouldBlock } from '../../kernel/proc/ipc.js';
 import { defineSyscall } from '../table.js';
 import { pageAddr } from './memory.js';
 

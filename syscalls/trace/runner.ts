@@ -5,7 +5,7 @@
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { ProcessKilled } from '../../kernel/kernel.js';
-import type { Process, Thread } from '../../kernel/process.js';
+import type { Process, Thread } from '../../kernel/proc/process.js';
 import { MachineFault, VECTOR_GP } from '../../mmu/cpu.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 import { errnoName, errnoValue } from '../../kernel/errno.js';

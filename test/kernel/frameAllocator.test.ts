@@ -11,7 +11,7 @@ import {
   ORDER_BYTES,
   orderForSize,
   type FrameBlock,
-} from '../../kernel/frameAllocator.js';
+} from '../../kernel/vm/frameAllocator.js';
 
 function make(bytes: number, nodes = 1, reservedLow?: number): FrameAllocator {
   return new FrameAllocator(new PhysicalMemory({ bytes, nodes }), reservedLow === undefined ? {} : { reservedLow });

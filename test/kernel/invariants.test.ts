@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
 import { checkKernelInvariants, assertKernelInvariants, registerInvariantContributor, KernelInvariantError } from '../../kernel/invariants.js';
-import { MAP_SHARED, MAP_POPULATE } from '../../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
-import { VmObject, allocObjectPage } from '../../kernel/vmObject.js';
+import { MAP_SHARED, MAP_POPULATE } from '../../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
+import { VmObject, allocObjectPage } from '../../kernel/vm/vmObject.js';
 import { HEAP_BASE } from '../../kernel/layout.js';
 import { PTE_RW } from '../../mmu/pte.js';
 import { SIZE_4K, TF_W, TF_U, TF_D } from '../../mmu/tlb.js';

@@ -1,14 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
 import { VAS_CURRENT, VAS_PRIMARY, VAS_NOWAIT, SEG_CTL_LOCKABLE, SEG_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_PTPOLICY, VAS_CTL_DELETE, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
-import { MAP_FIXED, MAP_EXCL, MAP_PRIVATE } from '../../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
+import { MAP_FIXED, MAP_EXCL, MAP_PRIVATE } from '../../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { GiB, MiB } from '../../mmu/units.js';
 import { assertKernelInvariants } from '../../kernel/invariants.js';
 import { afterEach } from 'vitest';
-import type { Thread } from '../../kernel/process.js';
+import type { Thread } from '../../kernel/proc/process.js';
 
 const ALICE = { uid: 1000, gid: 100 };
 const BOB = { uid: 1001, gid: 100 };

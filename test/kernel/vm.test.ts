@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
-import { MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_EXCL, MAP_POPULATE } from '../../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
+import { MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_EXCL, MAP_POPULATE } from '../../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { HEAP_BASE } from '../../kernel/layout.js';
 import { GiB } from '../../mmu/units.js';

@@ -7,12 +7,12 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
-import { MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_EXCL, MAP_POPULATE } from '../../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
+import { MAP_PRIVATE, MAP_SHARED, MAP_FIXED, MAP_EXCL, MAP_POPULATE } from '../../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { HEAP_BASE, MMAP_BASE } from '../../kernel/layout.js';
-import type { Process } from '../../kernel/process.js';
-import type { TmpFile } from '../../kernel/tmpfs.js';
+import type { Process } from '../../kernel/proc/process.js';
+import type { TmpFile } from '../../kernel/fs/tmpfs.js';
 import { MiB } from '../../mmu/units.js';
 
 const K4 = 4096;

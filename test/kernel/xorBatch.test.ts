@@ -2,8 +2,8 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
 import { Cpu, MachineFault } from '../../mmu/cpu.js';
-import { MAP_PRIVATE, MAP_ANON } from '../../kernel/vmspace.js';
-import { PROT_READ, PROT_WRITE } from '../../kernel/vmMap.js';
+import { MAP_PRIVATE, MAP_ANON } from '../../kernel/vm/vmspace.js';
+import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
 import { GiB } from '../../mmu/units.js';
 
 const PAGES = 96; // more than the L1 DTLB's 64 4K entries: hits, STLB hits, walks and faults mix

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
-import type { Thread, ThreadBody } from '../../kernel/process.js';
+import type { Thread, ThreadBody } from '../../kernel/proc/process.js';
 import { ERRNO } from '../../kernel/errno.js';
 import { HEAP_BASE } from '../../kernel/layout.js';
-import { PIPE_CAPACITY } from '../../kernel/ipc.js';
+import { PIPE_CAPACITY } from '../../kernel/proc/ipc.js';
 import { GiB } from '../../mmu/units.js';
 import { syscall, isWouldBlock } from '../../syscalls/dispatch.js';
 import { straceOf } from '../../syscalls/strace.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
-import type { ThreadBody } from '../../kernel/process.js';
+import type { ThreadBody } from '../../kernel/proc/process.js';
 import { GiB } from '../../mmu/units.js';
 import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
 import * as cowDemo from '../../userland/programs/cowDemo.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { runGups } from '../../userland/gups/engine.js';
-import { planGups } from '../../userland/gups/plan.js';
+import { runGups } from '../../lab/gups/engine.js';
+import { planGups } from '../../lab/gups/plan.js';
 import { DEFAULT_MACHINE } from '../../kernel/machineConfig.js';
 import { createTable, applyUpdates, tableChecksum } from '../../userland/gups/hpcc.js';
 import type { GupsDesign } from '../../userland/gups/designs.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Kernel } from '../../kernel/kernel.js';
-import type { ThreadBody } from '../../kernel/process.js';
+import type { ThreadBody } from '../../kernel/proc/process.js';
 import { GiB } from '../../mmu/units.js';
 import { Runtime, runProgram, runUntilDone } from '../../userland/runtime.js';
 import { Arena, ARENA_HEADER, MallocError, binOf } from '../../userland/malloc.js';

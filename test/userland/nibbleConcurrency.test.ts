@@ -40,7 +40,7 @@ function run(seed: number, mode: 1 | 2, unsafe = false): Outcome {
   let running = 0;
   const lenOf = (key: number, s: number): number => 200 + ((key * 131 + s * 17) % 2500);
 
-  function* main(rt: Runtime): Generator<import('../../kernel/process.js').YieldRequest, number, unknown> {
+  function* main(rt: Runtime): Generator<import('../../kernel/proc/process.js').YieldRequest, number, unknown> {
     const h = createStore(rt, 'kv', { ...SMALL, mode, cores: 6, compactBelow: 0.5 });
     const s = h.store;
     s.unsafeReclaim = unsafe;

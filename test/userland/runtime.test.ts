@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
-import type { ThreadBody } from '../../kernel/process.js';
+import type { ThreadBody } from '../../kernel/proc/process.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { GiB } from '../../mmu/units.js';
 import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';

@@ -65,7 +65,7 @@ export function createStore(rt: Runtime, name: string, config: NibbleConfig, opt
 }
 
 /** From another process: find the named space, attach it, switch in, and open the store in it. */
-export function* openStore(rt: Runtime, name: string, base = STORE_BASE): Generator<import('../../kernel/process.js').YieldRequest, { store: NibbleStore; vh: number }, unknown> {
+export function* openStore(rt: Runtime, name: string, base = STORE_BASE): Generator<import('../../kernel/proc/process.js').YieldRequest, { store: NibbleStore; vh: number }, unknown> {
   const vid = rt.call('vas_find', name);
   const vh = rt.call('vas_attach', vid);
   yield* rt.callBlocking('vas_switch', vh, 0);

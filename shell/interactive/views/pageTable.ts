@@ -4,7 +4,7 @@
 // navigatePt. walkAddress shows where one virtual address leads, level by level.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { Vmspace } from '../../../kernel/vmspace.js';
+import type { Vmspace } from '../../../kernel/vm/vmspace.js';
 import { LEVEL_NAMES, PTE_P, PTE_PS, pteFrame, pteFlagString } from '../../../mmu/pte.js';
 import { LEVEL_SPAN, levelIndex, splitBig, isCanonical } from '../../../mmu/address.js';
 import { formatSize } from '../../../mmu/units.js';

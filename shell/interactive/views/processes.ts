@@ -2,7 +2,7 @@
 // address space it executes in (primary, or the named space it switched into).
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { Process, Thread } from '../../../kernel/process.js';
+import type { Process, Thread } from '../../../kernel/proc/process.js';
 import { table, hex, note, type ViewModel } from './format.js';
 
 /** "primary", or `shared (vh 0x1_0001)` for a thread switched into an attached named space. */

@@ -5,7 +5,7 @@
 import type { Kernel } from '../../../kernel/kernel.js';
 import type { NamedVas } from '../../../kernel/spacejmp/spacejmp.js';
 import { modeString } from '../../../kernel/spacejmp/segment.js';
-import { protString } from '../../../kernel/vmMap.js';
+import { protString } from '../../../kernel/vm/vmMap.js';
 import { formatSize } from '../../../mmu/units.js';
 import { table, hex, note, clip, type ViewLine, type ViewModel } from './format.js';
 

@@ -3,8 +3,8 @@
 // it, or a named space by its name. Errors say which argument is wrong, so the shell can point at it.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { Process } from '../../../kernel/process.js';
-import type { Vmspace } from '../../../kernel/vmspace.js';
+import type { Process } from '../../../kernel/proc/process.js';
+import type { Vmspace } from '../../../kernel/vm/vmspace.js';
 import { VH_BIT } from '../../../kernel/spacejmp/spacejmp.js';
 import { parseNumberText } from '../../../syscalls/trace/lexer.js';
 import { hex } from './format.js';

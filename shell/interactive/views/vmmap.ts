@@ -1,8 +1,8 @@
 // vmmap: one address space's vm map, entry by entry — range, protection, entry flags, what the
 // region is, and the vm object behind it (with its shadow chain and resident pages).
 
-import type { MapEntry } from '../../../kernel/vmMap.js';
-import { protString, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, ENTRY_WIRED, ENTRY_GROWS_DOWN } from '../../../kernel/vmMap.js';
+import type { MapEntry } from '../../../kernel/vm/vmMap.js';
+import { protString, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, ENTRY_WIRED, ENTRY_GROWS_DOWN } from '../../../kernel/vm/vmMap.js';
 import { formatSize } from '../../../mmu/units.js';
 import { table, hex, note, type ViewLine, type ViewModel } from './format.js';
 import type { SpaceTarget } from './target.js';

@@ -4,7 +4,7 @@
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { describeMachine } from '../../kernel/machineConfig.js';
 import { runGups, rawBaseline, type GupsResult } from './engine.js';
-import { GUPS_DESIGNS, type GupsDesign } from './designs.js';
+import { GUPS_DESIGNS, type GupsDesign } from '../../userland/gups/designs.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
 
 /** The built-in default: small enough that the whole comparison runs in well under a minute. */

@@ -3,8 +3,8 @@
 // blocks — threads yield at blocking calls and at points of their choosing, never per access.
 // Ties break by a draw from the machine seed, so a seed fixes the interleaving.
 
-import type { Kernel } from './kernel.js';
-import { ProcessKilled } from './kernel.js';
+import type { Kernel } from '../kernel.js';
+import { ProcessKilled } from '../kernel.js';
 import type { Thread } from './process.js';
 
 export interface RunResult {

@@ -4,9 +4,9 @@
 // hold the old translations (shootdown). Table pages may be shared between pmaps (SpaceJMP shadows
 // can link a named space's subtree): every table page has one owner and counts its links.
 
-import type { PhysicalMemory } from '../mmu/physicalMemory.js';
-import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../mmu/pte.js';
-import { levelIndex, LEVEL_SPAN, TWO32 } from '../mmu/address.js';
+import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
+import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
+import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 
 export interface TableInfo {
   pa: number;

@@ -7,17 +7,17 @@
 
 import { Kernel } from '../../kernel/kernel.js';
 import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
-import type { YieldRequest } from '../../kernel/process.js';
+import type { YieldRequest } from '../../kernel/proc/process.js';
 import { resolveProfile } from '../../mmu/costModel.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
-import { runProgram, runUntilDone, type Runtime } from '../runtime.js';
-import { createStore } from './host.js';
-import { RtPort } from './rtPort.js';
-import { computeLayout, type NibbleConfig } from './layout.js';
-import { PUT_OK, type NibbleStore } from './store.js';
-import { entryBytes } from './log.js';
-import { ScrambledZipfian } from './zipfian.js';
-import type { NibbleStats } from './shape.js';
+import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { createStore } from '../../userland/nibble/host.js';
+import { RtPort } from '../../userland/nibble/rtPort.js';
+import { computeLayout, type NibbleConfig } from '../../userland/nibble/layout.js';
+import { PUT_OK, type NibbleStore } from '../../userland/nibble/store.js';
+import { entryBytes } from '../../userland/nibble/log.js';
+import { ScrambledZipfian } from '../../userland/nibble/zipfian.js';
+import type { NibbleStats } from '../../userland/nibble/shape.js';
 
 export type KeyDist = 'uniform' | 'zipfian';
 

@@ -2,7 +2,7 @@
 // address space and (SpaceJMP) its attachments; a thread owns its register state — which address
 // space it is executing in, the CPU it runs on or is pinned to — and, for programs, its body.
 
-import type { Vmspace } from './vmspace.js';
+import type { Vmspace } from '../vm/vmspace.js';
 
 export interface Credentials {
   uid: number;

@@ -5,7 +5,7 @@
 
 import { resolveProfile } from '../../mmu/costModel.js';
 import { runYcsb, type KeyDist, type YcsbRunResult } from './ycsb.js';
-import { entryBytes } from './log.js';
+import { entryBytes } from '../../userland/nibble/log.js';
 import { PATTERNS, fragNibble, fragMalloc, fragMallocUnbounded, type FragResult } from './fragmentation.js';
 
 export type NibbleWorkload = 'ycsb' | 'fill' | 'frag';

@@ -10,14 +10,14 @@
 
 import { Kernel } from '../../kernel/kernel.js';
 import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
-import { Runtime } from '../runtime.js';
-import { Arena } from '../malloc.js';
-import { createStore } from './host.js';
-import { RtPort } from './rtPort.js';
-import { runSync } from './mem.js';
-import { PUT_OK } from './store.js';
-import type { NibbleConfig } from './layout.js';
-import { entryBytes } from './log.js';
+import { Runtime } from '../../userland/runtime.js';
+import { Arena } from '../../userland/malloc.js';
+import { createStore } from '../../userland/nibble/host.js';
+import { RtPort } from '../../userland/nibble/rtPort.js';
+import { runSync } from '../../userland/nibble/mem.js';
+import { PUT_OK } from '../../userland/nibble/store.js';
+import type { NibbleConfig } from '../../userland/nibble/layout.js';
+import { entryBytes } from '../../userland/nibble/log.js';
 
 export interface FragPattern {
   name: string;

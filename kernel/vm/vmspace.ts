@@ -4,9 +4,9 @@
 import { VmMap, type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, type Inheritance } from './vmMap.js';
 import { Pmap, type PmapHost } from './pmap.js';
 import { VmObject, type ObjectHost, referenceObject, releaseObject, lookupPage } from './vmObject.js';
-import { fail } from './errno.js';
-import { USER_MIN, userMax, RESERVED_START, reservedEnd } from './layout.js';
-import type { PagingMode } from '../mmu/address.js';
+import { fail } from '../errno.js';
+import { USER_MIN, userMax, RESERVED_START, reservedEnd } from '../layout.js';
+import type { PagingMode } from '../../mmu/address.js';
 
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;

@@ -1,9 +1,9 @@
 // An in-kernel tmpfs: files are vm objects of type 'file', and their pages are the page cache —
 // every mapping of a file shares them. Names are flat paths ("/gups/table").
 
-import { VmObject, allocObjectPage, releaseObject, type ObjectHost } from './vmObject.js';
-import { fail } from './errno.js';
-import type { Credentials } from './process.js';
+import { VmObject, allocObjectPage, releaseObject, type ObjectHost } from '../vm/vmObject.js';
+import { fail } from '../errno.js';
+import type { Credentials } from '../proc/process.js';
 
 export interface TmpFile {
   path: string;

@@ -14,8 +14,8 @@
 // Frames are not zeroed here: the kernel decides when contents matter, and zero-filling memory
 // that was never touched is free in PhysicalMemory anyway.
 
-import type { PhysicalMemory } from '../mmu/physicalMemory.js';
-import { MiB, PAGE_SIZE } from '../mmu/units.js';
+import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
+import { MiB, PAGE_SIZE } from '../../mmu/units.js';
 
 export const MAX_ORDER = 18;
 export const ORDER_4K = 0;

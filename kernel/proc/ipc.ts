@@ -4,9 +4,9 @@
 // WouldBlock naming the channel to sleep on, having changed nothing, so it can simply be retried
 // after a wake-up (by a program's generator or by a synchronous driver such as a trace).
 
-import type { Kernel } from './kernel.js';
+import type { Kernel } from '../kernel.js';
 import { WaitChannel, type Credentials, type OpenFile, type Thread } from './process.js';
-import { fail } from './errno.js';
+import { fail } from '../errno.js';
 
 /** "Sleep on `channel` and call again": structurally a scheduler block request. */
 export class WouldBlock {

@@ -2,12 +2,12 @@
 // object chain -> page -> pmap. Resolves demand-zero, copy-on-write, file fills and stack growth;
 // anything else is a real violation, reported with the address, access, reason and map entry.
 
-import { ACCESS_EXEC, ACCESS_WRITE, ACCESS_NAMES, type AccessKind } from '../mmu/pageWalker.js';
+import { ACCESS_EXEC, ACCESS_WRITE, ACCESS_NAMES, type AccessKind } from '../../mmu/pageWalker.js';
 import { type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_GROWS_DOWN, protString } from './vmMap.js';
 import { lookupPage, allocObjectPage, shadowObject, collapseChain, VmObject } from './vmObject.js';
 import type { Vmspace, VmHost } from './vmspace.js';
-import { formatAddr } from '../mmu/units.js';
-import { STACK_MAX } from './layout.js';
+import { formatAddr } from '../../mmu/units.js';
+import { STACK_MAX } from '../layout.js';
 
 export interface FaultCosts {
   pageFaultHandler: number;
