@@ -458,6 +458,8 @@ export class SpaceJmp {
     }
     const k = this.kernel;
     const node = k.current.node;
+    // Wired pages are reserved now: fail before the loop when they cannot exist (bounded work).
+    if (len > k.frames.freeBytes()) fail('ENOMEM', `no memory for ${formatSize(len)} segment "${name}"`);
     const obj = new VmObject('wired', len, pageShift, node, name);
     for (let off = 0; off < len; off += ps) {
       if (allocObjectPage(k, obj, off, true) < 0) {

@@ -6,6 +6,7 @@
 
 import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
+import { fail } from '../errno.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 
 export interface TableInfo {
@@ -68,7 +69,7 @@ export class Pmap {
 
   constructor(readonly host: PmapHost, readonly levels: 4 | 5, readonly node = 0) {
     const pa = host.allocTablePage(node);
-    if (pa < 0) throw new RangeError('ENOMEM: no frame for a page-table root');
+    if (pa < 0) fail('ENOMEM', 'no frame for a page-table root');
     this.root = pa;
     host.tables.set(pa, { pa, level: levels, live: 0, owner: this, links: 0 });
     host.charge('pmap', host.costs.ptPageAlloc);

@@ -120,7 +120,7 @@ export class Vmspace {
     const ps = obj.pageSize;
     const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
     let n = 0;
-    for (let va = e.start; va < e.end; va += ps) {
+    for (const va of this.residentCandidates(e)) {
       this.host.charge('vm', this.host.costs.objectPageLookup);
       const hit = lookupPage(obj, e.offset + (va - e.start));
       if (!hit) continue;
@@ -131,6 +131,38 @@ export class Vmspace {
     }
     this.host.flushPmap(this.pmap);
     return n;
+  }
+
+  /**
+   * The page addresses of entry `e` that may have a resident page somewhere in its object chain,
+   * in order. Walking every page of the range costs its length (2^40 bytes is 2^28 steps, most of
+   * them empty); walking the chain's resident pages costs what exists. Take whichever is fewer.
+   */
+  private residentCandidates(e: MapEntry): number[] {
+    const obj = e.object!;
+    const ps = obj.pageSize;
+    const pages = (e.end - e.start) / ps;
+    let resident = 0;
+    for (let o: VmObject | null = obj; o; o = o.backing) resident += o.pages.size;
+    const out: number[] = [];
+    if (pages <= resident) {
+      for (let va = e.start; va < e.end; va += ps) out.push(va);
+      return out;
+    }
+    const seen = new Set<number>();
+    let off = e.offset;
+    for (let o: VmObject | null = obj; o; o = o.backing) {
+      for (const [pindex, _pa] of o.pages) {
+        const byteOff = pindex * o.pageSize - off; // offset of this page within the entry's view
+        for (let b = byteOff; b < byteOff + o.pageSize; b += ps) {
+          if (b < 0 || b >= e.end - e.start) continue;
+          const va = e.start + (b - (b % ps));
+          if (!seen.has(va)) { seen.add(va); out.push(va); }
+        }
+      }
+      off += o.backingOffset;
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Unmap [start, end): page tables first (with shootdown), then entries and their objects. */
