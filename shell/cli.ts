@@ -11,6 +11,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { fuzzCommand, addFuzzOptions, type FuzzCliOptions } from './commands/fuzz.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -59,6 +60,11 @@ export function buildProgram(): Command {
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
   nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
+  const fuzz = program.command('fuzz')
+    .description('the system-call fuzzer: random multi-process programs on random machines, checked against a memory-contents model, the kernel invariants, progress bounds and leaks; failures shrunk to trace scripts');
+  addFuzzOptions(fuzz);
+  fuzz.action(async (o: FuzzCliOptions) => { process.exitCode = await fuzzCommand(o); });
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')

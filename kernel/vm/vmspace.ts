@@ -117,7 +117,6 @@ export class Vmspace {
   populate(e: MapEntry): number {
     const obj = e.object;
     if (!obj || e.prot === 0) return 0;
-    const ps = obj.pageSize;
     const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
     let n = 0;
     for (const va of this.residentCandidates(e)) {

@@ -105,27 +105,29 @@ function generate(machine: MachineSpec, seed: number, phases: ReadonlySet<Phase>
 }
 
 /** Drop chunks of steps (halves, quarters, ... single steps) while the same oracle still fails. */
-export function shrink(machine: MachineSpec, steps: Step[], failure: Failure, invariantsEvery: number, budgetMs: number): { steps: Step[]; session: Session } {
+export function shrink(machine: MachineSpec, steps: Step[], failure: Failure, invariantsEvery: number, budgetMs: number, allowed: ReadonlySet<Phase>): { steps: Step[]; session: Session } {
   const deadline = Date.now() + budgetMs;
-  const same = (s: Session): boolean => s.failures.length > 0 && s.failures[0].oracle === failure.oracle;
+  // The same oracle, reached only through the phases the run was allowed (so shrinking cannot
+  // drift from the failure it found into a known bug of an excluded phase).
+  const same = (s: Session): boolean => s.failures.length > 0 && s.failures[0].oracle === failure.oracle && [...s.phasesSeen].every((p) => allowed.has(p));
   let best = steps;
-  let bestSession = replay(machine, best, invariantsEvery);
+  const first = replay(machine, best, invariantsEvery);
   // Everything after the failing step is irrelevant (unless the failure is an end-of-run check).
   const cut = (s: Session, list: Step[]): Step[] => (s.failures[0].step < list.length ? list.slice(0, s.failures[0].step + 1) : list);
-  if (same(bestSession)) best = cut(bestSession, best);
-  else return { steps, session: bestSession };
+  if (same(first)) best = cut(first, best);
+  else return { steps, session: first };
   // With invariants checked after every step, the invariant failure shows at its cause.
   const every = failure.oracle === 'invariants' ? 1 : invariantsEvery;
   if (every !== invariantsEvery) {
     const s = replay(machine, best, every);
-    if (same(s)) { best = cut(s, best); bestSession = s; }
+    if (same(s)) best = cut(s, best);
   }
   for (let chunk = Math.max(1, Math.floor(best.length / 2)); chunk >= 1; chunk = Math.floor(chunk / 2)) {
     for (let i = best.length - chunk; i >= 0 && Date.now() < deadline; i -= chunk) {
       if (i + chunk > best.length) continue;
       const candidate = [...best.slice(0, i), ...best.slice(i + chunk)];
       const s = replay(machine, candidate, every);
-      if (same(s)) { best = cut(s, candidate); bestSession = s; }
+      if (same(s)) best = cut(s, candidate);
     }
     if (Date.now() >= deadline) break;
   }
@@ -164,14 +166,14 @@ export function runSeed(o: FuzzOptions): SeedResult {
     if (seen.has(key)) continue;
     seen.add(key);
     const s0 = Date.now();
-    const small = shrink(machine, run.steps, f, o.invariantsEvery, o.shrinkMs);
+    const small = shrink(machine, run.steps, f, o.invariantsEvery, o.shrinkMs, phases);
     const sf = small.session.failures[0] ?? f;
-    const stepPhases = [...new Set(small.steps.map((s) => s.phase))];
+    const stepPhases = [...small.session.phasesSeen];
     const header = [
       `sjmp fuzz --seed ${o.seed}: program ${programs - 1}, shrunk from ${run.steps.length} to ${small.steps.length} steps`,
       `oracle ${sf.oracle}: ${sf.message.split('\n')[0]}`,
       `machine: ${describeSpec(machine)}`,
-      `phases of its steps: ${stepPhases.join(', ')}`,
+      `phases its steps ran in: ${stepPhases.join(', ')}`,
     ];
     const trace = programToTrace(small.steps, { header, machine, predictions: small.session.predictions, failure: sf, cycleBound: sf.cycleBound });
     const rep = traceReproduces(trace, machine);

@@ -21,7 +21,7 @@ import {
 } from '../../syscalls/constants.js';
 import { VH_BIT, VAS_CTL_DELETE, VAS_CTL_CHMOD, SEG_CTL_CHMOD, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
 import { MemoryModel, Bytes, RegionList, PROT_R, PROT_W, readRegion8, writeRegion8, writeRegion, type ModelProcess, type Region } from './model.js';
-import { isRef, processOf, type Arg, type Step } from './program.js';
+import { isRef, processOf, type Arg, type Phase, type Step } from './program.js';
 
 export type OracleName = 'exception' | 'panic' | 'invariants' | 'memory' | 'progress' | 'leak';
 
@@ -69,6 +69,12 @@ export class Session {
   private readonly exitStatus = new Map<string, number>();
   private readonly baselineFrames: number;
   private stepIndex = 0;
+  /**
+   * The phases the steps actually ran in, judged from the state when they ran (a store is
+   * 'shadow-private' if its thread was in a shadow and the address is private), not from what
+   * the generator intended: shrinking can change which space a thread is in.
+   */
+  readonly phasesSeen = new Set<Phase>();
   /** What the model predicted for each access step (by index), for the trace of a failure. */
   readonly predictions = new Map<number, { kind: 'value'; value: bigint } | { kind: 'fault' }>();
   calls = 0;
@@ -209,6 +215,7 @@ export class Session {
     const t = this.runnable(s.actor);
     if (!t) return;
     const args = s.args.map((a) => this.value(a));
+    this.classifyCall(s, args);
     this.calls++;
     const before = this.kernel.totalCycles;
     let r;
@@ -227,6 +234,16 @@ export class Session {
       return;
     }
     this.completed(s, args, r);
+  }
+
+  private classifyCall(s: Step & { kind: 'call' }, args: RawArg[]): void {
+    const m = this.processModel(s.actor);
+    const vh = m?.threadSpace.get(s.actor) ?? 0;
+    this.phasesSeen.add(s.phase === 'hostile' ? 'hostile' : s.name.startsWith('vas_') || s.name.startsWith('seg_') ? 'spacejmp' : 'basic');
+    const copies = ['read', 'write', 'pipe', 'waitpid', 'wait', 'msgq_send', 'msgq_recv'].includes(s.name);
+    if (vh !== 0 && (['mmap', 'munmap', 'mprotect'].includes(s.name) || copies)) this.phasesSeen.add('shadow-private');
+    if (s.name === 'fork' && m && m.attachments.size > 0) this.phasesSeen.add('fork-attached');
+    if (s.name === 'vas_ctl' && args[0] === 5) this.phasesSeen.add('shared-pt');
   }
 
   private checkProgress(name: string, args: RawArg[], cycles: number): void {
@@ -287,6 +304,8 @@ export class Session {
     if (va < 0n) return;
     this.accesses++;
     const vh = m.threadSpace.get(s.actor) ?? 0;
+    this.phasesSeen.add(s.phase === 'hostile' ? 'hostile' : 'basic');
+    if (vh !== 0) this.phasesSeen.add(this.model.inReserved(Number(va)) ? 'spacejmp' : 'shadow-private');
     const exact = va < 2n ** 56n && va % 8n === 0n && (va & 4095n) <= 4088n;
     const a = Number(va);
     const unchecked = this.unchecked.has(m.name) || !exact;
