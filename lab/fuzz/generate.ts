@@ -185,7 +185,8 @@ export class Generator {
     const proc = processOf(actor);
     const ms = this.mappings.filter((m) => m.proc === proc);
     if (this.session.spaceOf(actor) !== 0 && !this.has('shadow-private')) {
-      if (this.segs.length) return r.pick(this.segs).base + 8 * r.below(64);
+      // In a shadow, only segment-region buffers (mapped or not) unless private changes are allowed.
+      return this.segs.length ? r.pick(this.segs).base + 8 * r.below(64) : RESERVED_START + 8 * r.below(512);
     }
     if (ms.length && r.chance(0.5)) return this.ref(r.pick(ms).bind, 8 * r.below(512), HEAP_BASE);
     return HEAP_BASE + 8 * r.below(4096);
@@ -355,8 +356,8 @@ export class Generator {
       case 0: return privOk ? this.call(actor, 'mmap', [n(), n(), r.pick([RW, 0, 7, n()]), r.pick([MAP_ANON | MAP_PRIVATE, MAP_ANON | MAP_SHARED | MAP_POPULATE, MAP_ANON | MAP_PRIVATE | MAP_FIXED, MAP_ANON | MAP_PRIVATE | MAP_POPULATE, n()])], undefined, h) : null;
       case 1: return privOk ? this.call(actor, 'munmap', [n(), n()], undefined, h) : null;
       case 2: return privOk ? this.call(actor, 'mprotect', [n(), n(), r.pick([0, 1, RW, n()])], undefined, h) : null;
-      case 3: return this.call(actor, 'write', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), r.pick([n(), this.buffer(actor)]), r.pick([n(), 2 ** 33])], undefined, h);
-      case 4: return this.call(actor, 'read', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), r.pick([n(), this.buffer(actor)]), r.pick([n(), 2 ** 33])], undefined, h);
+      case 3: return this.call(actor, 'write', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), privOk ? r.pick([n(), this.buffer(actor)]) : this.buffer(actor), r.pick([n(), 2 ** 33])], undefined, h);
+      case 4: return this.call(actor, 'read', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), privOk ? r.pick([n(), this.buffer(actor)]) : this.buffer(actor), r.pick([n(), 2 ** 33])], undefined, h);
       case 5: return this.call(actor, 'ftruncate', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), r.pick([n(), 2 ** 50, 2 ** 40])], undefined, h);
       case 6: return this.call(actor, 'lseek', [this.fds.length ? this.ref(r.pick(this.fds), 0, 3) : id(), n(), r.pick([0, 1, 2, 3, n()])], undefined, h);
       case 7: return this.call(actor, 'seg_alloc', [r.pick(NAMES), n(), n(), r.pick([0o600, n()]), r.pick([0, SEG_2M, n()])], undefined, h);
@@ -364,10 +365,14 @@ export class Generator {
       case 9: return this.call(actor, r.pick(['vas_attach', 'vas_detach', 'vas_clone']), [id()], undefined, h);
       case 10: return this.call(actor, 'vas_switch', [id(), r.pick([0, 1, n()])], undefined, h);
       case 11: return this.call(actor, r.pick(['vas_ctl', 'seg_ctl']), [id(), id(), n()], undefined, h);
-      case 12: return this.call(actor, r.pick(['waitpid', 'trace']), [id(), r.pick([0, n()])], undefined, h);
-      case 13: return this.call(actor, r.pick(['msgq_send', 'msgq_recv']), [id(), r.pick([n(), this.buffer(actor)]), n()], undefined, h);
+      case 12: return this.call(actor, r.pick(['waitpid', 'trace']), [id(), privOk ? r.pick([0, n()]) : 0], undefined, h);
+      case 13: return this.call(actor, r.pick(['msgq_send', 'msgq_recv']), [id(), privOk ? r.pick([n(), this.buffer(actor)]) : this.buffer(actor), n()], undefined, h);
       case 14: return this.call(actor, r.pick(['set_affinity', 'thread_create']), r.chance(0.5) ? [n(), id()] : ['x', n()], undefined, h);
-      default: return this.call(actor, r.pick(['open', 'msgq_create', 'pipe', 'close', 'vas_create']), [r.pick(['', '/x', 'x'.repeat(300), n()]), n()].slice(0, r.below(3)), undefined, h);
+      default: {
+        const name = r.pick(['open', 'msgq_create', 'pipe', 'close', 'vas_create']);
+        if (name === 'pipe' && !privOk) return null;
+        return this.call(actor, name, [r.pick(['', '/x', 'x'.repeat(300), n()]), n()].slice(0, r.below(3)), undefined, h);
+      }
     }
   }
 }

@@ -208,6 +208,8 @@ export interface ModelAttachment {
   own: RegionList;
   /** Rights of each of the named space's segments in this shadow, fixed when it entered. */
   segProt: Map<number, number>;
+  /** Whether the attacher could write the named space when it attached (like an open file's mode). */
+  vasWritable: boolean;
 }
 
 export interface ModelProcess {
@@ -295,11 +297,14 @@ export class MemoryModel {
     return { ok: true, region: hit.region };
   }
 
-  /** Rights of a named space's segment for an attacher (the documented rule). */
-  shadowProt(cred: Cred, v: ModelVas, sid: number): number {
+  /**
+   * Rights of a named space's segment for an attacher (the documented rule): write only if the
+   * attacher could write the space when it attached and may write the segment now.
+   */
+  shadowProt(cred: Cred, vasWritable: boolean, v: ModelVas, sid: number): number {
     const s = this.segments.get(sid)!;
     let prot = v.segments.get(sid)!;
-    if (!allows(cred, v, 'w') || !allows(cred, s, 'w')) prot &= ~PROT_W;
+    if (!vasWritable || !allows(cred, s, 'w')) prot &= ~PROT_W;
     return prot;
   }
 

@@ -20,7 +20,7 @@ import {
   MAP_ANON, MAP_FIXED, MAP_SHARED, O_ACCMODE, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY,
 } from '../../syscalls/constants.js';
 import { VH_BIT, VAS_CTL_DELETE, VAS_CTL_CHMOD, SEG_CTL_CHMOD, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
-import { MemoryModel, Bytes, RegionList, PROT_R, PROT_W, readRegion8, writeRegion8, writeRegion, type ModelProcess, type Region } from './model.js';
+import { MemoryModel, allows, Bytes, RegionList, PROT_R, PROT_W, readRegion8, writeRegion8, writeRegion, type ModelProcess, type Region } from './model.js';
 import { isRef, processOf, type Arg, type Phase, type Step } from './program.js';
 
 export type OracleName = 'exception' | 'panic' | 'invariants' | 'memory' | 'progress' | 'leak';
@@ -44,6 +44,9 @@ interface ModelPipe { data: number[] }
 
 /** The calls whose modelled cost may grow with a length argument (index of the length). */
 const LENGTH_ARG: Record<string, number> = { mmap: 1, munmap: 1, mprotect: 1, read: 2, write: 2, ftruncate: 1, seg_alloc: 2, msgq_send: 2, msgq_recv: 2 };
+
+/** The calls that copy to or from a user buffer (index of the buffer). */
+const BUFFER_ARG: Record<string, number> = { read: 1, write: 1, pipe: 0, waitpid: 1, wait: 0, msgq_send: 1, msgq_recv: 1 };
 
 /** Modelled cycles a call may take beyond the work its length allows (one page of work each way is far less). */
 const BASE_CYCLES = 2_000_000;
@@ -240,8 +243,11 @@ export class Session {
     const m = this.processModel(s.actor);
     const vh = m?.threadSpace.get(s.actor) ?? 0;
     this.phasesSeen.add(s.phase === 'hostile' ? 'hostile' : s.name.startsWith('vas_') || s.name.startsWith('seg_') ? 'spacejmp' : 'basic');
-    const copies = ['read', 'write', 'pipe', 'waitpid', 'wait', 'msgq_send', 'msgq_recv'].includes(s.name);
-    if (vh !== 0 && (['mmap', 'munmap', 'mprotect'].includes(s.name) || copies)) this.phasesSeen.add('shadow-private');
+    // A call that copies to or from a private buffer while in a shadow touches the private region from there.
+    const bi = BUFFER_ARG[s.name];
+    const buf = bi === undefined ? undefined : args[bi];
+    const privateBuffer = (typeof buf === 'number' || typeof buf === 'bigint') && Number(buf) !== 0 && !this.model.inReserved(Number(buf));
+    if (vh !== 0 && (['mmap', 'munmap', 'mprotect'].includes(s.name) || privateBuffer)) this.phasesSeen.add('shadow-private');
     if (s.name === 'fork' && m && m.attachments.size > 0) this.phasesSeen.add('fork-attached');
     if (s.name === 'vas_ctl' && args[0] === 5) this.phasesSeen.add('shared-pt');
   }
@@ -499,8 +505,9 @@ export class Session {
         const vas = this.model.vases.get(n(0));
         if (!vas) break;
         const segProt = new Map<number, number>();
-        for (const sid of vas.segments.keys()) segProt.set(sid, this.model.shadowProt(m.cred, vas, sid));
-        m.attachments.set(v, { vh: v, vid: vas.vid, own: new RegionList(), segProt });
+        const vasWritable = allows(m.cred, vas, 'w');
+        for (const sid of vas.segments.keys()) segProt.set(sid, this.model.shadowProt(m.cred, vasWritable, vas, sid));
+        m.attachments.set(v, { vh: v, vid: vas.vid, own: new RegionList(), segProt, vasWritable });
         break;
       }
       case 'vas_detach': m.attachments.delete(n(0)); break;
@@ -612,7 +619,7 @@ export class Session {
       if (!vas) return;
       vas.segments.set(sid, p);
       for (const pm of this.model.processes.values()) {
-        for (const att of pm.attachments.values()) if (att.vid === vid) att.segProt.set(sid, this.model.shadowProt(pm.cred, vas, sid));
+        for (const att of pm.attachments.values()) if (att.vid === vid) att.segProt.set(sid, this.model.shadowProt(pm.cred, att.vasWritable, vas, sid));
       }
       return;
     }
