@@ -64,7 +64,11 @@ export function buildProgram(): Command {
   const fuzz = program.command('fuzz')
     .description('the system-call fuzzer: random multi-process programs on random machines, checked against a memory-contents model, the kernel invariants, progress bounds and leaks; failures shrunk to trace scripts');
   addFuzzOptions(fuzz);
-  fuzz.action(async (o: FuzzCliOptions) => { process.exitCode = await fuzzCommand(o); });
+  // `--seed` is also a global machine option, which commander hands to the program: take it from there.
+  fuzz.action(async (o: FuzzCliOptions, cmd: Command) => {
+    const seed = (cmd.optsWithGlobals() as { seed?: string }).seed ?? o.seed;
+    process.exitCode = await fuzzCommand({ ...o, seed });
+  });
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')

@@ -75,7 +75,7 @@ export async function fuzzCommand(o: FuzzCliOptions): Promise<number> {
 export function addFuzzOptions(cmd: Command): Command {
   return cmd
     .option('--calls <n>', 'system calls to make in all', '10000')
-    .option('--seed <n>', 'first seed (seeds run S, S+1, ...; each is deterministic)', '1')
+    .option('--seed <n>', 'first seed (seeds run S, S+1, ...; each is deterministic; default 1)')
     .option('--jobs <n>', 'seeds run at once on worker threads', '1')
     .option('--phases <list>', `phases to generate: all, clean (all but the known-bug phases), or names (a leading - removes one): ${Object.keys(PHASES).join(', ')}`, 'all')
     .option('--seed-calls <n>', 'calls per seed', String(DEFAULT_RUN.seedCalls))
