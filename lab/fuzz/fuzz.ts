@@ -55,6 +55,8 @@ export interface SeedResult {
   programs: number;
   /** Calls made per phase (a call counts for the phase its step was generated in). */
   byPhase: Record<string, number>;
+  /** Per call name: [returned a value, returned an errno]. */
+  byCall: Record<string, [number, number]>;
   failures: FailureReport[];
   /** Emulator wall-clock. */
   wallMs: number;
@@ -144,6 +146,7 @@ export function runSeed(o: FuzzOptions): SeedResult {
   const rng = new FuzzRng(o.seed);
   const phases = new Set(o.phases);
   const byPhase: Record<string, number> = {};
+  const byCall: Record<string, [number, number]> = {};
   const failures: FailureReport[] = [];
   const seen = new Set<string>();
   let calls = 0;
@@ -158,6 +161,11 @@ export function runSeed(o: FuzzOptions): SeedResult {
     programs++;
     calls += Math.max(1, run.session.calls);
     accesses += run.session.accesses;
+    for (const [name, c] of run.session.outcomes) {
+      const t = (byCall[name] ??= [0, 0]);
+      t[0] += c.ok;
+      t[1] += c.errno;
+    }
     steps += run.steps.length;
     o.onProgress?.(calls, failures.length);
     const f = run.session.failures[0];
@@ -185,7 +193,7 @@ export function runSeed(o: FuzzOptions): SeedResult {
     });
     o.onProgress?.(calls, failures.length);
   }
-  return { seed: o.seed, calls, accesses, steps, programs, byPhase, failures, wallMs: Date.now() - t0 };
+  return { seed: o.seed, calls, accesses, steps, programs, byPhase, byCall, failures, wallMs: Date.now() - t0 };
 }
 
 export { describeStep };

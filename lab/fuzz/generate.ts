@@ -150,10 +150,11 @@ export class Generator {
     const phase: Phase = this.session.spaceOf(actor) !== 0 ? 'shadow-private' : 'basic';
     const bind = this.bind('m');
     const proc = processOf(actor);
-    if (r.chance(0.2) && this.fds.length) {
+    const own = [...this.session.openFds(actor).entries()].filter(([, h]) => !h.pipe).map(([fd]) => fd);
+    if (r.chance(0.2) && (own.length || this.fds.length)) {
       const flags = r.pick([MAP_SHARED, MAP_PRIVATE]) | (r.chance(0.2) ? MAP_POPULATE : 0);
       this.mappings.push({ bind, len, prot, proc });
-      return this.call(actor, 'mmap', [0, Math.min(len, 4 * 4096), prot, flags, this.ref(r.pick(this.fds), 0, -1), 0], bind, phase);
+      return this.call(actor, 'mmap', [0, Math.min(len, 4 * 4096), prot, flags, own.length ? r.pick(own) : this.ref(r.pick(this.fds), 0, -1), 0], bind, phase);
     }
     const shared = r.chance(0.25);
     let flags = MAP_ANON | (shared ? MAP_SHARED : MAP_PRIVATE) | (r.chance(0.1) ? MAP_POPULATE : 0);
@@ -194,7 +195,8 @@ export class Generator {
 
   private files(actor: string): Step | null {
     const r = this.rng;
-    const fd = (): Arg => (this.fds.length && r.chance(0.85) ? this.ref(r.pick(this.fds), 0, 99) : r.below(6));
+    const own = [...this.session.openFds(actor).keys()];
+    const fd = (): Arg => (own.length && r.chance(0.8) ? r.pick(own) : this.fds.length && r.chance(0.7) ? this.ref(r.pick(this.fds), 0, 99) : r.below(6));
     switch (r.below(9)) {
       case 0: case 1: {
         const bind = this.bind('f');
@@ -259,15 +261,21 @@ export class Generator {
   // ------------------------------------------------------------------ SpaceJMP
 
   private vh(actor: string): Arg {
+    const live = [...(this.session.processModel(actor)?.attachments.keys() ?? [])];
+    if (live.length && this.rng.chance(0.7)) return this.rng.pick(live);
     const list = this.vhs.get(processOf(actor)) ?? [];
     return list.length && this.rng.chance(0.9) ? this.ref(this.rng.pick(list), 0, VH_BIT | 1) : VH_BIT | (1 + this.rng.below(3));
   }
 
   private vid(): Arg {
+    const live = [...this.session.model.vases.keys()];
+    if (live.length && this.rng.chance(0.6)) return this.rng.pick(live);
     return this.vids.length && this.rng.chance(0.9) ? this.ref(this.rng.pick(this.vids), 0, 1) : 1 + this.rng.below(4);
   }
 
   private sid(): Arg {
+    const live = [...this.session.model.segments.keys()];
+    if (live.length && this.rng.chance(0.6)) return this.rng.pick(live);
     return this.segs.length && this.rng.chance(0.9) ? this.ref(this.rng.pick(this.segs).bind, 0, 1) : 1 + this.rng.below(4);
   }
 
@@ -290,7 +298,16 @@ export class Generator {
         return this.call(actor, 'vas_create', [r.pick(NAMES), r.pick(MODES)], bind, sj);
       }
       case 2: case 3: return this.call(actor, 'seg_attach', [r.pick([this.vid(), this.vid(), 0, -1, this.vh(actor)]), this.sid(), r.pick([-1, -1, 1, RW, 7])], undefined, sj);
-      case 4: return this.call(actor, 'seg_detach', [r.pick([this.vid(), 0, -1, this.vh(actor)]), this.sid()], undefined, sj);
+      case 4: {
+        // Mostly a segment that is attached there (from the model), else anything.
+        const m = this.session.processModel(actor);
+        const pairs: [number, number][] = [];
+        for (const v of this.session.model.vases.values()) for (const sid of v.segments.keys()) pairs.push([v.vid, sid]);
+        for (const reg of m?.primaryReserved.regions ?? []) if (reg.sid !== undefined) pairs.push([0, reg.sid]);
+        for (const [vh, att] of m?.attachments ?? []) for (const reg of att.own.regions) if (reg.sid !== undefined) pairs.push([vh, reg.sid]);
+        if (pairs.length && r.chance(0.7)) { const [tg, sid] = r.pick(pairs); return this.call(actor, 'seg_detach', [tg, sid], undefined, sj); }
+        return this.call(actor, 'seg_detach', [r.pick([this.vid(), 0, -1, this.vh(actor)]), this.sid()], undefined, sj);
+      }
       case 5: case 6: {
         const bind = this.bind('h');
         const list = this.vhs.get(proc) ?? [];

@@ -43,6 +43,8 @@ export interface RunSummary {
   knownBugFailures: number;
   otherFailures: number;
   byPhase: Record<string, number>;
+  /** Per call name: [returned a value, returned an errno]. */
+  byCall: Record<string, [number, number]>;
   byOracle: Record<string, number>;
   failureList: FailureSummary[];
 }
@@ -119,6 +121,7 @@ export async function runFuzz(o: RunOptions): Promise<RunSummary> {
 
 function summarize(o: RunOptions, results: SeedResult[], wallMs: number): RunSummary {
   const byPhase: Record<string, number> = {};
+  const byCall: Record<string, [number, number]> = {};
   const byOracle: Record<string, number> = {};
   const failureList: FailureSummary[] = [];
   let calls = 0;
@@ -130,6 +133,11 @@ function summarize(o: RunOptions, results: SeedResult[], wallMs: number): RunSum
     accesses += r.accesses;
     programs += r.programs;
     for (const [p, n] of Object.entries(r.byPhase)) byPhase[p] = (byPhase[p] ?? 0) + n;
+    for (const [c, [ok, err]] of Object.entries(r.byCall)) {
+      const t = (byCall[c] ??= [0, 0]);
+      t[0] += ok;
+      t[1] += err;
+    }
     for (const f of r.failures) {
       byOracle[f.oracle] = (byOracle[f.oracle] ?? 0) + 1;
       let traceFile: string | null = null;
@@ -146,7 +154,7 @@ function summarize(o: RunOptions, results: SeedResult[], wallMs: number): RunSum
     clock: 'emulator wall-clock', calls, accesses, programs, seeds: results.map((r) => r.seed), jobs: o.jobs,
     phases: [...o.phases], wallMs, callsPerSecond: Math.round(calls / Math.max(0.001, wallMs / 1000)),
     failures: failureList.length, knownBugFailures: known, otherFailures: failureList.length - known,
-    byPhase, byOracle, failureList,
+    byPhase, byCall, byOracle, failureList,
   };
 }
 

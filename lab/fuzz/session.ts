@@ -38,9 +38,9 @@ export interface SessionOptions {
   invariantsEvery: number;
 }
 
-interface OpenFile { path: string; bytes: Bytes; file: ModelFile; readable: boolean; writable: boolean; offset: number; pipe?: ModelPipe; end?: 'r' | 'w' }
-interface ModelFile { bytes: Bytes; length: number; pageSize: number }
-interface ModelPipe { data: number[] }
+export interface OpenFile { path: string; bytes: Bytes; file: ModelFile; readable: boolean; writable: boolean; offset: number; pipe?: ModelPipe; end?: 'r' | 'w' }
+export interface ModelFile { bytes: Bytes; length: number; pageSize: number }
+export interface ModelPipe { data: number[] }
 
 /** The calls whose modelled cost may grow with a length argument (index of the length). */
 const LENGTH_ARG: Record<string, number> = { mmap: 1, munmap: 1, mprotect: 1, read: 2, write: 2, ftruncate: 1, seg_alloc: 2, msgq_send: 2, msgq_recv: 2 };
@@ -51,8 +51,13 @@ const BUFFER_ARG: Record<string, number> = { read: 1, write: 1, pipe: 0, waitpid
 /** Modelled cycles a call may take beyond the work its length allows (one page of work each way is far less). */
 const BASE_CYCLES = 2_000_000;
 const CYCLES_PER_PAGE = 40_000;
-/** Emulator wall-clock per step before it counts as a hang, whatever the model says. */
+/**
+ * Emulator wall-clock per step before it counts as a hang, whatever the modelled cycles say: 10 s
+ * plus 0.1 ms per page of work the call's length allows (a 2^33-byte write from a mapped buffer
+ * legitimately faults in and copies every page the machine has).
+ */
 const WALL_MS = 10_000;
+const WALL_MS_PER_PAGE = 0.1;
 /** Beyond this many bytes moved by one read/write, the model stops checking a process's contents. */
 const MODEL_COPY_LIMIT = 1 << 16;
 
@@ -82,6 +87,8 @@ export class Session {
   readonly predictions = new Map<number, { kind: 'value'; value: bigint } | { kind: 'fault' }>();
   calls = 0;
   accesses = 0;
+  /** Per call name: how many returned a value, how many an errno (coverage at a glance). */
+  readonly outcomes = new Map<string, { ok: number; errno: number }>();
 
   constructor(config: ConstructorParameters<typeof Kernel>[0], readonly opts: SessionOptions) {
     this.kernel = new Kernel(config);
@@ -173,7 +180,8 @@ export class Session {
     } catch (e) {
       this.fail('exception', `${step.kind} ${describeStep(step)}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     }
-    if (Date.now() - t0 > WALL_MS) this.fail('progress', `step took ${Date.now() - t0} ms of emulator wall-clock`);
+    const wallBound = WALL_MS + WALL_MS_PER_PAGE * (step.kind === 'call' ? this.workPages(step.name, step.args.map((a) => this.value(a))) : 0);
+    if (Date.now() - t0 > wallBound) this.fail('progress', `step took ${Date.now() - t0} ms of emulator wall-clock (bound ${Math.round(wallBound)} ms)`);
     if (this.failures.length === 0 && this.opts.invariantsEvery > 0 && (index + 1) % this.opts.invariantsEvery === 0) this.checkInvariants();
     return this.failures.length === 0;
   }
@@ -252,14 +260,17 @@ export class Session {
     if (s.name === 'vas_ctl' && args[0] === 5) this.phasesSeen.add('shared-pt');
   }
 
-  private checkProgress(name: string, args: RawArg[], cycles: number): void {
+  /** Pages of work a call's length argument allows, capped at the machine's memory. */
+  private workPages(name: string, args: RawArg[]): number {
     const li = LENGTH_ARG[name];
-    let pages = 0;
-    if (li !== undefined) {
-      const len = args[li];
-      const n = typeof len === 'number' && Number.isFinite(len) ? len : typeof len === 'bigint' ? Number(len) : 0;
-      pages = Math.max(0, Math.min(Math.ceil(n / 4096), this.kernel.config.memBytes / 4096));
-    }
+    if (li === undefined) return 0;
+    const len = args[li];
+    const n = typeof len === 'number' && Number.isFinite(len) ? len : typeof len === 'bigint' ? Number(len) : 0;
+    return Math.max(0, Math.min(Math.ceil(n / 4096), this.kernel.config.memBytes / 4096));
+  }
+
+  private checkProgress(name: string, args: RawArg[], cycles: number): void {
+    const pages = this.workPages(name, args);
     const bound = BASE_CYCLES + CYCLES_PER_PAGE * pages;
     if (cycles > bound) this.failures.push({ oracle: 'progress', step: this.stepIndex, cycleBound: bound, message: `${name} took ${Math.round(cycles)} modelled cycles, more than the bound ${bound} for ${pages} pages of work` });
   }
@@ -407,7 +418,10 @@ export class Session {
       this.env.set(s.bind, BigInt(r));
     }
     const v = typeof r === 'bigint' ? Number(r) : r;
-    if (v < 0 && v >= -4095) return; // an error changes nothing
+    let o = this.outcomes.get(s.name);
+    if (!o) this.outcomes.set(s.name, (o = { ok: 0, errno: 0 }));
+    if (v < 0 && v >= -4095) { o.errno++; return; } // an error changes nothing
+    o.ok++;
     const m = this.processModel(s.actor);
     if (!m) return;
     const vh = m.threadSpace.get(s.actor) ?? 0;

@@ -38,6 +38,7 @@ export function formatFuzzSummary(s: RunSummary): string[] {
     `fuzz: ${s.calls} calls, ${s.accesses} loads/stores, ${s.programs} programs, seeds ${s.seeds[0]}..${s.seeds[s.seeds.length - 1]}, ${s.jobs} job(s)`,
     `      ${(s.wallMs / 1000).toFixed(1)} s emulator wall-clock, ${s.callsPerSecond} calls/s; phases: ${s.phases.join(', ')}`,
     `      calls by phase: ${Object.entries(s.byPhase).map(([p, n]) => `${p} ${n}`).join(', ')}`,
+    `      calls that succeeded / failed with an errno: ${Object.entries(s.byCall).sort(([a], [b]) => a.localeCompare(b)).map(([c, [ok, err]]) => `${c} ${ok}/${err}`).join(', ')}`,
     `      failures: ${s.failures} (${s.knownBugFailures} in known-bug phases, ${s.otherFailures} other)${s.failures ? `; by oracle: ${Object.entries(s.byOracle).map(([o, n]) => `${o} ${n}`).join(', ')}` : ''}`,
   ];
   for (const f of s.failureList) {
