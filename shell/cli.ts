@@ -58,7 +58,7 @@ export function buildProgram(): Command {
     .description('the Nibble log-structured KV store: YCSB (Nibble vs Nibble-2), throughput as it fills, fragmentation vs malloc');
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
-  nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+  nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')

@@ -2,11 +2,11 @@
 // (Nibble vs Nibble-2, threads, GET mixes, uniform/zipfian), throughput as the store fills, and
 // fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
 
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
 import type { GlobalOptions } from '../machineOptions.js';
-import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { progressLine } from '../progress.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
@@ -115,23 +115,30 @@ export function formatNibbleReport(r: NibbleResults): string[] {
   return out;
 }
 
-export function nibbleCommand(o: NibbleCliOptions): number {
+export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
   const opts = nibbleOptions(o);
-  const tty = process.stderr.isTTY;
-  const r = runNibbleCommand(opts, (p) => {
-    if (tty) process.stderr.write(`\r[${p.workload}] ${p.done}/${p.total}  ${p.label}\x1b[K`);
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
-  const written: string[] = [];
   if (o.plot) {
-    nibbleCharts(r).forEach((c, i) => {
-      const f = i === 0 ? o.plot! : o.plot!.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
-      writeFileSync(f, svgChart(c));
-      written.push(f);
-    });
+    try { checkOutputPath('--plot', o.plot); } catch (e) { throw new UsageError((e as Error).message); }
   }
+  const progress = progressLine();
+  const r = runNibbleCommand(opts, (p) => progress.update(p.done, p.total, `${p.workload}: ${p.label}`));
+  progress.clear();
+  const written: string[] = [];
+  let writeError: string | null = null;
+  if (o.plot) {
+    try {
+      for (const [i, c] of nibbleCharts(r).entries()) written.push(...await writeChart(i === 0 ? o.plot : o.plot.replace(/(\.svg)?$/i, `-${i + 1}.svg`), c));
+    } catch (e) {
+      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
+    }
+  }
+  // The results are printed whatever happened to the chart files.
   if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write([...formatNibbleReport(r), ...(written.length ? [`charts written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  if (writeError) {
+    process.stderr.write(`sjmp: ${writeError}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -148,7 +155,7 @@ export function addNibbleOptions(cmd: Command): Command {
     .option('--capacity <MiB>', 'log capacity per socket')
     .option('--fills <list>', 'fill fractions for the fill sweep, e.g. 0.1,0.5,0.9')
     .option('--quick', 'a small configuration that runs in seconds')
-    .option('--plot <file.svg>', 'also write the charts as SVG files')
+    .option('--plot <file.svg>', 'also write the charts as SVG files (FILE.svg, FILE-2.svg, ...; each with its Vega-Lite spec as .vl.json)')
     .option('--json', 'everything as JSON');
 }
 
