@@ -94,7 +94,7 @@ function center(text: string, width: number): string {
 export function vegaLiteSpec(spec: ChartSpec): Record<string, unknown> {
   const order = spec.series.map((s) => s.name);
   const values = spec.series.flatMap((s) => s.values.flatMap((v, i) => (v === null || !Number.isFinite(v) || (spec.logY && v <= 0) ? [] : [{
-    x: String(spec.x[i]), series: s.name, dash: s.name, y: v, ...(s.errors?.[i] != null ? { lo: v - s.errors[i]!, hi: v + s.errors[i]! } : {}),
+    x: String(spec.x[i]), series: s.name, dash: s.name, y: v, ...(s.errors?.[i] ? { lo: v - s.errors[i]!, hi: v + s.errors[i]! } : {}),
   }])));
   const x = { field: 'x', type: 'ordinal', sort: spec.x.map(String), title: spec.xLabel, axis: { labelAngle: 0, ticks: true } };
   const y = { field: 'y', type: 'quantitative', title: spec.yLabel + (spec.logY ? ' (log scale)' : ''), scale: spec.logY ? { type: 'log' } : { zero: true }, axis: { ticks: true, grid: true } };
@@ -108,7 +108,8 @@ export function vegaLiteSpec(spec: ChartSpec): Record<string, unknown> {
     { mark: { type: 'point', filled: true, size: 80, opacity: 1 }, encoding: { x, y, color, shape: { ...series, scale: { domain: order } } } },
   ];
   if (spec.series.some((s) => s.errors)) {
-    layers.push({ mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: { ...color, legend: null } } });
+    // A vertical rule from mean - e to mean + e where there is a spread (points with none draw nothing).
+    layers.push({ mark: { type: 'rule', strokeWidth: 1.5 }, transform: [{ filter: 'isValid(datum.lo)' }], encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } });
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
