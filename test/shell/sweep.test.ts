@@ -135,7 +135,15 @@ describe('sjmp sweep', () => {
     expect(seen).toEqual([...Array(24).keys()]);
   });
 
-  it.skipIf(!!spawnSync('which', ['sbatch']).stdout?.toString().trim())('(Slurm integration skipped: sbatch is not installed)', () => {
-    expect(spawnSync('which', ['sbatch']).status).not.toBe(0);
+  const hasSbatch = spawnSync('sh', ['-c', 'command -v sbatch']).status === 0;
+  it.skipIf(!hasSbatch)(`submits a two-task array to Slurm and merges it${hasSbatch ? '' : ' (skipped: sbatch is not installed)'}`, () => {
+    const f = join(dir, 'real.yaml');
+    writeFileSync(f, 'program: gups\nfixed: { table: 64K, updates: 2K, design: vas }\naxes:\n  windows: [1, 2]\n');
+    const out = join(dir, 'real');
+    expect(sjmp('sweep', f, '--slurm', '--out', out).status).toBe(0);
+    const sub = spawnSync('sbatch', ['--wait', join(out, 'sweep.sbatch')], { encoding: 'utf8', timeout: 170_000 });
+    expect(sub.status, sub.stderr).toBe(0);
+    const m = sjmp('sweep', 'merge', out);
+    expect(m.stdout).toMatch(/2 points \(2 ok, 0 failed\)/);
   });
 });
