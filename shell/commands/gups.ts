@@ -7,6 +7,7 @@ import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText } from '..
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
+import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { formatSize } from '../../mmu/units.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
@@ -109,13 +110,14 @@ export async function gupsCommand(o: GupsCliOptions): Promise<number> {
     }
   }
   // The results are printed whatever happened to the chart files: a run is never thrown away.
-  if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  const verified = report.results.every((x) => x.verification.passed);
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('gups', verified && !writeError, { ...report, machine: machineJson(plan.machine), machineText: report.machine, charts: written })));
   else process.stdout.write([...formatGupsReport(report, true), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
   if (writeError) {
     process.stderr.write(`sjmp: ${writeError}\n`);
     return 1;
   }
-  return report.results.every((x) => x.verification.passed) ? 0 : 1;
+  return verified ? 0 : 1;
 }
 
 export function addGupsOptions(cmd: Command): Command {

@@ -17,6 +17,7 @@ import { textChart, textTable, writeChart, checkOutputPath, type ChartSpec } fro
 import { progressLine } from '../progress.js';
 import { UsageError } from '../errors.js';
 import { version } from '../version.js';
+import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 
 export interface SweepOptions {
   jobs?: string;
@@ -128,7 +129,7 @@ async function runSweep(file: string, o: SweepOptions): Promise<number> {
     return 130;
   }
   const summary = { sweep: spec.name, program: spec.program, points: points.length, ran: finished, skipped, failed, store, version: ver };
-  if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('sweep', failed === 0, summary)));
   else process.stdout.write(`sweep ${spec.name}: ${finished} points run on ${Math.min(jobs, Math.max(1, todo.length))} worker thread(s), ${skipped} already done, ${failed} failed; results in ${store}\n`);
   return failed > 0 ? 1 : 0;
 }
@@ -137,7 +138,7 @@ function mergeCommand(dir: string | undefined, o: SweepOptions): number {
   if (!dir) throw new UsageError('sweep merge: name the results folder (sjmp sweep merge DIR)');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`sweep merge: no such folder: ${dir}`);
   const r = mergeStore(dir);
-  if (o.json) process.stdout.write(JSON.stringify({ ...r, store: resultsPath(dir) }, null, 2) + '\n');
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('sweep merge', r.failed === 0, { ...r, store: resultsPath(dir) })));
   else process.stdout.write(`merged ${r.parts} part file(s): ${r.records} points (${r.ok} ok, ${r.failed} failed) in ${resultsPath(dir)}\n`);
   return r.failed > 0 ? 1 : 0;
 }
@@ -180,7 +181,7 @@ async function reportCommand(store: string | undefined, o: SweepOptions): Promis
   const failed = records.filter((r) => !r.ok);
   const title = `sweep ${spec?.name ?? store}: ${agg.y} vs ${agg.x}`;
   if (o.json) {
-    process.stdout.write(JSON.stringify({ sweep: spec?.name ?? null, x: agg.x, y: agg.y, rows: agg.rows, failed: failed.map((r) => ({ point: r.point, values: r.values, error: r.error })) }, null, 2) + '\n');
+    process.stdout.write(formatJson(jsonEnvelope('sweep report', failed.length === 0, { sweep: spec?.name ?? null, x: agg.x, y: agg.y, rows: agg.rows, failed: failed.map((r) => ({ point: r.point, values: r.values, error: r.error })) })));
   } else {
     const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(4));
     const lines = [title, ...textTable([agg.x, 'series', 'runs', `mean ${agg.y}`, 'sd'], agg.rows.map((r) => [r.x, r.series, r.n, fmt(r.mean), fmt(r.sd)])), '', ...textChart(sweepChart(agg, title))];

@@ -87,6 +87,22 @@ describe('sjmp gups: the checksum', () => {
   });
 });
 
+describe('JSON documents', () => {
+  it('gups --json is the common envelope with the machine as structured fields', () => {
+    const r = sjmp('gups', ...SMALL, '--design', 'vas', '--json', '--paging', '5');
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { version: number; command: string; ok: boolean; machine: { paging: number; memBytes: number; profile: { name: string } }; results: unknown[] };
+    expect(doc).toMatchObject({ version: 1, command: 'gups', ok: true, machine: { paging: 5, profile: { name: 'm2' } } });
+    expect(doc.results).toHaveLength(2);
+  });
+
+  it('nibble refuses machine options it would otherwise ignore', () => {
+    const r = sjmp('nibble', '--quick', '--paging', '5');
+    expect(r.status).toBe(2);
+    oneLine(r, /--paging is not supported by nibble: each configuration builds its own machine/);
+  });
+});
+
 describe('sjmp gups: charts', () => {
   it('writes an SVG per update set with its Vega-Lite spec; series differ by shape and dash; parameters under the title', () => {
     const svg = join(dir, 'g.svg');
