@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { runFuzz, parsePhases, DEFAULT_RUN, type RunSummary, type Progress } from '../../lab/fuzz/run.js';
 import { PHASES } from '../../lab/fuzz/program.js';
 import { UsageError } from '../errors.js';
+import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 
 export interface FuzzCliOptions {
   calls?: string;
@@ -68,7 +69,7 @@ export async function fuzzCommand(o: FuzzCliOptions): Promise<number> {
     },
   });
   if (tty) process.stderr.write('\r\x1b[K');
-  if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('fuzz', summary.failures === 0, { ...summary })));
   else process.stdout.write(formatFuzzSummary(summary).join('\n') + '\n');
   return summary.failures === 0 ? 0 : 1;
 }

@@ -22,6 +22,8 @@ describe('sjmp fuzz', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const s = JSON.parse(r.stdout);
+      expect(s.command).toBe('fuzz');
+      expect(s.ok).toBe(true);
       expect(s.clock).toBe('emulator wall-clock');
       expect(s.seeds).toEqual([9, 10]);
       expect(s.calls).toBeGreaterThanOrEqual(400);
