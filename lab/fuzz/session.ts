@@ -593,6 +593,7 @@ export class Session {
     const end = addr + Math.ceil(len / ps) * ps;
     const fixed = (flags & MAP_FIXED) !== 0;
     const lists = this.listsFor(m, vh, addr, end);
+    if (vh !== 0 && !m.attachments.has(vh)) { this.unchecked.add(m.name); return; }
     if (!fixed) {
       for (const l of lists) {
         if (l.overlaps(addr, end)) this.fail('memory', `mmap by ${actor} returned ${hex(BigInt(addr))}+${len}, which overlaps an existing mapping without MAP_FIXED`);
@@ -608,12 +609,16 @@ export class Session {
     } else {
       region = { start: addr, end, prot, kind: 'file-private', bytes: h.file.bytes, offset, label: `private file ${h.path}`, overlay: { bytes: new Bytes('cow'), pages: new Set(), pageSize: h.file.pageSize } };
     }
-    if (lists.length > 1) {
-      // A mapping across the segment region's edge: rare enough to stop checking this process.
-      this.unchecked.add(m.name);
-      return;
-    }
-    lists[0].insert(region);
+    // A mapping across the segment region's edge: the part inside belongs to this space, the
+    // parts outside to the private region (each piece keeps its offset into the same content).
+    const rs = this.model.reservedStart;
+    const re = this.model.reservedEnd;
+    const pieces: [number, number, RegionList][] = [
+      [addr, Math.min(end, rs), m.priv],
+      [Math.max(addr, rs), Math.min(end, re), vh === 0 ? m.primaryReserved : m.attachments.get(vh)!.own],
+      [Math.max(addr, re), end, m.priv],
+    ];
+    for (const [s0, e0, list] of pieces) if (s0 < e0) list.insert({ ...region, start: s0, end: e0, offset: region.offset + (s0 - addr) });
   }
 
   private targetList(m: ModelProcess, vh: number, target: number): { list: RegionList | null; vid: number | null } {

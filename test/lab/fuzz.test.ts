@@ -83,6 +83,22 @@ describe('sjmp fuzz (bounded)', () => {
     expect(traceReproduces(trace, machine).reproduces).toBe(true);
   });
 
+  it('models a mapping across the segment region\'s edge in both parts, and fork copies both', () => {
+    // The 10^6-call run's only failures were this model gap (seeds 19, 23, 104).
+  const machine = { paging: 4 as const, memBytes: 256 * 2 ** 20, nodes: 1, cpus: 3, seed: 1713982462, tagPolicy: 'flush' as const, aslr: true };
+  const steps: Step[] = [
+    { kind: 'spawn', actor: 'p0', uid: 1003, gid: 1003, phase: 'basic' },
+    { kind: 'call', actor: 'p0', name: 'mmap', args: [0x3ffffffff000, 0x200000000, 3, 0x1012], phase: 'hostile' },
+    { kind: 'store', actor: 'p0', addr: 0x40008003dd90, value: 7n, phase: 'basic' },
+    { kind: 'call', actor: 'p0', name: 'fork', args: [], bind: 'p3', phase: 'basic' },
+    { kind: 'load', actor: 'p3', addr: 0x40008003dd90, phase: 'basic' },
+    { kind: 'load', actor: 'p3', addr: 0x3ffffffff008, phase: 'basic' },
+  ];
+  const s = replay(machine, steps, 1);
+  expect(s.failures).toEqual([]);
+  expect(s.predictions.get(4)).toEqual({ kind: 'value', value: 7n });
+  });
+
   it('parses --phases', () => {
     expect(parsePhases('clean')).toEqual(CLEAN);
     expect(parsePhases('all,-shared-pt')).toEqual(ALL_PHASES.filter((p) => p !== 'shared-pt'));
