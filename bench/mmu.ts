@@ -234,7 +234,7 @@ export async function main(argv: string[]): Promise<void> {
           walksPerAccess: Number((d.walks / d.accesses).toFixed(4)),
           refsPerWalk: d.walks ? Number((d.walkRefs / d.walks).toFixed(3)) : 0,
         },
-        tlb: m.cpu.tlb.counters(),
+        tlb: m.cpu.tlbCounters(),
       });
     }
   }

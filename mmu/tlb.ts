@@ -70,8 +70,6 @@ export class TlbArray {
   readonly flags: Uint8Array;
   readonly pkey: Uint8Array;
   readonly epoch: Uint32Array;
-  hits = 0;
-  misses = 0;
   /**
    * Bit (1 << size) set once an entry of that size class was inserted since the last full flush: a
    * lookup for a size this array has never held skips its set scan (a superset, never stale).
@@ -250,8 +248,6 @@ export class PagingStructureCache {
   readonly table: Float64Array;
   readonly rights: Int32Array;
   readonly stamp: Float64Array;
-  hits = 0;
-  misses = 0;
   /** The VA bits that select an entry: everything above the span of one entry at `level`. */
   private readonly loMask: number;
   private readonly hiMask: number;
@@ -303,12 +299,10 @@ export class PagingStructureCache {
       for (let s = this.bHead[this.bucketOf(tl, th, pcid)]; s >= 0; s = next[s]) {
         if (tagLo[s] === tl && tagHi[s] === th && pc[s] === pcid) {
           this.stamp[s] = stamp;
-          this.hits++;
           return s;
         }
       }
     }
-    this.misses++;
     return -1;
   }
 
@@ -476,7 +470,6 @@ export class Tlb {
     if (s < 0) { a = l1[1]; s = a.lookup(lo, hi, SIZE_2M, pcid); }
     if (s < 0) { a = l1[2]; s = a.lookup(lo, hi, SIZE_1G, pcid); }
     if (s >= 0) {
-      a.hits++;
       this.l1Stamp[a.base + s] = stamp;
       this.hitLevel = HIT_L1;
       this.l1Slot = a.base + s;
@@ -484,21 +477,18 @@ export class Tlb {
       this.hitIndex = s;
       return a.size[s];
     }
-    l1[0].misses++;
     const st = this.stlb;
     s = st.lookup(lo, hi, SIZE_4K, pcid);
     if (s < 0) s = st.lookup(lo, hi, SIZE_2M, pcid);
     if (s >= 0) return this.promote(st, s, lo, hi, stamp);
     s = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
     if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, stamp);
-    st.misses++;
     this.hitLevel = HIT_NONE;
     this.l1Slot = -1;
     return 0;
   }
 
   private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
-    a.hits++;
     a.stamp[a.base + s] = stamp; // an STLB hit is a use for its LRU too
     const size = a.size[s];
     const l1 = this.l1[size - 1];
@@ -562,13 +552,16 @@ export class Tlb {
     this.flushPscPcid(pcid);
   }
 
-  /** Hit/miss counters per structure. */
-  counters(): Record<string, { hits: number; misses: number; entries: number; valid: number }> {
-    const out: Record<string, { hits: number; misses: number; entries: number; valid: number }> = {};
-    for (const a of this.structures()) out[a.name] = { hits: a.hits, misses: a.misses, entries: a.entries, valid: a.occupancy() };
+  /**
+   * Entries and valid entries per structure, for views. Hit and miss counters are the CPU's
+   * (Cpu.tlbCounters): only it sees the hits its front cache serves.
+   */
+  occupancy(): Record<string, { entries: number; valid: number }> {
+    const out: Record<string, { entries: number; valid: number }> = {};
+    for (const a of this.structures()) out[a.name] = { entries: a.entries, valid: a.occupancy() };
     for (let l = 2; l <= 5; l++) {
       const p = this.psc[l];
-      if (p) out[`PSC L${l}`] = { hits: p.hits, misses: p.misses, entries: p.entries, valid: p.occupancy() };
+      if (p) out[`PSC L${l}`] = { entries: p.entries, valid: p.occupancy() };
     }
     return out;
   }
