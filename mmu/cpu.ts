@@ -327,9 +327,8 @@ export class Cpu {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
-    const c = this.mem.chunkFor(pagePa);
-    this.fcMem[i] = this.mem.chunks32[c]!;
-    this.fcMem8[i] = this.mem.chunks8[c]!;
+    this.fcMem[i] = this.mem.wordsFor(pagePa);
+    this.fcMem8[i] = this.mem.bytesFor(pagePa);
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
@@ -530,7 +529,7 @@ export class Cpu {
           continue;
         }
         const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
-        mems[k] = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+        mems[k] = this.mem.wordsFor(pa);
         words[k] = (pa & CHUNK_MASK) >>> 2;
       }
     } finally {
@@ -695,7 +694,7 @@ export class Cpu {
       this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
       return;
     }
-    const m = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+    const m = this.mem.wordsFor(pa);
     const w = (pa & CHUNK_MASK) >>> 2;
     m[w] ^= vlo;
     m[w + 1] ^= vhi;

@@ -147,7 +147,7 @@ describe('PhysicalMemory', () => {
     expect(() => mem.readBytes(2 * MiB - 4, 8)).toThrow(RangeError);
     expect(() => mem.copy(0, 2 * MiB - 4, 8)).toThrow(RangeError);
     expect(() => mem.fill(2 * MiB - 4, 8, 1)).toThrow(RangeError);
-    expect(() => mem.chunkFor(2 * MiB)).toThrow(RangeError);
+    expect(() => mem.wordsFor(2 * MiB)).toThrow(RangeError);
     expect(mem.residentBytes).toBe(0);
   });
 });
