@@ -15,10 +15,10 @@ import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
 import { measureRate } from './timing.js';
 
-const REGION = 256 * MiB;
+export const REGION = 256 * MiB;
 const DATA_PA = 1 * GiB;
 /** 128 KiB: half the 4 KiB L1 DTLB reach (64 x 4 KiB), so the loop never leaves L1. */
-const SEQ_BYTES = 128 * KiB;
+export const SEQ_BYTES = 128 * KiB;
 const TARGETS: Record<string, Record<PageSize, number>> = {
   'seq-load32': { '4K': 1 / 8, '2M': 1 / 8, '1G': 1 / 8 },
   'gups-xor64': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
@@ -50,6 +50,9 @@ function parseArgs(argv: string[]): Args {
 /** LFSR state as halves; HPCC: ran = (ran << 1) ^ (ran < 0 ? POLY : 0), POLY = 7. */
 let ranLo = 1;
 let ranHi = 0;
+
+/** Restart the LFSR stream (the golden-counter test runs the kernels from a fixed start). */
+export function resetStream(): void { ranLo = 1; ranHi = 0; }
 
 function gupsRaw(m: Int32Array, mask: number, ops: number): void {
   let lo = ranLo;
@@ -84,7 +87,7 @@ function gupsRawDependent(m: Int32Array, mask: number, ops: number): void {
   ranHi = hi;
 }
 
-function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
+export function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
   let lo = ranLo;
   let hi = ranHi;
   for (let n = 0; n < ops; n++) {
@@ -103,7 +106,7 @@ const bLo = new Int32Array(BATCH);
 const bHi = new Int32Array(BATCH);
 
 /** The same stream through Cpu.xor64Batch, 64 updates at a time (the same modelled accesses). */
-function gupsMmuBatch(cpu: Cpu, base: number, mask: number, ops: number): void {
+export function gupsMmuBatch(cpu: Cpu, base: number, mask: number, ops: number): void {
   let lo = ranLo;
   let hi = ranHi;
   for (let n = 0; n < ops; n += BATCH) {
@@ -130,7 +133,7 @@ function seqRaw(m: Int32Array, firstWord: number, words: number, reps: number): 
   return s;
 }
 
-function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
+export function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
   let s = 0;
   for (let r = 0; r < reps; r++) {
     for (let off = 0; off < bytes; off += 4) s = (s + cpu.load32(va + off)) | 0;
@@ -153,10 +156,10 @@ function delta(a: CpuCounters, b: CpuCounters): Record<string, number> {
   };
 }
 
-interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
+export interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
 
 /** aliasBytes > 0: every page maps into the first aliasBytes of the data frames (host-cache resident). */
-function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
+export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
   const pt = new PtBuilder(mem, mode, { base: tableBase, limit: tableBase + 4 * MiB });
   // 5-level uses a VA only LA57 can reach (2^52, PML5 index 16), still exact as a JS number.
   const va = mode === 5 ? 2 ** 52 : 0x7f00_0000_0000;

@@ -944,6 +944,11 @@ export class Cpu {
    * front-cache hits are L1 hits), the STLB (looked up on every L1 miss) and each
    * paging-structure cache (looked up on walks, most specific level first).
    */
+  /** counters() with the per-structure TLB counters: everything this core counted. */
+  allCounters(): CoreCounters {
+    return { ...this.counters(), tlb: this.tlbCounters() };
+  }
+
   tlbCounters(): Record<string, TlbStructureCounters> {
     const c = this.counters();
     const occ = this.tlb.occupancy();
@@ -965,6 +970,8 @@ export class Cpu {
 
 /** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
 export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
+
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters> }
 
 export interface CpuCounters {
   cpu: number;

@@ -3,6 +3,7 @@
 // reading the final table out of emulated memory, verification) is outside the measured phase.
 
 import { Kernel } from '../../kernel/kernel.js';
+import type { CoreCounters } from '../../mmu/cpu.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
 import { runProgram } from '../../userland/runtime.js';
@@ -34,6 +35,8 @@ export interface GupsResult {
   /** XOR over i of rotl64(Table[i], i mod 64), 16 hex digits. */
   checksum: string;
   profile: string;
+  /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
+  machineCounters: CoreCounters[];
 }
 
 const DESIGNS = { map: mapDesign, mp: mpDesign, vas: vasDesign } as const;
@@ -91,6 +94,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
     walksPerUpdate: (c1.walks - c0.walks) / p.updates,
     verification: { errors, passed: verificationPassed(errors, 2 ** p.log2Table) },
     checksum, profile: config.profile.name,
+    machineCounters: kernel.cpus.map((c) => c.allCounters()),
   };
 }
 
