@@ -19,10 +19,14 @@ export const REGION = 256 * MiB;
 const DATA_PA = 1 * GiB;
 /** 128 KiB: half the 4 KiB L1 DTLB reach (64 x 4 KiB), so the loop never leaves L1. */
 export const SEQ_BYTES = 128 * KiB;
-const TARGETS: Record<string, Record<PageSize, number>> = {
-  'seq-load32': { '4K': 1 / 8, '2M': 1 / 8, '1G': 1 / 8 },
-  'gups-xor64': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
-  'gups-xor64-batch': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
+/**
+ * Targets of issue 17 (emulated / raw, same run); null where it names none. Printed beside the
+ * ratio, never turned into a verdict: the ratio is the result, the target is context.
+ */
+const TARGETS: Record<string, Record<string, number | null>> = {
+  'seq-load32': { '4:4K': 0.25, '4:2M': 0.25, '5:4K': 0.25, '5:2M': 0.25 },
+  'gups-xor64': { '4:4K': 0.125, '4:2M': 0.25, '5:4K': 0.10, '5:2M': null },
+  'gups-xor64-batch': { '4:4K': 0.125, '4:2M': 0.25, '5:4K': 0.10, '5:2M': null },
 };
 
 interface Args { gupsOps: number; seqReps: number; reps: number; budgetMs: number; only: string | null }
@@ -212,8 +216,8 @@ export async function main(argv: string[]): Promise<void> {
       const after = m.cpu.counters();
       const d = delta(before, after);
       const ratio = mmu.opsPerSec / baseline.opsPerSec;
-      const target = TARGETS[kernel][m.pageSize];
-      log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target.toFixed(3)})`);
+      const target = TARGETS[kernel][`${m.mode}:${m.pageSize}`] ?? null;
+      log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target === null ? 'none' : target.toFixed(3)})`);
       results.push({
         kernel,
         paging: `${m.mode}-level`,
@@ -224,8 +228,7 @@ export async function main(argv: string[]): Promise<void> {
           baselineOpsPerSec: baseline.opsPerSec,
           mmuOpsPerSec: mmu.opsPerSec,
           ratio: Number(ratio.toFixed(4)),
-          target: Number(target.toFixed(4)),
-          met: ratio >= target,
+          target,
           calls: { baseline: baseline.calls, mmu: mmu.calls },
           cpuTimeRatio: Number((mmu.cpuTimeOpsPerSec / baseline.cpuTimeOpsPerSec).toFixed(4)),
         },

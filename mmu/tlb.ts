@@ -261,6 +261,15 @@ export class PagingStructureCache {
   /** Bit s set when entry s is empty (only used when entries <= 32). */
   private emptyMask: number;
   private valid = 0;
+  /**
+   * The valid entries in order of last use, least recent first (a host-side index beside the
+   * modelled stamps). Stamps come from the core's access counter, which never decreases, so this
+   * order is the order of the stamps: the LRU victim is found at the head instead of by a scan.
+   */
+  private readonly rNext: Int32Array;
+  private readonly rPrev: Int32Array;
+  private rHead = -1;
+  private rTail = -1;
 
   /** `level` is the level of the cached entry (2 = PDE cache ... 5 = PML5E cache). */
   constructor(readonly level: number, readonly entries: number) {
@@ -282,6 +291,40 @@ export class PagingStructureCache {
     this.sPrev = new Int32Array(entries).fill(-1);
     this.sBucket = new Int32Array(entries).fill(-1);
     this.emptyMask = entries >= 32 ? -1 : (1 << entries) - 1;
+    this.rNext = new Int32Array(entries).fill(-1);
+    this.rPrev = new Int32Array(entries).fill(-1);
+  }
+
+  private rRemove(s: number): void {
+    const p = this.rPrev[s];
+    const n = this.rNext[s];
+    if (p >= 0) this.rNext[p] = n; else this.rHead = n;
+    if (n >= 0) this.rPrev[n] = p; else this.rTail = p;
+    this.rPrev[s] = -1;
+    this.rNext[s] = -1;
+  }
+
+  private rAppend(s: number): void {
+    this.rPrev[s] = this.rTail;
+    this.rNext[s] = -1;
+    if (this.rTail >= 0) this.rNext[this.rTail] = s; else this.rHead = s;
+    this.rTail = s;
+  }
+
+  /** Entry s was just used: it becomes the most recent. */
+  private rTouch(s: number): void {
+    if (this.rTail === s) return;
+    this.rRemove(s);
+    this.rAppend(s);
+  }
+
+  /** The least recently used entry; among equal stamps the lowest index, as a scan would find. */
+  private rVictim(): number {
+    const stamps = this.stamp;
+    let victim = this.rHead;
+    const oldest = stamps[victim];
+    for (let s = this.rNext[victim]; s >= 0 && stamps[s] === oldest; s = this.rNext[s]) if (s < victim) victim = s;
+    return victim;
   }
 
   private bucketOf(tl: number, th: number, pcid: number): number {
@@ -299,6 +342,7 @@ export class PagingStructureCache {
       for (let s = this.bHead[this.bucketOf(tl, th, pcid)]; s >= 0; s = next[s]) {
         if (tagLo[s] === tl && tagHi[s] === th && pc[s] === pcid) {
           this.stamp[s] = stamp;
+          this.rTouch(s);
           return s;
         }
       }
@@ -331,18 +375,13 @@ export class PagingStructureCache {
         }
       } else {
         // ... else the least recently used (the first of equals).
-        const stamps = this.stamp;
-        let oldest = Infinity;
-        victim = 0;
-        for (let s = 0; s < n; s++) {
-          const st = stamps[s];
-          if (st < oldest) { oldest = st; victim = s; }
-        }
+        victim = this.rVictim();
       }
       if (pc[victim] >= 0) this.unlink(victim);
-      else { this.valid++; if (victim < 32) this.emptyMask &= ~(1 << victim); }
+      else { this.valid++; if (victim < 32) this.emptyMask &= ~(1 << victim); this.rAppend(victim); }
       this.link(victim, b);
     }
+    this.rTouch(victim);
     tagLo[victim] = tl;
     tagHi[victim] = th;
     pc[victim] = pcid;
@@ -376,6 +415,7 @@ export class PagingStructureCache {
     this.unlink(s);
     this.pcid[s] = -1;
     this.stamp[s] = -1;
+    this.rRemove(s);
     this.valid--;
     if (s < 32) this.emptyMask |= 1 << s;
   }
@@ -394,6 +434,10 @@ export class PagingStructureCache {
     this.sNext.fill(-1);
     this.sPrev.fill(-1);
     this.sBucket.fill(-1);
+    this.rNext.fill(-1);
+    this.rPrev.fill(-1);
+    this.rHead = -1;
+    this.rTail = -1;
     this.valid = 0;
     this.emptyMask = this.entries >= 32 ? -1 : (1 << this.entries) - 1;
   }
