@@ -14,8 +14,14 @@ import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
 
-/** 2^14 front entries: enough 4 KiB slots to cover everything the L1 DTLB can hold in 2 MiB pages. */
-const FC_BITS = 14;
+/**
+ * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
+ * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
+ * host cache every TLB miss disturbs: a miss touches about ten front arrays at a random index, and
+ * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing every miss host cache
+ * misses of its own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md).
+ */
+const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
 const FC_MASK = FC_SIZE - 1;
 /**
