@@ -83,6 +83,14 @@ export class TlbArray {
    */
   frontHead: Int32Array | null = null;
 
+  /**
+   * Host-side knowledge beside the modelled state: setClean[set] === flushSerial[0] means every way
+   * of the set held a valid entry of a current epoch when last seen, and nothing was killed or
+   * flushed since — so a victim search can skip the per-way validity checks and find what the
+   * full scan would find (the first way of the same page, else the least recently used).
+   */
+  private readonly setClean: Int32Array;
+
   constructor(
     readonly name: string,
     g: TlbArrayGeometry,
@@ -91,11 +99,14 @@ export class TlbArray {
     readonly stamp: Float64Array = new Float64Array(g.entries),
     readonly gen: Int32Array = new Int32Array(g.entries),
     readonly base: number = 0,
+    /** Bumped on every epoch change (a PCID flush): clean sets become unknown again. */
+    private readonly flushSerial: Int32Array = new Int32Array(1),
   ) {
     checkGeometry(name, g);
     this.ways = g.ways;
     this.sets = g.entries / g.ways;
     this.setMask = this.sets - 1;
+    this.setClean = new Int32Array(this.sets).fill(-1);
     const n = g.entries;
     this.tagLo = new Int32Array(n);
     this.tagHi = new Int32Array(n);
@@ -161,15 +172,28 @@ export class TlbArray {
     const stamps = this.stamp;
     let victim = -1;
     let oldest = Infinity;
-    for (let s = first; s < end; s++) {
-      const p = pc[s];
-      if (p < 0) { victim = s; break; } // invalid way
-      const g = (fl[s] & TF_G) !== 0;
-      if (!g && ep[s] !== pe[p]) { victim = s; break; } // invalid way (flushed epoch)
-      // an existing entry for the same page and tag context is replaced in place
-      if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; break; }
-      const st = stamps[base + s];
-      if (st < oldest) { oldest = st; victim = s; }
+    const serial = this.flushSerial[0];
+    if (this.setClean[set] === serial) {
+      // Every way valid and current: the first way of the same page and tag context, else LRU.
+      for (let s = first; s < end; s++) {
+        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+        const st = stamps[base + s];
+        if (st < oldest) { oldest = st; victim = s; }
+      }
+    } else {
+      let clean = true;
+      for (let s = first; s < end; s++) {
+        const p = pc[s];
+        if (p < 0) { victim = s; clean = false; break; } // invalid way
+        const g = (fl[s] & TF_G) !== 0;
+        if (!g && ep[s] !== pe[p]) { victim = s; clean = false; break; } // invalid way (flushed epoch)
+        // an existing entry for the same page and tag context is replaced in place
+        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; clean = false; break; }
+        const st = stamps[base + s];
+        if (st < oldest) { oldest = st; victim = s; }
+      }
+      // Replacing the LRU way of a set whose every way was valid and current leaves it so.
+      if (clean) this.setClean[set] = serial;
     }
     if (pc[victim] >= 0) {
       const fh = this.frontHead;
@@ -190,6 +214,7 @@ export class TlbArray {
   }
 
   kill(s: number): void {
+    this.setClean[(s / this.ways) | 0] = -1;
     this.pcid[s] = -1;
     this.flags[s] = 0;
     this.gen[this.base + s]++;
@@ -461,6 +486,8 @@ export const HIT_NONE = 0;
  */
 export class Tlb {
   readonly pcidEpoch = new Uint32Array(4096);
+  /** Bumped whenever an epoch changes (see TlbArray.setClean). */
+  private readonly flushSerial = new Int32Array(1);
   readonly l1Gen: Int32Array;
   readonly l1Stamp: Float64Array;
   readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
@@ -482,12 +509,12 @@ export class Tlb {
     this.l1Gen = new Int32Array(n4 + n2 + n1);
     this.l1Stamp = new Float64Array(n4 + n2 + n1);
     this.l1 = [
-      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0),
-      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4),
-      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2),
+      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0, this.flushSerial),
+      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4, this.flushSerial),
+      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2, this.flushSerial),
     ];
-    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch);
-    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch);
+    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
+    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
     if (geometry.psc) {
       this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
       this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
@@ -570,6 +597,7 @@ export class Tlb {
   /** Non-global entries of one PCID (MOV to CR3 without no-flush; INVPCID type 1). */
   flushPcid(pcid: number): void {
     this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
+    this.flushSerial[0] = (this.flushSerial[0] + 1) | 0;
     for (const a of this.l1) a.invalidatePcidEager(pcid); // generations tell the front cache
     this.flushPscPcid(pcid);
   }
