@@ -5,11 +5,11 @@
 import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
-import { runProgram } from '../../userland/runtime.js';
 import { Scheduler, type RunResult } from '../../kernel/proc/scheduler.js';
 import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from '../../userland/gups/designs.js';
 import { TableChecksum, HpccStream, POLY, verificationPassed, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
 import { GiB, MiB } from '../../mmu/units.js';
+import { runProgram } from '../launch.js';
 
 export interface GupsResult {
   design: GupsDesign;

@@ -11,11 +11,9 @@
 // visited next, so the order of windows is as random as the stream; leftovers are flushed last.
 
 import type { Runtime, Blocking } from '../runtime.js';
-import { Cpu } from '../../mmu/cpu.js';
 import { HpccStream, POLY } from './hpcc.js';
-import { RESERVED_START } from '../../kernel/layout.js';
+import { RESERVED_START, SEG_2M, XOR_BATCH_MAX } from '../../syscalls/abi.js';
 import { O_CREAT, O_RDWR, MAP_SHARED, MAP_FIXED, MAP_POPULATE, MAP_PRIVATE, MAP_ANON, PROT_READ, PROT_WRITE } from '../../syscalls/constants.js';
-import { SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
 
 export type GupsDesign = 'map' | 'mp' | 'vas';
 export const GUPS_DESIGNS: readonly GupsDesign[] = ['map', 'mp', 'vas'];
@@ -55,7 +53,7 @@ export interface TlbCounts { l1Misses: number; walks: number; walkRefs: number; 
 
 function tlbCounts(rt: Runtime): TlbCounts {
   const c: TlbCounts = { l1Misses: 0, walks: 0, walkRefs: 0, accesses: 0 };
-  for (const cpu of rt.kernel.cpus) {
+  for (const cpu of rt.perfCounters()) {
     c.l1Misses += cpu.l1Misses;
     c.walks += cpu.walks;
     c.walkRefs += cpu.walkRefs;
@@ -96,9 +94,9 @@ interface Design {
   changes: number;
 }
 
-const batchVa = new Float64Array(Cpu.BATCH);
-const batchLo = new Int32Array(Cpu.BATCH);
-const batchHi = new Int32Array(Cpu.BATCH);
+const batchVa = new Float64Array(XOR_BATCH_MAX);
+const batchLo = new Int32Array(XOR_BATCH_MAX);
+const batchHi = new Int32Array(XOR_BATCH_MAX);
 
 /**
  * XOR `n` pending values of set `w` into the window mapped at `windowVa`: read a batch of pending
@@ -107,15 +105,15 @@ const batchHi = new Int32Array(Cpu.BATCH);
  */
 function applySet(rt: Runtime, pend: number, w: number, n: number, u: number, windowVa: number, winMask: number): void {
   let a = pend + w * u * 8;
-  for (let done = 0; done < n; done += Cpu.BATCH) {
-    const m = Math.min(Cpu.BATCH, n - done);
+  for (let done = 0; done < n; done += XOR_BATCH_MAX) {
+    const m = Math.min(XOR_BATCH_MAX, n - done);
     for (let j = 0; j < m; j++, a += 8) {
       const lo = rt.load64(a);
       batchLo[j] = lo;
       batchHi[j] = rt.hi;
       batchVa[j] = windowVa + (lo & winMask) * 8;
     }
-    rt.cpu.xor64Batch(batchVa, batchLo, batchHi, m);
+    rt.xor64Batch(batchVa, batchLo, batchHi, m);
   }
   rt.compute(COMPUTE_CYCLES_PER_UPDATE * n);
 }
@@ -163,12 +161,12 @@ function initWindow(rt: Runtime, va: number, first: number, words: number): void
 
 function measure(rt: Runtime, report: GupsProgramReport): void {
   report.countersStart = tlbCounts(rt);
-  report.startCycles = rt.cpu.clock;
+  report.startCycles = rt.clock;
   report.wallMs = performance.now();
 }
 
 function finish(rt: Runtime, report: GupsProgramReport, d: Design): void {
-  report.endCycles = rt.cpu.clock;
+  report.endCycles = rt.clock;
   report.wallMs = performance.now() - report.wallMs;
   report.countersEnd = tlbCounts(rt);
   report.windowChanges = d.changes;
