@@ -15,7 +15,6 @@ export type Inheritance = 'share' | 'copy' | 'none';
 /** Entry flags (FreeBSD MAP_ENTRY_* values). */
 export const ENTRY_COW = 0x4;
 export const ENTRY_NEEDS_COPY = 0x8;
-export const ENTRY_WIRED = 0x20;
 export const ENTRY_GROWS_DOWN = 0x1000;
 /** SpaceJMP: the entry maps a memory segment. */
 export const ENTRY_SEGMENT = 0x10000;
