@@ -7,7 +7,7 @@ import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
 import { Scheduler, type RunResult } from '../../kernel/proc/scheduler.js';
 import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from '../../userland/gups/designs.js';
-import { TableChecksum, HpccStream, POLY, verificationPassed, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
+import { TableChecksum, verificationPassed, verifyWindow, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
 import { GiB, MiB } from '../../mmu/units.js';
 import { runProgram } from '../launch.js';
 
@@ -125,8 +125,6 @@ function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number)
  */
 function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { checksum: string; errors: number } {
   const ww = windowWords(p);
-  const tableMask = 2 ** p.log2Table - 1;
-  const winMask = ww - 1;
   const sum = new TableChecksum();
   let errors = 0;
   for (let w = 0; w < p.windows; w++) {
@@ -134,24 +132,7 @@ function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { che
     const words = readWords(kernel, windowObject(kernel, win), win.offset, ww);
     const first = w * ww;
     sum.addWords(words, first);
-    const s = new HpccStream(0);
-    let lo = s.lo;
-    let hi = s.hi;
-    for (let i = 0; i < p.updates; i++) {
-      const t = (lo << 1) ^ ((hi >> 31) & POLY);
-      hi = (hi << 1) | (lo >>> 31);
-      lo = t;
-      const idx = (lo & tableMask) >>> 0;
-      if (idx >= first && idx < first + ww) {
-        const k = (lo & winMask) * 2;
-        words[k] ^= lo;
-        words[k + 1] ^= hi;
-      }
-    }
-    for (let i = 0; i < ww; i++) {
-      const g = first + i;
-      if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
-    }
+    errors += verifyWindow(words, first, p.log2Table, p.updates);
   }
   return { checksum: sum.hex(), errors };
 }

@@ -128,6 +128,7 @@ function* updateLoop(rt: Runtime, p: GupsParams, pend: number, d: Design, report
   let lo = stream.lo;
   let hi = stream.hi;
   for (let i = 0; i < p.updates; i++) {
+    // HPCC's step inlined on purpose (see hpcc.ts stepHalves): this is the measured update loop.
     const t = (lo << 1) ^ ((hi >> 31) & POLY);
     hi = (hi << 1) | (lo >>> 31);
     lo = t;
@@ -173,6 +174,34 @@ function finish(rt: Runtime, report: GupsProgramReport, d: Design): void {
   report.done = true;
 }
 
+/** The measured phase: the stream loop between the two counter reads. */
+function* measuredRun(rt: Runtime, p: GupsParams, pend: number, d: Design, report: GupsProgramReport): Blocking<void> {
+  measure(rt, report);
+  yield* updateLoop(rt, p, pend, d, report);
+  finish(rt, report, d);
+}
+
+/**
+ * A design whose windows are reached by a plain call (MAP: remap; VAS: vas_switch): change window
+ * with `switchTo` when the set is for another one, then apply the set at `windowVa`. It starts with
+ * `current` mapped (the last one initialised).
+ */
+function switchingDesign(rt: Runtime, p: GupsParams, pend: number, windowVa: number, current: number, switchTo: (w: number) => void): Design {
+  const winMask = windowWords(p) - 1;
+  return {
+    changes: 0,
+    visit(w, n) {
+      if (w !== current) {
+        switchTo(w);
+        current = w;
+        this.changes++;
+      }
+      applySet(rt, pend, w, n, p.updateSet, windowVa, winMask);
+      return undefined;
+    },
+  };
+}
+
 // ------------------------------------------------------------------------------------------ MAP
 
 export function* mapDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport): Blocking<number> {
@@ -190,24 +219,11 @@ export function* mapDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport
     }
     initWindow(rt, va, w * ww, ww);
   }
-  let current = p.windows - 1;
-  const winMask = ww - 1;
-  const d: Design = {
-    changes: 0,
-    visit(w, n) {
-      if (w !== current) {
-        rt.munmap(va, wbytes);
-        rt.mmap(wbytes, RW, MAP_SHARED | MAP_FIXED | MAP_POPULATE, va, fd, w * wbytes);
-        current = w;
-        this.changes++;
-      }
-      applySet(rt, pend, w, n, p.updateSet, va, winMask);
-      return undefined;
-    },
-  };
-  measure(rt, report);
-  yield* updateLoop(rt, p, pend, d, report);
-  finish(rt, report, d);
+  const d = switchingDesign(rt, p, pend, va, p.windows - 1, (w) => {
+    rt.munmap(va, wbytes);
+    rt.mmap(wbytes, RW, MAP_SHARED | MAP_FIXED | MAP_POPULATE, va, fd, w * wbytes);
+  });
+  yield* measuredRun(rt, p, pend, d, report);
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'file' as const, name: '/gups/table', offset: w * wbytes }));
   return 0;
 }
@@ -232,23 +248,8 @@ export function* vasDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport
     rt.call('vas_switch', vh[w]);
     initWindow(rt, VAS_TABLE_BASE, w * ww, ww);
   }
-  let current = p.windows - 1;
-  const winMask = ww - 1;
-  const d: Design = {
-    changes: 0,
-    visit(w, n) {
-      if (w !== current) {
-        rt.call('vas_switch', vh[w]);
-        current = w;
-        this.changes++;
-      }
-      applySet(rt, VAS_HEAP_BASE, w, n, p.updateSet, VAS_TABLE_BASE, winMask);
-      return undefined;
-    },
-  };
-  measure(rt, report);
-  yield* updateLoop(rt, p, VAS_HEAP_BASE, d, report);
-  finish(rt, report, d);
+  const d = switchingDesign(rt, p, VAS_HEAP_BASE, VAS_TABLE_BASE, p.windows - 1, (w) => { rt.call('vas_switch', vh[w]); });
+  yield* measuredRun(rt, p, VAS_HEAP_BASE, d, report);
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'segment' as const, name: `gups-window-${w}`, offset: 0 }));
   return 0;
 }
@@ -313,9 +314,7 @@ export function* mpDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport)
       return rpc(rt, req[w], rep[w], pend + w * p.updateSet * 8, n * 8, ack);
     },
   };
-  measure(rt, report);
-  yield* updateLoop(rt, p, pend, d, report);
-  finish(rt, report, d);
+  yield* measuredRun(rt, p, pend, d, report);
   for (let w = 1; w < p.windows; w++) yield* rt.msgqSend(req[w], ack, 0);
   for (let w = 1; w < p.windows; w++) yield* rt.wait();
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'file' as const, name: `/gups/mp-window-${w}`, offset: 0 }));

@@ -4,7 +4,7 @@
 // navigatePt. walkAddress shows where one virtual address leads, level by level.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import { pageTableEntries, pageTableRoot, spaceInfo, walkSpace, type SpaceRef } from '../../../kernel/snapshot.js';
+import { pageTableEntries, pageTableRoot, spaceInfo, walkSpace, type PageTableEntryInfo, type SpaceRef } from '../../../kernel/snapshot.js';
 import type { WalkStep } from '../../../mmu/pageTableReader.js';
 import { LEVEL_NAMES, pteFlagString } from '../../../mmu/pte.js';
 import { LEVEL_SPAN } from '../../../mmu/address.js';
@@ -12,23 +12,11 @@ import { formatSize } from '../../../mmu/units.js';
 import { clip, hex, note, type ViewLine, type ViewModel } from './format.js';
 import type { SpaceTarget } from './target.js';
 
-/** One present entry of some table in the tree. */
-export interface PtRow {
+/** One present entry of some table in the tree: the snapshot's entry, placed in the tree. */
+export interface PtRow extends PageTableEntryInfo {
   /** `${level}:${va}`: unique within one tree. */
   key: string;
   level: number;
-  index: number;
-  /** First virtual address the entry covers. */
-  va: number;
-  lo: number;
-  hi: number;
-  leaf: boolean;
-  /** Next table (non-leaf) or mapped frame (leaf). */
-  target: number;
-  /** The next table belongs to another address space (a SpaceJMP shared subtree). */
-  linked: boolean;
-  /** Present entries of the next table (non-leaf). */
-  children: number;
   depth: number;
 }
 
@@ -43,10 +31,7 @@ export type PtMove = 'up' | 'down' | 'pageUp' | 'pageDown' | 'top' | 'bottom' | 
 
 function tableRows(k: Kernel, space: SpaceRef, table: number, level: number, base: number, depth: number, expanded: ReadonlySet<string>, out: PtRow[]): void {
   for (const e of pageTableEntries(k, space, table, level, base)) {
-    const row: PtRow = {
-      key: `${level}:${e.va}`, level, index: e.index, va: e.va, lo: e.lo, hi: e.hi, leaf: e.leaf, target: e.target,
-      linked: e.linked, children: e.children, depth,
-    };
+    const row: PtRow = { ...e, key: `${level}:${e.va}`, level, depth };
     out.push(row);
     if (!e.leaf && expanded.has(row.key)) tableRows(k, space, e.target, level - 1, e.va, depth + 1, expanded, out);
   }
