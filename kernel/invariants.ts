@@ -4,7 +4,8 @@
 // It reads page tables with the software reader (mmu/pageTableReader.ts: no walker, so no A/D
 // side effects) and changes nothing. Cost is linear in resident pages and table pages: not for hot paths.
 
-import type { Kernel, LifecycleHooks } from './kernel.js';
+import type { Kernel } from './kernel.js';
+import type { InvariantContributor } from './hooks.js';
 import type { Vmspace } from './vm/vmspace.js';
 import type { Pmap } from './vm/pmap.js';
 import { VmObject } from './vm/vmObject.js';
@@ -15,44 +16,16 @@ import { forEachPresent, isLeafEntry, softWalkVa } from '../mmu/pageTableReader.
 import { TF_W, TF_U, TF_XD, TF_G } from '../mmu/tlb.js';
 import { tlbContents } from './snapshot.js';
 
-/**
- * What a higher kernel module (SpaceJMP) contributes: the objects and frames it holds outside
- * vmspaces and tmpfs, so they count as owned and referenced rather than leaked, plus its own checks.
- */
-export interface InvariantContributor {
-  readonly name: string;
-  /** Objects the module holds references on (a segment's wired object): one each, or as many as `refs`. */
-  heldObjects?(): Iterable<VmObject | { object: VmObject; refs: number }>;
-  /** Frames the module owns directly, outside any vm object or page table. */
-  ownedFrames?(): Iterable<{ pa: number; order: number }>;
-  /** The module's own invariants; each string is one problem. */
-  check?(): string[];
-}
-
-/** A lifecycle hook may carry its contributor, so installing the hook is enough. */
-export type HooksWithInvariants = LifecycleHooks & { invariants?: InvariantContributor };
-
-const registry = new WeakMap<Kernel, InvariantContributor[]>();
-
-/** Register a contributor for `kernel`; returns a function that unregisters it. */
-export function registerInvariantContributor(kernel: Kernel, c: InvariantContributor): () => void {
-  let list = registry.get(kernel);
-  if (!list) registry.set(kernel, (list = []));
-  list.push(c);
-  return () => {
-    const l = registry.get(kernel);
-    const i = l ? l.indexOf(c) : -1;
-    if (l && i >= 0) l.splice(i, 1);
-  };
-}
+export type { InvariantContributor };
 
 function held(c: InvariantContributor): { object: VmObject; refs: number }[] {
   return [...(c.heldObjects?.() ?? [])].map((h) => (h instanceof VmObject ? { object: h, refs: 1 } : h));
 }
 
+/** What the modules installed on the kernel (kernel.hooks) contribute, each once. */
 function contributors(kernel: Kernel): InvariantContributor[] {
-  const out = [...(registry.get(kernel) ?? [])];
-  for (const h of kernel.hooks as HooksWithInvariants[]) if (h.invariants && !out.includes(h.invariants)) out.push(h.invariants);
+  const out: InvariantContributor[] = [];
+  for (const h of kernel.hooks) if (h.invariants && !out.includes(h.invariants)) out.push(h.invariants);
   return out;
 }
 

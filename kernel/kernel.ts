@@ -19,7 +19,7 @@ import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
 import { SpaceJmp } from './spacejmp/spacejmp.js';
-import type { InvariantContributor } from './invariants.js';
+import type { LifecycleHooks } from './hooks.js';
 import { fail, SysError, ERRNO } from './errno.js';
 import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vm/vmMap.js';
 import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
@@ -39,17 +39,7 @@ export interface KernelEvent {
   text: string;
 }
 
-/** Hooks a higher kernel module (SpaceJMP) installs to take part in thread and process lifecycles. */
-export interface LifecycleHooks {
-  /** A thread is leaving its address space for good (exit): release what it holds there. */
-  threadExit?(t: Thread): void;
-  /** A process is exiting: detach everything it attached. */
-  processExit?(p: Process): void;
-  /** The process's primary address space is gone. */
-  afterExit?(p: Process): void;
-  /** What the module owns, for the kernel invariant checker (kernel/invariants.ts). */
-  invariants?: InvariantContributor;
-}
+export type { LifecycleHooks, InvariantContributor } from './hooks.js';
 
 export class Kernel implements VmHost {
   readonly config: MachineConfig;

@@ -5,7 +5,6 @@
 // Reference counted. A shadow object's `backing` chain is searched on faults; when a backing
 // object is referenced only by its one shadow, the chain collapses into the shadow.
 
-import type { MapEntry } from './vmMap.js';
 
 export type ObjectType = 'anon' | 'wired' | 'file';
 
@@ -15,6 +14,20 @@ export interface ObjectHost {
   freeFrame(pa: number, order: number): void;
   zeroFrame(pa: number, bytes: number): void;
   copyFrame(dst: number, src: number, bytes: number): void;
+}
+
+/**
+ * What an object's reverse map holds: the map entries (vmMap.ts MapEntry) that reference it, seen
+ * here only as the range they map, where it starts in the object and the map holding them — so
+ * this module does not import vmMap.ts (which imports this one).
+ */
+export interface ObjectMapper {
+  readonly start: number;
+  readonly end: number;
+  /** Byte offset of `start` within the object. */
+  readonly offset: number;
+  /** The map holding the entry; its owner is the address space. */
+  readonly map?: { readonly owner: unknown };
 }
 
 let nextObjectId = 1;
@@ -30,7 +43,7 @@ export class VmObject {
   /** Shadow objects whose backing is this object. */
   readonly shadows = new Set<VmObject>();
   /** Map entries that reference this object directly (an object-level reverse map). */
-  readonly mappers = new Set<MapEntry>();
+  readonly mappers = new Set<ObjectMapper>();
 
   constructor(
     readonly type: ObjectType,
