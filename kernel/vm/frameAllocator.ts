@@ -27,11 +27,6 @@ export const ORDER_BYTES: readonly number[] = Array.from({ length: MAX_ORDER + 1
 
 const GIB_BLOCK = ORDER_BYTES[MAX_ORDER];
 
-export function orderBytes(order: number): number {
-  checkOrder(order);
-  return ORDER_BYTES[order];
-}
-
 /** Smallest order whose block holds `bytes` (0 for 0 bytes); throws beyond 1 GiB. */
 export function orderForSize(bytes: number): number {
   if (!(bytes >= 0) || !Number.isSafeInteger(bytes)) throw new RangeError(`bad size: ${bytes}`);

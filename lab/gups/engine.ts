@@ -9,6 +9,7 @@ import { Scheduler, type RunResult } from '../../kernel/proc/scheduler.js';
 import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from '../../userland/gups/designs.js';
 import { TableChecksum, verificationPassed, verifyWindow, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
 import { GiB, MiB } from '../../mmu/units.js';
+import { cyclesToSeconds } from '../../mmu/costModel.js';
 import { runProgram } from '../launch.js';
 
 export interface GupsResult {
@@ -77,8 +78,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
   if (!report.done || r.deadlock) throw new Error(`gups ${p.design}: the run did not finish${r.deadlock ? ' (deadlock)' : ''}`);
   const { checksum, errors } = verify(kernel, p, report);
   const cycles = report.endCycles - report.startCycles;
-  const ghz = config.profile.params.clockGHz;
-  const seconds = cycles / (ghz * 1e9);
+  const seconds = cyclesToSeconds(cycles, config.profile.params);
   const c0 = report.countersStart;
   const c1 = report.countersEnd;
   return {

@@ -7,7 +7,7 @@
 
 import { Kernel } from '../../kernel/kernel.js';
 import type { YieldRequest } from '../../kernel/proc/process.js';
-import { resolveProfile } from '../../mmu/costModel.js';
+import { resolveProfile, cyclesToSeconds } from '../../mmu/costModel.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { type Runtime } from '../../userland/runtime.js';
 import { createStore } from '../../userland/nibble/host.js';
@@ -232,7 +232,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
     failedPuts,
     profile: profile.name,
     modelledCycles: cycles,
-    modelledOpsPerSec: opsDone / (cycles / (profile.params.clockGHz * 1e9)),
+    modelledOpsPerSec: opsDone / cyclesToSeconds(cycles, profile.params),
     wallSeconds: wall,
     wallOpsPerSec: opsDone / wall,
     compactions: diff(a, b, 'compactions'),
