@@ -58,6 +58,7 @@ export function checkKernelInvariants(kernel: Kernel, opts: CheckOptions = {}): 
   return problems;
 }
 
+/** checkKernelInvariants, throwing KernelInvariantError with every problem when there is one. */
 export function assertKernelInvariants(kernel: Kernel, opts: CheckOptions = {}): void {
   const p = checkKernelInvariants(kernel, opts);
   if (p.length) throw new KernelInvariantError(p);

@@ -92,6 +92,7 @@ export interface SpaceInfo {
   leaves: number[];
 }
 
+/** The address space named by `r`, summarised. */
 export function spaceInfo(r: SpaceRef): SpaceInfo {
   const vs = space(r);
   return {
@@ -162,6 +163,7 @@ export interface PageTableRoot {
   pcid: number;
 }
 
+/** Where `r`'s page-table tree starts (CR3 value), its depth and PCID. */
 export function pageTableRoot(r: SpaceRef): PageTableRoot {
   const pm = space(r).pmap;
   return { root: pm.root, levels: pm.levels, pcid: pm.pcid };
@@ -312,6 +314,7 @@ export interface CountersInfo {
   spacejmp: { switches: number; blockedSwitches: number; shadowUpdates: number } | null;
 }
 
+/** Every CPU's counters (as the CPU owns them), the machine and profile, SpaceJMP's counts. */
 export function counters(k: Kernel): CountersInfo {
   const sj = k.spacejmp?.stats;
   return {

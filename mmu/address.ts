@@ -24,6 +24,7 @@ export function splitBig(va: bigint): [lo: number, hi: number] {
   return [Number(v & 0xffffffffn) >>> 0, Number(v >> 32n) >>> 0];
 }
 
+/** The unsigned 64-bit value of two 32-bit halves. */
 export function joinBig(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }

@@ -428,6 +428,7 @@ export class FrameAllocator {
     }
   }
 
+  /** NUMA nodes the allocator manages. */
   get nodes(): number {
     return this.arenas.length;
   }
@@ -450,14 +451,17 @@ export class FrameAllocator {
     return pa;
   }
 
+  /** alloc of one 4 KiB page. */
   allocPage(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_4K, node, opts);
   }
 
+  /** alloc of one 2 MiB block. */
   alloc2M(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_2M, node, opts);
   }
 
+  /** alloc of one 1 GiB block. */
   alloc1G(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_1G, node, opts);
   }
@@ -577,6 +581,7 @@ export class FrameAllocator {
     }
   }
 
+  /** Per node: free and used bytes, free blocks by order. Reads only. */
   stats(): FrameNodeStats[] {
     return this.arenas.map((a) => {
       const freeBlocksByOrder = a.heaps.map((h) => h.size);

@@ -75,6 +75,7 @@ export class Pmap {
     host.charge('pmap', host.costs.ptPageAlloc);
   }
 
+  /** Table pages this pmap owns (linked subtrees of other pmaps not counted); linear in all tables. */
   get tablePages(): number {
     let n = 0;
     for (const t of this.host.tables.values()) if (t.owner === this) n++;
@@ -335,8 +336,10 @@ export class Pmap {
     this.pendingVa.length = 0;
   }
 
+  /** True when invalidations are owed (the caller must shoot them down before returning to user code). */
   get hasPending(): boolean { return this.pendingFull || this.pendingVa.length > 0; }
 
+  /** Forget owed invalidations: the caller has carried them out (Kernel.flushPmap) or needs none. */
   clearPending(): void {
     this.pendingFull = false;
     this.pendingVa.length = 0;

@@ -37,6 +37,7 @@ export interface MapEntry {
   map?: VmMap;
 }
 
+/** "rw-" style text of PROT_* bits. */
 export function protString(p: number): string {
   return (p & PROT_READ ? 'r' : '-') + (p & PROT_WRITE ? 'w' : '-') + (p & PROT_EXEC ? 'x' : '-');
 }
@@ -69,6 +70,7 @@ export class VmMap {
     return lo;
   }
 
+  /** The entry containing `va`, or null. Binary search; reads only. */
   lookup(va: number): MapEntry | null {
     const i = this.indexAfter(va);
     const e = this.entries[i];
@@ -82,6 +84,7 @@ export class VmMap {
     return out;
   }
 
+  /** True when no entry overlaps [start, end). */
   isFree(start: number, end: number): boolean {
     const i = this.indexAfter(start);
     return i >= this.entries.length || this.entries[i].start >= end;

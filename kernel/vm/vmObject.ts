@@ -57,10 +57,14 @@ export class VmObject {
     public label = '',
   ) {}
 
+  /** Bytes per page of this object (4 KiB, 2 MiB or 1 GiB). */
   get pageSize(): number { return 2 ** this.pageShift; }
+  /** Frame-allocator order of one page. */
   get order(): number { return this.pageShift - 12; }
+  /** Pages the object spans (resident or not). */
   get pageCount(): number { return Math.ceil(this.size / this.pageSize); }
 
+  /** "anon#3 -> file#1(/f)": the object and its backing chain, for reports. */
   describe(): string {
     const chain = this.backing ? ` -> ${this.backing.describe()}` : '';
     return `${this.type}#${this.id}${this.label ? `(${this.label})` : ''}${chain}`;
@@ -93,6 +97,7 @@ export function allocObjectPage(host: ObjectHost, obj: VmObject, offset: number,
   return pa;
 }
 
+/** Take one more reference on `obj` (a new map entry or holder) and return it; release with releaseObject. */
 export function referenceObject(obj: VmObject): VmObject {
   obj.refCount++;
   return obj;
