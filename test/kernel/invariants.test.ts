@@ -108,6 +108,15 @@ describe('kernel invariant checker', () => {
     expect(problems(k)).toMatch(/caches 0x200000 but pmap \d+ no longer maps it/);
   });
 
+  it('catches a paging-structure-cache entry pointing at a table the tables no longer use', () => {
+    const { k } = busyKernel();
+    const a = k.process(1);
+    const cpu = k.enter(a.threads[0]);
+    const psc = cpu.tlb.psc[2]!;
+    psc.insert(HEAP_BASE >>> 0, 0, cpu.pcid, 0x123000, 7, cpu.accesses);
+    expect(problems(k)).toMatch(/PSC L2 slot \d+ \(PCID \d+, 0x10000000\): caches table 0x123000 but pmap \d+ now points at 0x/);
+  });
+
   it('catches a TLB entry left writable after the PTE lost write access without a shootdown', () => {
     const { k, fileVa } = busyKernel();
     const a = k.process(1);
