@@ -54,8 +54,9 @@ export class Runtime implements MemoryAccess {
   cpu: UserCpu;
   private heapArena: Arena | null = null;
 
-  /** `kernel` and `thread` are handles for system calls; programs use the methods below. */
-  constructor(readonly kernel: Machine, readonly thread: ThreadHandle) {
+  /** `kernel` and `thread` are handles for system calls, private to the runtime: programs use the
+   *  methods below and never see a kernel structure. */
+  constructor(private readonly kernel: Machine, private readonly thread: ThreadHandle) {
     this.cpu = kernel.cpus[thread.cpu];
   }
 

@@ -29,7 +29,7 @@ function check(mode: 1 | 2, cmds: Cmd[]): void {
   const { k, rt, h, buf } = machine({ mode });
   const s = h.store;
   // A second thread of the same process, on a CPU of the other socket.
-  const t1 = k.newThread(rt.thread.process, 'second', null, k.cpus.findIndex((c) => c.node === 1));
+  const t1 = k.newThread(k.process(rt.pid), 'second', null, k.cpus.findIndex((c) => c.node === 1));
   const rts = [rt, attachRuntime(k, t1)];
   const threads = rts.map((r) => s.register(new RtPort(r)));
   const model = new Map<number, { len: number; seq: number; slot: number }>();
