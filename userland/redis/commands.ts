@@ -273,7 +273,7 @@ function expireCommand(c: CommandContext, argv: Uint8Array[]): void {
   if (nx && (xx || gt || lt)) throw new CommandError('ERR NX and XX, GT or LT options at the same time are not compatible');
   if (gt && lt) throw new CommandError('ERR GT and LT options at the same time are not compatible');
   const invalid = "ERR invalid expire time in 'expire' command";
-  if (secs > LLMAX / 1000n || secs < -LLMAX / 1000n) throw new CommandError(invalid);
+  if (secs > LLMAX / 1000n || secs < -LLMAX / 1000n || secs * 1000n > LLMAX - BigInt(Math.floor(ds.clock()))) throw new CommandError(invalid);
   const when = ds.clock() + Number(secs) * 1000;
   const e = ds.lookup(argv[1]);
   if (e === 0) {
