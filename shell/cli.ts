@@ -11,6 +11,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { addRedisCommands } from './commands/redis.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -59,6 +60,8 @@ export function buildProgram(): Command {
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
   nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
+  addRedisCommands(program, addMachineOptions);
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')

@@ -16,7 +16,7 @@ const val = fc.oneof(
 const num = fc.constantFrom('0', '1', '2', '-1', '-2', '3', '10', '-100', '100', 'x', '1.5', '9223372036854775807');
 const score = fc.constantFrom('1', '2', '-1', '0', '1.5', '-2.25', '0.5', 'inf', '-inf', '3', 'nan', 'x');
 
-const command: fc.Arbitrary<string[]> = fc.oneof(
+const command: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<readonly string[]>[]>(
   fc.tuple(key, val).map(([k, v]) => ['SET', k, v]),
   fc.tuple(key, val, fc.constantFrom(['NX'], ['XX'], ['GET'], ['EX', '5'], ['PX', '1500'], ['NX', 'GET'], ['EX', '0'], ['EX', 'x'], ['XX', 'NX'], ['FOO'])).map(([k, v, o]) => ['SET', k, v, ...o]),
   key.map((k) => ['GET', k]),
@@ -56,7 +56,7 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   key.map((k) => ['ZCARD', k]),
   fc.tuple(key, num, num, fc.boolean()).map(([k, a, b, w]) => (w ? ['ZRANGE', k, a, b, 'WITHSCORES'] : ['ZRANGE', k, a, b])),
   fc.tuple(key, fc.option(num, { nil: undefined })).map(([k, n]) => (n === undefined ? ['ZPOPMIN', k] : ['ZPOPMIN', k, n])),
-);
+).map((a) => [...a]);
 
 function normalise(argv: string[], r: RespValue): RespValue {
   const name = argv[0].toUpperCase();
