@@ -18,6 +18,11 @@ export function giveFd(p: Process, end: PipeEnd): number {
   return p.allocFd(end);
 }
 
+/** The host keeps the reference `end` was created with (later giveFd calls share it). */
+export function hostHold(end: PipeEnd): void {
+  installed.add(end);
+}
+
 /** Put as much of `data` as fits into the pipe (the host is its writer); returns the bytes taken. */
 export function hostWrite(k: Kernel, end: PipeEnd, data: Uint8Array): number {
   const p = end.pipe;

@@ -15,7 +15,7 @@ import { createJmpDatasets, jmpNetClient, rpcNetClient, rpcServer, type ProgramR
 import type { InfoProvider } from '../../userland/redis/commands.js';
 import { DEFAULT_MAX_BULK } from '../../userland/redis/resp.js';
 import { MiB } from '../../mmu/units.js';
-import { createPipe, giveFd, hostWrite, hostRead, hostClose, machineCounters, alignClocks, type PipeEnd } from './machine.js';
+import { createPipe, giveFd, hostHold, hostWrite, hostRead, hostClose, machineCounters, alignClocks, type PipeEnd } from './machine.js';
 
 export type ServeDesign = 'jmp' | 'rpc';
 
@@ -73,6 +73,7 @@ export class RedisMachine {
       const req = createPipe(k);
       this.req.read = req.read;
       this.req.write = req.write;
+      hostHold(req.write); // the server must not see end of file when its last client goes
       let reqFd = -1;
       this.server = runProgram(k, {
         name: 'redis-server',
@@ -184,6 +185,11 @@ export class RedisMachine {
     if (c.netIn.refCount > 0) hostClose(c.netIn);
     if (c.netOut.refCount > 0) hostClose(c.netOut);
     this.conns.delete(c.id);
+  }
+
+  /** The open connections and their clients' states (for a report when something hangs). */
+  describe(): string[] {
+    return [...this.conns.values()].map((c) => `#${c.id} ${c.proc.name} ${c.proc.state} threads=${c.proc.threads.map((t) => `${t.state}${t.waitingOn ? `@${t.waitingOn.name}` : ''}`).join(',')} pending=${c.pending.length} inClosed=${c.inClosed}`);
   }
 
   /** Processes and frames in use: what a leak would grow. */

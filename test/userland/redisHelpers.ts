@@ -54,6 +54,7 @@ export function decodeReply(b: Uint8Array, pos = 0): [RespValue, number] {
     case '$': {
       const n = Number(line);
       if (n < 0) return [null, e + 2];
+      if (e + 4 + n > b.length) throw new Error('incomplete reply');
       return [Buffer.from(b.subarray(e + 2, e + 2 + n)).toString('latin1'), e + 4 + n];
     }
     case '*': {
