@@ -12,7 +12,7 @@ import type { Process } from '../../kernel/proc/process.js';
 import { runProgram } from '../../userland/runtime.js';
 import {
   createJmpDatasets, jmpBenchClient, rpcBenchClient, rpcServer, benchKey, emptyBenchReport,
-  type BenchClientReport, type BenchClientParams, type ProgramReport,
+  type BenchClientParams, type ProgramReport,
 } from '../../userland/redis/programs.js';
 import type { Dataset } from '../../userland/redis/dataset.js';
 import { execute, newClient } from '../../userland/redis/commands.js';

@@ -60,11 +60,13 @@ export class RedisMachine {
     this.maxBulk = opts.maxBulk ?? DEFAULT_MAX_BULK;
     const k = this.kernel;
     if (opts.design === 'jmp') {
+      const cyclesPerMs = this.cyclesPerMs;
       const owner = runProgram(k, {
         name: 'redis-owner',
-        main: (rt) => {
-          createJmpDatasets(rt, { name: NAME, shards: 1, bytesPerShard: opts.bytes, hugePages: true }, this.cyclesPerMs, opts.maxmemory);
-          return (function* () { return 0; })();
+        main: function* (rt) {
+          createJmpDatasets(rt, { name: NAME, shards: 1, bytesPerShard: opts.bytes, hugePages: true }, cyclesPerMs, opts.maxmemory);
+          yield* rt.yield();
+          return 0;
         },
       }, { cpu: 0 });
       this.run();
@@ -210,7 +212,6 @@ export interface RunningServer {
 export function serveRedis(config: MachineConfig, opts: ServeOptions, port: number, log: (line: string) => void = () => undefined): Promise<RunningServer> {
   const machine = new RedisMachine(config, opts);
   const sockets = new Map<number, Socket>();
-  let server: Server;
   let stopping = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((res) => { resolveClosed = res; });
@@ -238,7 +239,7 @@ export function serveRedis(config: MachineConfig, opts: ServeOptions, port: numb
       void stop();
     }
   };
-  server = createServer((sock) => {
+  const server: Server = createServer((sock) => {
     if (stopping) {
       sock.destroy();
       return;

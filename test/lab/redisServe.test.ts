@@ -92,6 +92,8 @@ function have(tool: string): boolean {
 }
 
 const MACHINE = { ...DEFAULT_MACHINE, cpus: 4 };
+const SKIP_NOTE = 'redis-tools (redis-cli, redis-benchmark) not installed: apt-get install redis-tools to run the real-tool tests';
+if (!have('redis-cli') || !have('redis-benchmark')) console.warn(`redisServe.test.ts: ${SKIP_NOTE}`);
 
 describe.each<ServeDesign>(['jmp', 'rpc'])('redis serve, %s design', (design) => {
   let srv: RunningServer;

@@ -227,10 +227,6 @@ function readU32(b: Uint8Array, at: number): number {
   return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
 }
 
-function u32(v: number): Uint8Array {
-  return Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
-}
-
 /** A reply frame: length word (with the close flag) and the bytes, written from `buf`. */
 function* sendFrame(rt: Runtime, fd: number, buf: number, bytes: Uint8Array, flags: number): Blocking<void> {
   for (let off = 0; off === 0 || off < bytes.length;) {
