@@ -111,6 +111,10 @@ export async function main(argv: string[]): Promise<void> {
   const getOnly = { ...params, getRatio: 1 };
   const jmpGet = await runRedisOne(DEFAULT_MACHINE, parseDesign('jmp', 4), top, getOnly);
   const rpcGet = await runRedisOne(DEFAULT_MACHINE, parseDesign('rpc', 4), top, getOnly);
+  process.stderr.write('[tagged] jmp with PCID-tagged spaces\n');
+  const tagged = { ...DEFAULT_MACHINE, tagPolicy: 'tagged' as const };
+  const jmpTagged1 = await runRedisOne(tagged, parseDesign('jmp', 4), Math.min(...a.clients), params);
+  const jmpTaggedTop = await runRedisOne(tagged, parseDesign('jmp', 4), top, params);
   process.stderr.write('[baseline] JS Map vs the emulated dataset\n');
   const ops = opStream(20000, a.keys, a.valueSize, 0.9);
   const mapRps = mapRate(ops, a.keys, a.valueSize);
@@ -133,6 +137,11 @@ export async function main(argv: string[]): Promise<void> {
       jmpOverRpc1: { ours: Number((report.comparison.jmpOverRpc1 ?? NaN).toFixed(3)), reference: report.reference.jmpOverRpc1 },
       jmpOverRpc6: { ours: Number((report.comparison.jmpOverRpc6 ?? NaN).toFixed(3)), reference: report.reference.jmpOverRpc6 },
       jmpShardedOverRpc1: Number(((one('jmp-sharded', top)?.modelledRps ?? NaN) / (one('rpc', top)?.modelledRps ?? NaN)).toFixed(3)),
+      // The same 9:1 mix with every space tagged (switches keep TLB entries instead of flushing).
+      jmpTagged: {
+        oneClient: { modelledRps: Math.round(jmpTagged1.modelledRps), cyclesPerRequest: Math.round(jmpTagged1.cyclesPerRequest), tlbMissesPerRequest: Number(jmpTagged1.tlbMissesPerRequest.toFixed(3)) },
+        topClients: { modelledRps: Math.round(jmpTaggedTop.modelledRps), overRpc1: Number((jmpTaggedTop.modelledRps / (one('rpc', top)?.modelledRps ?? NaN)).toFixed(3)) },
+      },
       getOnly: {
         jmpModelledRps: Math.round(jmpGet.modelledRps), rpcModelledRps: Math.round(rpcGet.modelledRps),
         jmpOverRpc1: Number((jmpGet.modelledRps / rpcGet.modelledRps).toFixed(3)),

@@ -135,6 +135,13 @@ describe.each<ServeDesign>(['jmp', 'rpc'])('redis serve, %s design', (design) =>
     other.close();
   });
 
+  it('reads malformed-but-accepted input the way Redis does: bytes after a bulk unchecked, counts <= 0 skipped', async () => {
+    const c = await Client.open(srv.port);
+    c.send('*1\r\n$4\r\nPINGxx*-1\r\n*0\r\n*1\r\n$4\r\nPING\r\n');
+    expect(await c.replies(2)).toEqual([{ simple: 'PONG' }, { simple: 'PONG' }]);
+    c.close();
+  });
+
   it('serves 200 concurrent connections and a connect/disconnect loop without leaking', async () => {
     // The data first, so that what the dataset itself grows by (rpc's server heap faults pages in)
     // is in the baseline; after that, connections only read.

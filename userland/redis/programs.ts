@@ -154,13 +154,14 @@ export function* rpcServer(rt: Runtime, p: RpcServerParams): Blocking<number> {
   p.onReady?.(ds);
   const inBuf = rt.mmap(IO_BYTES);
   const outBuf = rt.mmap(IO_BYTES);
-  const clients = new Map<number, { query: Uint8Array; state: ClientState; closed: boolean }>();
-  let pending: Uint8Array = new Uint8Array(0);
+  const clients = new Map<number, { query: ByteQueue; state: ClientState; closed: boolean }>();
+  const frames = new ByteQueue();
   const reply = new Reply();
   for (;;) {
     const n = yield* rt.read(p.reqFd, inBuf, IO_BYTES);
     if (n === 0) break;
-    pending = concat(pending, loadBytes(rt, inBuf, n));
+    frames.append(loadBytes(rt, inBuf, n));
+    const pending = frames.view();
     let at = 0;
     while (pending.length - at >= FRAME_HEADER) {
       const id = readU32(pending, at);
@@ -169,7 +170,7 @@ export function* rpcServer(rt: Runtime, p: RpcServerParams): Blocking<number> {
       const payload = pending.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len);
       at += FRAME_HEADER + len;
       let c = clients.get(id);
-      if (!c) clients.set(id, (c = { query: new Uint8Array(0), state: newClient(), closed: false }));
+      if (!c) clients.set(id, (c = { query: new ByteQueue(), state: newClient(), closed: false }));
       const fd = p.replyFds.get(id);
       if (len === 0) { // the client is gone
         clients.delete(id);
@@ -181,9 +182,9 @@ export function* rpcServer(rt: Runtime, p: RpcServerParams): Blocking<number> {
       }
       if (c.closed || fd === undefined) continue;
       reply.reset();
-      c.query = concat(c.query, payload);
-      const used = runQuery(ds, c.query, c.state, reply, p.maxBulk ?? DEFAULT_MAX_BULK, p.info);
-      c.query = c.query.slice(used.consumed);
+      c.query.append(payload);
+      const used = runQuery(ds, c.query.view(), c.state, reply, p.maxBulk ?? DEFAULT_MAX_BULK, p.info);
+      c.query.consume(used.consumed);
       let flags = 0;
       if (used.close || c.state.shutdown) {
         flags = REPLY_CLOSE;
@@ -192,7 +193,7 @@ export function* rpcServer(rt: Runtime, p: RpcServerParams): Blocking<number> {
       yield* sendFrame(rt, fd, outBuf, reply.bytes(), flags);
       if (c.state.shutdown) p.report.shutdown = true;
     }
-    pending = pending.slice(at);
+    frames.consume(at);
     if (p.report.shutdown) break;
   }
   return 0;
@@ -215,12 +216,33 @@ export function runQuery(ds: Dataset, query: Uint8Array, state: ClientState, rep
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+/** A query buffer (Redis's querybuf): appended at the end, consumed from the front, grown by doubling. */
+class ByteQueue {
+  private buf = new Uint8Array(256);
+  private start = 0;
+  private end = 0;
+
+  get length(): number { return this.end - this.start; }
+  view(): Uint8Array { return this.buf.subarray(this.start, this.end); }
+
+  append(b: Uint8Array): void {
+    if (this.end + b.length > this.buf.length) {
+      const live = this.length;
+      const cap = Math.max(this.buf.length, 2 * (live + b.length));
+      const nb = cap > this.buf.length ? new Uint8Array(cap) : this.buf;
+      nb.set(this.buf.subarray(this.start, this.end), 0);
+      this.buf = nb;
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(b, this.end);
+    this.end += b.length;
+  }
+
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
 }
 
 function readU32(b: Uint8Array, at: number): number {
@@ -295,11 +317,12 @@ export function* jmpNetClient(rt: Runtime, io: NetIo, name: string, maxBulk: num
   const inBuf = rt.mmap(IO_BYTES);
   const state = newClient();
   const reply = new Reply();
-  let query: Uint8Array = new Uint8Array(0);
+  const queue = new ByteQueue();
   for (;;) {
     const n = yield* rt.read(io.netIn, inBuf, IO_BYTES);
     if (n === 0) break;
-    query = concat(query, loadBytes(rt, inBuf, n));
+    queue.append(loadBytes(rt, inBuf, n));
+    const query = queue.view();
     reply.reset();
     let at = 0;
     let close = false;
@@ -319,7 +342,7 @@ export function* jmpNetClient(rt: Runtime, io: NetIo, name: string, maxBulk: num
         break;
       }
     }
-    query = query.slice(at);
+    queue.consume(at);
     if (reply.len > 0) {
       storeBytes(rt, inBuf, reply.bytes());
       yield* rt.write(io.netOut, inBuf, reply.len);
