@@ -11,7 +11,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
-import { addRedisCommands } from './commands/redis.js';
+import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -79,6 +79,7 @@ export function buildProgram(): Command {
       engines: {
         gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
         nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
+        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
       },
     });
   });

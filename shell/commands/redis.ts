@@ -10,6 +10,8 @@ import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
 import { UsageError } from '../errors.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
+import { parseEngineArgs } from './engineArgs.js';
+import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 
 export interface RedisBenchCliOptions extends GlobalOptions {
   design?: string;
@@ -161,10 +163,8 @@ export async function redisServeCommand(o: RedisServeCliOptions): Promise<number
   return 0;
 }
 
-export function addRedisCommands(program: Command, addMachineOptions: (c: Command) => Command): void {
-  const redis = program.command('redis').description('a Redis-style data-structure server in emulated memory: rpc (server processes) vs jmp (RedisJMP, vas_switch) — bench, or serve real redis-cli/redis-benchmark');
-  const bench = redis.command('bench')
-    .description('GET/SET throughput of the designs vs clients (the reference\'s §10.4)')
+function addBenchOptions(cmd: Command): Command {
+  return cmd
     .option('--design <list>', 'rpc, rpcN (N server processes), jmp, jmp-sharded (comma-separated)', 'rpc,rpc6,jmp,jmp-sharded')
     .option('--clients <list>', 'client counts (each client on its own CPU)', '1,2,4,8,16')
     .option('--ratio <r>', 'request mix get:set=G:S', 'get:set=9:1')
@@ -174,6 +174,20 @@ export function addRedisCommands(program: Command, addMachineOptions: (c: Comman
     .option('--shards <k>', 'segments of jmp-sharded', '4')
     .option('--plot <file.svg>', 'also write the chart as an SVG file')
     .option('--json', 'everything as JSON');
+}
+
+/** The shell's `redis ...` command: the bench with the same options, output as lines. */
+export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+  const o = parseEngineArgs<RedisBenchCliOptions>('redis', addBenchOptions, args);
+  const report = await runRedisBench(buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
+  if (o.plot) writeFileSync(o.plot, svgChart(redisChart(report)));
+  return { lines: formatRedisReport(report) };
+}
+
+export function addRedisCommands(program: Command, addMachineOptions: (c: Command) => Command): void {
+  const redis = program.command('redis').description('a Redis-style data-structure server in emulated memory: rpc (server processes) vs jmp (RedisJMP, vas_switch) — bench, or serve real redis-cli/redis-benchmark');
+  const bench = addBenchOptions(redis.command('bench')
+    .description('GET/SET throughput of the designs vs clients (the reference\'s §10.4)'));
   addMachineOptions(bench);
   bench.action(async (o: RedisBenchCliOptions, cmd: Command) => { process.exitCode = await redisBenchCommand({ ...cmd.optsWithGlobals(), ...o }); });
   const serve = redis.command('serve')

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redisEngine } from '../../shell/commands/redis.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/shell/cli.js');
@@ -59,5 +60,18 @@ describe('sjmp redis', () => {
     }
     expect(j.results[0].switchesPerRequest).toBe(0);
     expect(j.results[1].switchesPerRequest).toBe(2);
+  });
+});
+
+describe('the shell\'s redis engine', () => {
+  it('runs the bench with the same options and reports progress', async () => {
+    const seen: number[] = [];
+    const out = await redisEngine(['--design', 'jmp', '--clients', '1', '--requests', '10', '--keys', '50'], (p) => seen.push(p.done), new AbortController().signal);
+    expect(out.lines.some((l) => /^jmp\s+1\s/.test(l))).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options with one clear line', async () => {
+    await expect(redisEngine(['--design', 'nope'], () => undefined, new AbortController().signal)).rejects.toThrow(/unknown design "nope"/);
   });
 });
