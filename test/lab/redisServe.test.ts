@@ -191,6 +191,17 @@ describe.each<ServeDesign>(['jmp', 'rpc'])('redis serve, %s design', (design) =>
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(lines.map((l) => l.split(':')[0].trim())).toEqual(['SET', 'GET', 'INCR', 'LPUSH', 'LPOP']);
   }, 150_000);
+
+  it.skipIf(!have('redis-benchmark') || design !== 'jmp')('runs the real redis-benchmark default test list with -P 16 and -r', async () => {
+    const r = await run('redis-benchmark', ['-p', String(srv.port), '-n', '200', '-c', '4', '-P', '16', '-r', '1000', '-q'], 120_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const names = r.stdout.split(/[\r\n]/).filter((l) => /requests per second/.test(l)).map((l) => l.split(':')[0].trim());
+    expect(names).toEqual([
+      'PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN',
+      'LPUSH (needed to benchmark LRANGE)', 'LRANGE_100 (first 100 elements)', 'LRANGE_300 (first 300 elements)',
+      'LRANGE_500 (first 500 elements)', 'LRANGE_600 (first 600 elements)', 'MSET (10 keys)',
+    ]);
+  }, 150_000);
 });
 
 describe('redis serve: memory exhausted', () => {
