@@ -2,12 +2,12 @@
 // terminal chart, an SVG, JSON), and a real RESP2 server on 127.0.0.1 that redis-cli and
 // redis-benchmark talk to, with every connection an emulated client of the chosen design.
 
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runRedisBench, parseDesign, type RedisBenchReport, type RedisBenchParams, type RedisProgress } from '../../lab/redis/bench.js';
 import { serveRedis, type ServeDesign } from '../../lab/redis/serve.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
-import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
 import { parseEngineArgs } from './engineArgs.js';
@@ -121,16 +121,31 @@ export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number
   try {
     params = benchParams(o);
     machine = buildMachine(o);
+    if (o.plot) checkOutputPath('--plot', o.plot);
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
   const tty = process.stderr.isTTY;
   const report = await runRedisBench(machine, params, (p) => { if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`); });
   if (tty) process.stderr.write('\r\x1b[K');
-  if (o.plot) writeFileSync(o.plot, svgChart(redisChart(report)));
-  if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write([...formatRedisReport(report), ...(o.plot ? [`chart written to ${o.plot}`] : [])].join('\n') + '\n');
-  return report.results.every((x) => x.errors.length === 0) ? 0 : 1;
+  let written: string[] = [];
+  let writeError: string | null = null;
+  if (o.plot) {
+    try {
+      written = await writeChart(o.plot, redisChart(report));
+    } catch (e) {
+      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
+    }
+  }
+  // The results are printed whatever happened to the chart file.
+  const ok = report.results.every((x) => x.errors.length === 0);
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('redis bench', ok && !writeError, { ...report, machine: machineJson(machine), machineText: report.machine, charts: written })));
+  else process.stdout.write([...formatRedisReport(report), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  if (writeError) {
+    process.stderr.write(`sjmp: ${writeError}\n`);
+    return 1;
+  }
+  return ok ? 0 : 1;
 }
 
 export async function redisServeCommand(o: RedisServeCliOptions): Promise<number> {
@@ -179,9 +194,10 @@ function addBenchOptions(cmd: Command): Command {
 /** The shell's `redis ...` command: the bench with the same options, output as lines. */
 export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
   const o = parseEngineArgs<RedisBenchCliOptions>('redis', addBenchOptions, args);
+  if (o.plot) checkOutputPath('--plot', o.plot);
   const report = await runRedisBench(buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
-  if (o.plot) writeFileSync(o.plot, svgChart(redisChart(report)));
-  return { lines: formatRedisReport(report) };
+  const written = o.plot ? await writeChart(o.plot, redisChart(report)) : [];
+  return { lines: [...formatRedisReport(report), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])] };
 }
 
 export function addRedisCommands(program: Command, addMachineOptions: (c: Command) => Command): void {
