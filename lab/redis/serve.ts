@@ -184,6 +184,8 @@ export class RedisMachine {
   }
 
   private forget(c: Conn): void {
+    // A client that was killed never said goodbye: say it for it, so the server closes its reply pipe.
+    if (this.req.write && this.replyFds.has(c.id)) hostWrite(this.kernel, this.req.write, Uint8Array.of(c.id & 0xff, (c.id >>> 8) & 0xff, (c.id >>> 16) & 0xff, c.id >>> 24, 0, 0, 0, 0));
     if (c.netIn.refCount > 0) hostClose(c.netIn);
     if (c.netOut.refCount > 0) hostClose(c.netOut);
     this.conns.delete(c.id);
@@ -195,8 +197,8 @@ export class RedisMachine {
   }
 
   /** Processes and frames in use: what a leak would grow. */
-  usage(): { processes: number; frameBytes: number; connections: number } {
-    return { processes: this.kernel.processes.size, frameBytes: this.kernel.frames.usedBytes(), connections: this.conns.size };
+  usage(): { processes: number; frameBytes: number; connections: number; serverFds: number } {
+    return { processes: this.kernel.processes.size, frameBytes: this.kernel.frames.usedBytes(), connections: this.conns.size, serverFds: this.server?.fds.size ?? 0 };
   }
 }
 

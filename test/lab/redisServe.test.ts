@@ -168,6 +168,22 @@ describe.each<ServeDesign>(['jmp', 'rpc'])('redis serve, %s design', (design) =>
     expect(after.frameBytes).toBe(base.frameBytes);
   });
 
+  it('cleans up after a client process that is killed', async () => {
+    const warm = await Client.open(srv.port);
+    await warm.cmd('PING');
+    const base = srv.machine.usage();
+    const victim = await Client.open(srv.port);
+    await victim.cmd('PING');
+    const p = [...srv.machine.kernel.processes.values()].filter((x) => x.name.startsWith('redis-client-')).sort((a, b) => b.pid - a.pid)[0];
+    srv.machine.kernel.exit(p, 137, 'killed by the test');
+    expect(await warm.cmd('PING')).toEqual({ simple: 'PONG' }); // a pump: the dead client is noticed
+    expect(await victim.waitClosed()).toBe(true);
+    expect(await warm.cmd('PING')).toEqual({ simple: 'PONG' });
+    const after = srv.machine.usage();
+    expect([after.processes, after.frameBytes, after.serverFds, after.connections]).toEqual([base.processes, base.frameBytes, base.serverFds, base.connections]);
+    warm.close();
+  });
+
   it.skipIf(!have('redis-cli'))('round-trips with the real redis-cli (incl. --raw, INFO, KEYS *)', async () => {
     const p = String(srv.port);
     expect((await run('redis-cli', ['-p', p, 'FLUSHALL'], 10_000)).stdout.trim()).toBe('OK');
