@@ -13,7 +13,7 @@
 
 import { DEFAULT_MACHINE } from '../kernel/machineConfig.js';
 import { Kernel } from '../kernel/kernel.js';
-import { Runtime } from '../userland/runtime.js';
+import { attachRuntime } from '../lab/launch.js';
 import { runRedisBench, runRedisOne, parseDesign, type RedisBenchParams } from '../lab/redis/bench.js';
 import { Dataset } from '../userland/redis/dataset.js';
 import { execute, newClient } from '../userland/redis/commands.js';
@@ -82,7 +82,7 @@ function mapRate(ops: Uint8Array[][], keys: number, valueSize: number): number {
 /** The emulated dataset alone: the same commands run through the emulated CPU, no scheduler, no IPC. */
 function datasetRate(ops: Uint8Array[][], keys: number, valueSize: number): number {
   const k = new Kernel({ ...DEFAULT_MACHINE, memBytes: GiB, cpus: 1 });
-  const rt = Runtime.attach(k, k.spawn('redis-bench', { uid: 1, gid: 1 }).threads[0]);
+  const rt = attachRuntime(k, k.spawn('redis-bench', { uid: 1, gid: 1 }).threads[0]);
   const bytes = 64 << 20;
   const ds = Dataset.create(rt, rt.mmap(bytes), bytes, () => rt.cpu.rdtsc() / 2.5e6, { cyclesPerMs: 2.5e6 });
   const client = newClient();

@@ -9,7 +9,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { Scheduler } from '../../kernel/proc/scheduler.js';
 import type { Process } from '../../kernel/proc/process.js';
-import { runProgram } from '../../userland/runtime.js';
+import { runProgram } from '../launch.js';
 import {
   createJmpDatasets, jmpBenchClient, rpcBenchClient, rpcServer, benchKey, emptyBenchReport,
   type BenchClientParams, type ProgramReport,

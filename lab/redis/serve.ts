@@ -10,7 +10,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { Scheduler } from '../../kernel/proc/scheduler.js';
 import type { Process } from '../../kernel/proc/process.js';
-import { runProgram } from '../../userland/runtime.js';
+import { runProgram } from '../launch.js';
 import { createJmpDatasets, jmpNetClient, rpcNetClient, rpcServer, type ProgramReport } from '../../userland/redis/programs.js';
 import type { InfoProvider } from '../../userland/redis/commands.js';
 import { DEFAULT_MAX_BULK } from '../../userland/redis/resp.js';

@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Kernel } from '../../kernel/kernel.js';
 import { GiB } from '../../mmu/units.js';
-import { Runtime } from '../../userland/runtime.js';
+import type { Runtime } from '../../userland/runtime.js';
+import { attachRuntime } from '../../lab/launch.js';
 import { Arena } from '../../userland/malloc.js';
 import { Dict, E_VAL } from '../../userland/redis/dict.js';
 import { sdsNew, sdsBytes } from '../../userland/redis/sds.js';
@@ -14,7 +15,7 @@ import { hashBytes, loadPtr, storePtr } from '../../userland/redis/mem.js';
 
 function setup(): { rt: Runtime; a: Arena; dict: Dict; d: number } {
   const k = new Kernel({ memBytes: GiB, cpus: 1 });
-  const rt = Runtime.attach(k, k.spawn('dict', { uid: 1, gid: 1 }).threads[0]);
+  const rt = attachRuntime(k, k.spawn('dict', { uid: 1, gid: 1 }).threads[0]);
   const base = rt.mmap(4 * 1024 * 1024);
   const a = Arena.format(rt, base, 4 * 1024 * 1024);
   const dict = new Dict(rt, a);

@@ -3,7 +3,8 @@
 
 import { Kernel } from '../../kernel/kernel.js';
 import { GiB } from '../../mmu/units.js';
-import { Runtime } from '../../userland/runtime.js';
+import type { Runtime } from '../../userland/runtime.js';
+import { attachRuntime } from '../../lab/launch.js';
 import { Dataset } from '../../userland/redis/dataset.js';
 import { execute, newClient, type ClientState } from '../../userland/redis/commands.js';
 import { Reply } from '../../userland/redis/reply.js';
@@ -21,7 +22,7 @@ export interface TestServer {
 export function testServer(bytes = 8 * 1024 * 1024, maxmemory?: number): TestServer {
   const k = new Kernel({ memBytes: GiB, cpus: 1 });
   const p = k.spawn('redis-test', { uid: 1, gid: 1 });
-  const rt = Runtime.attach(k, p.threads[0]);
+  const rt = attachRuntime(k, p.threads[0]);
   const base = rt.mmap(bytes);
   const now = { ms: 1_000_000 };
   const ds = Dataset.create(rt, base, bytes, () => now.ms, { cyclesPerMs: 2.5e6, maxmemory });
