@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
 import { fuzzCommand, addFuzzOptions, type FuzzCliOptions } from './commands/fuzz.js';
+import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     const seed = (cmd.optsWithGlobals() as { seed?: string }).seed ?? o.seed;
     process.exitCode = await fuzzCommand({ ...o, seed });
   });
+  addRedisCommands(program, addMachineOptions);
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
@@ -76,6 +78,7 @@ export function buildProgram(): Command {
       engines: {
         gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
         nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
+        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
       },
     });
   });
