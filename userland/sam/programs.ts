@@ -1,0 +1,596 @@
+// The samtools programs in the two designs.
+//
+// files: every run is a fresh process that opens the input on the tmpfs, converts it into records
+//   in its own memory (read(), loads, parsing, stores), works, and writes its output files.
+// vas:   `import` converts a file once into segments of a named address space; every tool finds
+//   the space, attaches it, switches in and works on the records where they are. `sort` adds a
+//   sorted-order segment and `index` an index segment, both used by the tools that come after.
+//
+// A program reports through files: what samtools would print on stdout and stderr goes to the
+// paths the caller names, and its exit status says whether it worked.
+
+import type { Blocking, Runtime, ProgramMain } from '../runtime.js';
+import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../../syscalls/constants.js';
+import { SPACEJMP_CONSTANTS } from '../../syscalls/calls/spacejmpConstants.js';
+import { BamReader, BamWriter, decodeBamHeader, encodeBamHeader } from './bam.js';
+import { RecordArea, forEachRecord, type Dataset, type IndexView, type SortKind } from './dataset.js';
+import { IndexBuilder, scanIndex } from './index.js';
+import { convertFile, type ConvertResult } from './input.js';
+import { align4, loadBytes, storeBytes } from './mem.js';
+import { parseToolArgs, type ToolArgs } from './args.js';
+import { FLAG_UNMAP, R_BIN_MQ_NL, SamError, formatRecord, makeHeader, withPg, withSortOrder, type SamHeader } from './record.js';
+import {
+  DepthWindow, Out, ToolError, flagstat, formatFlagstat, formatIdxstats, orderChunks, parseRegion, passes, recBytes, recEnd,
+  recFlag, recPos, recTid, regionRecords, slowIdxstats, sortRecords, writeRecord, type ChunkSource, type Region,
+} from './tools.js';
+
+const { PRIMARY, SEG_CTL_DELETE, VAS_CTL_DELETE } = SPACEJMP_CONSTANTS;
+
+/** Where the data sets' segments live: inside the segment region [2^46, 2^47 - 2^39) (docs/spacejmp.md). */
+export const DATA_BASE = 2 ** 46 + 2 ** 40;
+export const HDR_OFF = 0;
+export const SORT_OFF = 2 ** 36;
+export const IDX_OFF = 2 ** 37;
+export const REC_OFF = 2 ** 38;
+const PAGE = 4096;
+
+/** Header-segment words. */
+export const DS_MAGIC = 0x44534d53; // "SMSD"
+const H_MAGIC = 0;
+const H_COUNT = 4;
+const H_REC_LO = 8;
+const H_REC_HI = 12;
+const H_CHUNKS = 16;
+const H_HDRLEN = 20;
+const H_SORT = 24; // 0 none, 1 coordinate, 2 queryname
+const H_INDEX_LEN = 28; // 0: no index
+const H_BODY = 64;
+/** Sort-segment words: kind, count, length of the header the sort wrote, where the order starts. */
+const S_HDRLEN = 0;
+const S_ORDER = 4;
+const S_BODY = 64;
+
+const IO_BUF = 64 * 1024;
+const OUT_BUF = 64 * 1024;
+/** Positions per depth window (the counters live in the heap). */
+const DEPTH_WINDOW = 32 * 1024;
+
+export interface SamIo {
+  stdout: string;
+  stderr: string;
+  /** Called with records converted so far (long imports). */
+  progress?: (records: number) => void;
+  /** Longest SAM line accepted (tests lower it). */
+  maxLine?: number;
+  /** Filled in by the program: what it did, for the harness's tables. */
+  report?: SamRunReport;
+}
+
+export interface SamRunReport {
+  /** Modelled cycles spent converting (reading and parsing the input into records). */
+  convertCycles: number;
+  records: number;
+  inputBytes: number;
+  /** Data-set name → segment names it created (vas). */
+  segments?: string[];
+}
+
+function pageUp(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
+}
+
+function errorText(tool: string, e: unknown): string {
+  if (e instanceof ToolError) return e.message;
+  if (e instanceof SamError) return `samtools ${tool}: ${e.message}`;
+  if (e instanceof Error && e.name === 'SysError') return `samtools ${tool}: ${e.message}`;
+  throw e;
+}
+
+/** Run `body`, turning a data or usage error into a stderr line and exit status 1. */
+function guarded(rt: Runtime, io: SamIo, tool: string, body: (out: Out) => void, cleanup?: () => void): number {
+  const heapOut = rt.malloc(OUT_BUF);
+  const fd = rt.open(io.stdout, O_CREAT | O_WRONLY | O_TRUNC, 0o644);
+  const out = new Out(rt, fd, heapOut, OUT_BUF);
+  try {
+    body(out);
+    out.flush();
+    return 0;
+  } catch (e) {
+    const msg = errorText(tool, e);
+    cleanup?.();
+    const efd = rt.open(io.stderr, O_CREAT | O_WRONLY | O_TRUNC, 0o644);
+    const eo = new Out(rt, efd, heapOut, OUT_BUF);
+    eo.text(msg + '\n');
+    eo.flush();
+    return 1;
+  }
+}
+
+function fileSize(rt: Runtime, fd: number): number {
+  const n = rt.call('lseek', fd, 0, 2);
+  rt.call('lseek', fd, 0, 0);
+  return n;
+}
+
+function tryOpen(rt: Runtime, path: string): number {
+  const fd = Number(rt.raw('open', path, O_RDONLY, 0, 4096));
+  return fd >= 0 ? fd : -1;
+}
+
+function headerWithPg(h: SamHeader, a: ToolArgs): string {
+  return a.noPg ? h.text : withPg(h.text, a.commandLine);
+}
+
+/** view without regions, or with regions through an index. */
+function runView(rt: Runtime, out: Out, a: ToolArgs, h: SamHeader, all: () => Dataset, regions: () => { idx: IndexView; src: ChunkSource } | null): void {
+  if (!a.count && (a.withHeader || a.headerOnly)) out.text(headerWithPg(h, a));
+  if (a.headerOnly) return;
+  let n = 0;
+  const take = (addr: number): void => {
+    if (!passes(rt, addr, a.filter)) return;
+    n++;
+    if (!a.count) writeRecord(rt, out, addr, h);
+  };
+  if (a.regions.length === 0) forEachRecord(rt, all(), take);
+  else {
+    const r = regions();
+    if (!r) throw new ToolError('samtools view: Random alignment retrieval only works for indexed SAM.gz, BAM or CRAM files.');
+    for (const text of a.regions) regionRecords(rt, r.idx, r.src, parseRegion(text, h), take);
+  }
+  if (a.count) out.text(`${n}\n`);
+}
+
+/** depth over one region, window by window, through the index. */
+function runDepthRegion(rt: Runtime, out: Out, h: SamHeader, idx: IndexView, src: ChunkSource, r: Region): void {
+  if (r.tid < 0) throw new ToolError('samtools depth: region "*" has no positions');
+  const counts = rt.malloc(DEPTH_WINDOW * 4);
+  const { beg, end } = r;
+  for (let wb = beg; wb < end; wb += DEPTH_WINDOW) {
+    const we = Math.min(end, wb + DEPTH_WINDOW);
+    const w = new DepthWindow(rt, counts, r.tid, wb, we);
+    regionRecords(rt, idx, src, { tid: r.tid, beg: wb, end: we, text: r.text }, (addr) => w.add(addr));
+    w.print(out, h);
+  }
+  rt.free(counts);
+}
+
+/** depth over a whole sorted data set, one reference window at a time. */
+function runDepthAll(rt: Runtime, out: Out, ds: Dataset): void {
+  if (ds.order?.kind !== 'coordinate') checkSorted(rt, ds, 'samtools depth: Data is not position sorted');
+  const counts = rt.malloc(DEPTH_WINDOW * 4);
+  let w: DepthWindow | null = null;
+  const pending: number[] = [];
+  const flushBefore = (tid: number, pos: number): void => {
+    // print and move on while the next record starts past the window (records are sorted)
+    while (w && (tid !== w.tid || pos >= w.end)) {
+      const next = tid === w.tid ? w.end : -1;
+      w.print(out, ds.header);
+      const stillOpen = pending.filter((p) => recTid(rt, p) === w!.tid && recEnd(rt, p) > w!.end);
+      pending.length = 0;
+      pending.push(...stillOpen);
+      if (next < 0 && stillOpen.length === 0) { w = null; break; }
+      const t = w.tid;
+      const nb = next < 0 ? w.end : next;
+      if (nb >= ds.header.refs[t].length) { w = null; pending.length = 0; break; }
+      w = new DepthWindow(rt, counts, t, nb, Math.min(ds.header.refs[t].length, nb + DEPTH_WINDOW));
+      for (const p of pending) w.add(p);
+    }
+  };
+  forEachRecord(rt, ds, (addr) => {
+    const tid = recTid(rt, addr);
+    if (tid < 0) return;
+    const pos = recPos(rt, addr);
+    flushBefore(tid, pos);
+    if (!w) {
+      const wb = Math.floor(pos / DEPTH_WINDOW) * DEPTH_WINDOW;
+      w = new DepthWindow(rt, counts, tid, wb, Math.min(ds.header.refs[tid].length, wb + DEPTH_WINDOW));
+    }
+    w.add(addr);
+    if (recEnd(rt, addr) > w.end) pending.push(addr);
+  });
+  flushBefore(-2, 0);
+  rt.free(counts);
+}
+
+function checkSorted(rt: Runtime, ds: Dataset, msg: string): void {
+  let lt = -1;
+  let lp = -1;
+  forEachRecord(rt, ds, (a) => {
+    const t = recTid(rt, a) >>> 0;
+    const p = recPos(rt, a);
+    if (t < lt || (t === lt && p < lp)) throw new ToolError(msg);
+    lt = t;
+    lp = p;
+  });
+}
+
+// ============================================================================== files design
+
+/** Convert the input file into records in this process's memory. */
+function loadFile(rt: Runtime, io: SamIo, path: string, buf: number): { ds: Dataset; conv: ConvertResult } {
+  const c0 = rt.cpu.clock;
+  const fd = rt.open(path, O_RDONLY);
+  const size = fileSize(rt, fd);
+  // Room for the records: generous and untouched until used (anonymous memory is lazy).
+  const reserve = pageUp(Math.max(64 * 1024 * 1024, size * 24));
+  const base = rt.mmap(reserve);
+  const area = new RecordArea(rt, base, reserve, (end) => { throw new ToolError(`samtools: ${path}: records need more than ${reserve} bytes (${end - base})`); });
+  const conv = convertFile(rt, fd, path, buf, IO_BUF, area, { progress: io.progress, maxLine: io.maxLine });
+  rt.close(fd);
+  if (io.report) {
+    io.report.convertCycles += rt.cpu.clock - c0;
+    io.report.records = conv.records;
+    io.report.inputBytes += size;
+  }
+  return { ds: { header: conv.header, recBase: base, recBytes: area.bytes, count: area.count, order: null, index: null }, conv };
+}
+
+/** A BAM file and its .bai, for index queries: the header and the index are all that is loaded. */
+function openIndexed(rt: Runtime, io: SamIo, path: string, buf: number): { h: SamHeader; idx: IndexView; src: ChunkSource } | null {
+  const ifd = tryOpen(rt, `${path}.bai`);
+  if (ifd < 0) return null;
+  const c0 = rt.cpu.clock;
+  const len = fileSize(rt, ifd);
+  const img = rt.mmap(pageUp(Math.max(len, 1)));
+  for (let done = 0; done < len;) done += rt.call('read', ifd, img + done, len - done);
+  rt.close(ifd);
+  const idx = scanIndex(rt, img, len, 'voffset', `${path}.bai`);
+  const fd = rt.open(path, O_RDONLY);
+  const reader = new BamReader(rt, fd, path, buf, IO_BUF);
+  const h = decodeBamHeader(reader, path);
+  const slot = rt.mmap(16 * 1024 * 1024);
+  const src: ChunkSource = {
+    each(beg, end, visit) {
+      reader.seek(beg);
+      while (reader.tell() < end) {
+        const rec = reader.nextRecord();
+        if (!rec) return;
+        storeBytes(rt, slot, rec);
+        if (!visit(slot)) return;
+      }
+    },
+  };
+  if (io.report) io.report.convertCycles += rt.cpu.clock - c0;
+  return { h, idx, src };
+}
+
+function writeSam(rt: Runtime, out: Out, text: string, ds: Dataset, order: number[]): void {
+  out.text(text);
+  for (const a of order) writeRecord(rt, out, a, ds.header);
+}
+
+function writeBamFile(rt: Runtime, path: string, buf: number, h: SamHeader, order: number[]): void {
+  const fd = rt.open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644);
+  writeBam(rt, fd, buf, h, order);
+  rt.close(fd);
+}
+
+function writeBam(rt: Runtime, fd: number, buf: number, h: SamHeader, order: number[]): void {
+  const w = new BamWriter(rt, fd, buf, IO_BUF);
+  w.add(encodeBamHeader(h));
+  for (const a of order) w.add(recBytes(rt, a));
+  w.close();
+}
+
+function filesTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out): void {
+  const buf = rt.malloc(IO_BUF);
+  const path = a.input;
+  switch (a.tool) {
+    case 'flagstat':
+      out.text(formatFlagstat(flagstat(rt, loadFile(rt, io, path, buf).ds), a.format));
+      return;
+    case 'view': {
+      if (a.regions.length) {
+        const r = openIndexed(rt, io, path, buf);
+        if (!r) throw new ToolError(`[E::idx_find_and_load] Could not retrieve index file for '${path}'\nsamtools view: Random alignment retrieval only works for indexed SAM.gz, BAM or CRAM files.`);
+        runView(rt, out, a, r.h, () => { throw new Error('unreachable'); }, () => r);
+        return;
+      }
+      const { ds } = loadFile(rt, io, path, buf);
+      runView(rt, out, a, ds.header, () => ds, () => null);
+      return;
+    }
+    case 'sort': {
+      const { ds } = loadFile(rt, io, path, buf);
+      const kind: SortKind = a.byName ? 'queryname' : 'coordinate';
+      const { order } = sortRecords(rt, ds, kind);
+      const text = headerWithPg(makeHeader(withSortOrder(ds.header.text, kind), ds.header.refs), a);
+      const h = makeHeader(text, ds.header.refs);
+      const fmt = a.outFormat ?? (a.output?.endsWith('.sam') ? 'sam' : 'bam');
+      if (a.output) {
+        if (fmt === 'bam') writeBamFile(rt, a.output, buf, h, order);
+        else {
+          const fd = rt.open(a.output, O_CREAT | O_WRONLY | O_TRUNC, 0o644);
+          const o = new Out(rt, fd, rt.malloc(OUT_BUF), OUT_BUF);
+          writeSam(rt, o, text, ds, order);
+          o.flush();
+          rt.close(fd);
+        }
+      } else if (fmt === 'sam') writeSam(rt, out, text, ds, order);
+      else {
+        out.flush();
+        writeBam(rt, out.fd, buf, h, order);
+      }
+      return;
+    }
+    case 'index': {
+      const fd = rt.open(path, O_RDONLY);
+      const reader = new BamReader(rt, fd, path, buf, IO_BUF);
+      if (rt.load8(buf) !== 0x1f && fileSize(rt, fd) > 0) {
+        // BamReader would say "not a BGZF block"; samtools says this
+      }
+      const h = decodeBamHeader(reader, path);
+      const slot = rt.mmap(16 * 1024 * 1024);
+      const b = new IndexBuilder(h.refs.length, path);
+      for (;;) {
+        const beg = reader.tell();
+        const rec = reader.nextRecord();
+        if (!rec) break;
+        storeBytes(rt, slot, rec);
+        const bin = rt.load32(slot + R_BIN_MQ_NL) >>> 16;
+        b.push(recTid(rt, slot), recPos(rt, slot), recEnd(rt, slot), bin, (recFlag(rt, slot) & FLAG_UNMAP) !== 0, beg, reader.tell());
+      }
+      rt.close(fd);
+      const img = b.finish();
+      const ofd = rt.open(a.output ?? `${path}.bai`, O_CREAT | O_WRONLY | O_TRUNC, 0o644);
+      const o = new Out(rt, ofd, rt.malloc(OUT_BUF), OUT_BUF);
+      o.bin(img);
+      o.flush();
+      rt.close(ofd);
+      return;
+    }
+    case 'idxstats': {
+      const r = openIndexed(rt, io, path, buf);
+      if (r) out.text(formatIdxstats(rt, r.idx, r.h));
+      else {
+        const { ds } = loadFile(rt, io, path, buf);
+        out.text(slowIdxstats(rt, ds, path));
+      }
+      return;
+    }
+    case 'depth': {
+      if (a.regions.length) {
+        const r = openIndexed(rt, io, path, buf);
+        if (!r) throw new ToolError(`samtools depth: cannot load index for "${path}"`);
+        for (const text of a.regions) runDepthRegion(rt, out, r.h, r.idx, r.src, parseRegion(text, r.h));
+        return;
+      }
+      runDepthAll(rt, out, loadFile(rt, io, path, buf).ds);
+      return;
+    }
+  }
+}
+
+/** The files design: `samtools ARGV` as a fresh process reading its input from the tmpfs. */
+export function filesSamtools(argv: readonly string[], io: SamIo): ProgramMain {
+  return function* samtools(rt: Runtime) {
+    yield* rt.yield();
+    let tool = argv[0] ?? '';
+    const code = guarded(rt, io, tool, (out) => {
+      const a = parseToolArgs(argv);
+      tool = a.tool;
+      filesTool(rt, io, a, out);
+    });
+    return code;
+  };
+}
+
+// ============================================================================== vas design
+
+interface Attached {
+  vid: number;
+  ds: Dataset;
+  /** The header segment's address (data set words live there). */
+  hdr: number;
+  sortBytes: number;
+}
+
+/** The data set's view as stored in its segments (read through the calling thread). */
+function readDataset(rt: Runtime, name: string, base: number): Dataset {
+  const hdr = base + HDR_OFF;
+  if (rt.load32(hdr + H_MAGIC) !== DS_MAGIC) throw new ToolError(`samtools: "${name}" is not a data set`);
+  const count = rt.load32(hdr + H_COUNT) >>> 0;
+  const recBytes = (rt.load32(hdr + H_REC_LO) >>> 0) + (rt.load32(hdr + H_REC_HI) >>> 0) * 4294967296;
+  const sortKind = rt.load32(hdr + H_SORT);
+  let header: SamHeader;
+  let order: Dataset['order'] = null;
+  const bytesAt = (addr: number, n: number): Uint8Array => loadBytes(rt, addr, n);
+  const headerFrom = (addr: number, n: number): SamHeader => {
+    const b = bytesAt(addr, n);
+    let p = 0;
+    return decodeBamHeader({ take: (k) => (p + k <= b.length ? b.subarray(p, (p += k)) : null) }, name);
+  };
+  if (sortKind) {
+    const s = base + SORT_OFF;
+    header = headerFrom(s + S_BODY, rt.load32(s + S_HDRLEN));
+    order = { addr: s + rt.load32(s + S_ORDER), kind: sortKind === 1 ? 'coordinate' : 'queryname' };
+  } else header = headerFrom(hdr + H_BODY, rt.load32(hdr + H_HDRLEN));
+  const idxLen = rt.load32(hdr + H_INDEX_LEN) >>> 0;
+  const index = idxLen ? scanIndex(rt, base + IDX_OFF, idxLen, 'ordinal', name) : null;
+  return { header, recBase: base + REC_OFF, recBytes, count, order, index };
+}
+
+function* attach(rt: Runtime, name: string): Blocking<Attached> {
+  const vid = rt.call('vas_find', name);
+  const vh = rt.call('vas_attach', vid);
+  yield* rt.callBlocking('vas_switch', vh, 0);
+  return { vid, ds: readDataset(rt, name, DATA_BASE), hdr: DATA_BASE + HDR_OFF, sortBytes: 0 };
+}
+
+/** Replace (or create) the data set's segment `suffix` with one of `size` bytes at `base`. */
+function replaceSegment(rt: Runtime, vid: number, name: string, suffix: string, base: number, size: number): number {
+  const segName = `${name}.${suffix}`;
+  const old = Number(rt.raw('seg_find', segName));
+  if (old >= 0) {
+    rt.raw('seg_detach', vid, old);
+    rt.call('seg_ctl', old, SEG_CTL_DELETE, 0);
+  }
+  const sid = rt.call('seg_alloc', segName, base, pageUp(size), 0o644, 0);
+  rt.call('seg_attach', vid, sid);
+  return sid;
+}
+
+function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): void {
+  const { ds } = at;
+  const name = a.input;
+  const regionAccess = (): { idx: IndexView; src: ChunkSource } | null =>
+    ds.index && ds.order?.kind === 'coordinate' ? { idx: ds.index, src: orderChunks(rt, ds) } : null;
+  switch (a.tool) {
+    case 'flagstat':
+      out.text(formatFlagstat(flagstat(rt, ds), a.format));
+      return;
+    case 'view':
+      runView(rt, out, a, ds.header, () => ds, regionAccess);
+      return;
+    case 'sort': {
+      const kind: SortKind = a.byName ? 'queryname' : 'coordinate';
+      const { order } = sortRecords(rt, ds, kind);
+      const text = headerWithPg(makeHeader(withSortOrder(ds.header.text, kind), ds.header.refs), a);
+      const h = makeHeader(text, ds.header.refs);
+      const hb = encodeBamHeader(h);
+      const orderOff = align4(S_BODY + hb.length);
+      // The old order and index go first (an index of another order would be wrong).
+      rt.store32(at.hdr + H_SORT, 0);
+      rt.store32(at.hdr + H_INDEX_LEN, 0);
+      const old = Number(rt.raw('seg_find', `${name}.idx`));
+      if (old >= 0) {
+        rt.raw('seg_detach', at.vid, old);
+        rt.call('seg_ctl', old, SEG_CTL_DELETE, 0);
+      }
+      replaceSegment(rt, at.vid, name, 'sort', DATA_BASE + SORT_OFF, orderOff + order.length * 4);
+      const s = DATA_BASE + SORT_OFF;
+      storeBytes(rt, s + S_BODY, hb);
+      for (let i = 0; i < order.length; i++) rt.store32(s + orderOff + i * 4, (order[i] - ds.recBase) / 4);
+      rt.store32(s + S_HDRLEN, hb.length);
+      rt.store32(s + S_ORDER, orderOff);
+      rt.store32(at.hdr + H_SORT, kind === 'coordinate' ? 1 : 2);
+      if (a.outFormat === 'sam' && !a.output) {
+        const sorted = { ...ds, header: h, order: { addr: s + orderOff, kind } };
+        out.text(text);
+        forEachRecord(rt, sorted, (addr) => writeRecord(rt, out, addr, h));
+      } else if (a.output || a.outFormat === 'bam') {
+        throw new ToolError('samtools sort: in the vas design the sorted order stays in the data set (use -O sam to print it)');
+      }
+      return;
+    }
+    case 'index': {
+      if (ds.order?.kind !== 'coordinate') {
+        // samtools index refuses unsorted input; find where, as it does.
+        const b = new IndexBuilder(ds.header.refs.length, name);
+        forEachRecord(rt, ds, (addr, i) => b.push(recTid(rt, addr), recPos(rt, addr), recEnd(rt, addr), rt.load32(addr + R_BIN_MQ_NL) >>> 16, (recFlag(rt, addr) & FLAG_UNMAP) !== 0, i, i + 1));
+        throw new ToolError(`samtools index: "${name}" is not sorted by coordinate (run sort first)`);
+      }
+      const b = new IndexBuilder(ds.header.refs.length, name);
+      forEachRecord(rt, ds, (addr, i) => b.push(recTid(rt, addr), recPos(rt, addr), recEnd(rt, addr), rt.load32(addr + R_BIN_MQ_NL) >>> 16, (recFlag(rt, addr) & FLAG_UNMAP) !== 0, i, i + 1));
+      const img = b.finish();
+      rt.store32(at.hdr + H_INDEX_LEN, 0);
+      replaceSegment(rt, at.vid, name, 'idx', DATA_BASE + IDX_OFF, img.length);
+      storeBytes(rt, DATA_BASE + IDX_OFF, img);
+      rt.store32(at.hdr + H_INDEX_LEN, img.length);
+      return;
+    }
+    case 'idxstats':
+      if (ds.index) out.text(formatIdxstats(rt, ds.index, ds.header));
+      else out.text(slowIdxstats(rt, ds, name));
+      return;
+    case 'depth': {
+      if (a.regions.length) {
+        const r = regionAccess();
+        if (!r) throw new ToolError(`samtools depth: "${name}" has no index (run sort and index first)`);
+        for (const text of a.regions) runDepthRegion(rt, out, ds.header, r.idx, r.src, parseRegion(text, ds.header));
+        return;
+      }
+      runDepthAll(rt, out, ds);
+      return;
+    }
+  }
+}
+
+/** The vas design: `samtools ARGV` where the input is a data set's name; attaches and switches in. */
+export function vasSamtools(argv: readonly string[], io: SamIo): ProgramMain {
+  return function* samtools(rt: Runtime) {
+    let a: ToolArgs | null = null;
+    let at: Attached | null = null;
+    let early: unknown = null;
+    try {
+      a = parseToolArgs(argv);
+      at = yield* attach(rt, a.input);
+    } catch (e) {
+      early = e;
+    }
+    const tool = a?.tool ?? argv[0] ?? '';
+    return guarded(rt, io, tool, (out) => {
+      if (early) throw early;
+      vasTool(rt, io, a!, out, at!);
+    });
+  };
+}
+
+/**
+ * `import NAME FILE`: a named address space holding the file's records in their in-memory form.
+ * All or nothing: on any error every segment and the space itself are deleted (their frames go
+ * back) before the program exits with status 1.
+ */
+export function vasImport(name: string, path: string, io: SamIo, mode = 0o644): ProgramMain {
+  return function* importer(rt: Runtime) {
+    yield* rt.yield();
+    const sids: number[] = [];
+    let vid = -1;
+    const cleanup = (): void => {
+      for (const sid of sids) {
+        rt.raw('seg_detach', PRIMARY, sid);
+        if (vid >= 0) rt.raw('seg_detach', vid, sid);
+        rt.raw('seg_ctl', sid, SEG_CTL_DELETE, 0);
+      }
+      if (vid >= 0) rt.raw('vas_ctl', VAS_CTL_DELETE, vid, 0);
+    };
+    return guarded(rt, io, 'import', () => {
+      const c0 = rt.cpu.clock;
+      const buf = rt.malloc(IO_BUF);
+      const fd = rt.open(path, O_RDONLY);
+      const size = fileSize(rt, fd);
+      vid = rt.call('vas_create', name, mode);
+      const seg = (suffix: string, base: number, bytes: number): void => {
+        const sid = rt.call('seg_alloc', `${name}.${suffix}`, base, bytes, mode, 0);
+        sids.push(sid);
+        rt.call('seg_attach', vid, sid);
+        rt.call('seg_attach', PRIMARY, sid);
+      };
+      // Records: contiguous chunks of segments, each about the size of the input, added as needed.
+      const chunk = pageUp(Math.min(256 * 1024 * 1024, Math.max(1024 * 1024, Math.ceil(size * 1.1))));
+      const recBase = DATA_BASE + REC_OFF;
+      let chunks = 0;
+      const grow = (end: number): number => {
+        while (recBase + chunks * chunk < end) {
+          seg(`rec${chunks}`, recBase + chunks * chunk, chunk);
+          chunks++;
+        }
+        return recBase + chunks * chunk;
+      };
+      grow(recBase + 1);
+      const area = new RecordArea(rt, recBase, chunk, grow);
+      const conv = convertFile(rt, fd, path, buf, IO_BUF, area, { progress: io.progress, maxLine: io.maxLine });
+      rt.close(fd);
+      const hb = encodeBamHeader(conv.header);
+      seg('hdr', DATA_BASE + HDR_OFF, pageUp(H_BODY + hb.length));
+      const hdr = DATA_BASE + HDR_OFF;
+      storeBytes(rt, hdr + H_BODY, hb);
+      rt.store32(hdr + H_COUNT, area.count);
+      rt.store32(hdr + H_REC_LO, area.bytes % 4294967296);
+      rt.store32(hdr + H_REC_HI, Math.floor(area.bytes / 4294967296));
+      rt.store32(hdr + H_CHUNKS, chunks);
+      rt.store32(hdr + H_HDRLEN, hb.length);
+      rt.store32(hdr + H_MAGIC, DS_MAGIC);
+      // The importer's own view goes; the space keeps the segments.
+      for (const sid of sids) rt.call('seg_detach', PRIMARY, sid);
+      if (io.report) {
+        io.report.convertCycles += rt.cpu.clock - c0;
+        io.report.records = conv.records;
+        io.report.inputBytes += size;
+        io.report.segments = [...sids].map((_, i) => (i < chunks ? `${name}.rec${i}` : `${name}.hdr`));
+      }
+    }, cleanup);
+  };
+}
+
+export { formatRecord };
