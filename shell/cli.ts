@@ -11,6 +11,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { samCommand, SAM_HELP } from './commands/sam.js';
 import { UsageError } from './errors.js';
 
 function version(): string {
@@ -59,6 +60,20 @@ export function buildProgram(): Command {
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
   nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
+  // samtools' own options (-h, -c, -F ...) pass through untouched; sjmp's (--design, --json, ...)
+  // are taken out by samCommand.
+  const sam = program.command('sam')
+    .description('samtools-style tools (flagstat, view, sort, index, idxstats, depth): files vs a data set kept in a named address space')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]', 'import | ls | run | bench | TOOL, with samtools arguments');
+  addMachineOptions(sam);
+  sam.action(async (args: string[], _o: unknown, cmd: Command) => {
+    if (args.length === 0 || args[0] === '--help' || args[0] === 'help') { process.stdout.write(SAM_HELP); process.exitCode = 0; return; }
+    process.exitCode = await samCommand(args, cmd.optsWithGlobals() as GlobalOptions);
+  });
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')

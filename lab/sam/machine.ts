@@ -117,8 +117,8 @@ export class SamMachine {
   }
 
   /** `samtools ARGV` in the given design (for vas the input argument is a data set name). */
-  tool(design: SamDesign, argv: string[], opts: { progress?: (n: number) => void; maxLine?: number; cred?: Credentials } = {}): ToolRun {
-    const io = this.io({ progress: opts.progress, maxLine: opts.maxLine });
+  tool(design: SamDesign, argv: string[], opts: { progress?: (n: number) => void; maxLine?: number; cred?: Credentials; commandLine?: string } = {}): ToolRun {
+    const io = this.io({ progress: opts.progress, maxLine: opts.maxLine, commandLine: opts.commandLine });
     const main = design === 'files' ? filesSamtools(argv, io) : vasSamtools(argv, io);
     return this.finish(argv, design, io, this.run(main, `samtools-${argv[0] ?? ''}`, opts.cred));
   }

@@ -62,6 +62,8 @@ export interface SamIo {
   progress?: (records: number) => void;
   /** Longest SAM line accepted (tests lower it). */
   maxLine?: number;
+  /** The command line for @PG lines, when the caller's differs from ARGV (paths as the user typed them). */
+  commandLine?: string;
   /** Filled in by the program: what it did, for the harness's tables. */
   report?: SamRunReport;
 }
@@ -368,6 +370,7 @@ export function filesSamtools(argv: readonly string[], io: SamIo): ProgramMain {
     let tool = argv[0] ?? '';
     const code = guarded(rt, io, tool, (out) => {
       const a = parseToolArgs(argv);
+      if (io.commandLine) a.commandLine = io.commandLine;
       tool = a.tool;
       filesTool(rt, io, a, out);
     });
@@ -514,6 +517,7 @@ export function vasSamtools(argv: readonly string[], io: SamIo): ProgramMain {
     let early: unknown = null;
     try {
       a = parseToolArgs(argv);
+      if (io.commandLine) a.commandLine = io.commandLine;
       at = yield* attach(rt, a.input);
     } catch (e) {
       early = e;
