@@ -158,7 +158,9 @@ export function refCounts(rt: Runtime, idx: IndexView, tid: number): { mapped: n
 }
 
 /** The chunks to read for [beg, end) on `tid`, merged and in order (hts_itr_query). */
-export function queryChunks(rt: Runtime, idx: IndexView, tid: number, beg: number, end: number): [number, number][] {
+export function queryChunks(rt: Runtime, idx: IndexView, tid: number, beg: number, endIn: number): [number, number][] {
+  const end = Math.min(endIn, 2 ** 29); // the binning scheme's extent (htslib clamps the same way)
+  if (beg >= end) return [];
   const want = new Set(reg2bins(beg, end));
   let p = idx.addr + idx.sections[tid];
   const nBin = rt.load32(p);

@@ -20,8 +20,8 @@ import { align4, loadBytes, storeBytes } from './mem.js';
 import { parseToolArgs, type ToolArgs } from './args.js';
 import { FLAG_UNMAP, R_BIN_MQ_NL, SamError, formatRecord, makeHeader, withPg, withSortOrder, type SamHeader } from './record.js';
 import {
-  DepthWindow, Out, ToolError, flagstat, formatFlagstat, formatIdxstats, orderChunks, parseRegion, passes, recBytes, recEnd,
-  recFlag, recPos, recTid, regionRecords, slowIdxstats, sortRecords, writeRecord, type ChunkSource, type Region,
+  DEPTH_RING_BYTES, DepthStream, Out, ToolError, flagstat, formatFlagstat, formatIdxstats, orderChunks, parseRegion, passes, recBytes, recEnd,
+  recFlag, recPos, recTid, regionRecords, slowIdxstats, sortRecords, writeRecord, type ChunkSource,
 } from './tools.js';
 
 const { PRIMARY, SEG_CTL_DELETE, VAS_CTL_DELETE } = SPACEJMP_CONSTANTS;
@@ -52,8 +52,6 @@ const S_BODY = 64;
 
 const IO_BUF = 64 * 1024;
 const OUT_BUF = 64 * 1024;
-/** Positions per depth window (the counters live in the heap). */
-const DEPTH_WINDOW = 32 * 1024;
 
 export interface SamIo {
   stdout: string;
@@ -119,6 +117,11 @@ function tryOpen(rt: Runtime, path: string): number {
   return fd >= 0 ? fd : -1;
 }
 
+/** The input as the user typed it (the command line's last word for single-operand tools). */
+function typedInput(a: ToolArgs): string {
+  return a.commandLine.split(' ').pop() ?? a.input;
+}
+
 function headerWithPg(h: SamHeader, a: ToolArgs): string {
   return a.noPg ? h.text : withPg(h.text, a.commandLine);
 }
@@ -142,68 +145,26 @@ function runView(rt: Runtime, out: Out, a: ToolArgs, h: SamHeader, all: () => Da
   if (a.count) out.text(`${n}\n`);
 }
 
-/** depth over one region, window by window, through the index. */
-function runDepthRegion(rt: Runtime, out: Out, h: SamHeader, idx: IndexView, src: ChunkSource, r: Region): void {
-  if (r.tid < 0) throw new ToolError('samtools depth: region "*" has no positions');
-  const counts = rt.malloc(DEPTH_WINDOW * 4);
-  const { beg, end } = r;
-  for (let wb = beg; wb < end; wb += DEPTH_WINDOW) {
-    const we = Math.min(end, wb + DEPTH_WINDOW);
-    const w = new DepthWindow(rt, counts, r.tid, wb, we);
-    regionRecords(rt, idx, src, { tid: r.tid, beg: wb, end: we, text: r.text }, (addr) => w.add(addr));
-    w.print(out, h);
+/** depth over regions through the index, or over the whole sorted data set. */
+function runDepth(rt: Runtime, out: Out, h: SamHeader, regions: string[], access: () => { idx: IndexView; src: ChunkSource } | null, all: () => Dataset): void {
+  const ring = rt.mmap(DEPTH_RING_BYTES);
+  if (regions.length) {
+    const r = access();
+    if (!r) throw new ToolError('samtools depth: cannot load index for the input (sort and index it first)');
+    for (const text of regions) {
+      const reg = parseRegion(text, h);
+      if (reg.tid < 0) throw new ToolError(`samtools depth: region "${text}" has no positions`);
+      const d = new DepthStream(rt, ring, out, h, reg.beg, reg.end);
+      regionRecords(rt, r.idx, r.src, reg, (addr) => d.add(addr));
+      d.finish();
+    }
+  } else {
+    const ds = all();
+    const d = new DepthStream(rt, ring, out, ds.header);
+    forEachRecord(rt, ds, (addr) => { if (recTid(rt, addr) >= 0) d.add(addr); });
+    d.finish();
   }
-  rt.free(counts);
-}
-
-/** depth over a whole sorted data set, one reference window at a time. */
-function runDepthAll(rt: Runtime, out: Out, ds: Dataset): void {
-  if (ds.order?.kind !== 'coordinate') checkSorted(rt, ds, 'samtools depth: Data is not position sorted');
-  const counts = rt.malloc(DEPTH_WINDOW * 4);
-  let w: DepthWindow | null = null;
-  const pending: number[] = [];
-  const flushBefore = (tid: number, pos: number): void => {
-    // print and move on while the next record starts past the window (records are sorted)
-    while (w && (tid !== w.tid || pos >= w.end)) {
-      const next = tid === w.tid ? w.end : -1;
-      w.print(out, ds.header);
-      const stillOpen = pending.filter((p) => recTid(rt, p) === w!.tid && recEnd(rt, p) > w!.end);
-      pending.length = 0;
-      pending.push(...stillOpen);
-      if (next < 0 && stillOpen.length === 0) { w = null; break; }
-      const t = w.tid;
-      const nb = next < 0 ? w.end : next;
-      if (nb >= ds.header.refs[t].length) { w = null; pending.length = 0; break; }
-      w = new DepthWindow(rt, counts, t, nb, Math.min(ds.header.refs[t].length, nb + DEPTH_WINDOW));
-      for (const p of pending) w.add(p);
-    }
-  };
-  forEachRecord(rt, ds, (addr) => {
-    const tid = recTid(rt, addr);
-    if (tid < 0) return;
-    const pos = recPos(rt, addr);
-    flushBefore(tid, pos);
-    if (!w) {
-      const wb = Math.floor(pos / DEPTH_WINDOW) * DEPTH_WINDOW;
-      w = new DepthWindow(rt, counts, tid, wb, Math.min(ds.header.refs[tid].length, wb + DEPTH_WINDOW));
-    }
-    w.add(addr);
-    if (recEnd(rt, addr) > w.end) pending.push(addr);
-  });
-  flushBefore(-2, 0);
-  rt.free(counts);
-}
-
-function checkSorted(rt: Runtime, ds: Dataset, msg: string): void {
-  let lt = -1;
-  let lp = -1;
-  forEachRecord(rt, ds, (a) => {
-    const t = recTid(rt, a) >>> 0;
-    const p = recPos(rt, a);
-    if (t < lt || (t === lt && p < lp)) throw new ToolError(msg);
-    lt = t;
-    lp = p;
-  });
+  rt.munmap(ring, DEPTH_RING_BYTES);
 }
 
 // ============================================================================== files design
@@ -241,15 +202,21 @@ function openIndexed(rt: Runtime, io: SamIo, path: string, buf: number): { h: Sa
   const reader = new BamReader(rt, fd, path, buf, IO_BUF);
   const h = decodeBamHeader(reader, path);
   const slot = rt.mmap(16 * 1024 * 1024);
+  // Reading a record (seek, inflate, copy into the slot) is conversion; looking at it is not.
   const src: ChunkSource = {
     each(beg, end, visit) {
+      let c = rt.cpu.clock;
       reader.seek(beg);
       while (reader.tell() < end) {
         const rec = reader.nextRecord();
-        if (!rec) return;
+        if (!rec) break;
         storeBytes(rt, slot, rec);
-        if (!visit(slot)) return;
+        if (io.report) io.report.convertCycles += rt.cpu.clock - c;
+        const more = visit(slot);
+        c = rt.cpu.clock;
+        if (!more) return;
       }
+      if (io.report) io.report.convertCycles += rt.cpu.clock - c;
     },
   };
   if (io.report) io.report.convertCycles += rt.cpu.clock - c0;
@@ -318,17 +285,16 @@ function filesTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out): void {
     case 'index': {
       const fd = rt.open(path, O_RDONLY);
       const reader = new BamReader(rt, fd, path, buf, IO_BUF);
-      if (rt.load8(buf) !== 0x1f && fileSize(rt, fd) > 0) {
-        // BamReader would say "not a BGZF block"; samtools says this
-      }
       const h = decodeBamHeader(reader, path);
       const slot = rt.mmap(16 * 1024 * 1024);
       const b = new IndexBuilder(h.refs.length, path);
       for (;;) {
+        const c = rt.cpu.clock;
         const beg = reader.tell();
         const rec = reader.nextRecord();
+        if (rec) storeBytes(rt, slot, rec);
+        if (io.report) io.report.convertCycles += rt.cpu.clock - c;
         if (!rec) break;
-        storeBytes(rt, slot, rec);
         const bin = rt.load32(slot + R_BIN_MQ_NL) >>> 16;
         b.push(recTid(rt, slot), recPos(rt, slot), recEnd(rt, slot), bin, (recFlag(rt, slot) & FLAG_UNMAP) !== 0, beg, reader.tell());
       }
@@ -346,7 +312,7 @@ function filesTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out): void {
       if (r) out.text(formatIdxstats(rt, r.idx, r.h));
       else {
         const { ds } = loadFile(rt, io, path, buf);
-        out.text(slowIdxstats(rt, ds, path));
+        out.text(slowIdxstats(rt, ds, typedInput(a)));
       }
       return;
     }
@@ -354,10 +320,11 @@ function filesTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out): void {
       if (a.regions.length) {
         const r = openIndexed(rt, io, path, buf);
         if (!r) throw new ToolError(`samtools depth: cannot load index for "${path}"`);
-        for (const text of a.regions) runDepthRegion(rt, out, r.h, r.idx, r.src, parseRegion(text, r.h));
+        runDepth(rt, out, r.h, a.regions, () => r, () => { throw new Error('unreachable'); });
         return;
       }
-      runDepthAll(rt, out, loadFile(rt, io, path, buf).ds);
+      const { ds } = loadFile(rt, io, path, buf);
+      runDepth(rt, out, ds.header, [], () => null, () => ds);
       return;
     }
   }
@@ -494,18 +461,12 @@ function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): v
     }
     case 'idxstats':
       if (ds.index) out.text(formatIdxstats(rt, ds.index, ds.header));
-      else out.text(slowIdxstats(rt, ds, name));
+      else out.text(slowIdxstats(rt, ds, typedInput(a)));
       return;
-    case 'depth': {
-      if (a.regions.length) {
-        const r = regionAccess();
-        if (!r) throw new ToolError(`samtools depth: "${name}" has no index (run sort and index first)`);
-        for (const text of a.regions) runDepthRegion(rt, out, ds.header, r.idx, r.src, parseRegion(text, ds.header));
-        return;
-      }
-      runDepthAll(rt, out, ds);
+    case 'depth':
+      if (a.regions.length && !regionAccess()) throw new ToolError(`samtools depth: "${name}" has no index (run sort and index first)`);
+      runDepth(rt, out, ds.header, a.regions, regionAccess, () => ds);
       return;
-    }
   }
 }
 

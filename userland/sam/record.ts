@@ -213,6 +213,9 @@ export function parseSamLine(line: Uint8Array, h: SamHeader, fail: (m: string) =
   const pos = intField(line, f[3], end(3), fail, 'POS', 0, 2 ** 31 - 1) - 1;
   if (tid >= 0 && pos >= h.refs[tid].length) fail(`POS ${pos + 1} is beyond the end of ${h.refs[tid].name} (length ${h.refs[tid].length})`);
   const mapq = intField(line, f[4], end(4), fail, 'MAPQ', 0, 255);
+  // htslib: a mapped record needs a reference and a position, else it is treated as unmapped
+  if (!(flag & FLAG_UNMAP) && tid >= 0 && pos < 0) tid = -1;
+  if (!(flag & FLAG_UNMAP) && tid < 0) flag |= FLAG_UNMAP;
   // CIGAR
   const cigar: number[] = [];
   const cs = f[5];
@@ -435,25 +438,32 @@ export function formatRecord(b: Uint8Array, h: SamHeader): string {
 
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
 
-/** samtools' strnum_cmp (bam_sort.c, 1.16): names compared with embedded numbers as numbers. */
+/**
+ * samtools 1.16.1's strnum_cmp (bam_sort.c): names compared with embedded numbers as numbers;
+ * when two numbers are equal but one had more leading zeros, the one that reached further into
+ * its string sorts first (checked against samtools 1.16.1: x001 < x01 < x1).
+ */
 export function strnumCmp(a: Uint8Array, b: Uint8Array): number {
   let pa = 0;
   let pb = 0;
   const at = (s: Uint8Array, i: number): number => (i < s.length ? s[i] : 0);
   while (at(a, pa) && at(b, pb)) {
-    if (!isDigit(at(a, pa)) || !isDigit(at(b, pb))) {
+    if (isDigit(at(a, pa)) && isDigit(at(b, pb))) {
+      while (at(a, pa) === 48) pa++;
+      while (at(b, pb) === 48) pb++;
+      while (isDigit(at(a, pa)) && isDigit(at(b, pb)) && at(a, pa) === at(b, pb)) { pa++; pb++; }
+      if (isDigit(at(a, pa)) && isDigit(at(b, pb))) {
+        let i = 0;
+        while (isDigit(at(a, pa + i)) && isDigit(at(b, pb + i))) i++;
+        return isDigit(at(a, pa + i)) ? 1 : isDigit(at(b, pb + i)) ? -1 : at(a, pa) - at(b, pb);
+      }
+      if (isDigit(at(a, pa))) return 1;
+      if (isDigit(at(b, pb))) return -1;
+      if (pa !== pb) return pa < pb ? 1 : -1;
+    } else {
       if (at(a, pa) !== at(b, pb)) return at(a, pa) - at(b, pb);
       pa++;
       pb++;
-    } else {
-      while (at(a, pa) === 48) pa++;
-      while (at(b, pb) === 48) pb++;
-      while (isDigit(at(a, pa)) && at(a, pa) === at(b, pb)) { pa++; pb++; }
-      const diff = at(a, pa) - at(b, pb);
-      while (isDigit(at(a, pa)) && isDigit(at(b, pb))) { pa++; pb++; }
-      if (isDigit(at(a, pa))) return 1;
-      if (isDigit(at(b, pb))) return -1;
-      if (diff) return diff;
     }
   }
   return at(a, pa) ? 1 : at(b, pb) ? -1 : 0;

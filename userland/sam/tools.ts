@@ -6,7 +6,7 @@
 import type { Runtime } from '../runtime.js';
 import { forEachRecord, type Dataset, type IndexView } from './dataset.js';
 import { queryChunks, refCounts } from './index.js';
-import { align4, loadBytes, storeBytes } from './mem.js';
+import { loadBytes, storeBytes } from './mem.js';
 import {
   CONSUMES_REF, FLAG_DUP, FLAG_MUNMAP, FLAG_PAIRED, FLAG_PROPER, FLAG_QCFAIL, FLAG_READ1, FLAG_READ2,
   FLAG_REVERSE, FLAG_SECONDARY, FLAG_SUPPLEMENTARY, FLAG_UNMAP, R_BIN_MQ_NL, R_BLOCK, R_FLAG_NC, R_NAME,
@@ -218,12 +218,13 @@ export function parseFlags(text: string): number {
 export function parseRegion(text: string, h: SamHeader): Region {
   if (text === '*') return { tid: -1, beg: 0, end: 0, text };
   const whole = h.byName.get(text);
-  if (whole !== undefined) return { tid: whole, beg: 0, end: h.refs[whole].length, text };
+  // a bare name means the whole reference and beyond (htslib's HTS_POS_MAX), as reads may overhang
+  if (whole !== undefined) return { tid: whole, beg: 0, end: 2 ** 31 - 1, text };
   const m = /^(.+):([0-9,]+)(?:-([0-9,]*))?$/.exec(text);
   const tid = m ? h.byName.get(m[1]) : undefined;
   if (!m || tid === undefined) throw new ToolError(`region "${text}" specifies an invalid region or unknown reference`);
   const beg = Math.max(0, Number(m[2].replace(/,/g, '')) - 1);
-  const end = m[3] ? Number(m[3].replace(/,/g, '')) : m[3] === '' || m[3] === undefined ? h.refs[tid].length : 0;
+  const end = m[3] ? Number(m[3].replace(/,/g, '')) : 2 ** 31 - 1;
   if (end <= beg) throw new ToolError(`region "${text}" specifies an invalid region or unknown reference`);
   return { tid, beg, end: Math.min(end, 2 ** 31 - 1), text };
 }
@@ -329,7 +330,7 @@ export function slowIdxstats(rt: Runtime, ds: Dataset, file: string): string {
   forEachRecord(rt, ds, (a) => {
     const tid = recTid(rt, a);
     if (tid !== last) {
-      if (seen.has(tid)) throw new ToolError('samtools idxstats: file is not position sorted');
+      if (seen.has(tid)) throw new ToolError(`samtools idxstats: file is not position sorted\nsamtools idxstats: failed to process "${file}"`);
       seen.add(tid);
       last = tid;
     }
@@ -347,50 +348,85 @@ export function slowIdxstats(rt: Runtime, ds: Dataset, file: string): string {
 /** Reads samtools depth leaves out by default. */
 export const DEPTH_EXCLUDE = FLAG_UNMAP | FLAG_SECONDARY | FLAG_QCFAIL | FLAG_DUP;
 
+/** Positions the depth ring holds (a read may span at most this many). */
+export const DEPTH_RING = 1 << 20;
+
 /**
- * Per-position depth of one reference window [beg, end) kept as u32 counters at `counts` in the
- * program's memory: each aligned base (M, =, X) adds one; deletions and skips add nothing
- * (samtools depth without -J). Then every position with a nonzero depth is printed.
+ * samtools depth over records arriving in coordinate order: each aligned base (M, =, X) adds one
+ * to its position; a position under a deletion or a skip (D, N) of a counted read is printed too,
+ * with what the other reads give it (samtools depth without -J / -a). Counters are a ring of u32
+ * in the program's memory: 0 = not covered, else depth + 1; positions are printed and cleared as
+ * the reads move past them. Only positions in [beg, end) are counted.
  */
-export class DepthWindow {
-  constructor(readonly rt: Runtime, readonly counts: number, readonly tid: number, readonly beg: number, readonly end: number) {
-    rt.memset(counts, 0, (end - beg) * 4);
+export class DepthStream {
+  private tid = -1;
+  /** First position still held, and one past the highest touched. */
+  private base = 0;
+  private top = 0;
+
+  constructor(readonly rt: Runtime, readonly ring: number, readonly out: Out, readonly h: SamHeader, readonly beg = 0, readonly end = 2 ** 31 - 1) {}
+
+  private flushTo(p: number): void {
+    const rt = this.rt;
+    const stop = Math.min(p, this.top);
+    if (this.tid >= 0) {
+      const name = this.h.refs[this.tid].name;
+      for (let q = this.base; q < stop; q++) {
+        const va = this.ring + (q & (DEPTH_RING - 1)) * 4;
+        const v = rt.load32(va);
+        if (v) {
+          this.out.text(`${name}\t${q + 1}\t${v - 1}\n`);
+          rt.store32(va, 0);
+        }
+      }
+    }
+    this.base = Math.max(this.base, p);
+    this.top = Math.max(this.top, this.base);
   }
 
   add(a: number): void {
     const rt = this.rt;
     if (recFlag(rt, a) & DEPTH_EXCLUDE) return;
-    let ref = recPos(rt, a);
+    const tid = recTid(rt, a);
+    const pos = recPos(rt, a);
+    if (tid !== this.tid) {
+      if (tid < this.tid) throw new ToolError('samtools depth: Data is not position sorted');
+      this.finish();
+      this.tid = tid;
+      this.base = this.top = pos;
+    }
+    if (pos < this.base) throw new ToolError('samtools depth: Data is not position sorted');
+    this.flushTo(pos);
+    let ref = pos;
     const nCig = rt.load32(a + R_FLAG_NC) & 0xffff;
     const c0 = a + R_NAME + (rt.load32(a + R_BIN_MQ_NL) & 0xff);
     for (let i = 0; i < nCig; i++) {
       const op = rt.load32(c0 + i * 4) >>> 0;
       const code = op & 15;
       const len = op >>> 4;
-      if (code === 0 || code === 7 || code === 8) {
+      if ((CONSUMES_REF >> code) & 1) {
         const from = Math.max(ref, this.beg);
         const to = Math.min(ref + len, this.end);
+        if (to - this.base > DEPTH_RING) throw new ToolError(`samtools depth: a read spans more than ${DEPTH_RING} positions`);
+        const aligned = code === 0 || code === 7 || code === 8;
         for (let p = from; p < to; p++) {
-          const va = this.counts + (p - this.beg) * 4;
-          rt.store32(va, rt.load32(va) + 1);
+          const va = this.ring + (p & (DEPTH_RING - 1)) * 4;
+          const v = rt.load32(va);
+          if (aligned) rt.store32(va, v ? v + 1 : 2);
+          else if (!v) rt.store32(va, 1);
         }
+        if (to > this.top) this.top = to;
+        ref += len;
       }
-      if ((CONSUMES_REF >> code) & 1) ref += len;
     }
   }
 
-  print(out: Out, h: SamHeader): void {
-    const name = h.refs[this.tid].name;
-    for (let p = this.beg; p < this.end; p++) {
-      const d = this.rt.load32(this.counts + (p - this.beg) * 4);
-      if (d) out.text(`${name}\t${p + 1}\t${d >>> 0}\n`);
-    }
+  finish(): void {
+    this.flushTo(this.top);
   }
 }
 
-/** Bytes of counters a depth window over [beg, end) needs. */
-export function depthBytes(beg: number, end: number): number {
-  return align4((end - beg) * 4);
-}
+/** Bytes of the depth ring. */
+export const DEPTH_RING_BYTES = DEPTH_RING * 4;
 
 export { SamError };
