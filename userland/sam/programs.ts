@@ -396,7 +396,12 @@ function replaceSegment(rt: Runtime, vid: number, name: string, suffix: string, 
     rt.call('seg_ctl', old, SEG_CTL_DELETE, 0);
   }
   const sid = rt.call('seg_alloc', segName, base, pageUp(size), 0o644, 0);
-  rt.call('seg_attach', vid, sid);
+  try {
+    rt.call('seg_attach', vid, sid);
+  } catch (e) {
+    rt.raw('seg_ctl', sid, SEG_CTL_DELETE, 0); // no stray segment when the space refuses us
+    throw e;
+  }
   return sid;
 }
 
@@ -419,15 +424,16 @@ function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): v
       const h = makeHeader(text, ds.header.refs);
       const hb = encodeBamHeader(h);
       const orderOff = align4(S_BODY + hb.length);
-      // The old order and index go first (an index of another order would be wrong).
-      rt.store32(at.hdr + H_SORT, 0);
-      rt.store32(at.hdr + H_INDEX_LEN, 0);
+      // Segment calls first: they check the caller's rights on the space (a reader gets EACCES
+      // here, before any store could fault). The old index goes too: it indexes another order.
+      replaceSegment(rt, at.vid, name, 'sort', DATA_BASE + SORT_OFF, orderOff + order.length * 4);
       const old = Number(rt.raw('seg_find', `${name}.idx`));
       if (old >= 0) {
-        rt.raw('seg_detach', at.vid, old);
+        rt.call('seg_detach', at.vid, old);
         rt.call('seg_ctl', old, SEG_CTL_DELETE, 0);
       }
-      replaceSegment(rt, at.vid, name, 'sort', DATA_BASE + SORT_OFF, orderOff + order.length * 4);
+      rt.store32(at.hdr + H_SORT, 0);
+      rt.store32(at.hdr + H_INDEX_LEN, 0);
       const s = DATA_BASE + SORT_OFF;
       storeBytes(rt, s + S_BODY, hb);
       for (let i = 0; i < order.length; i++) rt.store32(s + orderOff + i * 4, (order[i] - ds.recBase) / 4);
@@ -453,8 +459,8 @@ function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): v
       const b = new IndexBuilder(ds.header.refs.length, name);
       forEachRecord(rt, ds, (addr, i) => b.push(recTid(rt, addr), recPos(rt, addr), recEnd(rt, addr), rt.load32(addr + R_BIN_MQ_NL) >>> 16, (recFlag(rt, addr) & FLAG_UNMAP) !== 0, i, i + 1));
       const img = b.finish();
-      rt.store32(at.hdr + H_INDEX_LEN, 0);
       replaceSegment(rt, at.vid, name, 'idx', DATA_BASE + IDX_OFF, img.length);
+      rt.store32(at.hdr + H_INDEX_LEN, 0);
       storeBytes(rt, DATA_BASE + IDX_OFF, img);
       rt.store32(at.hdr + H_INDEX_LEN, img.length);
       return;
