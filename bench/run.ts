@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<void
   'tlb-tagging': () => import('./tlbTagging.js'),
   gups: () => import('./gups.js'),
   'shadow-policy': () => import('./shadowPolicy.js'),
+  sam: () => import('./sam.js'),
 };
 
 async function run(): Promise<number> {

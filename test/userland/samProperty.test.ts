@@ -22,7 +22,9 @@ const recArb = fc.record({
   mref: fc.integer({ min: -1, max: 2 }),
 });
 
-function toRecs(raw: fc.RecordValue<typeof recArb extends fc.Arbitrary<infer T> ? T : never>[]): Rec[] {
+type RawRec = typeof recArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toRecs(raw: RawRec[]): Rec[] {
   return raw.map((r, i) => {
     const cigar = r.ops.map(([n, op]) => `${n}${op}`).join('');
     const qlen = r.ops.filter(([, op]) => 'MIS'.includes(op)).reduce((s, [n]) => s + n, 0) || 1;
