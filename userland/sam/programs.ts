@@ -44,6 +44,7 @@ const H_CHUNKS = 16;
 const H_HDRLEN = 20;
 const H_SORT = 24; // 0 none, 1 coordinate, 2 queryname
 const H_INDEX_LEN = 28; // 0: no index
+const H_MODE = 32; // mode bits the data set was imported with (sort/index segments get the same)
 const H_BODY = 64;
 /** Sort-segment words: kind, count, length of the header the sort wrote, where the order starts. */
 const S_HDRLEN = 0;
@@ -388,14 +389,14 @@ function* attach(rt: Runtime, name: string): Blocking<Attached> {
 }
 
 /** Replace (or create) the data set's segment `suffix` with one of `size` bytes at `base`. */
-function replaceSegment(rt: Runtime, vid: number, name: string, suffix: string, base: number, size: number): number {
+function replaceSegment(rt: Runtime, vid: number, name: string, suffix: string, base: number, size: number, mode: number): number {
   const segName = `${name}.${suffix}`;
   const old = Number(rt.raw('seg_find', segName));
   if (old >= 0) {
     rt.raw('seg_detach', vid, old);
     rt.call('seg_ctl', old, SEG_CTL_DELETE, 0);
   }
-  const sid = rt.call('seg_alloc', segName, base, pageUp(size), 0o644, 0);
+  const sid = rt.call('seg_alloc', segName, base, pageUp(size), mode, 0);
   try {
     rt.call('seg_attach', vid, sid);
   } catch (e) {
@@ -426,7 +427,7 @@ function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): v
       const orderOff = align4(S_BODY + hb.length);
       // Segment calls first: they check the caller's rights on the space (a reader gets EACCES
       // here, before any store could fault). The old index goes too: it indexes another order.
-      replaceSegment(rt, at.vid, name, 'sort', DATA_BASE + SORT_OFF, orderOff + order.length * 4);
+      replaceSegment(rt, at.vid, name, 'sort', DATA_BASE + SORT_OFF, orderOff + order.length * 4, rt.load32(at.hdr + H_MODE) & 0o777);
       const old = Number(rt.raw('seg_find', `${name}.idx`));
       if (old >= 0) {
         rt.call('seg_detach', at.vid, old);
@@ -459,7 +460,7 @@ function vasTool(rt: Runtime, io: SamIo, a: ToolArgs, out: Out, at: Attached): v
       const b = new IndexBuilder(ds.header.refs.length, name);
       forEachRecord(rt, ds, (addr, i) => b.push(recTid(rt, addr), recPos(rt, addr), recEnd(rt, addr), rt.load32(addr + R_BIN_MQ_NL) >>> 16, (recFlag(rt, addr) & FLAG_UNMAP) !== 0, i, i + 1));
       const img = b.finish();
-      replaceSegment(rt, at.vid, name, 'idx', DATA_BASE + IDX_OFF, img.length);
+      replaceSegment(rt, at.vid, name, 'idx', DATA_BASE + IDX_OFF, img.length, rt.load32(at.hdr + H_MODE) & 0o777);
       rt.store32(at.hdr + H_INDEX_LEN, 0);
       storeBytes(rt, DATA_BASE + IDX_OFF, img);
       rt.store32(at.hdr + H_INDEX_LEN, img.length);
@@ -551,6 +552,7 @@ export function vasImport(name: string, path: string, io: SamIo, mode = 0o644): 
       rt.store32(hdr + H_REC_HI, Math.floor(area.bytes / 4294967296));
       rt.store32(hdr + H_CHUNKS, chunks);
       rt.store32(hdr + H_HDRLEN, hb.length);
+      rt.store32(hdr + H_MODE, mode);
       rt.store32(hdr + H_MAGIC, DS_MAGIC);
       // The importer's own view goes; the space keeps the segments.
       for (const sid of sids) rt.call('seg_detach', PRIMARY, sid);
