@@ -45,15 +45,24 @@ export function runPlainJs(text: Uint8Array, region: string, sortKey: 'coordinat
   const t0 = performance.now();
   let t = t0;
   const lap = (name: string): void => { const n = performance.now(); stagesMs[name] = n - t; t = n; };
-  // parse
-  const s = Buffer.from(text).toString('latin1');
-  const lines = s.split('\n');
-  let i = 0;
-  while (i < lines.length && lines[i].startsWith('@')) i++;
-  const h: SamHeader = parseHeaderText(lines.slice(0, i).join('\n'), 'input');
+  // parse: lines straight out of the byte array, as the emulated reader does
+  let p = 0;
+  let headerText = '';
+  while (p < text.length && text[p] === 64 /* @ */) {
+    const nl = text.indexOf(10, p);
+    const e = nl < 0 ? text.length : nl;
+    headerText += Buffer.from(text.subarray(p, e)).toString('latin1') + '\n';
+    p = e + 1;
+  }
+  const h: SamHeader = parseHeaderText(headerText, 'input');
   const recs: Rec[] = [];
   const fail = (m: string): never => { throw new Error(m); };
-  for (; i < lines.length; i++) if (lines[i]) recs.push(toRec(parseSamLine(Buffer.from(lines[i], 'latin1'), h, fail)));
+  while (p < text.length) {
+    const nl = text.indexOf(10, p);
+    const e = nl < 0 ? text.length : nl;
+    if (e > p) recs.push(toRec(parseSamLine(text.subarray(p, e), h, fail)));
+    p = e + 1;
+  }
   lap('parse');
   const fs: FlagstatCounts = [new Array<number>(16).fill(0), new Array<number>(16).fill(0)];
   for (const r of recs) flagstatAdd(fs, r.flag, r.tid, r.mtid, r.mapq);

@@ -18,7 +18,11 @@ const recArb = fc.record({
   pos: fc.integer({ min: 1, max: 600 }),
   spread: fc.integer({ min: 0, max: 60 }),
   mapq: fc.integer({ min: 0, max: 70 }),
-  ops: fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.constantFrom('M', 'D', 'N', 'I', 'S')), { minLength: 1, maxLength: 4 }),
+  // short ops, and now and then a long skip so reads span several 16 kbp windows and bin levels
+  ops: fc.array(fc.oneof(
+    { arbitrary: fc.tuple(fc.integer({ min: 1, max: 40 }), fc.constantFrom('M', 'D', 'N', 'I', 'S')), weight: 6 },
+    { arbitrary: fc.tuple(fc.integer({ min: 1000, max: 40_000 }), fc.constant('N')), weight: 1 },
+  ), { minLength: 1, maxLength: 4 }),
   mref: fc.integer({ min: -1, max: 2 }),
 });
 

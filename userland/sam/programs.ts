@@ -24,7 +24,7 @@ import {
   recFlag, recPos, recTid, regionRecords, slowIdxstats, sortRecords, writeRecord, type ChunkSource,
 } from './tools.js';
 
-const { PRIMARY, SEG_CTL_DELETE, VAS_CTL_DELETE } = SPACEJMP_CONSTANTS;
+const { PRIMARY, SEG_CTL_DELETE, VAS_CTL_DELETE, VAS_CTL_PTPOLICY, PT_SHARED } = SPACEJMP_CONSTANTS;
 
 /** Where the data sets' segments live: inside the segment region [2^46, 2^47 - 2^39) (docs/spacejmp.md). */
 export const DATA_BASE = 2 ** 46 + 2 ** 40;
@@ -202,6 +202,8 @@ function openIndexed(rt: Runtime, io: SamIo, path: string, buf: number): { h: Sa
   const fd = rt.open(path, O_RDONLY);
   const reader = new BamReader(rt, fd, path, buf, IO_BUF);
   const h = decodeBamHeader(reader, path);
+  // With no placed reads the .bai says nothing about where the unplaced ones start: after the header.
+  idx.noCoorStart = Math.max(idx.noCoorStart, reader.tell());
   const slot = rt.mmap(16 * 1024 * 1024);
   // Reading a record (seek, inflate, copy into the slot) is conversion; looking at it is not.
   const src: ChunkSource = {
@@ -522,6 +524,9 @@ export function vasImport(name: string, path: string, io: SamIo, mode = 0o644): 
       const fd = rt.open(path, O_RDONLY);
       const size = fileSize(rt, fd);
       vid = rt.call('vas_create', name, mode);
+      // Attachers link the space's page-table subtrees instead of copying an entry per page of
+      // the records: attach stays cheap however big the data set is (docs/spacejmp.md).
+      rt.call('vas_ctl', VAS_CTL_PTPOLICY, vid, PT_SHARED);
       const seg = (suffix: string, base: number, bytes: number): void => {
         const sid = rt.call('seg_alloc', `${name}.${suffix}`, base, bytes, mode, 0);
         sids.push(sid);
