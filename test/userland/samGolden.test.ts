@@ -9,7 +9,7 @@ import { DEFAULT_MACHINE } from '../../kernel/machineConfig.js';
 
 const DIR = join(import.meta.dirname, 'samGolden');
 
-interface Case { id: string; prep: 'raw' | 'sorted'; input: string; code: number; args: string[] }
+interface Case { id: string; prep: 'raw' | 'sorted' | 'bam'; input: string; code: number; args: string[] }
 
 const cases: Case[] = readFileSync(join(DIR, 'cases.tsv'), 'latin1').split('\n').filter(Boolean).map((l) => {
   const [id, prep, input, code, ...args] = l.split('\t');
@@ -21,12 +21,13 @@ const stem = (f: string): string => f.replace(/\.sam$/, '');
 function runCases(design: SamDesign): { id: string; got: string; want: string; code: number; wantCode: number; err: string; wantErr: string }[] {
   const m = new SamMachine(DEFAULT_MACHINE);
   for (const f of new Set(cases.map((c) => c.input))) m.putFile(`/g/${f}`, readFileSync(join(DIR, f)));
+  for (const f of new Set(cases.filter((c) => c.prep === 'bam').map((c) => `${stem(c.input)}.bam`))) m.putFile(`/g/${f}`, readFileSync(join(DIR, f)));
   const sortedFiles = new Set<string>();
   const out = [];
   let n = 0;
   for (const c of cases) {
     const sortCl = `samtools sort -o ${stem(c.input)}.sorted.bam ${c.input}`;
-    const typedInput = c.prep === 'sorted' ? `${stem(c.input)}.sorted.bam` : c.input;
+    const typedInput = c.prep === 'sorted' ? `${stem(c.input)}.sorted.bam` : c.prep === 'bam' ? `${stem(c.input)}.bam` : c.input;
     const commandLine = ['samtools', ...c.args.map((a) => (a === '@IN' ? typedInput : a))].join(' ');
     let input: string;
     if (design === 'files') {
@@ -36,10 +37,10 @@ function runCases(design: SamDesign): { id: string; got: string; want: string; c
         expect(m.tool('files', ['index', s]).code).toBe(0);
         sortedFiles.add(c.input);
       }
-      input = c.prep === 'sorted' ? `/g/${stem(c.input)}.sorted.bam` : `/g/${c.input}`;
+      input = `/g/${typedInput}`;
     } else {
       input = `d${++n}`;
-      expect(m.importDataset(input, `/g/${c.input}`).code).toBe(0);
+      expect(m.importDataset(input, c.prep === 'bam' ? `/g/${typedInput}` : `/g/${c.input}`).code).toBe(0);
       if (c.prep === 'sorted') {
         expect(m.tool('vas', ['sort', input], { commandLine: sortCl }).code).toBe(0);
         expect(m.tool('vas', ['index', input]).code).toBe(0);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates the expected outputs from real samtools 1.16.1 (Debian package samtools).
-# cases.tsv: id, prep (raw: the SAM file as is; sorted: after `samtools sort -o X.sorted.bam X.sam`
+# cases.tsv: id, prep (raw: the SAM file as is; bam: X.bam from `samtools view -b`; sorted: after `samtools sort -o X.sorted.bam X.sam`
 # and `samtools index`), input, exit status, then the samtools arguments with @IN for the input.
 set -e
 set -f  # no globbing: "*" is a region
@@ -10,7 +10,7 @@ rm -rf expected && mkdir expected
 : > cases.tsv
 case_() {
   id=$1 prep=$2 in=$3; shift 3
-  if [ "$prep" = sorted ]; then f=${in%.sam}.sorted.bam; else f=$in; fi
+  case $prep in sorted) f=${in%.sam}.sorted.bam ;; bam) f=${in%.sam}.bam ;; *) f=$in ;; esac
   args=$(printf '%s\n' "$@" | sed "s|^@IN\$|$f|" | tr '\n' '\t' | sed 's/\t$//')
   set +e
   # shellcheck disable=SC2046
@@ -21,6 +21,7 @@ case_() {
 }
 for s in toy ties; do
   samtools sort -o $s.sorted.bam $s.sam && samtools index $s.sorted.bam
+  samtools view --no-PG -b -o $s.bam $s.sam   # kept: BAM input fixtures (prep "bam")
 done
 for s in toy ties empty; do
   case_ $s-flagstat raw $s.sam flagstat @IN
@@ -58,7 +59,14 @@ for s in toy ties; do
   case_ $s-depth-r2 sorted $s.sam depth -r chr2 @IN
   case_ $s-depth sorted $s.sam depth @IN
 done
+for s in toy ties; do
+  case_ $s-bam-flagstat bam $s.sam flagstat @IN
+  case_ $s-bam-view-h bam $s.sam view -h @IN
+  case_ $s-bam-sort-n bam $s.sam sort -n -O sam @IN
+  case_ $s-bam-count bam $s.sam view -c -F 0x904 @IN
+done
 case_ empty-view-h raw empty.sam view -h @IN
 case_ names-sort-n raw names.sam sort -n -O sam @IN
 case_ empty-sort raw empty.sam sort -O sam @IN
+set +f
 rm -f ./*.sorted.bam ./*.sorted.bam.bai
