@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SamMachine, type SamDesign } from '../../lab/sam/machine.js';
@@ -27,7 +27,7 @@ const READS = 3000;
 const refs = synthRefs(READS);
 const region = `chr1:${Math.floor(refs[0].length / 3)}-${Math.floor(refs[0].length / 3) + 4000}`;
 /** [args with @IN, prep]: raw runs on the SAM, sorted on the sorted BAM + index. */
-const COMMANDS: [string[], 'raw' | 'sorted'][] = [
+const COMMANDS: [string[], 'raw' | 'sorted' | 'bam'][] = [
   [['flagstat', '@IN'], 'raw'],
   [['flagstat', '-O', 'tsv', '@IN'], 'raw'],
   [['flagstat', '-O', 'json', '@IN'], 'raw'],
@@ -41,6 +41,8 @@ const COMMANDS: [string[], 'raw' | 'sorted'][] = [
   [['view', '-c', '@IN', 'chr2', 'chr3:100-5000', '*'], 'sorted'],
   [['depth', '-r', region, '@IN'], 'sorted'],
   [['depth', '@IN'], 'sorted'],
+  [['flagstat', '@IN'], 'bam'],
+  [['view', '-F', '0x10', '@IN'], 'bam'],
 ];
 
 describe.skipIf(!!why)('differential vs real samtools 1.16.1 on generated data', () => {
@@ -50,11 +52,14 @@ describe.skipIf(!!why)('differential vs real samtools 1.16.1 on generated data',
   const sh = (args: string[]): Buffer => execFileSync('samtools', args, { cwd: dir, maxBuffer: 1 << 28 });
   sh(['sort', '-o', 'gen.sorted.bam', 'gen.sam']);
   sh(['index', 'gen.sorted.bam']);
-  const typed = (args: string[], prep: string): string[] => args.map((a) => (a === '@IN' ? (prep === 'raw' ? 'gen.sam' : 'gen.sorted.bam') : a));
+  sh(['view', '-b', '-o', 'gen.bam', 'gen.sam']);
+  const FILES = { raw: 'gen.sam', sorted: 'gen.sorted.bam', bam: 'gen.bam' } as const;
+  const typed = (args: string[], prep: keyof typeof FILES): string[] => args.map((a) => (a === '@IN' ? FILES[prep] : a));
 
   it.each(['files', 'vas'] as SamDesign[])('%s design prints what samtools prints', (design) => {
     const m = new SamMachine(DEFAULT_MACHINE);
     m.putFile('/g/gen.sam', data.text);
+    m.putFile('/g/gen.bam', readFileSync(join(dir, 'gen.bam')));
     const sortCl = 'samtools sort -o gen.sorted.bam gen.sam';
     if (design === 'files') {
       expect(m.tool('files', ['sort', '-o', '/g/gen.sorted.bam', '/g/gen.sam'], { commandLine: sortCl }).code).toBe(0);
@@ -62,13 +67,14 @@ describe.skipIf(!!why)('differential vs real samtools 1.16.1 on generated data',
     } else {
       expect(m.importDataset('raw', '/g/gen.sam').code).toBe(0);
       expect(m.importDataset('sorted', '/g/gen.sam').code).toBe(0);
+      expect(m.importDataset('bam', '/g/gen.bam').code).toBe(0);
       expect(m.tool('vas', ['sort', 'sorted'], { commandLine: sortCl }).code).toBe(0);
       expect(m.tool('vas', ['index', 'sorted']).code).toBe(0);
     }
     let fresh = 0;
     for (const [args, prep] of COMMANDS) {
       const want = sh(typed(args, prep)).toString('latin1');
-      let input = design === 'files' ? (prep === 'raw' ? '/g/gen.sam' : '/g/gen.sorted.bam') : prep;
+      let input = design === 'files' ? `/g/${FILES[prep]}` : prep;
       if (design === 'vas' && args[0] === 'sort') {
         // a vas sort changes the data set (it adds the order); each sort starts from the import
         input = `fresh${++fresh}`;
