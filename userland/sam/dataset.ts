@@ -37,11 +37,6 @@ export interface Dataset {
   index: IndexView | null;
 }
 
-/** Address of the record at position `i` of the data set's order (sorted if sorted). */
-export function recordAt(rt: Runtime, ds: Dataset, i: number): number {
-  return ds.order ? ds.recBase + rt.load32(ds.order.addr + i * 4) * 4 : -1;
-}
-
 /**
  * Visit every record in the data set's order: sorted if it has a sorted order, else as stored
  * (walking the records by their block_size words).

@@ -18,7 +18,7 @@ import { IndexBuilder, scanIndex } from './index.js';
 import { convertFile, type ConvertResult } from './input.js';
 import { align4, loadBytes, storeBytes } from './mem.js';
 import { parseToolArgs, type ToolArgs } from './args.js';
-import { FLAG_UNMAP, R_BIN_MQ_NL, SamError, formatRecord, makeHeader, withPg, withSortOrder, type SamHeader } from './record.js';
+import { FLAG_UNMAP, R_BIN_MQ_NL, SamError, makeHeader, withPg, withSortOrder, type SamHeader } from './record.js';
 import {
   DEPTH_RING_BYTES, DepthStream, Out, ToolError, flagstat, formatFlagstat, formatIdxstats, orderChunks, parseRegion, passes, recBytes, recEnd,
   recFlag, recPos, recTid, regionRecords, slowIdxstats, sortRecords, writeRecord, type ChunkSource,
@@ -355,7 +355,6 @@ interface Attached {
   ds: Dataset;
   /** The header segment's address (data set words live there). */
   hdr: number;
-  sortBytes: number;
 }
 
 /** The data set's view as stored in its segments (read through the calling thread). */
@@ -387,7 +386,7 @@ function* attach(rt: Runtime, name: string): Blocking<Attached> {
   const vid = rt.call('vas_find', name);
   const vh = rt.call('vas_attach', vid);
   yield* rt.callBlocking('vas_switch', vh, 0);
-  return { vid, ds: readDataset(rt, name, DATA_BASE), hdr: DATA_BASE + HDR_OFF, sortBytes: 0 };
+  return { vid, ds: readDataset(rt, name, DATA_BASE), hdr: DATA_BASE + HDR_OFF };
 }
 
 /** Replace (or create) the data set's segment `suffix` with one of `size` bytes at `base`. */
@@ -570,5 +569,3 @@ export function vasImport(name: string, path: string, io: SamIo, mode = 0o644): 
     }, cleanup);
   };
 }
-
-export { formatRecord };

@@ -469,11 +469,6 @@ export function strnumCmp(a: Uint8Array, b: Uint8Array): number {
   return at(a, pa) ? 1 : at(b, pb) ? -1 : 0;
 }
 
-/** The coordinate key's first part: tid as unsigned (tid -1 sorts last). */
-export function coordMajor(tid: number): number {
-  return tid >>> 0;
-}
-
 /** Header text with SO set (the @HD line added or rewritten as samtools sort does). */
 export function withSortOrder(text: string, so: 'coordinate' | 'queryname'): string {
   const lines = text.split('\n');

@@ -10,7 +10,7 @@ import { loadBytes, storeBytes } from './mem.js';
 import {
   CONSUMES_REF, FLAG_DUP, FLAG_MUNMAP, FLAG_PAIRED, FLAG_PROPER, FLAG_QCFAIL, FLAG_READ1, FLAG_READ2,
   FLAG_REVERSE, FLAG_SECONDARY, FLAG_SUPPLEMENTARY, FLAG_UNMAP, R_BIN_MQ_NL, R_BLOCK, R_FLAG_NC, R_NAME,
-  R_NEXT_REFID, R_POS, R_REFID, SamError, formatRecord, strnumCmp, type SamHeader,
+  R_NEXT_REFID, R_POS, R_REFID, formatRecord, strnumCmp, type SamHeader,
 } from './record.js';
 
 /** Modelled cost of one comparison of the sort (the compare call, branches, the swap). */
@@ -176,8 +176,6 @@ export interface ViewFilter {
   excludeAll: number;
   minMapq: number;
 }
-
-export const NO_FILTER: ViewFilter = { requireAll: 0, excludeAny: 0, excludeAll: 0, minMapq: 0 };
 
 export function passes(rt: Runtime, a: number, f: ViewFilter): boolean {
   const flag = recFlag(rt, a);
@@ -428,5 +426,3 @@ export class DepthStream {
 
 /** Bytes of the depth ring. */
 export const DEPTH_RING_BYTES = DEPTH_RING * 4;
-
-export { SamError };
