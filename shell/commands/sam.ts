@@ -33,7 +33,7 @@ attach it) or --design files (every tool converts its input file again, as samto
   sjmp sam view [-c] [-h] [-H] [-f X] [-F X] [-G X] [-q N] [--no-PG] INPUT [REGION ...]
   sjmp sam sort [-n] [-O sam|bam] [-o OUT] [--no-PG] INPUT
   sjmp sam index INPUT                       sjmp sam idxstats INPUT
-  sjmp sam depth [-r REGION] INPUT
+  sjmp sam depth [-r REGION] INPUT, or depth INPUT REGION
   sjmp sam ls                                data sets on the machine
   sjmp sam run FILE -- TOOL ARGS -- TOOL ARGS ...   steps on one machine (input implied)
   sjmp sam bench [--reads N] [--seed N] [--plot FILE.svg] [--json]

@@ -140,6 +140,9 @@ describe('data sets: all or nothing, and segment rights', () => {
     expect(region.stderr).toMatch(/Random alignment retrieval only works for indexed/);
     expect(m.tool('vas', ['index', 'toy']).code).toBe(0);
     expect(Buffer.from(m.tool('vas', ['view', '-c', 'toy', 'chr1'], { cred: other }).stdout).toString()).toBe('10\n');
+    // `depth NAME REGION` is `depth -r REGION NAME`
+    expect(m.tool('vas', ['depth', 'toy', 'chr1:95-105']).stdout).toEqual(m.tool('vas', ['depth', '-r', 'chr1:95-105', 'toy']).stdout);
+    expect(m.tool('vas', ['depth', 'toy', 'chr1:95-105']).stdout.length).toBeGreaterThan(0);
     // a private data set is not readable by others
     expect(m.importDataset('mine', '/t/toy.sam', { mode: 0o600 }).code).toBe(0);
     expect(m.tool('vas', ['flagstat', 'mine'], { cred: other }).stderr).toMatch(/EACCES/);

@@ -86,6 +86,8 @@ export function parseToolArgs(argv: readonly string[]): ToolArgs {
   if (pos.length === 0) throw new ToolError(`samtools ${tool}: no input given`);
   a.input = pos[0];
   if (a.tool === 'view') a.regions.push(...pos.slice(1));
+  // sjmp's `depth INPUT REGION` (samtools depth takes more input files there; one input here)
+  else if (a.tool === 'depth' && pos.length === 2 && a.regions.length === 0) a.regions.push(pos[1]);
   else if (a.tool === 'index' && pos.length === 2) a.output = pos[1];
   else if (pos.length > 1) throw new ToolError(`samtools ${tool}: unexpected argument "${pos[1]}"`);
   return a;
