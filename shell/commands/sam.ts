@@ -11,10 +11,11 @@
 // Options of sjmp itself (anywhere after `sam`): --design files|vas, --json, --plot FILE,
 // --reads N, --seed N. Everything else goes to the tool as samtools would take it.
 
-import { writeFileSync } from 'node:fs';
 import type { GlobalOptions } from '../machineOptions.js';
 import { buildMachine } from '../machineOptions.js';
-import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { progressLine } from '../progress.js';
+import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { TOOLS } from '../../userland/sam/args.js';
 import { SamSession, datasetNameFor, insertInput } from '../../lab/sam/session.js';
@@ -86,26 +87,18 @@ function ms(cycles: number, ghz: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
 }
 
-function progressWriter(): ((p: SamProgress) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = Date.now();
-    if (now - last < 100 && p.done < p.total) return;
-    last = now;
-    const frac = p.total ? p.done / p.total : 0;
-    const filled = Math.round(frac * 30);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${p.label}\x1b[K`);
-  };
+const progress = progressLine();
+
+function stageProgress(p: SamProgress): void {
+  progress.update(p.done, p.total, p.label);
 }
 
-function recordProgress(label: string): ((n: number) => void) | undefined {
-  const w = progressWriter();
-  return w ? (n) => w({ label: `${label}: ${n} records converted`, done: 0, total: 1 }) : undefined;
+function recordProgress(label: string): (n: number) => void {
+  return (n) => progress.update(0, 1, `${label}: ${n} records converted`);
 }
 
 function clearProgress(): void {
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  progress.clear();
 }
 
 // ------------------------------------------------------------------------------ bench
@@ -113,7 +106,9 @@ function clearProgress(): void {
 export function samChart(r: SamBenchReport): ChartSpec {
   const stages = r.speedup.filter((s) => s.files || s.vas);
   return {
-    title: `sam pipeline, ${r.reads} reads: modelled ms per stage (${r.profile})`,
+    title: 'samtools pipeline: modelled ms per stage, files vs vas',
+    subtitle: `${r.reads} synthetic reads (${(r.inputBytes / 2 ** 20).toFixed(1)} MiB SAM), region ${r.region}, profile ${r.profile}`,
+    seriesLabel: 'design',
     xLabel: 'stage', yLabel: 'modelled ms', logY: true,
     x: stages.map((s) => s.stage),
     series: r.designs.map((d) => ({ name: d.design, values: stages.map((s) => { const x = d.stages.find((y) => y.stage === s.stage); return x ? x.modelledMs : null; }) })),
@@ -151,13 +146,14 @@ export function formatSamBench(r: SamBenchReport): string[] {
 
 async function benchCommand(own: SamOwnOptions, machine: GlobalOptions): Promise<number> {
   const config = buildMachine(machine);
-  const report = runSamBench(config, { reads: own.reads ?? 200_000, seed: own.seed }, progressWriter());
-  clearProgress();
   if (own.plot) {
-    writeFileSync(own.plot, svgChart(samChart(report)));
+    try { checkOutputPath('--plot', own.plot); } catch (e) { throw new UsageError((e as Error).message); }
   }
-  if (own.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write([...formatSamBench(report), ...(own.plot ? [`chart written to ${own.plot}`] : [])].join('\n') + '\n');
+  const report = runSamBench(config, { reads: own.reads ?? 200_000, seed: own.seed }, stageProgress);
+  clearProgress();
+  const written = own.plot ? await writeChart(own.plot, samChart(report)) : [];
+  if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam bench', report.consistent, { machine: machineJson(config), ...report, written })));
+  else process.stdout.write([...formatSamBench(report), ...(written.length ? [`chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
   return report.consistent ? 0 : 1;
 }
 
@@ -192,7 +188,7 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
   const ghz = config.profile.params.clockGHz;
   if (sub === 'ls') {
     if (more.length) throw new UsageError(`sam ls: unexpected argument "${more[0]}"`);
-    process.stdout.write(own.json ? '[]\n' : 'no data sets on this machine (a data set lasts one invocation until machine images exist; `sjmp sam run FILE -- ls` lists them within a pipeline)\n');
+    process.stdout.write(own.json ? formatJson(jsonEnvelope('sam ls', true, { datasets: [] })) : 'no data sets on this machine (a data set lasts one invocation until machine images exist; `sjmp sam run FILE -- ls` lists them within a pipeline)\n');
     return 0;
   }
   if (sub === 'import') {
@@ -203,7 +199,7 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
     clearProgress();
     if (r.code !== 0) { process.stderr.write(r.stderr); return r.code; }
     const ds = s.machine.datasets().find((d) => d.name === name)!;
-    if (own.json) process.stdout.write(JSON.stringify({ import: runSummary(r, ghz), dataset: ds }, null, 2) + '\n');
+    if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam import', true, { machine: machineJson(config), import: runSummary(r, ghz), dataset: ds })));
     else {
       process.stdout.write(`imported ${r.records} records from ${file} into data set "${name}": ${ds.segments.length} segments, ${(ds.bytes / 2 ** 20).toFixed(2)} MiB; modelled ${ms(r.cycles, ghz)} ms (${s.machine.profile}), wall ${r.wallMs.toFixed(0)} ms\n`);
       process.stdout.write(textTable(['segment', 'base', 'bytes'], ds.segments.map((x) => [x.name, x.base, x.bytes])).map((l) => l + '\n').join(''));
@@ -225,7 +221,7 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
   clearProgress();
   const written = s.copyOut();
   if (own.json) {
-    process.stdout.write(JSON.stringify({ profile: s.machine.profile, import: imported && runSummary(imported, ghz), run: runSummary(run, ghz), written }, null, 2) + '\n');
+    process.stdout.write(formatJson(jsonEnvelope(`sam ${sub}`, run.code === 0, { machine: machineJson(config), design: own.design, import: imported && runSummary(imported, ghz), run: runSummary(run, ghz), written })));
     return run.code;
   }
   return emit(run);
@@ -252,7 +248,7 @@ async function runCommand(args: readonly string[], own: SamOwnOptions, config: R
     clearProgress();
     summaries.push(runSummary(r, ghz));
     if (!own.json) process.stderr.write(`# import ${name} ${file}  [vas: modelled ${ms(r.cycles, ghz)} ms, wall ${r.wallMs.toFixed(0)} ms]\n`);
-    if (r.code !== 0) { if (!own.json) process.stderr.write(r.stderr); else process.stdout.write(JSON.stringify({ steps: summaries }, null, 2) + '\n'); return r.code; }
+    if (r.code !== 0) { if (!own.json) process.stderr.write(r.stderr); else process.stdout.write(formatJson(jsonEnvelope('sam run', false, { machine: machineJson(config), design: own.design, steps: summaries }))); return r.code; }
     input = name;
   }
   let code = 0;
@@ -281,6 +277,6 @@ async function runCommand(args: readonly string[], own: SamOwnOptions, config: R
     input = next;
     if (run.code !== 0) { code = run.code; break; }
   }
-  if (own.json) process.stdout.write(JSON.stringify({ profile: s.machine.profile, design: own.design, steps: summaries }, null, 2) + '\n');
+  if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam run', code === 0, { machine: machineJson(config), design: own.design, steps: summaries })));
   return code;
 }

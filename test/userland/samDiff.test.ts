@@ -45,7 +45,7 @@ const COMMANDS: [string[], 'raw' | 'sorted' | 'bam'][] = [
   [['view', '-F', '0x10', '@IN'], 'bam'],
 ];
 
-describe.skipIf(!!why)('differential vs real samtools 1.16.1 on generated data', () => {
+describe.skipIf(!!why)(`differential vs real samtools 1.16.1 on generated data${why ? ` (skipped: ${why})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sjmp-sam-'));
   const data = synthSam({ reads: READS, seed: 7 });
   writeFileSync(join(dir, 'gen.sam'), data.text);
