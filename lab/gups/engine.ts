@@ -3,6 +3,7 @@
 // reading the final table out of emulated memory, verification) is outside the measured phase.
 
 import { Kernel } from '../../kernel/kernel.js';
+import type { CoreCounters } from '../../mmu/cpu.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
 import { runProgram } from '../../userland/runtime.js';
@@ -34,6 +35,8 @@ export interface GupsResult {
   /** Sum over i of Table[i] * (2i + 1) mod 2^64, 16 hex digits (docs/gups.md). */
   checksum: string;
   profile: string;
+  /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
+  machineCounters: CoreCounters[];
 }
 
 /** Tables up to 2^27 words (1 GiB) also get the raw host-loop baseline. */
@@ -108,6 +111,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
     walksPerUpdate: (c1.walks - c0.walks) / p.updates,
     verification: { errors, passed: verificationPassed(errors, 2 ** p.log2Table) },
     checksum, profile: config.profile.name,
+    machineCounters: kernel.cpus.map((c) => c.allCounters()),
   };
 }
 

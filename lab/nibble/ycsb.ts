@@ -9,6 +9,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import type { YieldRequest } from '../../kernel/proc/process.js';
 import { resolveProfile } from '../../mmu/costModel.js';
+import type { CoreCounters } from '../../mmu/cpu.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
 import { createStore } from '../../userland/nibble/host.js';
@@ -70,6 +71,8 @@ export interface YcsbRunResult {
   lockSpins: number;
   spaceWaits: number;
   kernelProblems: number;
+  /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
+  machineCounters: CoreCounters[];
 }
 
 const MiB = 1024 * 1024;
@@ -246,6 +249,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
     lockSpins: diff(a, b, 'lockSpins'),
     spaceWaits: diff(a, b, 'spaceWaits'),
     kernelProblems: countProblems(k),
+    machineCounters: k.cpus.map((cpu) => cpu.allCounters()),
   };
 }
 

@@ -23,7 +23,7 @@ export interface TraceFileResult {
 }
 
 /** The script's `machine` line as option text. */
-function scriptMachine(r: ParseResult): MachineOptionsText {
+export function scriptMachine(r: ParseResult): MachineOptionsText {
   const out: MachineOptionsText = {};
   for (const [key, s] of machineSettings(r.statements)) {
     const v = typeof s.value === 'bigint' ? s.value.toString() : s.value;

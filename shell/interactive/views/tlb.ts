@@ -44,7 +44,7 @@ export function tlbView(k: Kernel, cpuId: number, width: number): ViewModel {
   const lines: ViewLine[] = [
     { text: clip(`CPU ${cpuId}: CR3 ${hex(cpu.cr3Base)} PCID ${cpu.pcid}${loaded ? ` (${loaded.describe()})` : ''}${running ? `, running ${running.describe()}` : ''}`, width), tone: 'accent' },
   ];
-  const counters = tlb.counters();
+  const counters = cpu.tlbCounters();
   lines.push(...table([
     { title: 'STRUCTURE', flex: true }, { title: 'ENTRIES', align: 'right' }, { title: 'VALID', align: 'right' },
     { title: 'HITS', align: 'right' }, { title: 'MISSES', align: 'right' }, { title: 'HIT RATE', align: 'right' },
