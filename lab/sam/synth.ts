@@ -35,6 +35,7 @@ class Rng {
 }
 
 const BASES = 'ACGT';
+const latin1 = new TextDecoder('latin1');
 
 /** References sized for ~20x coverage: three, of 1/2, 3/10 and 1/5 of the total. */
 export function synthRefs(reads: number, readLength = 100): RefSeq[] {
@@ -51,8 +52,11 @@ export function synthSam(o: SynthOptions): SynthData {
   const L = o.readLength ?? 100;
   const refs = synthRefs(o.reads, L);
   const lines: string[] = ['@HD\tVN:1.6\tSO:unsorted', ...refs.map((r) => `@SQ\tSN:${r.name}\tLN:${r.length}`), '@RG\tID:sim\tSM:sample1\tPL:ILLUMINA', '@PG\tID:synth\tPN:sjmp-synth\tVN:1'];
-  const seqOf = (n: number): string => { let s = ''; for (let i = 0; i < n; i++) s += BASES[rng.int(4)]; return s; };
-  const qualOf = (n: number): string => { let s = ''; for (let i = 0; i < n; i++) s += String.fromCharCode(33 + 20 + rng.int(21)); return s; };
+  // Built as bytes, not by `+=` per character: cons-string trees of millions of reads exhaust the heap.
+  const bytes = new Uint8Array(1024);
+  const seqOf = (n: number): string => { for (let i = 0; i < n; i++) bytes[i] = BASES.charCodeAt(rng.int(4)); return latin1.decode(bytes.subarray(0, n)); };
+  const qualOf = (n: number): string => { for (let i = 0; i < n; i++) bytes[i] = 33 + 20 + rng.int(21); return latin1.decode(bytes.subarray(0, n)); };
+  const parts: Buffer[] = [];
   const pickRef = (): number => { const x = rng.next(); return x < 0.5 ? 0 : x < 0.8 ? 1 : 2; };
   /** A CIGAR of query length L: mostly all-match, sometimes a clip, an insertion or a deletion. */
   const cigarOf = (): { cigar: string; refLen: number } => {
@@ -121,6 +125,11 @@ export function synthSam(o: SynthOptions): SynthData {
       lines.push(l);
       records++;
     }
+    if (lines.length >= 4096) {
+      parts.push(Buffer.from(lines.join('\n') + '\n', 'latin1'));
+      lines.length = 0;
+    }
   }
-  return { text: Buffer.from(lines.join('\n') + '\n', 'latin1'), refs, records };
+  if (lines.length) parts.push(Buffer.from(lines.join('\n') + '\n', 'latin1'));
+  return { text: Buffer.concat(parts), refs, records };
 }
