@@ -104,6 +104,7 @@ export class PhysicalMemory {
     return Math.floor(pa / this.nodeSize);
   }
 
+  /** First physical address of NUMA node `node`. */
   nodeBase(node: number): number {
     return node * this.nodeSize;
   }
@@ -113,6 +114,7 @@ export class PhysicalMemory {
     return this.touchedChunks * CHUNK_SIZE;
   }
 
+  /** True when the host chunk holding `pa` exists (it has been written). */
   isTouched(pa: number): boolean {
     return this.words(pa) !== undefined;
   }
@@ -121,22 +123,26 @@ export class PhysicalMemory {
     if (!(pa >= 0 && pa + len <= this.size)) throw new RangeError(`physical access out of range: ${pa}+${len}`);
   }
 
+  /** The byte at `pa` (0 if never written). RangeError outside memory. */
   read8(pa: number): number {
     this.check(pa, 1);
     const b = this.bytes(pa);
     return b === undefined ? 0 : b[pa & CHUNK_MASK];
   }
 
+  /** Store the low byte of `v` at `pa`. RangeError outside memory (nothing written). */
   write8(pa: number, v: number): void {
     this.check(pa, 1);
     this.bytesFor(pa)[pa & CHUNK_MASK] = v;
   }
 
+  /** Little-endian 16-bit load (any alignment). RangeError outside memory. */
   read16(pa: number): number {
     this.check(pa, 2);
     return this.read8(pa) | (this.read8(pa + 1) << 8);
   }
 
+  /** Little-endian 16-bit store (any alignment). RangeError outside memory (nothing written). */
   write16(pa: number, v: number): void {
     this.check(pa, 2); // before the first byte, so a straddling write changes nothing
     this.write8(pa, v & 0xff);
@@ -151,6 +157,7 @@ export class PhysicalMemory {
     return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
   }
 
+  /** Little-endian 32-bit store (any alignment). RangeError outside memory (nothing written). */
   write32(pa: number, v: number): void {
     this.check(pa, 4); // before any part, so a straddling write changes nothing
     if ((pa & 3) !== 0) {
@@ -166,16 +173,19 @@ export class PhysicalMemory {
     return [this.read32(pa), this.read32(pa + 4)];
   }
 
+  /** 64-bit store of halves: lo at pa, hi at pa + 4. RangeError outside memory (nothing written). */
   write64(pa: number, lo: number, hi: number): void {
     this.check(pa, 8);
     this.write32(pa, lo);
     this.write32(pa + 4, hi);
   }
 
+  /** The unsigned 64-bit value at `pa` as a bigint (cold paths). */
   read64Big(pa: number): bigint {
     return (BigInt(this.read32(pa + 4) >>> 0) << 32n) | BigInt(this.read32(pa) >>> 0);
   }
 
+  /** Store the low 64 bits of `v` at `pa` (cold paths). RangeError outside memory (nothing written). */
   write64Big(pa: number, v: bigint): void {
     this.check(pa, 8);
     this.write32(pa, Number(v & 0xffffffffn) | 0);
@@ -199,6 +209,7 @@ export class PhysicalMemory {
     }
   }
 
+  /** Zero `size` bytes (a page, 4 KiB by default) at `pa`. RangeError outside memory. */
   zeroPage(pa: number, size: number = PAGE_SIZE): void {
     this.fill(pa, size, 0);
   }
@@ -246,6 +257,7 @@ export class PhysicalMemory {
     return out;
   }
 
+  /** Store `data` at `pa`. RangeError when any byte is outside memory (nothing written). */
   writeBytes(pa: number, data: Uint8Array): void {
     this.check(pa, data.length);
     let off = 0;

@@ -6,11 +6,12 @@ import { Kernel } from '../../kernel/kernel.js';
 import type { CoreCounters } from '../../mmu/cpu.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
-import { runProgram } from '../../userland/runtime.js';
 import { Scheduler, type RunResult } from '../../kernel/proc/scheduler.js';
 import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from '../../userland/gups/designs.js';
-import { TableChecksum, HpccStream, POLY, verificationPassed, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
+import { TableChecksum, verificationPassed, verifyWindow, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
 import { GiB, MiB } from '../../mmu/units.js';
+import { cyclesToSeconds } from '../../mmu/costModel.js';
+import { runProgram } from '../launch.js';
 
 export interface GupsResult {
   design: GupsDesign;
@@ -97,8 +98,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
   if (!report.done || r.deadlock) throw new Error(`gups ${p.design}: the run did not finish${r.deadlock ? ' (deadlock)' : ''}`);
   const { checksum, errors } = verify(kernel, p, report);
   const cycles = report.endCycles - report.startCycles;
-  const ghz = config.profile.params.clockGHz;
-  const seconds = cycles / (ghz * 1e9);
+  const seconds = cyclesToSeconds(cycles, config.profile.params);
   const c0 = report.countersStart;
   const c1 = report.countersEnd;
   return {
@@ -148,7 +148,6 @@ function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number)
  */
 function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { checksum: string; errors: number } {
   const ww = windowWords(p);
-  const tableMask = 2 ** p.log2Table - 1;
   const chunkWords = Math.min(ww, VERIFY_CHUNK_WORDS);
   const sum = new TableChecksum();
   let errors = 0;
@@ -159,24 +158,7 @@ function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { che
       const words = readWords(kernel, obj, win.offset + c * 8, chunkWords);
       const first = w * ww + c;
       sum.addWords(words, first);
-      const s = new HpccStream(0);
-      let lo = s.lo;
-      let hi = s.hi;
-      for (let i = 0; i < p.updates; i++) {
-        const t = (lo << 1) ^ ((hi >> 31) & POLY);
-        hi = (hi << 1) | (lo >>> 31);
-        lo = t;
-        const idx = (lo & tableMask) >>> 0;
-        if (idx >= first && idx < first + chunkWords) {
-          const k = (idx - first) * 2;
-          words[k] ^= lo;
-          words[k + 1] ^= hi;
-        }
-      }
-      for (let i = 0; i < chunkWords; i++) {
-        const g = first + i;
-        if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
-      }
+      errors += verifyWindow(words, first, p.log2Table, p.updates);
     }
   }
   return { checksum: sum.hex(), errors };
