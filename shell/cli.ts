@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
 import { samCommand, SAM_HELP } from './commands/sam.js';
+import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
     if (args.length === 0 || args[0] === '--help' || args[0] === 'help') { process.stdout.write(SAM_HELP); process.exitCode = 0; return; }
     process.exitCode = await samCommand(args, cmd.optsWithGlobals() as GlobalOptions);
   });
+  addRedisCommands(program, addMachineOptions);
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
@@ -81,6 +83,7 @@ export function buildProgram(): Command {
       engines: {
         gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
         nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
+        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
       },
     });
   });
