@@ -9,7 +9,7 @@
 // W2-W8 and frag.c's defaults (fixed sizes, a small change, size ranges, small-to-large).
 
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
+import '../../kernel/spacejmp/spacejmp.js'; // installs kernel.spacejmp
 import { Runtime } from '../../userland/runtime.js';
 import { Arena } from '../../userland/malloc.js';
 import { createStore } from '../../userland/nibble/host.js';
@@ -99,7 +99,7 @@ class LiveSet {
 function machine(capacityBytes: number, seed: number): Runtime {
   const mem = Math.ceil((4 * capacityBytes + 256 * 2 ** 20) / 2 ** 21) * 2 ** 21;
   const k = new Kernel({ memBytes: mem, cpus: 1, nodes: 1, seed });
-  new SpaceJmp(k);
+  // SpaceJMP is installed at boot (kernel.spacejmp).
   const p = k.spawn('frag', { uid: 1000, gid: 1000 });
   return Runtime.attach(k, p.threads[0]);
 }

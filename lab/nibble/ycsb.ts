@@ -6,7 +6,7 @@
 // client's end, at the profile's clock rate) and emulator wall-clock.
 
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
+import '../../kernel/spacejmp/spacejmp.js'; // installs kernel.spacejmp
 import type { YieldRequest } from '../../kernel/proc/process.js';
 import { resolveProfile } from '../../mmu/costModel.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
@@ -112,7 +112,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
   const nodeMem = Math.ceil((L.nodeStride + L.metaBytes + 128 * MiB) / (2 * MiB)) * 2 * MiB;
   const profile = resolveProfile(c.profile);
   const k = new Kernel({ memBytes: nodes * nodeMem, cpus, nodes, seed: c.seed, profile });
-  new SpaceJmp(k);
+  // SpaceJMP is installed at boot (kernel.spacejmp).
   const cpuOf = (node: number, local: number): number => node * perNode + local;
   const clientCpu = (i: number): number => cpuOf(i % nodes, Math.floor(i / nodes));
 

@@ -7,7 +7,7 @@
 
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
+import '../../kernel/spacejmp/spacejmp.js'; // installs kernel.spacejmp
 import { GiB } from '../../mmu/units.js';
 import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
 import { createStore } from '../../userland/nibble/host.js';
@@ -27,7 +27,7 @@ interface Outcome {
 
 function run(seed: number, mode: 1 | 2, unsafe = false): Outcome {
   const k = new Kernel({ memBytes: 1 * GiB, cpus: 6, nodes: 2, seed });
-  new SpaceJmp(k);
+  // SpaceJMP is installed at boot (kernel.spacejmp).
   const KEYS = 40;
   const last = new Int32Array(KEYS + 1);
   /** Completion order of each PUT (by its seq): the order the index saw them. */
