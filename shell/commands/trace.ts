@@ -20,6 +20,8 @@ export interface TraceFileResult {
   machine: string;
   transcript: TranscriptEntry[];
   summary: RunSummary;
+  /** The machine after the run (tests check its invariants). */
+  kernel: Kernel;
 }
 
 /** The script's `machine` line as option text. */
@@ -54,7 +56,7 @@ export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOp
   const kernel = new Kernel(config);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
-  return { file, machine: describeMachine(config), transcript: runner.transcript, summary };
+  return { file, machine: describeMachine(config), transcript: runner.transcript, summary, kernel };
 }
 
 export function formatSummary(r: TraceFileResult): string {
