@@ -438,7 +438,7 @@ export class SpaceJmp {
   /** The named space's segment takes [start, end) in the shadow: the attacher's own mappings there go. */
   private evictLocal(a: Attachment, start: number, end: number): void {
     if (a.space.map.isFree(start, end)) return;
-    for (const [sid, { seg }] of a.privateSegs) {
+    for (const { seg } of [...a.privateSegs.values()]) {
       if (seg.base < end && seg.end > start) this.detachLocal({ kind: 'shadow', att: a }, seg);
     }
     a.space.unmapRange(start, end);
