@@ -40,6 +40,9 @@ export interface KernelEvent {
 
 /** Hooks a higher kernel module (SpaceJMP) installs to take part in thread and process lifecycles. */
 export interface LifecycleHooks {
+  /** A new thread is about to start in its process's primary: take what it needs there, or
+   *  fail (a SysError; the thread is not created). */
+  threadStart?(t: Thread): void;
   /** A thread is leaving its address space for good (exit): release what it holds there. */
   threadExit?(t: Thread): void;
   /** A process is exiting: detach everything it attached. */
@@ -273,6 +276,7 @@ export class Kernel implements VmHost {
     t.affinity = affinity;
     t.cpu = affinity >= 0 ? affinity : this.nextCpuForThread++ % this.cpus.length;
     t.readyAt = this.current.clock;
+    for (const h of this.hooks) h.threadStart?.(t);
     p.threads.push(t);
     return t;
   }

@@ -66,7 +66,13 @@ export class LockTable {
   /** Make `t`'s held locks exactly those of `t.space` (or none): release the rest, take what is missing. */
   reconcile(t: Thread, none = false): void {
     const want = none ? [] : this.locksFor(t.space);
-    const have = this.held.get(t) ?? [];
+    const have = this.held.get(t);
+    if (!have && want.length === 0) return; // the common case on every switch: nothing to do
+    if (!have) {
+      for (const w of want) w.seg.lock.acquire(t, w.write);
+      this.held.set(t, want.map((w) => ({ seg: w.seg, write: w.write })));
+      return;
+    }
     const keep: HeldLock[] = [];
     for (const h of have) {
       if (want.some((w) => w.seg === h.seg && w.write === h.write)) keep.push(h);

@@ -73,6 +73,7 @@ export class SpaceJmp {
   constructor(readonly kernel: Kernel) {
     this.locks = new LockTable(this.reg.segments, (ch) => kernel.wakeAll(ch));
     const hooks: LifecycleHooks = {
+      threadStart: (t) => this.threadStart(t),
       threadExit: (t) => this.threadExit(t),
       processExit: (p) => this.processExit(p),
       afterExit: (p) => this.afterExit(p),
@@ -558,6 +559,15 @@ export class SpaceJmp {
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  /** A new thread starts in the primary: it takes the primary's segment locks like a switch in (EBUSY if it cannot). */
+  private threadStart(t: Thread): void {
+    const need = this.locks.locksFor(t.space);
+    if (need.length === 0) return;
+    const blocker = this.locks.conflict(need.map((l) => ({ t, seg: l.seg, write: l.write })));
+    if (blocker) fail('EBUSY', `a new thread would need segment "${blocker.name}", which is locked (${blocker.lock.describe()})`);
+    this.locks.reconcile(t);
+  }
 
   private threadExit(t: Thread): void {
     this.locks.reconcile(t, true);

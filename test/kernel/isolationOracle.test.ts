@@ -316,8 +316,13 @@ class Run {
       }
       case 'thread': {
         if (p.threads.length >= 2) return;
-        this.call(t0, 'thread_create', ['t2', -1]);
-        p.threads.push({ kt: p.kp.threads[p.kp.threads.length - 1], att: null });
+        // A new thread starts in the primary and takes its lockable segments' locks, or is refused.
+        const nt: MThread = { kt: t0.kt, att: null };
+        const reqs = [...m.segsOf({ p, att: null })].map(([sid, prot]) => ({ t: nt, seg: m.segs[sid - 1], w: (prot & W) !== 0 }));
+        if (this.expectResult('thread_create', this.call(t0, 'thread_create', ['t2', -1]), m.grantable(reqs) ? 'ok' : EBUSY)) {
+          nt.kt = p.kp.threads[p.kp.threads.length - 1];
+          p.threads.push(nt);
+        }
         return;
       }
       case 'mmap': {
