@@ -8,6 +8,7 @@ import { parseTraceFile, runParsedTrace } from '../../shell/commands/trace.js';
 import { formatDiagnostics } from '../../syscalls/trace/index.js';
 import { formatEntry } from '../../syscalls/trace/runner.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
+import type { Kernel } from '../../kernel/kernel.js';
 
 const dir = fileURLToPath(new URL('../../examples/isolation', import.meta.url));
 const traces = readdirSync(dir).filter((f) => f.endsWith('.trace')).sort();
@@ -21,11 +22,12 @@ describe('examples/isolation/*.trace', () => {
     expect(readFileSync(join(dir, name), 'utf8')).toMatch(/^# Isolation case \d/);
     const parsed = parseTraceFile(join(dir, name));
     if (!parsed.ok) throw new Error(`${name} does not parse:\n${formatDiagnostics(parsed.errors)}`);
-    const r = runParsedTrace(`examples/isolation/${name}`, parsed, {});
+    let kernel: Kernel | null = null;
+    const r = runParsedTrace(`examples/isolation/${name}`, parsed, {}, undefined, (k) => { kernel = k; });
     expect(r.transcript.filter((e) => !e.ok).map(formatEntry)).toEqual([]);
     expect(r.summary.errors).toBe(0);
     expect(r.summary.expectations.failed).toBe(0);
     expect(r.summary.expectations.passed).toBeGreaterThan(3);
-    expect(checkKernelInvariants(r.kernel)).toEqual([]);
+    expect(checkKernelInvariants(kernel!)).toEqual([]);
   });
 });
