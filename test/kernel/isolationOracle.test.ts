@@ -53,8 +53,8 @@ const USERS: Cred[] = [
 interface Cell { v: number }
 /** A page: its contents (a cell, shared with the other process for MAP_SHARED after fork) and rights. */
 interface Page { cell: Cell; prot: number; shared?: boolean }
-interface MSeg { sid: number; base: number; mode: number; uid: number; gid: number; cell: Cell; lockable: boolean; deleted: boolean; freed: boolean }
-interface MVas { vid: number; mode: number; uid: number; gid: number; segs: Map<number, number>; deleted: boolean }
+interface MSeg { sid: number; name: string; base: number; mode: number; uid: number; gid: number; cell: Cell; lockable: boolean; deleted: boolean; freed: boolean }
+interface MVas { vid: number; name: string; mode: number; uid: number; gid: number; segs: Map<number, number>; deleted: boolean }
 interface MAtt { vh: number; vas: MVas; named: Map<number, number>; local: Map<number, number>; anon: Map<number, Page>; writable: boolean }
 interface MThread { kt: Thread; att: MAtt | null }
 interface MProc {
@@ -72,6 +72,11 @@ function mayAccess(c: Cred, o: { uid: number; gid: number; mode: number }, want:
   if (c.uid === 0) return true;
   const shift = c.uid === o.uid ? 6 : c.gid === o.gid || c.groups.includes(o.gid) ? 3 : 0;
   return ((o.mode >> shift) & (want === 'r' ? 4 : 2)) !== 0;
+}
+
+/** The first NAME.cloneN no live object is called. */
+function cloneName(name: string, objs: { name: string; deleted: boolean }[]): string {
+  for (let n = 1; ; n++) if (!objs.some((o) => !o.deleted && o.name === `${name}.clone${n}`)) return `${name}.clone${n}`;
 }
 
 class Model {
@@ -177,7 +182,11 @@ type Op =
   | { k: 'segDelete'; p: number; seg: number }
   | { k: 'vasChmod'; p: number; vas: number; mode: number }
   | { k: 'vasDelete'; p: number; vas: number }
-  | { k: 'ptPolicy'; p: number; vas: number; shared: boolean };
+  | { k: 'ptPolicy'; p: number; vas: number; shared: boolean }
+  | { k: 'vasClone'; p: number; vas: number }
+  | { k: 'segClone'; p: number; seg: number }
+  | { k: 'vasFind'; p: number; vas: number }
+  | { k: 'segFind'; p: number; seg: number };
 
 const small = fc.nat(7);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -203,6 +212,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ k: fc.constant('vasChmod' as const), p: small, vas: small, mode: fc.nat(MODES.length - 1) }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('vasDelete' as const), p: small, vas: small }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('ptPolicy' as const), p: small, vas: small, shared: fc.boolean() }), weight: 2 },
+  { arbitrary: fc.record({ k: fc.constant('vasClone' as const), p: small, vas: small }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('segClone' as const), p: small, seg: small }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('vasFind' as const), p: small, vas: small }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('segFind' as const), p: small, seg: small }), weight: 1 },
 );
 
 /** Every run starts with each user owning a segment in a named space of his own (random modes, policies). */
@@ -223,6 +236,7 @@ const EPERM = -1;
 const EBUSY = -16;
 const EEXIST = -17;
 const ENOMEM = -12;
+const ENOENT = -2;
 
 // ------------------------------------------------------------------ the run
 
@@ -376,18 +390,50 @@ class Run {
       case 'segAlloc': {
         const base = SEG_BASES[op.base];
         const mode = MODES[op.mode];
-        const sid = this.call(t0, 'seg_alloc', [`s${this.nextName++}`, base, 4096, mode, 0]);
+        const name = `s${this.nextName++}`;
+        const sid = this.call(t0, 'seg_alloc', [name, base, 4096, mode, 0]);
         expect(sid).toBe(m.segs.length + 1);
-        m.segs.push({ sid, base, mode, uid: p.cred.uid, gid: p.cred.gid, cell: { v: 0 }, lockable: false, deleted: false, freed: false });
+        m.segs.push({ sid, name, base, mode, uid: p.cred.uid, gid: p.cred.gid, cell: { v: 0 }, lockable: false, deleted: false, freed: false });
         return;
       }
       case 'vasCreate': {
-        const vid = this.call(t0, 'vas_create', [`v${this.nextName++}`, MODES[op.mode]]);
+        const name = `v${this.nextName++}`;
+        const vid = this.call(t0, 'vas_create', [name, MODES[op.mode]]);
         expect(vid).toBe(m.vases.length + 1);
-        m.vases.push({ vid, mode: MODES[op.mode], uid: p.cred.uid, gid: p.cred.gid, segs: new Map(), deleted: false });
+        m.vases.push({ vid, name, mode: MODES[op.mode], uid: p.cred.uid, gid: p.cred.gid, segs: new Map(), deleted: false });
         return;
       }
       case 'attach': return this.attach(p, op.vas);
+      case 'vasClone': {
+        // A new named space owned by the caller, with the same segments (shared, not copied).
+        const v = this.vas(op.vas);
+        const want = !v || v.deleted ? EINVAL : !mayAccess(p.cred, v, 'r') ? EACCES : m.vases.length + 1;
+        if (this.expectResult('vas_clone', this.call(t0, 'vas_clone', [v ? v.vid : 99]), want)) {
+          m.vases.push({ vid: want, name: cloneName(v!.name, m.vases), mode: v!.mode, uid: p.cred.uid, gid: p.cred.gid, segs: new Map(v!.segs), deleted: false });
+        }
+        return;
+      }
+      case 'segClone': {
+        // A new segment owned by the caller, at the same base, with a copy of the contents.
+        const sg = this.seg(op.seg);
+        const want = !sg || sg.deleted ? EINVAL : !mayAccess(p.cred, sg, 'r') ? EACCES : m.segs.length + 1;
+        if (this.expectResult('seg_clone', this.call(t0, 'seg_clone', [sg ? sg.sid : 99]), want)) {
+          m.segs.push({ sid: want, name: cloneName(sg!.name, m.segs), base: sg!.base, mode: sg!.mode, uid: p.cred.uid, gid: p.cred.gid, cell: { v: sg!.cell.v }, lockable: false, deleted: false, freed: false });
+        }
+        return;
+      }
+      case 'vasFind': {
+        const v = this.vas(op.vas);
+        const want = !v || v.deleted ? ENOENT : !mayAccess(p.cred, v, 'r') ? EACCES : v.vid;
+        this.expectResult('vas_find', this.call(t0, 'vas_find', [v ? v.name : 'nothing']), want);
+        return;
+      }
+      case 'segFind': {
+        const sg = this.seg(op.seg);
+        const want = !sg || sg.deleted ? ENOENT : !mayAccess(p.cred, sg, 'r') ? EACCES : sg.sid;
+        this.expectResult('seg_find', this.call(t0, 'seg_find', [sg ? sg.name : 'nothing']), want);
+        return;
+      }
       case 'detach': {
         const a = p.atts[op.att % Math.max(1, p.atts.length)];
         const vh = a ? a.vh : VH | 99;
