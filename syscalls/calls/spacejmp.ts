@@ -31,7 +31,7 @@ export const spacejmpCalls = [
   }),
   defineSyscall({
     name: 'vas_attach', args: [{ name: 'vid', type: 'int' }],
-    doc: 'attach a named address space: a private shadow of it plus this process\'s text, heap and stack; returns a vh',
+    doc: 'attach a named address space: a shadow with its segments at your rights plus this process\'s one private region (shared with the primary and every other shadow); returns a vh',
     formatResult: hex,
     handler: (k, t, [vid]) => sj(k).vasAttach(t, vid),
   }),
