@@ -63,9 +63,11 @@ export class LockTable {
     return null;
   }
 
-  /** Make `t`'s held locks exactly those of `t.space` (or none): release the rest, take what is missing. */
-  reconcile(t: Thread, none = false): void {
-    const want = none ? [] : this.locksFor(t.space);
+  /**
+   * Make `t`'s held locks exactly those of `t.space` (or none, or `want` when the caller has
+   * them at hand): release the rest, take what is missing.
+   */
+  reconcile(t: Thread, none = false, want: readonly HeldLock[] = none ? [] : this.locksFor(t.space)): void {
     const have = this.held.get(t);
     if (!have && want.length === 0) return; // the common case on every switch: nothing to do
     if (!have) {

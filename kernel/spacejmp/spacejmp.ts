@@ -259,7 +259,7 @@ export class SpaceJmp {
     target?.threads.add(t);
     t.space = space;
     t.vh = vh;
-    this.locks.reconcile(t);
+    this.locks.reconcile(t, false, need);
     const cpu = k.enter(t); // loads CR3: the 'cr3' component
     k.charge('vas_switch', costs.vasSwitchKernel);
     if (space.pmap.pcid === 0) cpu.charge('vas_switch_refill', costs.untaggedRefillPenalty);
