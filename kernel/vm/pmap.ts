@@ -373,6 +373,24 @@ export class Pmap {
     if (end > start) visit(this.root, this.levels, 0);
   }
 
+  /** Visit the tables at `level` this pmap owns, with their VA bases (walking no lower). */
+  forEachOwnedTableAt(level: number, fn: (info: TableInfo, base: number) => void): void {
+    const visit = (pa: number, l: number, base: number): void => {
+      const info = this.host.tables.get(pa);
+      if (!info || info.owner !== this) return;
+      if (l === level) {
+        fn(info, base);
+        return;
+      }
+      for (let i = 0; i < 512; i++) {
+        const [lo, hi] = this.read(pa + i * 8);
+        if ((lo & PTE_P) === 0 || ((l === 2 || l === 3) && (lo & PTE_PS) !== 0)) continue;
+        visit(pteFrame(lo, hi), l - 1, base + i * LEVEL_SPAN[l]);
+      }
+    };
+    visit(this.root, this.levels, 0);
+  }
+
   /** Visit every table page reachable from the root (owned or linked), with its VA base. */
   forEachTable(fn: (info: TableInfo, base: number, viaLink: boolean) => void): void {
     const visit = (pa: number, base: number, viaLink: boolean): void => {

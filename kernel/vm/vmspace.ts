@@ -89,8 +89,8 @@ export class Vmspace {
   sharePrivateRegion(home: Vmspace): number {
     this.privateHome = home;
     const bases: number[] = [];
-    home.pmap.forEachTable((info, base, viaLink) => {
-      if (!viaLink && info.level === PRIVATE_LINK_LEVEL && !this.inSegmentRegion(base)) bases.push(base);
+    home.pmap.forEachOwnedTableAt(PRIVATE_LINK_LEVEL, (_info, base) => {
+      if (!this.inSegmentRegion(base)) bases.push(base);
     });
     for (const b of bases) if (this.linkPrivate(b) < 0) return -1;
     return 0;
