@@ -82,8 +82,8 @@ export function describeSpec(m: MachineSpec): string {
 interface Run { session: Session; steps: Step[] }
 
 /** Replay `steps` on a fresh machine; stops at the first failure. */
-export function replay(machine: MachineSpec, steps: readonly Step[], invariantsEvery: number): Session {
-  const s = new Session(machine, { invariantsEvery });
+export function replay(machine: MachineSpec, steps: readonly Step[], invariantsEvery: number, progressBaseCycles?: number): Session {
+  const s = new Session(machine, { invariantsEvery, progressBaseCycles });
   for (let i = 0; i < steps.length; i++) if (!s.run(steps[i], i)) return s;
   s.finish();
   return s;
@@ -107,13 +107,13 @@ function generate(machine: MachineSpec, seed: number, phases: ReadonlySet<Phase>
 }
 
 /** Drop chunks of steps (halves, quarters, ... single steps) while the same oracle still fails. */
-export function shrink(machine: MachineSpec, steps: Step[], failure: Failure, invariantsEvery: number, budgetMs: number, allowed: ReadonlySet<Phase>): { steps: Step[]; session: Session } {
+export function shrink(machine: MachineSpec, steps: Step[], failure: Failure, invariantsEvery: number, budgetMs: number, allowed: ReadonlySet<Phase>, progressBaseCycles?: number): { steps: Step[]; session: Session } {
   const deadline = Date.now() + budgetMs;
   // The same oracle, reached only through the phases the run was allowed (so shrinking cannot
   // drift from the failure it found into a known bug of an excluded phase).
   const same = (s: Session): boolean => s.failures.length > 0 && s.failures[0].oracle === failure.oracle && [...s.phasesSeen].every((p) => allowed.has(p));
   let best = steps;
-  const first = replay(machine, best, invariantsEvery);
+  const first = replay(machine, best, invariantsEvery, progressBaseCycles);
   // Everything after the failing step is irrelevant (unless the failure is an end-of-run check).
   const cut = (s: Session, list: Step[]): Step[] => (s.failures[0].step < list.length ? list.slice(0, s.failures[0].step + 1) : list);
   if (same(first)) best = cut(first, best);
@@ -121,19 +121,19 @@ export function shrink(machine: MachineSpec, steps: Step[], failure: Failure, in
   // With invariants checked after every step, the invariant failure shows at its cause.
   const every = failure.oracle === 'invariants' ? 1 : invariantsEvery;
   if (every !== invariantsEvery) {
-    const s = replay(machine, best, every);
+    const s = replay(machine, best, every, progressBaseCycles);
     if (same(s)) best = cut(s, best);
   }
   for (let chunk = Math.max(1, Math.floor(best.length / 2)); chunk >= 1; chunk = Math.floor(chunk / 2)) {
     for (let i = best.length - chunk; i >= 0 && Date.now() < deadline; i -= chunk) {
       if (i + chunk > best.length) continue;
       const candidate = [...best.slice(0, i), ...best.slice(i + chunk)];
-      const s = replay(machine, candidate, every);
+      const s = replay(machine, candidate, every, progressBaseCycles);
       if (same(s)) best = cut(s, candidate);
     }
     if (Date.now() >= deadline) break;
   }
-  return { steps: best, session: replay(machine, best, every) };
+  return { steps: best, session: replay(machine, best, every, progressBaseCycles) };
 }
 
 function normalize(message: string): string {

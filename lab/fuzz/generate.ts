@@ -36,7 +36,10 @@ const MAX_PROCESSES = 6;
 const PATHS = ['/a', '/b', '/c', '/d'];
 const NAMES = ['s0', 's1', 's2', 's3'];
 const MODES = [0o600, 0o640, 0o660, 0o644, 0o666, 0o400, 0o000, 0o606];
-const USERS = [{ uid: 0, gid: 0 }, { uid: 1000, gid: 100 }, { uid: 1001, gid: 100 }, { uid: 1002, gid: 200 }, { uid: 1003, gid: 1003 }];
+/** Root, two users of group 100, one of group 200 who is also in group 100, one alone. */
+const USERS: { uid: number; gid: number; groups?: number[] }[] = [
+  { uid: 0, gid: 0 }, { uid: 1000, gid: 100 }, { uid: 1001, gid: 100 }, { uid: 1002, gid: 200, groups: [100] }, { uid: 1003, gid: 1003 },
+];
 
 interface Mapping { bind: string; len: number; prot: number; proc: string }
 interface Seg { bind: string; base: number; size: number }
@@ -99,7 +102,7 @@ export class Generator {
 
   private spawn(): Step {
     const u = this.rng.pick(USERS);
-    return { kind: 'spawn', actor: `p${this.nextProc++}`, uid: u.uid, gid: u.gid, phase: 'basic' };
+    return { kind: 'spawn', actor: `p${this.nextProc++}`, uid: u.uid, gid: u.gid, groups: u.groups, phase: 'basic' };
   }
 
   // ------------------------------------------------------------------ loads and stores

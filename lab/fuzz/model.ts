@@ -187,14 +187,14 @@ export function writeRegion8(r: Region, a: number, v: number): void {
   r.bytes.write8(off, v);
 }
 
-export interface Cred { uid: number; gid: number }
+export interface Cred { uid: number; gid: number; groups?: readonly number[] }
 export interface Owned { uid: number; gid: number; mode: number }
 
-/** Unix rights: root may do anything; else owner bits, group bits, other bits. */
+/** Unix rights: root may do anything; else owner bits, group bits (primary or supplementary group), other bits. */
 export function allows(c: Cred, o: Owned, want: 'r' | 'w'): boolean {
   if (c.uid === 0) return true;
   const bit = want === 'r' ? 4 : 2;
-  const shift = c.uid === o.uid ? 6 : c.gid === o.gid ? 3 : 0;
+  const shift = c.uid === o.uid ? 6 : c.gid === o.gid || (c.groups ?? []).includes(o.gid) ? 3 : 0;
   return ((o.mode >> shift) & bit) !== 0;
 }
 
@@ -325,7 +325,7 @@ export class MemoryModel {
     const reserved = parent.primaryReserved.clone((r) => (r.kind === 'anon-private' ? { ...r, bytes: copyOf(r.bytes) } : { ...r }));
     reserved.regions = reserved.regions.filter((r) => r.kind !== 'segment');
     const child: ModelProcess = {
-      name, pid, cred: { ...parent.cred }, live: true, priv, primaryReserved: reserved,
+      name, pid, cred: { ...parent.cred, groups: parent.cred.groups ? [...parent.cred.groups] : undefined }, live: true, priv, primaryReserved: reserved,
       attachments: new Map(), threadSpace: new Map([[name, 0]]),
     };
     this.processes.set(name, child);

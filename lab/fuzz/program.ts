@@ -19,9 +19,10 @@ export type Phase = keyof typeof PHASES;
 export const ALL_PHASES = Object.keys(PHASES) as Phase[];
 
 /**
- * Phases whose oracle failures are the isolation defects being fixed on the isolation branch
- * (issue 13/isolation: fork after vas_attach breaks COW, stack growth in shadows, primary changes
- * not reaching shadows, shared-policy leaks). Until that lands they fail; the rest runs clean.
+ * Phases that exercised the isolation defects (fork after vas_attach breaks COW, stack growth in
+ * shadows, primary changes not reaching shadows, shared-policy leaks) until the isolation work
+ * fixed them. A failure whose steps ran in one of them is still labelled, and `--phases clean`
+ * still leaves them out, for the next such piece of work in progress.
  */
 export const KNOWN_BUG_PHASES: readonly Phase[] = ['shadow-private', 'fork-attached', 'shared-pt'];
 
@@ -29,7 +30,7 @@ export const KNOWN_BUG_PHASES: readonly Phase[] = ['shadow-private', 'fork-attac
 export type Arg = number | bigint | string | { ref: string; add?: number; fallback: number };
 
 export type Step =
-  | { kind: 'spawn'; actor: string; uid: number; gid: number; phase: Phase }
+  | { kind: 'spawn'; actor: string; uid: number; gid: number; groups?: readonly number[]; phase: Phase }
   | { kind: 'thread'; actor: string; phase: Phase }
   | { kind: 'call'; actor: string; name: string; args: Arg[]; bind?: string; phase: Phase }
   | { kind: 'load'; actor: string; addr: Arg; phase: Phase }

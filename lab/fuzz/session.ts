@@ -36,6 +36,8 @@ export interface Failure {
 
 export interface SessionOptions {
   invariantsEvery: number;
+  /** Modelled cycles any call may take before its length counts (default 2 M). */
+  progressBaseCycles?: number;
 }
 
 export interface OpenFile { path: string; bytes: Bytes; file: ModelFile; readable: boolean; writable: boolean; offset: number; pipe?: ModelPipe; end?: 'r' | 'w' }
@@ -110,7 +112,7 @@ export class Session {
       priv.insert(anon(TEXT_BASE, TEXT_SIZE, PROT_R | 4, 'text'));
       priv.insert(anon(HEAP_BASE, HEAP_SIZE, PROT_R | PROT_W, 'heap'));
       priv.insert({ ...anon(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_R | PROT_W, 'stack'), growsDown: true });
-      model = { name, pid: p.pid, cred: { ...p.cred }, live: true, priv, primaryReserved: new RegionList(), attachments: new Map(), threadSpace: new Map([[name, 0]]) };
+      model = { name, pid: p.pid, cred: { uid: p.cred.uid, gid: p.cred.gid, groups: [...(p.cred.groups ?? [])] }, live: true, priv, primaryReserved: new RegionList(), attachments: new Map(), threadSpace: new Map([[name, 0]]) };
       this.model.processes.set(name, model);
       this.fds.set(name, new Map());
     }
@@ -196,7 +198,7 @@ export class Session {
     const init = this.procs.get('init')!;
     let p: Process;
     try {
-      p = this.kernel.spawn(s.actor, { uid: s.uid, gid: s.gid }, { parent: init });
+      p = this.kernel.spawn(s.actor, { uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : [] }, { parent: init });
     } catch (e) {
       if (e instanceof Error && /ENOMEM/.test(e.message)) return; // out of memory: the process does not exist
       throw e;
@@ -271,7 +273,7 @@ export class Session {
 
   private checkProgress(name: string, args: RawArg[], cycles: number): void {
     const pages = this.workPages(name, args);
-    const bound = BASE_CYCLES + CYCLES_PER_PAGE * pages;
+    const bound = (this.opts.progressBaseCycles ?? BASE_CYCLES) + CYCLES_PER_PAGE * pages;
     if (cycles > bound) this.failures.push({ oracle: 'progress', step: this.stepIndex, cycleBound: bound, message: `${name} took ${Math.round(cycles)} modelled cycles, more than the bound ${bound} for ${pages} pages of work` });
   }
 
@@ -694,9 +696,7 @@ export class Session {
 }
 
 function allowsW(m: ModelProcess, o: { uid: number; gid: number; mode: number }): boolean {
-  if (m.cred.uid === 0) return true;
-  const shift = m.cred.uid === o.uid ? 6 : m.cred.gid === o.gid ? 3 : 0;
-  return ((o.mode >> shift) & 2) !== 0;
+  return allows(m.cred, o, 'w');
 }
 
 export function hex(v: bigint): string {

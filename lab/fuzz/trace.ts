@@ -50,7 +50,7 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
     const who = s.kind === 'spawn' || s.kind === 'thread' ? '' : `@${s.actor} `;
     switch (s.kind) {
       case 'spawn':
-        lines.push(`process ${s.actor} uid=${s.uid} gid=${s.gid}${mark}`);
+        lines.push(`process ${s.actor} uid=${s.uid} gid=${s.gid}${s.groups?.length ? ` groups=${s.groups.join(',')}` : ''}${mark}`);
         processes.add(s.actor);
         return;
       case 'thread':

@@ -1,6 +1,6 @@
-// The fuzzer in the test suite: a bounded run over fixed seeds with every phase whose defects are
-// fixed (the known-bug phases of the isolation work are excluded until it lands), the regression
-// traces the fuzzer wrote for real bugs, and checks that the fuzzer itself finds what it should.
+// The fuzzer in the test suite: a bounded run over fixed seeds with every phase (the isolation
+// defects of the once known-bug phases are fixed), the regression traces the fuzzer wrote for real
+// bugs, and checks that the fuzzer itself finds what it should.
 
 import { describe, it, expect } from 'vitest';
 import { readdirSync } from 'node:fs';
@@ -14,16 +14,18 @@ import { programToTrace, traceReproduces } from '../../lab/fuzz/trace.js';
 import { parsePhases } from '../../lab/fuzz/run.js';
 import { parseTraceFile, runParsedTrace } from '../../shell/commands/trace.js';
 import { formatDiagnostics } from '../../syscalls/trace/index.js';
+import { parseScript } from '../../syscalls/trace/parser.js';
+import { TraceRunner } from '../../syscalls/trace/runner.js';
 
 const CLEAN = ALL_PHASES.filter((p) => !KNOWN_BUG_PHASES.includes(p));
 const regressions = fileURLToPath(new URL('./fuzz-regressions', import.meta.url));
 
 describe('sjmp fuzz (bounded)', () => {
-  it.each([1, 2, 3])('seed %i: 3000 calls over random machines with no oracle failure', (seed) => {
-    const r = runSeed({ ...DEFAULT_FUZZ, seed, calls: 3000, phases: CLEAN, shrinkMs: 5000 });
+  it.each([1, 2, 3])('seed %i: 3000 calls over random machines, every phase, no oracle failure', (seed) => {
+    const r = runSeed({ ...DEFAULT_FUZZ, seed, calls: 3000, phases: ALL_PHASES, shrinkMs: 5000 });
     expect(r.calls).toBeGreaterThanOrEqual(3000);
     expect(r.accesses).toBeGreaterThan(1000);
-    expect(Object.keys(r.byPhase).sort()).toEqual(['basic', 'hostile', 'spacejmp']);
+    for (const p of ['basic', 'hostile', 'spacejmp', 'shadow-private']) expect(Object.keys(r.byPhase)).toContain(p);
     expect(r.failures.map((f) => `${f.oracle}: ${f.message}\n${f.trace}`)).toEqual([]);
   });
 
@@ -60,27 +62,34 @@ describe('sjmp fuzz (bounded)', () => {
   });
 
   it('shrinks a failure and writes a trace that reproduces it', () => {
-    // The known isolation defect "primary changes do not reach shadows": found with every phase on.
+    // A progress bound so tight that fork (a page-table copy) breaks it: one failing call among
+    // twenty unrelated steps and another process, shrunk to the process and its fork.
     const machine = randomMachine(new FuzzRng(11));
-    const filler: Step[] = Array.from({ length: 20 }, (_, i) => ({ kind: 'call', actor: 'p0', name: 'getpid', args: [], phase: 'basic' as const, bind: `g${i}` }));
+    const filler: Step[] = Array.from({ length: 20 }, (_, i) => ({ kind: 'call', actor: i % 2 ? 'p0' : 'p1', name: 'getpid', args: [], phase: 'basic' as const, bind: `g${i}` }));
     const steps: Step[] = [
       { kind: 'spawn', actor: 'p0', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'spawn', actor: 'p1', uid: 1002, gid: 200, groups: [100], phase: 'basic' },
       ...filler.slice(0, 10),
-      { kind: 'call', actor: 'p0', name: 'vas_create', args: ['v', 0o600], bind: 'v0', phase: 'spacejmp' },
-      { kind: 'call', actor: 'p0', name: 'vas_attach', args: [{ ref: 'v0', fallback: 1 }], bind: 'h0', phase: 'spacejmp' },
+      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 5n, phase: 'basic' },
       ...filler.slice(10),
-      { kind: 'call', actor: 'p0', name: 'munmap', args: [0x1000_0000, 4096], phase: 'basic' },
-      { kind: 'call', actor: 'p0', name: 'vas_switch', args: [{ ref: 'h0', fallback: 0 }], phase: 'spacejmp' },
-      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 5n, phase: 'shadow-private' },
+      { kind: 'call', actor: 'p0', name: 'fork', args: [], bind: 'p2', phase: 'basic' },
     ];
-    const s = replay(machine, steps, 0);
-    if (s.failures.length === 0) return; // the isolation work has fixed it: nothing to shrink here
-    const small = shrink(machine, steps, s.failures[0], 0, 20_000, new Set(ALL_PHASES));
-    expect(small.steps.length).toBeLessThanOrEqual(6);
-    const trace = programToTrace(small.steps, { header: ['test'], machine, predictions: small.session.predictions, failure: small.session.failures[0] });
+    const s = replay(machine, steps, 0, 1000);
+    expect(s.failures[0]?.oracle).toBe('progress');
+    const small = shrink(machine, steps, s.failures[0], 0, 20_000, new Set(ALL_PHASES), 1000);
+    expect(small.steps.map((x) => x.kind === 'call' ? x.name : x.kind)).toEqual(['spawn', 'fork']);
+    const f = small.session.failures[0];
+    const trace = programToTrace(small.steps, { header: ['test'], machine, predictions: small.session.predictions, failure: f, cycleBound: f.cycleBound });
     expect(trace).toMatch(/^machine paging=/m);
-    expect(trace).toMatch(/expect fault store64 0x10000000 0x5/);
-    expect(traceReproduces(trace, machine).reproduces).toBe(true);
+    expect(trace).toMatch(/^process p0 uid=1000 gid=100$/m);
+    expect(trace).toMatch(/^@p0 p2 = fork\(\)/m);
+    expect(trace).toMatch(/^expect cycles <= 1000$/m);
+    // `expect cycles` is the trace language's (issue 13, trace work): where the parser has it the
+    // trace must reproduce the failure; where it does not yet, the check says so rather than pass.
+    const hasExpectCycles = parseScript('getpid()\nexpect cycles <= 1\n', { knownCalls: TraceRunner.knownCalls() }).ok;
+    const rep = traceReproduces(trace, machine);
+    if (hasExpectCycles) expect(rep.reproduces).toBe(true);
+    else expect(rep).toMatchObject({ reproduces: null, note: expect.stringMatching(/does not parse/) });
   });
 
   it('models a mapping across the segment region\'s edge in both parts, and fork copies both', () => {
