@@ -1,6 +1,6 @@
 // How the terminal's rows are shared: the open view on top, the transcript under it, then the
 // status lines (progress, completions) and the prompt. One row is left spare so Ink never has
-// to redraw the whole screen.
+// to redraw the whole screen. Long transcript lines wrap onto more rows instead of being cut.
 
 export interface Layout {
   /** Lines of view content (after its title line); 0 without a view. */
@@ -18,4 +18,41 @@ export function layout(rows: number, viewLines: number | null, extra: number): L
   if (viewLines === null) return { view: 0, transcript: free };
   const view = Math.min(Math.max(1, viewLines), Math.max(3, Math.floor(free * 0.6) - 1));
   return { view, transcript: Math.max(2, free - view - 1) };
+}
+
+/** Continuation rows of a wrapped line start with this, so they read as one line. */
+export const WRAP_INDENT = '  ';
+
+/**
+ * `text` as rows of at most `width` columns: broken after the last space that fits (or hard, in a
+ * long word), continuation rows indented. Leading indentation (a caret line) is kept as is.
+ */
+export function wrapLine(text: string, width: number): string[] {
+  const w = Math.max(8, width);
+  if (text.length <= w) return [text];
+  const rows: string[] = [];
+  let rest = text;
+  let room = w;
+  while (rest.length > room) {
+    const space = rest.lastIndexOf(' ', room);
+    const cut = space > room / 2 ? space + 1 : room;
+    rows.push((rows.length ? WRAP_INDENT : '') + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut);
+    room = w - WRAP_INDENT.length;
+  }
+  if (rest.length) rows.push((rows.length ? WRAP_INDENT : '') + rest);
+  return rows;
+}
+
+/**
+ * The transcript rows to show: `height` rows of wrapped lines ending `back` lines before the
+ * last. Each row keeps the line's other fields (its tone).
+ */
+export function transcriptRows<T extends { text: string }>(lines: readonly T[], width: number, height: number, back: number): T[] {
+  const out: T[] = [];
+  for (let i = lines.length - 1 - back; i >= 0 && out.length < height; i--) {
+    const rows = wrapLine(lines[i].text, width).map((text) => ({ ...lines[i], text }));
+    out.unshift(...rows);
+  }
+  return out.slice(Math.max(0, out.length - height));
 }

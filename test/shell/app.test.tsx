@@ -21,9 +21,9 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'process alice uid=1000 gid=100', KEY.ENTER);
     const frame = lastFrame()!;
-    expect(frame).toContain('sjmp> process alice uid=1000 gid=100');
+    expect(frame).toContain('sjmp init> process alice uid=1000 gid=100');
     expect(frame).toContain('[alice[2]] process alice = pid 2 uid=1000 gid=100');
-    expect(frame.split('\n').at(-1)).toMatch(/^sjmp>/);
+    expect(frame.split('\n').at(-1)).toMatch(/^sjmp init>/);
   });
 
   it('opens a view that updates after the next command', async () => {
@@ -38,7 +38,7 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
   it('shows a clear message for bad input and goes on', async () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'tlb 12', KEY.ENTER);
-    expect(lastFrame()).toContain('<stdin>:1:5: no CPU 12 (the machine has 4: 0..3)');
+    expect(lastFrame()).toContain('no CPU 12 (the machine has 4: 0..3)');
     await type(stdin, 'stats', KEY.ENTER);
     expect(lastFrame()).toMatch(/── stats/);
   });
@@ -46,9 +46,9 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
   it('completes with Tab and edits with Backspace', async () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'vas_cr', KEY.TAB);
-    expect(lastFrame()).toContain('sjmp> vas_create(');
+    expect(lastFrame()).toContain('sjmp init> vas_create(');
     await type(stdin, KEY.BACKSPACE, KEY.BACKSPACE);
-    expect(lastFrame()).toContain('sjmp> vas_creat');
+    expect(lastFrame()).toContain('sjmp init> vas_creat');
     await type(stdin, KEY.CTRL_C);
     await type(stdin, 'vas_', KEY.TAB);
     expect(lastFrame()).toContain('vas_attach  vas_clone  vas_create');
@@ -72,7 +72,7 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     await type(stdin, KEY.RIGHT);
     expect(lastFrame()).toMatch(/▾ PD\[128\][^\n]*\n\s+· PT\[0\]\s+0x1000_0000\s+PWUAD/);
     await type(stdin, KEY.ESC);
-    expect(lastFrame()).toContain('sjmp> ');
+    expect(lastFrame()).toContain('sjmp p> ');
   });
 
   it('leaves on Ctrl-D at an empty prompt', async () => {

@@ -46,7 +46,7 @@ async function typeLine(line: string): Promise<string> {
     await waitFor((s) => promptLine(s).endsWith(text));
   }
   tmux('send-keys', '-t', 'e2e', 'Enter');
-  return waitFor((s) => /^(sjmp|\.\.\.)>$/.test(promptLine(s)));
+  return waitFor((s) => /^(sjmp [\w.]+|\.\.\.)>$/.test(promptLine(s)));
 }
 
 describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
@@ -55,7 +55,7 @@ describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
     // CI=true on purpose: sjmp shell must draw at a terminal even where Ink would think it is in CI.
     config = mkdtempSync(join(tmpdir(), 'sjmp-e2e-'));
     tmux('new-session', '-d', '-s', 'e2e', '-x', '100', '-y', '30', '-c', root, `env CI=true XDG_CONFIG_HOME=${config} TERM=xterm-256color ${process.execPath} ${shellCommand()}`);
-    await waitFor((s) => s.includes('sjmp>'));
+    await waitFor((s) => s.includes('sjmp init>'));
   });
   afterAll(() => {
     try { tmux('kill-server'); } catch { /* already gone */ }
@@ -77,11 +77,12 @@ describe.skipIf(!hasTmux)('sjmp shell in a terminal (tmux)', () => {
     s = await waitFor((x) => x.includes('=> physical'));
     expect(s).toMatch(/PML4 table 0x\S+ \[128\]/);
 
+    await typeLine('as bob');
     await typeLine('vmmap bob 0x10001');
     s = await waitFor((x) => x.includes('vmmap 0x10001') || x.includes('has no handle'));
-    expect(s).toContain('<stdin>:');
+    expect(s).not.toContain('<stdin>:');
     expect(s).toContain('bob[3] has no handle 0x1_0001');
-    expect(s).toMatch(/sjmp>/);
+    expect(s).toMatch(/sjmp bob>/);
     process.stdout.write(`\n--- screen after the Alice/Bob session ---\n${s}\n`);
 
     tmux('send-keys', '-t', 'e2e', 'C-d');
