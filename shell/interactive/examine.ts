@@ -76,14 +76,15 @@ export function examine(k: Kernel, translate: Translate, addr: bigint, f: Examin
     const at = addr + BigInt(i * f.size);
     if (row.length === 0) rowAddr = at;
     let v = 0n;
-    for (let b = f.size - 1; b >= 0; b--) {
+    // Byte by byte, little-endian: a unit may straddle two pages that map anywhere.
+    for (let b = 0; b < f.size; b++) {
       const t = translate(at + BigInt(b));
       if ('error' in t) {
         flush();
         lines.push(`cannot access memory at ${formatAddr(at + BigInt(b))}: ${t.error}`);
         return { lines, ok: false };
       }
-      v = (v << 8n) | BigInt(k.mem.read8(t.pa));
+      v |= BigInt(k.mem.read8(t.pa)) << BigInt(8 * b);
     }
     row.push(unitText(v, f));
     if (row.length === perLine) flush();

@@ -3,7 +3,7 @@ import { render, cleanup } from 'ink-testing-library';
 import { App } from '../../shell/interactive/app.js';
 import { newSession } from './helpers.js';
 
-const KEY = { ENTER: '\r', TAB: '\t', ESC: '\u001B', DOWN: '\u001B[B', RIGHT: '\u001B[C', LEFT: '\u001B[D', CTRL_C: '\u0003', CTRL_D: '\u0004', BACKSPACE: '\u007F' } as const;
+const KEY = { CTRL_R: '\u0012', ENTER: '\r', TAB: '\t', ESC: '\u001B', DOWN: '\u001B[B', RIGHT: '\u001B[C', LEFT: '\u001B[D', CTRL_C: '\u0003', CTRL_D: '\u0004', BACKSPACE: '\u007F' } as const;
 
 const tick = () => new Promise((r) => setTimeout(r, 25));
 
@@ -80,5 +80,39 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     const { stdin } = render(<App session={session} />);
     await type(stdin, KEY.CTRL_D);
     expect(session.exited).toBe(true);
+  });
+});
+
+describe('the Ink shell: reading long lines, searching, leaving', () => {
+  it('wraps a long result and a long error onto more rows instead of cutting them with …', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process p', KEY.ENTER, 'as p', KEY.ENTER, 'load64 0x1234', KEY.ENTER);
+    const frame = lastFrame()!;
+    expect(frame).not.toContain('…');
+    expect(frame).toMatch(/\[p\[2\]\] load64 0x1234 = killed .*segmentation fault: read at 0x1234: no mapping at\n {2}this address \(segmentation fault\) \[no map entry\] in primary "p" #\d+\)/);
+    expect(frame).toContain('p[2] was killed; type `reset` for a fresh machine');
+    for (const row of frame.split('\n')) expect(row.length).toBeLessThanOrEqual(100);
+  });
+
+  it('Ctrl-R finds an earlier line, Enter runs it', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process zed uid=1234', KEY.ENTER, 'ps', KEY.ENTER, KEY.CTRL_R, 'zed');
+    expect(lastFrame()!.split('\n').at(-1)).toBe("(reverse-i-search)'zed': process zed uid=1234");
+    await type(stdin, KEY.ENTER);
+    expect(lastFrame()).toContain('sjmp init> process zed uid=1234');
+  });
+
+  it('shows the acting process in the prompt', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process bob', KEY.ENTER, 'as bob', KEY.ENTER);
+    expect(lastFrame()!.split('\n').at(-1)).toMatch(/^sjmp bob>/);
+  });
+
+  it('leaves no prompt behind after exit', async () => {
+    const session = newSession();
+    const { stdin, lastFrame } = render(<App session={session} />);
+    await type(stdin, 'exit', KEY.ENTER);
+    expect(session.exited).toBe(true);
+    expect(lastFrame()!.trimEnd().split('\n').at(-1)).toBe('sjmp init> exit');
   });
 });

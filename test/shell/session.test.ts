@@ -148,7 +148,7 @@ describe('shell session: commands', () => {
     expect(out).toContain("bad.trace:2:1: unknown call 'vas_crate'");
     expect(out).toContain("bad.trace:3:12: unknown name 'nope'");
     expect(s.kernel.processes.size).toBe(1);
-    expect(await output(s, () => s.submit('run missing.trace'))).toMatch(/^cannot read missing.trace.*\n    run missing.trace\n        \^~/m);
+    expect(await output(s, () => s.submit('run missing.trace'))).toMatch(/^cannot read missing.trace.*\n {4}run missing.trace\n {8}\^~/m);
   });
 
   it('a machine line after statements is refused', async () => {
