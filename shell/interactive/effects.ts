@@ -12,11 +12,10 @@ import {
   type Diagnostic, type Expr, type MachineSetting,
 } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type TranscriptEntry } from '../../syscalls/trace/runner.js';
-import { SYSCALLS } from '../../syscalls/table.js';
 import { givenMachineOptions, machineLineOptions, machineLineText, mergeMachineOptions, type GlobalOptions } from '../machineOptions.js';
 import { saveHistoryLine } from './history.js';
-import { keyHelpLines } from './keymap.js';
-import { classifyLine, checkArity, commandNames, findCommand, ALL_COMMANDS, type CommandHost, type ViewSpec, type Word } from './commands.js';
+import { helpFor } from './help.js';
+import { classifyLine, checkArity, commandNames, findCommand, type CommandHost, type ViewSpec, type Word } from './commands.js';
 import type { Engines } from './engines.js';
 import { buildRunner } from './machine.js';
 import { navigateView } from './viewState.js';
@@ -434,38 +433,11 @@ export class ShellEffects implements CommandHost {
   }
 
   helpText(topic: Word | null): string[] {
-    if (!topic) {
-      const w = Math.max(...ALL_COMMANDS.map((c) => c.usage.length));
-      return [
-        'shell commands:',
-        ...ALL_COMMANDS.map((c) => `  ${c.usage.padEnd(w)}  ${c.summary}`),
-        'anything else is a trace statement, e.g.:',
-        '  process alice uid=1000 gid=100     as alice     vid = vas_create("shared", 0660) = >=0',
-        'help CALL for a system call, help keys for key bindings, help trace for the statement forms',
-        `history: Up/Down and Ctrl-R; kept in $XDG_CONFIG_HOME/sjmp/history (default ~/.config/sjmp/history)${this.historyFile ? `, here ${this.historyFile}` : ''}`,
-      ];
-    }
-    const c = findCommand(topic.text.split('/')[0]);
-    if (c) return [`${c.usage}: ${c.summary}`, ...(c.details ?? []).map((d) => `  ${d}`)];
-    if (topic.text === 'keys') return keyHelpLines();
-    if (topic.text === 'trace') return TRACE_HELP;
-    const def = SYSCALLS.lookup(topic.text);
-    if (def) return [`${def.name}(${def.args.map((a) => (a.default !== undefined ? `[${a.name}]` : a.name)).join(', ')}): ${def.doc}`];
-    const near = suggest(topic.text, [...commandNames(), ...this.runner.knownCalls(), 'keys', 'trace']);
-    this.fail(topic, `no help for '${topic.text}'${near ? ` (did you mean ${near}?)` : ''}`);
+    const h = helpFor(topic?.text ?? null, this.runner.knownCalls(), this.historyFile);
+    if (h.ok) return h.lines;
+    this.fail(topic, h.message);
     return [];
   }
 }
 
 const ACTOR_HINT = 'type `reset` for a fresh machine, or `process NAME` then `as NAME` to act as another process';
-
-const TRACE_HELP = [
-  'trace statements (docs/traces.md has the whole language):',
-  '  vid = vas_create("shared", 0660) = >=0     call, bind the result, check it',
-  '  base = 0x4000_0000_0000                    a script variable',
-  '  store64 base 42     load64 base = 42       memory through the current thread',
-  '  expect fault read unmapped load64 base     an access that must fault',
-  '  process bob uid=1001 gid=100               a new process (thread main)',
-  '  as bob      as bob { ... }      @bob stmt  who runs the statements',
-  '  machine paging=5 cpus=4                    machine settings, before anything runs',
-];
