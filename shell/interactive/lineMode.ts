@@ -1,6 +1,6 @@
 // The shell without a terminal (input piped or redirected): no Ink, no raw mode; each input line
 // is run as if typed, and what it printed follows on stdout as plain text — every result, and
-// every view a command opens (ps, stats, pt ...) as the lines the screen would show. As with
+// every view a command opens (ps, stats, pt ...), laid out uncut (or for the terminal's width). As with
 // redis-cli, the exit status says whether anything failed.
 
 import { createInterface } from 'node:readline';
@@ -8,12 +8,14 @@ import type { ShellSession } from './session.js';
 import type { ShellState } from './state.js';
 import { renderView } from './viewState.js';
 
-/** Width views are laid out for when stdout does not say (a file or a pipe). */
-export const PIPED_WIDTH = 100;
+/** Width of the rule over a view when stdout is not a terminal. */
+export const PIPED_RULE = 100;
 
 /** Run lines from `input` until it ends or `exit`; resolves with 1 if any statement or command failed, else 0. */
 export async function runLineMode(session: ShellSession, input: NodeJS.ReadableStream, output: NodeJS.WritableStream & { columns?: number }): Promise<number> {
-  const width = output.columns || PIPED_WIDTH;
+  // Into a file or a pipe nothing is cut: views get all the width they want (at a terminal, its width).
+  const width = output.columns || Number.MAX_SAFE_INTEGER;
+  const rule = Math.min(width, PIPED_RULE);
   let shown = 0;
   const show = (s: ShellState) => {
     const fresh = Math.min(s.printed - shown, s.transcript.length);
@@ -29,7 +31,7 @@ export async function runLineMode(session: ShellSession, input: NodeJS.ReadableS
     show(s);
     if (s.view && s.view !== view) {
       const m = renderView(session.kernel, s.view, width);
-      output.write(`── ${m.title} ${'─'.repeat(Math.max(0, width - m.title.length - 4))}\n`);
+      output.write(`── ${m.title} ${'─'.repeat(Math.max(0, rule - m.title.length - 4))}\n`);
       for (const l of m.lines) output.write(l.text + '\n');
     }
     if (s.exited) break;

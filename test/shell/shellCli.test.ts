@@ -31,6 +31,8 @@ describe('sjmp shell with piped input', () => {
     expect(r.stdout).toMatch(/── tlb cpu 0 ─+\n/);
     expect(r.stdout).toMatch(/── pt init\[1\] primary ─+\n/);
     expect(r.stdout).toContain("<stdin>:6:1: unknown call 'foo'");
+    expect(r.stdout).toContain('modelled cycles of the emulated machine: 4 CPUs, 4G in 1 node, 4-level paging, profile m2, seed 1, TLB tags: flush');
+    expect(r.stdout).not.toContain('…');
   });
 
   it('exits 0 when everything ran, and a bad access in a script is a failure', () => {
