@@ -149,7 +149,7 @@ export class ShellEffects implements CommandHost {
   private printEntry(e: TranscriptEntry): void {
     if (e.kind === 'error') {
       // A dead actor: one line that says what to do, not the same three lines for every statement.
-      if (/^\S+ (is not running|has exited)\b/.test(e.note ?? '')) return this.failed(`${e.note}; ${ACTOR_HINT}`);
+      if (/^\S+ (is not running|has exited)\b/.test(e.note ?? '')) return this.failed(`${this.diagnosticText(e.at.split('\n')[0])}; ${ACTOR_HINT}`);
       return this.failed(this.diagnosticText(e.at));
     }
     const tone: Tone = !e.ok ? 'warn' : e.kind === 'info' ? 'dim' : e.kind === 'expect' || e.kind === 'fault' ? 'accent' : 'normal';
