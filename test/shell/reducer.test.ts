@@ -1,5 +1,6 @@
 // The shell's behaviour as a pure function, without Ink or a machine: keys in, state and effects out.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { reduce, type Action, type Effect } from '../../shell/interactive/reducer.js';
 import { initialState, promptText, type MachineFacts, type ShellState } from '../../shell/interactive/state.js';
 import { TRANSCRIPT_LIMIT } from '../../shell/interactive/state.js';
@@ -130,5 +131,40 @@ describe('shell reducer: completion, views, transcript', () => {
     const copy = JSON.stringify(s);
     for (const a of [{ type: 'submit' }, { type: 'cancel' }, { type: 'print', lines: 'x' }, { type: 'complete' }] as Action[]) reduce(s, a);
     expect(JSON.stringify(s)).toBe(copy);
+  });
+});
+
+describe('shell reducer: properties', () => {
+  const entry = fc.stringMatching(/^[a-c ]{1,6}$/);
+
+  it('Ctrl-R then typing finds the newest entry containing the query, as a plain scan would', () => {
+    fc.assert(fc.property(fc.array(entry, { maxLength: 12 }), fc.stringMatching(/^[a-c]{1,3}$/), (entries, query) => {
+      const { s } = run([{ type: 'searchHistory' }, ...[...query].map(type)], initialState(FACTS, entries));
+      // Model (as bash): each typed character searches back from the current match, inclusive.
+      let at = entries.length;
+      for (let n = 1; n <= query.length; n++) {
+        let i = at - 1;
+        while (i >= 0 && !entries[i].includes(query.slice(0, n))) i--;
+        if (i < 0) { at = -1; break; }
+        at = i + 1;
+      }
+      const want = at < 0 ? -1 : at - 1;
+      expect(s.search?.match).toBe(want);
+      if (want >= 0) expect(s.line.text).toBe(entries[want]);
+    }));
+  });
+
+  it('any sequence of keys keeps the cursor on the line and the history index in range', () => {
+    const key = fc.oneof(
+      fc.constantFrom<Action>(...(['submit', 'backspace', 'deleteForward', 'left', 'right', 'home', 'end', 'wordLeft', 'wordRight', 'killToEnd', 'killToStart', 'killWordBack', 'yank', 'historyPrev', 'historyNext', 'searchHistory', 'complete', 'cancel', 'focusView', 'focusPrompt'] as const).map((t) => ({ type: t }))),
+      entry.map((text) => type(text)),
+    );
+    fc.assert(fc.property(fc.array(key, { maxLength: 40 }), (keys) => {
+      const { s } = run(keys);
+      expect(s.line.cursor).toBeGreaterThanOrEqual(0);
+      expect(s.line.cursor).toBeLessThanOrEqual(s.line.text.length);
+      expect(s.history.index).toBeGreaterThanOrEqual(0);
+      expect(s.history.index).toBeLessThanOrEqual(s.history.entries.length);
+    }));
   });
 });
