@@ -20,27 +20,41 @@ export function layout(rows: number, viewLines: number | null, extra: number): L
   return { view, transcript: Math.max(2, free - view - 1) };
 }
 
-/** Continuation rows of a wrapped line start with this, so they read as one line. */
-export const WRAP_INDENT = '  ';
+/** Continuation rows of a wrapped line are indented this much more than the line, so they read as one line. */
+export const WRAP_INDENT = 2;
 
 /**
- * `text` as rows of at most `width` columns: broken after the last space that fits (or hard, in a
- * long word), continuation rows indented. Leading indentation (a caret line) is kept as is.
+ * Where continuation rows start: under the last column of an indented table row (`  run FILE    run
+ * a trace ...`: under "run a"), else two columns in from the line's own indentation.
+ */
+function hangingIndent(text: string, w: number): number {
+  const lead = /^ */.exec(text)![0].length;
+  if (lead > 0) {
+    const cols = [...text.slice(0, w).matchAll(/ {2,}(?=\S)/g)].map((m) => m.index + m[0].length).filter((c) => c > lead && c <= w / 2);
+    if (cols.length) return cols[cols.length - 1];
+  }
+  return Math.min(lead + WRAP_INDENT, Math.floor(w / 2));
+}
+
+/**
+ * `text` as rows of at most `width` columns, broken after the last space that fits (or hard, in
+ * a long word), continuation rows indented (hangingIndent). Nothing is cut.
  */
 export function wrapLine(text: string, width: number): string[] {
   const w = Math.max(8, width);
   if (text.length <= w) return [text];
+  const pad = ' '.repeat(hangingIndent(text, w));
   const rows: string[] = [];
   let rest = text;
   let room = w;
   while (rest.length > room) {
     const space = rest.lastIndexOf(' ', room);
     const cut = space > room / 2 ? space + 1 : room;
-    rows.push((rows.length ? WRAP_INDENT : '') + rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut);
-    room = w - WRAP_INDENT.length;
+    rows.push((rows.length ? pad : '') + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    room = w - pad.length;
   }
-  if (rest.length) rows.push((rows.length ? WRAP_INDENT : '') + rest);
+  if (rest.length) rows.push((rows.length ? pad : '') + rest);
   return rows;
 }
 

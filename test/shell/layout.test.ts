@@ -36,6 +36,12 @@ describe('screen layout', () => {
     expect(wrapLine('x'.repeat(200), 80).map((r) => r.length)).toEqual([80, 80, 44]);
   });
 
+  it('continues an indented table row under its last column', () => {
+    const row = `  run FILE${' '.repeat(24)}run a trace file here (checked whole first; names it binds stay)`;
+    const rows = wrapLine(row, 80);
+    expect(rows).toEqual([`  run FILE${' '.repeat(24)}run a trace file here (checked whole first;`, `${' '.repeat(34)}names it binds stay)`]);
+  });
+
   it('fills the transcript pane with the last rows, counting wrapped rows, scrolled back by lines', () => {
     const t = ['a', 'b', 'c '.repeat(30).trim(), 'd'].map((text) => ({ text, tone: 'normal' }));
     expect(transcriptRows(t, 20, 3, 0).map((r) => r.text)).toEqual(['  c c c c c c c c c', '  c c', 'd']);
