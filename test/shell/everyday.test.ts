@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newSession, output, viewText } from './helpers.js';
+import { ALICE_BOB, newSession, output, typeFile, viewText } from './helpers.js';
 import type { ShellSession } from '../../shell/interactive/session.js';
 
 const dirs: string[] = [];
@@ -87,6 +87,16 @@ describe('x and xp: memory examination that changes nothing', () => {
     const words = await output(s, () => s.submit('x/5xw base'));
     expect(words).toContain('\n0x1000_0000: 0x55667788 0x11223344 0xfffffffe 0xffffffff\n0x1000_0010: 0x00000000');
     expect(await output(s, () => s.submit('x base'))).toContain('\n0x1000_0000: 0x55667788');
+  });
+
+  it('reads the space the acting thread runs in now: a switch into a named space changes what x shows', async () => {
+    const s = newSession();
+    await typeFile(s, ALICE_BOB);
+    await s.submit('as bob');
+    expect(await output(s, () => s.submit('x/1gx base'))).toContain('\n0x4000_0000_0000: 0x0000000000000b0b');
+    await s.submit('vh = vas_attach(shared) = >0');
+    await s.submit('vas_switch(vh) = 0');
+    expect(await output(s, () => s.submit('x/3gx base'))).toContain('\n0x4000_0000_0000: 0x00000000000a11ce 0x000000000000002a\n0x4000_0000_0010: 0x0000000000000007');
   });
 
   it('does not fill the TLB, set A/D bits or charge cycles', async () => {
