@@ -228,7 +228,7 @@ describe('machine options on the command line override the script', () => {
 describe('sjmp gups', () => {
   it.each([
     [['--design', 'nope'], /unknown design "nope"/],
-    [['--windows', '3'], /do not divide/],
+    [['--windows', '3'], /not a power of two/],
     [['--table', '0'], /positive/],
     [['--updates', '0'], /positive/],
     [['--page-size', '8K'], /4K or 2M/],
