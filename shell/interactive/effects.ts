@@ -4,7 +4,7 @@
 // argument checks, file IO and evaluation happen here and never inside the reducer or a render.
 
 import { writeFileSync } from 'node:fs';
-import { dirname, relative, resolve, basename } from 'node:path';
+import { dirname, resolve, basename } from 'node:path';
 import type { Kernel } from '../../kernel/kernel.js';
 import { describeMachine } from '../../kernel/machineConfig.js';
 import {
@@ -12,7 +12,8 @@ import {
   type Diagnostic, type Expr, type MachineSetting,
 } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type TranscriptEntry } from '../../syscalls/trace/runner.js';
-import { givenMachineOptions, machineLineOptions, machineLineText, mergeMachineOptions, type GlobalOptions } from '../machineOptions.js';
+import { givenMachineOptions, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
+import { SessionRecord } from './sessionRecord.js';
 import { saveHistoryLine } from './history.js';
 import { helpFor } from './help.js';
 import { classifyLine, checkArity, commandNames, findCommand, type CommandHost, type ViewSpec, type Word } from './commands.js';
@@ -57,11 +58,8 @@ export class ShellEffects implements CommandHost {
   private readonly cwd: string;
   private readonly historyFile: string | null;
   private readonly positions: boolean;
-  /** `machine` settings typed, and those that came from files run (the files say them again on replay). */
-  private typedSettings: MachineSetting[] = [];
-  private fileSettings: MachineSetting[] = [];
-  /** What `save` writes: statements typed, and `include` lines for files run. */
-  private saved: { text: string; file?: string }[] = [];
+  /** What `save` writes. */
+  private record = new SessionRecord();
   private queue: Promise<void> = Promise.resolve();
   private abort: AbortController | null = null;
 
@@ -207,7 +205,7 @@ export class ShellEffects implements CommandHost {
     if (acting.process.live === false && r.entries.some((e) => e.kind === 'fault' && e.process === acting.label)) {
       this.print(`${acting.label} was killed; ${ACTOR_HINT}`, 'warn');
     }
-    this.saved.push({ text: whole });
+    this.record.statement(whole);
   }
 
   /** A first word that is neither a command nor a call: say which commands come close. */
@@ -233,10 +231,10 @@ export class ShellEffects implements CommandHost {
   private machineLine(text: string): void {
     const r = parseLine(text, { line: this.pendingLine, context: createParseContext() });
     if (!r.ok) return this.failed(this.diagnosticText(r.errors.map(formatDiagnostic).join('\n')));
-    const typed = [...this.typedSettings, ...machineSettings(r.statements).values()];
-    const all = [...this.fileSettings, ...typed];
+    const typed = [...this.record.typedSettings, ...machineSettings(r.statements).values()];
+    const all = [...this.record.fileSettings, ...typed];
     if (!this.rebuild(all, null)) return;
-    this.typedSettings = typed;
+    this.record.typedSettings = typed;
     for (const s of all) this.runner.context.machineKeys.set(s.key, s.span);
     this.print(`machine: ${describeMachine(this.kernel.config)}${Object.keys(givenMachineOptions(this.cli)).length ? ' (command-line options win)' : ''}`, 'dim');
   }
@@ -348,8 +346,8 @@ export class ShellEffects implements CommandHost {
     const probe = parseFile(basename(abs), { ...opts, context: createParseContext() });
     const settings = [...machineSettings(probe.statements).values()];
     if (probe.ok && settings.length && !this.runner.context.started) {
-      if (!this.rebuild([...this.fileSettings, ...this.typedSettings, ...settings], path)) return;
-      this.fileSettings = [...this.fileSettings, ...settings];
+      if (!this.rebuild([...this.record.settings, ...settings], path)) return;
+      this.record.fileSettings = [...this.record.fileSettings, ...settings];
       this.print(`machine: ${describeMachine(this.kernel.config)}`, 'dim');
     }
     const r = parseFile(basename(abs), { ...opts, context: this.runner.context });
@@ -363,7 +361,7 @@ export class ShellEffects implements CommandHost {
       const before = this.runner.transcript.length;
       const s = this.runner.runScript(r.statements, r.sources);
       for (const e of this.runner.transcript.slice(before)) this.printEntry(e);
-      this.saved.push({ text: '', file: abs });
+      this.record.file(abs);
       const bad = s.expectations.failed > 0 || s.errors > 0;
       this.print(`--- ${path.text}: ${s.statements} statements, expectations ${s.expectations.passed} passed / ${s.expectations.failed} failed, ${s.faults} faults, ${s.errors} errors`, bad ? 'warn' : 'good');
     } finally {
@@ -371,23 +369,9 @@ export class ShellEffects implements CommandHost {
     }
   }
 
-  /**
-   * The session as a trace: a `machine` line with the command line's options and the typed
-   * settings (so a replay runs on the same machine), then the statements and `include`s of files
-   * run. Keys a file run here sets are left to that file's own line, which the include repeats.
-   */
-  private savedText(abs: string): { text: string; statements: number } {
-    const options = mergeMachineOptions(machineLineOptions(this.typedSettings), givenMachineOptions(this.cli));
-    for (const k of Object.keys(machineLineOptions(this.fileSettings))) delete (options as Record<string, unknown>)[k];
-    const machine = machineLineText(options);
-    const body = this.saved.map((s) => (s.file ? `include ${JSON.stringify(relative(dirname(abs), s.file) || s.file)}` : s.text));
-    const lines = [...(machine ? [machine] : []), ...body];
-    return { text: `# saved from sjmp shell\n${lines.join('\n')}\n`, statements: body.length };
-  }
-
   save(path: Word): void {
     const abs = resolve(this.cwd, path.text);
-    const { text, statements } = this.savedText(abs);
+    const { text, statements } = this.record.text(abs, this.cli);
     try {
       writeFileSync(abs, text);
     } catch (e) {
@@ -417,9 +401,7 @@ export class ShellEffects implements CommandHost {
 
   reset(): void {
     this.runner = buildRunner(this.cli);
-    this.typedSettings = [];
-    this.fileSettings = [];
-    this.saved = [];
+    this.record = new SessionRecord();
     this.emit({ type: 'closeView' });
     this.print(`fresh machine: ${describeMachine(this.kernel.config)}`, 'dim');
   }
