@@ -43,7 +43,8 @@ export interface EffectsOptions {
 }
 
 const SOURCE = '<stdin>';
-const STDIN_PREFIX = /^<stdin>:\d+:\d+: /gm;
+/** `<stdin>:L:C: ` leading a message, or ` at <stdin>:L:C` ending a failed transcript line. */
+const STDIN_POSITION = /^<stdin>:\d+:\d+: | at <stdin>:\d+:\d+$/gm;
 
 export class ShellEffects implements CommandHost {
   runner: TraceRunner;
@@ -132,9 +133,9 @@ export class ShellEffects implements CommandHost {
     this.emit({ type: 'print', lines, tone: 'warn', failed: true });
   }
 
-  /** Diagnostics as the shell shows them: without `<stdin>:L:C:` at a terminal. */
+  /** Messages as the shell shows them: without `<stdin>:L:C` at a terminal (the caret or the echo above says where). */
   private diagnosticText(text: string): string {
-    return this.positions ? text : text.replace(STDIN_PREFIX, '');
+    return this.positions ? text : text.replace(STDIN_POSITION, '');
   }
 
   /** The message, the line and a caret under the word, like a parse error. */
@@ -151,7 +152,7 @@ export class ShellEffects implements CommandHost {
       return this.failed(this.diagnosticText(e.at));
     }
     const tone: Tone = !e.ok ? 'warn' : e.kind === 'info' ? 'dim' : e.kind === 'expect' || e.kind === 'fault' ? 'accent' : 'normal';
-    this.emit({ type: 'print', lines: formatEntry(e), tone, failed: !e.ok });
+    this.emit({ type: 'print', lines: this.diagnosticText(formatEntry(e)), tone, failed: !e.ok });
   }
 
   // ------------------------------------------------------------------ running lines
