@@ -5,6 +5,7 @@
 import { resolve, dirname, basename } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine, type MachineOptionsText } from '../../kernel/machineConfig.js';
+import { machineSnapshot, type MachineSnapshot } from '../../kernel/snapshot.js';
 import { parseFile, nodeFileLoader, formatDiagnostics, machineSettings, type ParseResult } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { buildMachine, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
@@ -20,10 +21,13 @@ export interface TraceFileResult {
   machine: string;
   transcript: TranscriptEntry[];
   summary: RunSummary;
+  /** The machine when the script ended: processes, spaces with their vm maps, named spaces,
+   *  shadows, segments and every CPU's counters (kernel/snapshot.ts). */
+  state: MachineSnapshot;
 }
 
 /** The script's `machine` line as option text. */
-function scriptMachine(r: ParseResult): MachineOptionsText {
+export function scriptMachine(r: ParseResult): MachineOptionsText {
   return machineLineOptions(machineSettings(r.statements).values());
 }
 
@@ -47,7 +51,7 @@ export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOp
   const kernel = new Kernel(config);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
-  return { file, machine: describeMachine(config), transcript: runner.transcript, summary };
+  return { file, machine: describeMachine(config), transcript: runner.transcript, summary, state: machineSnapshot(kernel) };
 }
 
 export function formatSummary(r: TraceFileResult): string {

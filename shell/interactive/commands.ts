@@ -3,6 +3,7 @@
 // so this table holds what each command means and checks, not how the screen shows it.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import { counters } from '../../kernel/snapshot.js';
 import type { Tone } from './views/format.js';
 import type { PtState } from './views/pageTable.js';
 
@@ -84,7 +85,8 @@ export const COMMANDS: readonly ShellCommand[] = [
     run: (h, a) => {
       const cpu = a[0] ? h.evaluate(a[0], a[0].text) : 0n;
       if (cpu === null) return;
-      if (cpu < 0n || cpu >= BigInt(h.kernel.cpus.length)) return h.fail(a[0], `no CPU ${cpu} (the machine has ${h.kernel.cpus.length}: 0..${h.kernel.cpus.length - 1})`);
+      const n = counters(h.kernel).cpus.length;
+      if (cpu < 0n || cpu >= BigInt(n)) return h.fail(a[0], `no CPU ${cpu} (the machine has ${n}: 0..${n - 1})`);
       h.openView({ kind: 'tlb', cpu: Number(cpu) });
     } },
   { name: 'x', usage: 'x/[COUNT][FMT][SIZE] ADDR', summary: 'examine virtual memory of the acting process (no TLB fill, no cycles)', minArgs: 1,

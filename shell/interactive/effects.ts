@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve, basename } from 'node:path';
 import type { Kernel } from '../../kernel/kernel.js';
-import { describeMachine } from '../../kernel/machineConfig.js';
+import { counters, namedSpaces, processes, segments, type SpaceRef } from '../../kernel/snapshot.js';
 import {
   parseFile, parseLine, nodeFileLoader, formatDiagnostic, machineSettings, createParseContext, suggest, KEYWORDS,
   type Diagnostic, type Expr, type MachineSetting,
@@ -102,9 +102,8 @@ export class ShellEffects implements CommandHost {
 
   /** What completion and the prompt need to know about the machine now. */
   facts(): MachineFacts {
-    const sj = this.kernel.spacejmp;
+    const k = this.kernel;
     const ctx = this.runner.context;
-    const live = <T extends { deleted: boolean; name: string }>(xs: Iterable<T>) => [...xs].filter((x) => !x.deleted).map((x) => x.name);
     return {
       actor: this.runner.acting.name,
       completion: {
@@ -114,12 +113,17 @@ export class ShellEffects implements CommandHost {
         names: [...new Set([...ctx.names.keys(), ...this.runner.names.keys()])],
         processes: [...ctx.processes.keys(), ...ctx.nameThreads.keys()],
         constants: Object.keys(TRACE_CONSTANTS),
-        objectNames: sj ? [...live(sj.vases.values()), ...live(sj.segments.values())] : [],
+        objectNames: [...(namedSpaces(k) ?? []).map((v) => v.name), ...(segments(k) ?? []).filter((x) => !x.deleted).map((x) => x.name)],
         fileCommands: ['run', 'save'],
         processCommands: ['vmmap', 'pt'],
         helpCommands: ['help'],
       },
     };
+  }
+
+  /** The machine described, as every report names it. */
+  machine(): string {
+    return counters(this.kernel).machine;
   }
 
   // ------------------------------------------------------------------ output
@@ -237,7 +241,7 @@ export class ShellEffects implements CommandHost {
     if (!this.rebuild(all, null)) return;
     this.record.typedSettings = typed;
     for (const s of all) this.runner.context.machineKeys.set(s.key, s.span);
-    this.print(`machine: ${describeMachine(this.kernel.config)}${Object.keys(givenMachineOptions(this.cli)).length ? ' (command-line options win)' : ''}`, 'dim');
+    this.print(`machine: ${this.machine()}${Object.keys(givenMachineOptions(this.cli)).length ? ' (command-line options win)' : ''}`, 'dim');
   }
 
   // ------------------------------------------------------------------ CommandHost
@@ -308,7 +312,7 @@ export class ShellEffects implements CommandHost {
   /** A process or named address space is called `name`: it wins over a bound name. */
   private namesObject(name: string): boolean {
     const k = this.kernel;
-    return [...k.processes.values()].some((p) => p.name === name) || [...(k.spacejmp?.vases.values() ?? [])].some((v) => v.name === name && !v.deleted);
+    return processes(k).some((p) => p.name === name) || (namedSpaces(k) ?? []).some((v) => v.name === name);
   }
 
   walk(va: bigint): void {
@@ -330,14 +334,26 @@ export class ShellEffects implements CommandHost {
     // The address is the rest of the line, so `x/4gx base + 16` reads as one expression.
     const addr = this.evaluate(args[0], args.map((w) => w.text).join(' '));
     if (addr === null) return;
-    const acting = this.runner.acting;
     let translate;
     if (physical) translate = physicalReader(this.kernel);
-    else if (!acting.process.live) return this.fail(self, `${acting.label} is not running: x reads the acting process's memory (xp reads physical memory)`);
-    else translate = virtualReader(this.kernel, acting.thread.space);
+    else {
+      const space = this.actingSpace();
+      if (!space.ok) return this.fail(self, space.message);
+      translate = virtualReader(this.kernel, space.value);
+    }
     const r = examine(this.kernel, translate, addr, f.value);
     if (r.ok) this.print(r.lines);
     else this.failed(r.lines);
+  }
+
+  /** The space the acting thread executes in now: its primary, or its shadow of a named space it switched into. */
+  private actingSpace(): { ok: true; value: SpaceRef } | { ok: false; message: string } {
+    const a = this.runner.acting;
+    const p = processes(this.kernel).find((x) => x.pid === a.process.pid);
+    const t = p?.threads.find((x) => x.name === a.thread.name);
+    if (!p?.live || !t) return { ok: false, message: `${a.label} is not running: x reads the acting process's memory (xp reads physical memory)` };
+    const r = resolveSpace(this.kernel, [String(p.pid), String(t.vh)]);
+    return r.ok ? { ok: true, value: r.value.space } : { ok: false, message: r.message };
   }
 
   async runFile(path: Word): Promise<void> {
@@ -349,7 +365,7 @@ export class ShellEffects implements CommandHost {
     if (probe.ok && settings.length && !this.runner.context.started) {
       if (!this.rebuild([...this.record.settings, ...settings], path)) return;
       this.record.fileSettings = [...this.record.fileSettings, ...settings];
-      this.print(`machine: ${describeMachine(this.kernel.config)}`, 'dim');
+      this.print(`machine: ${this.machine()}`, 'dim');
     }
     const r = parseFile(basename(abs), { ...opts, context: this.runner.context });
     if (!r.ok) {
@@ -404,7 +420,7 @@ export class ShellEffects implements CommandHost {
     this.runner = buildRunner(this.cli);
     this.record = new SessionRecord();
     this.emit({ type: 'closeView' });
-    this.print(`fresh machine: ${describeMachine(this.kernel.config)}`, 'dim');
+    this.print(`fresh machine: ${this.machine()}`, 'dim');
   }
 
   clear(): void {

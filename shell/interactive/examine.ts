@@ -4,7 +4,7 @@
 // looking never changes what is looked at.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { Vmspace } from '../../kernel/vm/vmspace.js';
+import { physicalByte, physicalSize, type SpaceRef } from '../../kernel/snapshot.js';
 import { formatAddr } from '../../mmu/units.js';
 import { walkAddress } from './views/pageTable.js';
 
@@ -41,7 +41,7 @@ export function parseExamineFormat(text: string): { ok: true; value: ExamineForm
 /** Physical address of `va` in `space`, or why there is none (the walk neither faults nor fills the TLB). */
 export type Translate = (va: bigint) => { pa: number } | { error: string };
 
-export function virtualReader(k: Kernel, space: Vmspace): Translate {
+export function virtualReader(k: Kernel, space: SpaceRef): Translate {
   return (va) => {
     const w = walkAddress(k, space, va);
     return w.pa !== null ? { pa: w.pa } : { error: w.stop ?? 'not mapped' };
@@ -49,7 +49,8 @@ export function virtualReader(k: Kernel, space: Vmspace): Translate {
 }
 
 export function physicalReader(k: Kernel): Translate {
-  return (pa) => (pa >= 0n && pa < BigInt(k.mem.size) ? { pa: Number(pa) } : { error: `beyond physical memory (${formatAddr(k.mem.size)} bytes)` });
+  const size = physicalSize(k);
+  return (pa) => (pa >= 0n && pa < BigInt(size) ? { pa: Number(pa) } : { error: `beyond physical memory (${formatAddr(size)} bytes)` });
 }
 
 function unitText(v: bigint, f: ExamineFormat): string {
@@ -84,7 +85,7 @@ export function examine(k: Kernel, translate: Translate, addr: bigint, f: Examin
         lines.push(`cannot access memory at ${formatAddr(at + BigInt(b))}: ${t.error}`);
         return { lines, ok: false };
       }
-      v |= BigInt(k.mem.read8(t.pa)) << BigInt(8 * b);
+      v |= BigInt(physicalByte(k, t.pa) ?? 0) << BigInt(8 * b);
     }
     row.push(unitText(v, f));
     if (row.length === perLine) flush();

@@ -3,7 +3,6 @@
 // app) and performs the effects the reducer asked for; effects report back through dispatch too.
 // Tests drive a session directly, without Ink.
 
-import { describeMachine } from '../../kernel/machineConfig.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { loadHistory } from './history.js';
 import { listFilesFs } from './completion.js';
@@ -24,7 +23,7 @@ export class ShellSession {
     const history = opts.historyFile ? loadHistory(opts.historyFile) : [];
     this.current = initialState(this.effects.facts(), history);
     void this.dispatch({ type: 'print', lines: [
-      `sjmp shell: ${describeMachine(this.kernel.config)}`,
+      `sjmp shell: ${this.effects.machine()}`,
       'type help for commands, a trace statement to run it (e.g. process alice uid=1000), Tab to complete',
     ], tone: 'dim' });
   }
