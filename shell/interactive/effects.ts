@@ -397,7 +397,7 @@ export class ShellEffects implements CommandHost {
     this.print(`saved ${statements} statement${statements === 1 ? '' : 's'} to ${path.text}`, 'good');
   }
 
-  async runEngine(name: 'gups' | 'nibble', args: readonly Word[]): Promise<void> {
+  async runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void> {
     const engine = this.engines[name];
     if (!engine) return this.fail(null, `${name} is not available in this build (no ${name} engine was given to the shell)`);
     const ac = new AbortController();
