@@ -53,6 +53,7 @@ export const MACHINE_KEYS: Readonly<Record<string, MachineKeySpec>> = {
   tlb: { kind: 'word', help: 'TLB geometry name or spec string' },
   pcid: { kind: 'bool', help: 'tag TLB entries with PCIDs: on|off' },
   seed: { kind: 'int', min: 0n, help: 'seed of every pseudo-random choice' },
+  aslr: { kind: 'bool', help: 'randomise each process\'s mmap base from the seed: on|off' },
 };
 
 /** Linux errno names; the runner may pass its own table instead. */
@@ -155,7 +156,7 @@ export function parseScript(text: string, options: ParseOptions = {}): ParseResu
 
 /** Parse one shell line (or a few, if a block is being continued) at options.line/col. */
 export function parseLine(text: string, options: ParseOptions = {}): ParseResult {
-  return run(options.file ?? '<stdin>', text, options);
+  return run(options.file ?? '<stdin>', text, options, 'end of line');
 }
 
 /** Read the entry file through the loader, then parseScript it. */
@@ -201,7 +202,8 @@ export function machineSettings(statements: readonly Statement[]): Map<string, M
   return out;
 }
 
-function run(file: string, text: string, options: ParseOptions): ParseResult {
+/** `eofName`: how the end of the text reads in messages (a typed line ends, a file's end is its end). */
+function run(file: string, text: string, options: ParseOptions, eofName = 'end of file'): ParseResult {
   const ctx = cloneContext(options.context ?? createParseContext());
   const sources = new SourceMap();
   const errors: Diagnostic[] = [];
@@ -218,6 +220,7 @@ function run(file: string, text: string, options: ParseOptions): ParseResult {
     errnos: new Set(options.knownErrnos ?? ERRNO_NAMES),
     machineKeys: options.machineKeys ?? MACHINE_KEYS,
     maxDepth: options.maxIncludeDepth ?? 32,
+    eofName,
   };
   let statements: Statement[] = [];
   let p: Parser | undefined;
@@ -261,6 +264,7 @@ interface Shared {
   errnos: Set<string>;
   machineKeys: Readonly<Record<string, MachineKeySpec>>;
   maxDepth: number;
+  eofName: string;
 }
 
 /** Unwinds one statement after its error has been recorded. */
@@ -319,7 +323,7 @@ class Parser {
   private describe(t: Token): string {
     switch (t.kind) {
       case 'newline': return 'end of line';
-      case 'eof': return 'end of file';
+      case 'eof': return this.sh.eofName;
       case 'string': return `string ${t.text}`;
       default: return `'${t.text}'`;
     }
