@@ -149,6 +149,7 @@ export class ImageReader {
     if ((crc32(h.subarray(0, 24)) >>> 0) !== h.readUInt32LE(24)) throw new ImageError(file, 'header checksum mismatch (corrupt header)');
     if (this.version > FORMAT_VERSION) throw new ImageError(file, `format version ${this.version} is newer than this sjmp reads (${FORMAT_VERSION})`);
     if (this.version < 1) throw new ImageError(file, `format version ${this.version} is not valid`);
+    if (h.readUInt32LE(28) !== 0) throw new ImageError(file, 'header reserved field is not zero');
     const count = h.readUInt32LE(12);
     const length = Number(h.readBigUInt64LE(16));
     if (length !== size) throw new ImageError(file, length > size ? `truncated: ${size} of ${length} bytes` : `${size - length} bytes of trailing data after the image`);
@@ -161,6 +162,7 @@ export class ImageReader {
       if (len > BigInt(size - pos - SECTION_HEADER_BYTES)) throw new ImageError(file, `section ${name} (${i}) claims ${len} bytes, more than the file holds`);
       if (!(SECTIONS as readonly string[]).includes(name)) throw new ImageError(file, `unknown section ${name} at offset ${pos}`);
       if (sh.readUInt32LE(4) !== 0) throw new ImageError(file, `section ${name} has unknown flags ${sh.readUInt32LE(4)}`);
+      if (sh.readUInt32LE(20) !== 0) throw new ImageError(file, `section ${name} reserved field is not zero`);
       this.sections.push({ name, offset: pos + SECTION_HEADER_BYTES, length: Number(len), crc: sh.readUInt32LE(16) });
       pos += SECTION_HEADER_BYTES + Number(len);
     }

@@ -196,7 +196,7 @@ function checkSpaces(file: string, v: unknown, sids: Set<number>): SpaceRecord[]
 function checkFiles(file: string, v: unknown): FileRecord[] {
   if (!Array.isArray(v)) bad(file, 'FILE section');
   for (const f of v as unknown[]) {
-    if (!isObj(f) || !isInt(f.id, 1) || !isStr(f.path) || !isInt(f.size) || (f.pageSize !== 4096 && f.pageSize !== 2 ** 21) || !isInt(f.mode, 0, 0o7777) || !isInt(f.uid) || !isInt(f.gid)) bad(file, 'file record');
+    if (!isObj(f) || !isInt(f.id, 1) || !isStr(f.path) || !isInt(f.size) || (f.pageSize !== 4096 && f.pageSize !== 2 ** 21 && f.pageSize !== 2 ** 30) || !isInt(f.mode, 0, 0o7777) || !isInt(f.uid) || !isInt(f.gid)) bad(file, 'file record');
   }
   return v as FileRecord[];
 }

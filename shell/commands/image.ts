@@ -34,17 +34,19 @@ function imageCall<T>(fn: () => T): T {
  * Machine options (`given`, from `source`: the command line or a trace's machine line) must agree
  * with the image's machine: an option that would change it is an error naming both values.
  */
-export function checkAgainstImage(file: string, image: MachineConfig, given: MachineOptionsText, source: string): void {
+export function checkAgainstImage(file: string, image: MachineConfig, given: MachineOptionsText, source: (key: string, value: unknown) => string): void {
   const want = machineJson(image) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
     let c: MachineConfig;
-    try { c = machineFromOptions({ [key]: value }, image); } catch (e) { throw new UsageError(`${source}: ${(e as Error).message}`); }
+    try { c = machineFromOptions({ [key]: value }, image); } catch (e) { throw new UsageError(`${source(key, value)}: ${(e as Error).message}`); }
     const got = machineJson(c) as unknown as Record<string, unknown>;
     for (const field of Object.keys(want)) {
       const a = field === 'profile' ? (want.profile as { name: string }).name : JSON.stringify(want[field]);
       const b = field === 'profile' ? (got.profile as { name: string }).name : JSON.stringify(got[field]);
-      if (a !== b) throw new UsageError(`${source} ${key}=${String(value)} conflicts with image ${file}, whose ${field} is ${a}`);
+      if (a === b) continue;
+      const shown = field === 'memBytes' ? formatSize(want.memBytes as number) : a;
+      throw new UsageError(`${source(key, value)} conflicts with image ${file}, whose ${field} is ${shown}`);
     }
   }
 }
@@ -58,7 +60,7 @@ export interface ImageSession {
 }
 
 /** Lock and open `opts.image`: load it, or (when it does not exist and not read-only) build a new machine from `config`. */
-export function openImageSession(opts: ImageOptions & GlobalOptions, config: () => MachineConfig, scriptMachines: { source: string; given: MachineOptionsText }[] = []): ImageSession {
+export function openImageSession(opts: ImageOptions & GlobalOptions, config: () => MachineConfig, scriptMachines: { file: string; given: MachineOptionsText }[] = []): ImageSession {
   const file = opts.image!;
   const release = imageCall(() => lockImage(file));
   try {
@@ -67,8 +69,8 @@ export function openImageSession(opts: ImageOptions & GlobalOptions, config: () 
     if (existsSync(file)) {
       kernel = imageCall(() => loadImage(file));
       loaded = true;
-      checkAgainstImage(file, kernel.config, givenMachineOptions(opts), 'command line');
-      for (const s of scriptMachines) checkAgainstImage(file, kernel.config, s.given, s.source);
+      checkAgainstImage(file, kernel.config, givenMachineOptions(opts), (k, v) => (v === true ? `--${k}` : `--${k} ${String(v)}`));
+      for (const s of scriptMachines) checkAgainstImage(file, kernel.config, s.given, (k, v) => `${s.file}: machine ${k}=${String(v)}`);
     } else {
       if (opts.readOnly) throw new UsageError(`image ${file}: no such file (--read-only needs an existing image)`);
       kernel = new Kernel(config());

@@ -89,7 +89,7 @@ export function traceCommand(files: string[], opts: TraceOptions): number {
   }
   // With --image every script runs, in order, on the one machine the image holds.
   const session = opts.image
-    ? openImageSession(opts, () => traceMachine(parsed[0].f, parsed[0].r, opts), parsed.map(({ f, r }) => ({ source: `${f}: machine line`, given: scriptMachine(r) })))
+    ? openImageSession(opts, () => traceMachine(parsed[0].f, parsed[0].r, opts), parsed.map(({ f, r }) => ({ file: f, given: scriptMachine(r) })))
     : null;
   const results: TraceFileResult[] = [];
   for (const { f, r } of parsed) {
