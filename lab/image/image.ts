@@ -14,8 +14,8 @@ import { basename, dirname, join } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import type { Process } from '../../kernel/proc/process.js';
-import { SEG_2M, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, VAS_CTL_PTPOLICY, VAS_CTL_TAGS } from '../../kernel/spacejmp/constants.js';
-import type { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
+// Imported from spacejmp.js (not constants.js): importing it installs SpaceJMP in every Kernel.
+import { SEG_2M, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, VAS_CTL_PTPOLICY, VAS_CTL_TAGS, type SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import { allocObjectPage, type VmObject } from '../../kernel/vm/vmObject.js';
 import { CHUNK_SIZE } from '../../mmu/physicalMemory.js';
 import { resolveProfile } from '../../mmu/costModel.js';
