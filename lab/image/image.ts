@@ -120,7 +120,8 @@ export function saveImage(k: Kernel, file: string): number {
   const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.object.size, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
 
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w', 0o644);
+  let fd: number;
+  try { fd = openSync(tmp, 'w', 0o644); } catch (e) { throw new ImageError(file, `cannot save: ${(e as Error).message}`); }
   let bytes: number;
   try {
     const w = new ImageWriter(fd);
@@ -145,12 +146,16 @@ export function saveImage(k: Kernel, file: string): number {
   } catch (e) {
     closeSync(fd);
     try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
+    throw e instanceof ImageError ? e : new ImageError(file, `cannot save: ${(e as Error).message}`);
   }
   closeSync(fd);
-  renameSync(tmp, file);
-  const dfd = openSync(dirname(file), 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  try {
+    renameSync(tmp, file);
+    const dfd = openSync(dirname(file), 'r');
+    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  } catch (e) {
+    throw new ImageError(file, `cannot save: ${(e as Error).message}`);
+  }
   return bytes;
 }
 
@@ -275,6 +280,15 @@ export function readImageConfig(file: string): MachineConfig {
  * is returned. Loader processes end before it returns (pids continue after theirs).
  */
 export function loadImage(file: string): Kernel {
+  try {
+    return load(file);
+  } catch (e) {
+    // Never a crash: whatever a crafted file provokes below is reported as a bad image.
+    throw e instanceof ImageError ? e : new ImageError(file, `cannot load: ${(e as Error).message}`);
+  }
+}
+
+function load(file: string): Kernel {
   const p = parse(file);
   try {
     const config = configFromJson(file, p.machine);
