@@ -9,7 +9,7 @@
 // made by short-lived loader processes with the owners' credentials, then writes the contents
 // into the segments' wired frames and the files' page cache.
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
@@ -100,6 +100,25 @@ function forEachNonzeroBlock(k: Kernel, obj: VmObject, fn: (offset: number, pa: 
   }
 }
 
+/** Temporary files a save killed midway left next to `file` (their pid no longer runs): removed. */
+function removeStaleTemps(file: string): void {
+  const prefix = `.${basename(file)}.tmp-`;
+  let names: string[];
+  try { names = readdirSync(dirname(file)); } catch { return; }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(n.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // a live process is saving
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    try { unlinkSync(join(dirname(file), n)); } catch { /* gone meanwhile */ }
+  }
+}
+
 /**
  * Save `k` to `file` atomically: processes are ended, the image is written to a temporary file in
  * the same folder, fsynced, renamed over `file`, and the folder fsynced. A crash at any moment
@@ -119,6 +138,7 @@ export function saveImage(k: Kernel, file: string): number {
   const files = [...k.tmpfs.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
   const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.object.size, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
 
+  removeStaleTemps(file);
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
   let fd: number;
   try { fd = openSync(tmp, 'w', 0o644); } catch (e) { throw new ImageError(file, `cannot save: ${(e as Error).message}`); }

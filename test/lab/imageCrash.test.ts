@@ -4,7 +4,7 @@
 // A small number of iterations keeps it fast; each kill lands at a random point of a ~32 MiB save.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,5 +59,7 @@ describe('saveImage under SIGKILL', () => {
       seen++;
     }
     expect(seen).toBeGreaterThan(0);
+    // Each save removes the temporary files of killed saves: at most the last one is left.
+    expect(readdirSync(dir).filter((n) => n.startsWith('.crash.img.tmp-')).length).toBeLessThanOrEqual(1);
   }, 120_000);
 });
