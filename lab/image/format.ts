@@ -69,7 +69,7 @@ export class ImageWriter {
     s.length += data.length;
     if (this.used + data.length > this.buf.length) this.flush();
     if (data.length > this.buf.length) {
-      writeSync(this.fd, data, 0, data.length, this.pos);
+      writeAll(this.fd, data, data.length, this.pos);
       this.pos += data.length;
       return;
     }
@@ -79,7 +79,7 @@ export class ImageWriter {
 
   private flush(): void {
     if (this.used === 0) return;
-    writeSync(this.fd, this.buf, 0, this.used, this.pos);
+    writeAll(this.fd, this.buf, this.used, this.pos);
     this.pos += this.used;
     this.used = 0;
   }
@@ -88,7 +88,7 @@ export class ImageWriter {
     const s = this.open!;
     this.flush();
     const h = sectionHeader(s.code, s.length, s.crc);
-    writeSync(this.fd, h, 0, h.length, s.start);
+    writeAll(this.fd, h, h.length, s.start);
     this.sections++;
     this.open = null;
   }
@@ -109,9 +109,14 @@ export class ImageWriter {
     h.writeUInt32LE(this.sections, 12);
     h.writeBigUInt64LE(BigInt(this.pos), 16);
     h.writeUInt32LE(crc32(h.subarray(0, 24)) >>> 0, 24);
-    writeSync(this.fd, h, 0, h.length, 0);
+    writeAll(this.fd, h, h.length, 0);
     return this.pos;
   }
+}
+
+/** writeSync until every byte is written (a write may be short). */
+function writeAll(fd: number, data: Uint8Array, len: number, pos: number): void {
+  for (let done = 0; done < len;) done += writeSync(fd, data, done, len - done, pos + done);
 }
 
 function sectionHeader(code: number, length: number, crc: number): Buffer {
