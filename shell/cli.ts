@@ -13,6 +13,7 @@ import { fuzzCommand, addFuzzOptions, type FuzzCliOptions } from './commands/fuz
 import { samCommand, SAM_HELP } from './commands/sam.js';
 import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
+import { imageInfoCommand, imageNewCommand } from './commands/image.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
 
@@ -32,8 +33,22 @@ export function buildProgram(): Command {
     .argument('<files...>', 'trace files (.trace)')
     .option('--json', 'transcript and summary as JSON')
     .option('--quiet', 'only the summary')
+    .option('--image <file>', 'machine image: load it if it exists (else start a new machine), run, save back on a clean exit')
+    .option('--read-only', 'with --image: load, never write back')
     .action((files: string[], o: TraceOptions, cmd: Command) => { process.exitCode = traceCommand(files, { ...cmd.optsWithGlobals(), ...o }); });
   addMachineOptions(trace);
+
+  const image = program.command('image').description('machine images: named spaces, segments and tmpfs files that outlive sjmp (docs/image-format.md)');
+  const imageNew = image.command('new')
+    .description('write a new image holding an empty machine (machine options choose it)')
+    .argument('<file>', 'image file to create')
+    .action((file: string, _o: unknown, cmd: Command) => { process.exitCode = imageNewCommand(file, cmd.optsWithGlobals() as GlobalOptions); });
+  addMachineOptions(imageNew);
+  image.command('info')
+    .description('what an image holds: machine, named spaces, segments, files (every checksum verified)')
+    .argument('<file>', 'image file')
+    .option('--json', 'as a JSON document')
+    .action((file: string, o: { json?: boolean }) => { process.exitCode = imageInfoCommand(file, o); });
 
   const demo = program.command('demo')
     .description('a short tour of the MMU: a page walk level by level, TLB hits and misses, a tagged and an untagged switch')

@@ -10,8 +10,9 @@ import { parseFile, nodeFileLoader, formatDiagnostics, machineSettings, type Par
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { buildMachine, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
 import { UsageError } from '../errors.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface TraceOptions extends GlobalOptions {
+export interface TraceOptions extends GlobalOptions, ImageOptions {
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,16 +41,20 @@ export function parseTraceFile(file: string): ParseResult {
   });
 }
 
-/** Run one parsed script on a fresh machine. */
-/** Run a parsed script on a fresh machine; `machine` receives that machine (tests check its invariants). */
-export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void, machine?: (k: Kernel) => void): TraceFileResult {
-  let config;
+/** The machine a script asks for: defaults, its `machine` line, then the command line. */
+function traceMachine(file: string, parsed: ParseResult, opts: GlobalOptions) {
   try {
-    config = buildMachine(opts, scriptMachine(parsed));
+    return buildMachine(opts, scriptMachine(parsed));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  const kernel = new Kernel(config);
+}
+
+/** Run a parsed script on a fresh machine (or on `on`, a machine loaded from an image); `machine`
+ *  receives that machine (tests check its invariants). */
+export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void, machine?: (k: Kernel) => void, on?: Kernel): TraceFileResult {
+  const kernel = on ?? new Kernel(traceMachine(file, parsed, opts));
+  const config = kernel.config;
   machine?.(kernel);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
@@ -75,14 +80,26 @@ export function traceCommand(files: string[], opts: TraceOptions): number {
     process.stderr.write(bad.map((p) => formatDiagnostics(p.r.errors)).join('\n') + '\n');
     return 2;
   }
+  // With --image every script runs, in order, on the one machine the image holds.
+  const session = opts.image
+    ? openImageSession(opts, () => traceMachine(parsed[0].f, parsed[0].r, opts), parsed.map(({ f, r }) => ({ file: f, given: scriptMachine(r) })))
+    : null;
   const results: TraceFileResult[] = [];
   for (const { f, r } of parsed) {
     const live = opts.json || opts.quiet ? undefined : (e: TranscriptEntry) => process.stdout.write(formatEntry(e) + '\n');
-    const res = runParsedTrace(f, r, opts, live);
+    let res: TraceFileResult;
+    try {
+      res = runParsedTrace(f, r, opts, live, undefined, session?.kernel);
+    } catch (e) {
+      session?.finish(false);
+      throw e;
+    }
     results.push(res);
     if (!opts.json) process.stdout.write(formatSummary(res) + '\n');
   }
   if (opts.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
   const failed = results.some((r) => r.summary.expectations.failed > 0 || r.summary.errors > 0);
+  // Saved back only when every script ran clean: a failed run leaves the image as it was.
+  session?.finish(!failed);
   return failed ? 1 : 0;
 }
