@@ -13,6 +13,7 @@ import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE
 import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
+import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from './cache.js';
 
 /**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
@@ -67,6 +68,8 @@ export interface CpuOptions {
   costs?: CostParams;
   paging?: PagingMode;
   maxPhysAddrBits?: number;
+  /** The data-cache hierarchy this core looks through (caches on); none = today's flat model. */
+  caches?: CacheHierarchy;
 }
 
 const EMPTY_WORDS = new Int32Array(1);
@@ -115,6 +118,20 @@ export class Cpu {
   private walkCycles = 0;
   private stlbCycles = 0;
 
+  // --- data caches (only with caches on) ---
+  /**
+   * With caches on, every access takes the slow path (the front cache is never filled), where the
+   * physical address is known and the hierarchy is consulted; with caches off this is null and the
+   * fast paths are exactly today's. Counters: index kind * 4 + level, kind 0 = data, 1 = page-table
+   * lines read by the walker; level LEVEL_L1..LEVEL_DRAM is the level that served the access.
+   */
+  readonly caches: CacheHierarchy | null;
+  readonly cacheServed = new Float64Array(8);
+  /** DRAM fills from another node's memory, by kind (data, page table). */
+  readonly cacheRemote = new Float64Array(2);
+  /** Cycles data accesses spent beyond the L1D hit latency (component "cache"). */
+  private cacheCycles = 0;
+
   // --- front cache (structure of arrays) ---
   private readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
   private readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
@@ -159,6 +176,7 @@ export class Cpu {
     this.costs = opts.costs ?? PROFILE_M2.params;
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
+    this.caches = opts.caches ?? null;
     this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
@@ -181,6 +199,7 @@ export class Cpu {
     const r = this.cyclesByRec;
     if (this.walkCycles !== 0) { r.walk = (r.walk ?? 0) + this.walkCycles; this.walkCycles = 0; }
     if (this.stlbCycles !== 0) { r.stlb = (r.stlb ?? 0) + this.stlbCycles; this.stlbCycles = 0; }
+    if (this.cacheCycles !== 0) { r.cache = (r.cache ?? 0) + this.cacheCycles; this.cacheCycles = 0; }
     return r;
   }
 
@@ -331,6 +350,9 @@ export class Cpu {
 
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
+    // With caches on every access must reach translateHalves, which consults the data caches: no
+    // front entry means no fast-path hit (and no micro-cache run, which is armed only by one).
+    if (this.caches !== null) return;
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
     this.fcMem[i] = this.mem.wordsFor(pagePa);
@@ -358,7 +380,10 @@ export class Cpu {
     this.slowAccesses++;
     for (let attempt = 0; ; attempt++) {
       const pa = this.tryTranslate(lo, hi, access, userMode);
-      if (pa >= 0) return pa;
+      if (pa >= 0) {
+        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+        return pa;
+      }
       if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
       const fault: Fault = this.lastFault!;
       this.pageFaults++;
@@ -453,7 +478,7 @@ export class Cpu {
     const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
     this.walks++;
     this.walkRefs += w.refs;
-    const wc = w.refs * this.costs.walkRef;
+    const wc = this.caches === null ? w.refs * this.costs.walkRef : this.walkCacheCycles(w.refPa, w.refs);
     this.cycles += wc;
     this.walkCycles += wc;
     if (!ok) {
@@ -471,6 +496,58 @@ export class Cpu {
     const pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
     if (userMode) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(flags, w.pkey), this.frontWritable(flags, w.pkey));
     return pa;
+  }
+
+  /** Latency of a line served by `level` for physical address pa (DRAM: local or remote node). */
+  private levelLatency(level: number, pa: number, kind: number): number {
+    const c = this.costs;
+    if (level === LEVEL_L1) return c.dataAccess;
+    if (level === LEVEL_L2) return c.l2Latency;
+    if (level === LEVEL_LLC) return c.llcLatency;
+    if (this.mem.nodeOf(pa) === this.node) return c.dramLocal;
+    this.cacheRemote[kind]++;
+    return c.dramRemote;
+  }
+
+  /** A data access that translated to pa: look it up, count it, charge what it cost beyond L1D. */
+  private dataCacheAccess(pa: number): void {
+    const level = this.caches!.access(pa);
+    this.cacheServed[level]++;
+    if (level === LEVEL_L1) return;
+    const extra = Math.max(0, this.levelLatency(level, pa, 0) - this.costs.dataAccess);
+    this.cycles += extra;
+    this.cacheCycles += extra;
+  }
+
+  /** The walker's `n` entry reads at `refPa`: each through the caches; returns their cycles. */
+  private walkCacheCycles(refPa: Float64Array, n: number): number {
+    const h = this.caches!;
+    let cycles = 0;
+    for (let k = 0; k < n; k++) {
+      const pa = refPa[k];
+      const level = h.access(pa);
+      this.cacheServed[4 + level]++;
+      cycles += this.levelLatency(level, pa, 1);
+    }
+    return cycles;
+  }
+
+  /** Data-cache counters (caches on): per level, for data lines and for page-table lines. */
+  cacheCounters(): CacheCounters | null {
+    if (this.caches === null) return null;
+    const kind = (k: number): CacheKindCounters => {
+      const s = this.cacheServed;
+      const b = 4 * k;
+      const total = s[b] + s[b + 1] + s[b + 2] + s[b + 3];
+      return {
+        accesses: total,
+        l1dHits: s[b + LEVEL_L1], l1dMisses: total - s[b + LEVEL_L1],
+        l2Hits: s[b + LEVEL_L2], l2Misses: s[b + LEVEL_LLC] + s[b + LEVEL_DRAM],
+        llcHits: s[b + LEVEL_LLC], llcMisses: s[b + LEVEL_DRAM],
+        dramLocal: s[b + LEVEL_DRAM] - this.cacheRemote[k], dramRemote: this.cacheRemote[k],
+      };
+    };
+    return { data: kind(0), pageTable: kind(1), dataCycles: this.cyclesBy.cache ?? 0 };
   }
 
   /** Translate a user-mode number address (handler runs on faults). */
@@ -952,7 +1029,9 @@ export class Cpu {
    */
   /** counters() with the per-structure TLB counters: everything this core counted. */
   allCounters(): CoreCounters {
-    return { ...this.counters(), tlb: this.tlbCounters() };
+    const caches = this.cacheCounters();
+    // With caches off the record is exactly what it always was (the golden counters hold it).
+    return caches === null ? { ...this.counters(), tlb: this.tlbCounters() } : { ...this.counters(), tlb: this.tlbCounters(), caches };
   }
 
   tlbCounters(): Record<string, TlbStructureCounters> {
@@ -977,7 +1056,24 @@ export class Cpu {
 /** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
 export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
 
-export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters> }
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters }
+
+/** Which level served a kind of line (data, or page-table lines the walker read). */
+export interface CacheKindCounters {
+  accesses: number;
+  l1dHits: number; l1dMisses: number;
+  l2Hits: number; l2Misses: number;
+  llcHits: number; llcMisses: number;
+  /** LLC misses filled from the accessing core's node, and from another node. */
+  dramLocal: number; dramRemote: number;
+}
+
+export interface CacheCounters {
+  data: CacheKindCounters;
+  pageTable: CacheKindCounters;
+  /** Modelled cycles data accesses spent beyond the L1D latency (walk references are in "walk"). */
+  dataCycles: number;
+}
 
 export interface CpuCounters {
   cpu: number;
