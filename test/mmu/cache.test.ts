@@ -202,3 +202,29 @@ describe('the core with caches on', () => {
     expect(resolveProfile('m3', 'llcLatency=60').caches).toBe(PROFILE_M3.caches);
   });
 });
+
+describe('GUPS with caches on (profile m3)', () => {
+  it('runs, counts page-table and data lines, and differs from caches off only by cache-priced cycles', async () => {
+    const { runGups } = await import('../../lab/gups/engine.js');
+    const opts = { design: 'vas' as const, windows: 4, updateSet: 16, pageSize: 4096 as const, log2Table: 14, updates: 2 ** 13 };
+    const on = await runGups(machineFromOptions({ profile: 'm3', caches: 'on' }), opts);
+    const off = await runGups(machineFromOptions({ profile: 'm3' }), opts);
+    expect(on.verification).toEqual(off.verification);
+    const cc = on.machineCounters.map((c) => c.caches!);
+    const sum = (f: (c: (typeof cc)[number]) => number): number => cc.reduce((s, c) => s + f(c), 0);
+    expect(sum((c) => c.data.accesses)).toBeGreaterThan(opts.updates);
+    expect(sum((c) => c.pageTable.accesses)).toBeGreaterThan(0);
+    expect(sum((c) => c.data.llcMisses)).toBeGreaterThan(0);
+    // Caches change costs, not events: the same TLB misses and walks, and each core's clock differs
+    // by exactly the data accesses' cache cycles plus the walks' cache-priced references.
+    for (const [i, c] of on.machineCounters.entries()) {
+      const o = off.machineCounters[i];
+      expect({ accesses: c.accesses, walks: c.walks, walkRefs: c.walkRefs, l1Misses: c.l1Misses }).toEqual({ accesses: o.accesses, walks: o.walks, walkRefs: o.walkRefs, l1Misses: o.l1Misses });
+      const diff = (c.cyclesBy.cache ?? 0) + (c.cyclesBy.walk ?? 0) - (o.cyclesBy.walk ?? 0);
+      expect(c.modelledCycles - o.modelledCycles).toBeCloseTo(diff, 6);
+      expect(c.caches!.dataCycles).toBe(c.cyclesBy.cache ?? 0);
+    }
+    expect(on.modelledCycles).not.toBe(off.modelledCycles);
+    expect(off.machineCounters.every((c) => c.caches === undefined)).toBe(true);
+  });
+});
