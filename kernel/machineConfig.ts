@@ -83,8 +83,8 @@ export function machineFromOptions(o: MachineOptionsText, base: MachineConfig = 
   if (o.tlb !== undefined) c.tlb = parseTlbGeometry(o.tlb);
   else if (o.profile !== undefined && c.profile.tlb !== undefined) c.tlb = parseTlbGeometry(c.profile.tlb);
   if (o.caches !== undefined) {
-    if (o.caches === true || o.caches === 'on') c.caches = true;
-    else if (o.caches === false || o.caches === 'off') c.caches = false;
+    if (o.caches === true || o.caches === 'on' || o.caches === 'true') c.caches = true;
+    else if (o.caches === false || o.caches === 'off' || o.caches === 'false') c.caches = false;
     else throw new RangeError(`--caches must be on or off, got "${String(o.caches)}"`);
   }
   if (c.memBytes % (c.nodes * 2 * 2 ** 20) !== 0) throw new RangeError(`--mem ${formatSize(c.memBytes)} does not split into ${c.nodes} nodes of whole 2M units`);

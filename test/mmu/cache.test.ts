@@ -191,6 +191,8 @@ describe('the core with caches on', () => {
     expect(describeMachine(machineFromOptions({}))).not.toMatch(/caches/);
     expect(new Kernel(machineFromOptions({})).cpus[0].caches).toBeNull();
     expect(() => machineFromOptions({ caches: 'maybe' })).toThrow(/--caches must be on or off/);
+    // A trace's `machine caches on` line arrives as the text "true".
+    expect(machineFromOptions({ caches: 'true' }).caches).toBe(true);
   });
 
   it('profile m3: Haswell EP clock, caches and TLB', () => {
