@@ -12,6 +12,7 @@ import { PhysicalMemory } from '../mmu/physicalMemory.js';
 import { Cpu, type CpuCounters } from '../mmu/cpu.js';
 import { PROFILE_M2 } from '../mmu/costModel.js';
 import { CacheHierarchy, describeCacheGeometry } from '../mmu/cache.js';
+import { CachedCpu } from '../mmu/cachedCpu.js';
 import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
 import { measureRate } from './timing.js';
@@ -173,7 +174,9 @@ export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSiz
     pt.map(va + off, DATA_PA + (aliasBytes > 0 ? off % aliasBytes : off), { size: pageSize, writable: true, user: true });
   }
   const g = PROFILE_M2.caches;
-  const cpu = new Cpu(mem, { paging: mode, costs: PROFILE_M2.params, caches: caches ? CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) : undefined });
+  const cpu = caches
+    ? new CachedCpu(mem, { paging: mode, costs: PROFILE_M2.params, caches: CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) })
+    : new Cpu(mem, { paging: mode, costs: PROFILE_M2.params });
   cpu.writeCr3(pt.root);
   return { cpu, va, mode, pageSize, caches };
 }

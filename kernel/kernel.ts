@@ -6,6 +6,7 @@
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
 import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
 import { CacheHierarchy } from '../mmu/cache.js';
+import { CachedCpu } from '../mmu/cachedCpu.js';
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
 import type { CostParams } from '../mmu/costModel.js';
 import { splitBig, joinBig } from '../mmu/address.js';
@@ -90,8 +91,8 @@ export class Kernel implements VmHost {
     const llcs = c.caches ? Array.from({ length: c.nodes }, () => CacheHierarchy.newLlc(c.profile.caches)) : [];
     for (let i = 0; i < c.cpus; i++) {
       const node = Math.min(c.nodes - 1, Math.floor(i / perNode));
-      const caches = c.caches ? CacheHierarchy.forCore(c.profile.caches, llcs[node]) : undefined;
-      const cpu = new Cpu(this.mem, { id: i, node, tlb: c.tlb, costs: c.profile.params, paging: c.paging, caches });
+      const opts = { id: i, node, tlb: c.tlb, costs: c.profile.params, paging: c.paging };
+      const cpu = c.caches ? new CachedCpu(this.mem, { ...opts, caches: CacheHierarchy.forCore(c.profile.caches, llcs[node]) }) : new Cpu(this.mem, opts);
       cpu.writeCr4({ pcide: true, pge: true });
       cpu.faultHandler = (cp, f) => this.onFault(cp, f);
       this.cpus.push(cpu);

@@ -24,7 +24,7 @@ import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from '
  */
 const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
-const FC_MASK = FC_SIZE - 1;
+export const FC_MASK = FC_SIZE - 1;
 /**
  * The tag of an empty front entry. The fast paths compare a tag with `lo & ~(pageMask & ~alignMask)`,
  * which keeps the low alignment bits (0..2) of the address, so an invalid tag must have a bit set
@@ -133,25 +133,33 @@ export class Cpu {
   private cacheCycles = 0;
 
   // --- front cache (structure of arrays) ---
-  private readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
-  private readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
-  private readonly fcHi = new Float64Array(FC_SIZE);
-  private readonly fcSlot = new Int32Array(FC_SIZE).fill(-1);
-  private readonly fcWord = new Int32Array(FC_SIZE);
-  private readonly fcMem: Int32Array[] = new Array<Int32Array>(FC_SIZE).fill(EMPTY_WORDS);
-  private readonly fcMem8: Uint8Array[] = new Array<Uint8Array>(FC_SIZE).fill(EMPTY_BYTES);
+  protected readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  protected readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  protected readonly fcHi = new Float64Array(FC_SIZE);
+  protected readonly fcSlot = new Int32Array(FC_SIZE).fill(-1);
+  protected readonly fcWord = new Int32Array(FC_SIZE);
+  protected readonly fcMem: Int32Array[] = new Array<Int32Array>(FC_SIZE).fill(EMPTY_WORDS);
+  protected readonly fcMem8: Uint8Array[] = new Array<Uint8Array>(FC_SIZE).fill(EMPTY_BYTES);
+  /** Physical page of each front entry (read only by CachedCpu's hit path, which needs the line). */
+  protected readonly fcPa = new Float64Array(FC_SIZE);
+  /**
+   * Whether the front cache may be filled: always with caches off; with caches on only in a
+   * CachedCpu, whose access functions look the line up on a front hit. A plain Cpu with caches
+   * sends every access down the slow path instead.
+   */
+  protected frontOk: boolean;
   /** Per-L1-slot doubly linked lists of the front entries derived from it. */
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
-  private readonly l1Stamp: Float64Array;
+  protected readonly l1Stamp: Float64Array;
   /**
    * pcid * 2^53. A front entry's key is (va - lo) + hiKey = hi * 2^32 + pcid * 2^53: exact in a
    * double (every term is a multiple of 2^32 below 2^65), unique per (hi < 2^21, PCID), and the
    * fast path gets it with one subtraction and one addition instead of a division.
    */
-  private hiKey = 0;
+  protected hiKey = 0;
   /**
    * The last front entry a fast access hit (a one-entry "micro" cache in fields): the page's VA
    * (exact, -1 = none) for reads and for writes, its host words and word offset. A run of accesses
@@ -177,6 +185,7 @@ export class Cpu {
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
     this.caches = opts.caches ?? null;
+    this.frontOk = this.caches === null;
     this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
@@ -350,14 +359,15 @@ export class Cpu {
 
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
-    // With caches on every access must reach translateHalves, which consults the data caches: no
-    // front entry means no fast-path hit (and no micro-cache run, which is armed only by one).
-    if (this.caches !== null) return;
+    // A plain Cpu with caches on must send every access to translateHalves, which consults the
+    // data caches: no front entry means no fast-path hit (and no micro-cache run, armed only by one).
+    if (!this.frontOk) return;
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
     this.fcMem[i] = this.mem.wordsFor(pagePa);
     this.fcMem8[i] = this.mem.bytesFor(pagePa);
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
+    this.fcPa[i] = pagePa;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
     this.fcWTag[i] = writeOk ? lo & -4096 : FC_INVALID;
@@ -510,7 +520,7 @@ export class Cpu {
   }
 
   /** A data access that translated to pa: look it up, count it, charge what it cost beyond L1D. */
-  private dataCacheAccess(pa: number): void {
+  protected dataCacheAccess(pa: number): void {
     const level = this.caches!.access(pa);
     this.cacheServed[level]++;
     if (level === LEVEL_L1) return;
@@ -762,7 +772,7 @@ export class Cpu {
     this.xor64Slow(va, vlo, vhi);
   }
 
-  private xor64Slow(va: number, vlo: number, vhi: number): void {
+  protected xor64Slow(va: number, vlo: number, vhi: number): void {
     const lo = va >>> 0;
     const hi = (va - lo) / TWO32;
     if ((va & 4095) > 4088) {
@@ -783,24 +793,24 @@ export class Cpu {
     m[w + 1] ^= vhi;
   }
 
-  private load32Slow(va: number): number {
+  protected load32Slow(va: number): number {
     if ((va & 4095) > 4092) return this.loadSplitNum(va, 4);
     return this.mem.read32(this.translate(va, ACCESS_READ));
   }
 
-  private store32Slow(va: number, v: number): void {
+  protected store32Slow(va: number, v: number): void {
     if ((va & 4095) > 4092) { this.storeSplitNum(va, 4, v, 0); return; }
     this.mem.write32(this.translate(va, ACCESS_WRITE), v);
   }
 
-  private load64Slow(va: number): number {
+  protected load64Slow(va: number): number {
     if ((va & 4095) > 4088) return this.loadSplitNum(va, 8);
     const pa = this.translate(va, ACCESS_READ);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
-  private store64Slow(va: number, vlo: number, vhi: number): void {
+  protected store64Slow(va: number, vlo: number, vhi: number): void {
     if ((va & 4095) > 4088) { this.storeSplitNum(va, 8, vlo, vhi); return; }
     this.mem.write64(this.translate(va, ACCESS_WRITE), vlo, vhi);
   }

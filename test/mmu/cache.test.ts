@@ -11,7 +11,8 @@ import { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { MiB } from '../../mmu/units.js';
 import { machineFromOptions, describeMachine } from '../../kernel/machineConfig.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { HASWELL_TLB } from '../../mmu/tlb.js';
+import { HASWELL_TLB, SMALL_TLB } from '../../mmu/tlb.js';
+import { CachedCpu } from '../../mmu/cachedCpu.js';
 import { PtBuilder } from './ptBuilder.js';
 
 /** Reference: one array per set, least recently used first. */
@@ -202,6 +203,63 @@ describe('the core with caches on', () => {
     expect(cfg.tlb).toEqual(HASWELL_TLB);
     expect(machineFromOptions({ profile: 'm3', tlb: 'skylake' }).tlb.stlb.entries).toBe(1536);
     expect(resolveProfile('m3', 'llcLatency=60').caches).toBe(PROFILE_M3.caches);
+  });
+});
+
+describe('CachedCpu (fast path with caches) against a plain Cpu with caches (slow path only)', () => {
+  const PAGES = 24;
+  const BASE = 0x7000_0000;
+  function build(cached: boolean) {
+    const mem = new PhysicalMemory({ bytes: 64 * MiB });
+    const pt = new PtBuilder(mem, 4, { base: 16 * MiB, limit: 20 * MiB });
+    // Pages spread over frames so lines of different pages collide in the small geometry's sets.
+    for (let p = 0; p < PAGES; p++) pt.map(BASE + p * 4096, 32 * MiB + ((p * 7) % PAGES) * 4096, { writable: true, user: true });
+    const g: CacheGeometry = { l1d: { bytes: 8 * 2 * 64, ways: 2 }, l2: { bytes: 16 * 4 * 64, ways: 4 }, llc: { bytes: 64 * 4 * 64, ways: 4 } };
+    const opts = { paging: 4 as const, tlb: SMALL_TLB, costs: PROFILE_M2.params, caches: CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) };
+    const cpu = cached ? new CachedCpu(mem, opts) : new Cpu(mem, opts);
+    cpu.writeCr3(pt.root);
+    return { cpu, root: pt.root };
+  }
+
+  it('the same loads, counters, cycles and cache contents for random access streams', () => {
+    const op = fc.record({
+      kind: fc.integer({ min: 0, max: 8 }),
+      page: fc.integer({ min: 0, max: PAGES - 1 }),
+      word: fc.integer({ min: 0, max: 511 }),
+      v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    });
+    fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 300 }), (ops) => {
+      const a = build(false);
+      const b = build(true);
+      const batchVa = new Float64Array(4);
+      const batchLo = new Int32Array(4);
+      const batchHi = new Int32Array(4);
+      for (const o of ops) {
+        const va = BASE + o.page * 4096 + o.word * 8;
+        const results = [a, b].map(({ cpu, root }) => {
+          switch (o.kind) {
+            case 0: return cpu.load32(va + 4);
+            case 1: cpu.store32(va, o.v); return 0;
+            case 2: return cpu.load64(va) + cpu.hi * 3;
+            case 3: cpu.store64(va, o.v, ~o.v); return 0;
+            case 4: cpu.xor64(va, o.v, 5); return 0;
+            case 5: return cpu.load8(va + 3);
+            case 6: cpu.store8(va + 1, o.v & 0xff); return 0;
+            case 7: {
+              for (let k = 0; k < 4; k++) { batchVa[k] = BASE + ((o.page + k * 5) % PAGES) * 4096 + ((o.word + k) % 512) * 8; batchLo[k] = o.v + k; batchHi[k] = k; }
+              cpu.xor64Batch(batchVa, batchLo, batchHi, 4);
+              return 0;
+            }
+            default: cpu.writeCr3(root); return 0; // flush the TLB
+          }
+        });
+        expect(results[1]).toBe(results[0]);
+      }
+      expect(b.cpu.allCounters()).toEqual(a.cpu.allCounters());
+      for (const lvl of ['l1d', 'l2', 'llc'] as const) expect(contents(b.cpu.caches![lvl])).toEqual(contents(a.cpu.caches![lvl]));
+      // The fast path did serve some of them (otherwise this test would compare the slow path with itself).
+      if (ops.length > 50) expect(b.cpu.slowAccesses).toBeLessThan(b.cpu.accesses);
+    }), { numRuns: 60 });
   });
 });
 
