@@ -11,6 +11,8 @@ import os from 'node:os';
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
 import { Cpu, type CpuCounters } from '../mmu/cpu.js';
 import { PROFILE_M2 } from '../mmu/costModel.js';
+import { CacheHierarchy, describeCacheGeometry } from '../mmu/cache.js';
+import { CachedCpu } from '../mmu/cachedCpu.js';
 import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
 import { measureRate } from './timing.js';
@@ -44,7 +46,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--budget-ms' && Number.isFinite(v) && v >= 0) { a.budgetMs = v; i++; }
     else if (k === '--only' && argv[i + 1]) { a.only = argv[i + 1]; i++; }
     else if (k === '--quick') { a.gupsOps = 100_000; a.seqReps = 8; a.reps = 3; a.budgetMs = 100; }
-    else throw new RangeError(`bench mmu: bad argument "${k}" (use --gups-ops N, --seq-reps N, --reps N, --budget-ms N, --only KERNEL:LEVELS:SIZE, --quick)`);
+    else throw new RangeError(`bench mmu: bad argument "${k}" (use --gups-ops N, --seq-reps N, --reps N, --budget-ms N, --only KERNEL:LEVELS:SIZE[:caches], --quick)`);
   }
   return a;
 }
@@ -160,10 +162,10 @@ function delta(a: CpuCounters, b: CpuCounters): Record<string, number> {
   };
 }
 
-export interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
+export interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize; caches: boolean }
 
 /** aliasBytes > 0: every page maps into the first aliasBytes of the data frames (host-cache resident). */
-export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
+export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0, caches = false): Machine {
   const pt = new PtBuilder(mem, mode, { base: tableBase, limit: tableBase + 4 * MiB });
   // 5-level uses a VA only LA57 can reach (2^52, PML5 index 16), still exact as a JS number.
   const va = mode === 5 ? 2 ** 52 : 0x7f00_0000_0000;
@@ -171,9 +173,12 @@ export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSiz
   for (let off = 0; off < REGION; off += step) {
     pt.map(va + off, DATA_PA + (aliasBytes > 0 ? off % aliasBytes : off), { size: pageSize, writable: true, user: true });
   }
-  const cpu = new Cpu(mem, { paging: mode, costs: PROFILE_M2.params });
+  const g = PROFILE_M2.caches;
+  const cpu = caches
+    ? new CachedCpu(mem, { paging: mode, costs: PROFILE_M2.params, caches: CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) })
+    : new Cpu(mem, { paging: mode, costs: PROFILE_M2.params });
   cpu.writeCr3(pt.root);
-  return { cpu, va, mode, pageSize };
+  return { cpu, va, mode, pageSize, caches };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -192,11 +197,18 @@ export async function main(argv: string[]): Promise<void> {
       tableBase += 4 * MiB;
     }
   }
+  // The same kernels with the data caches modelled (4-level only): every access then takes the
+  // slow path, so these rows show what the cache model costs the emulator.
+  for (const size of ['4K', '2M'] as const) {
+    machines.push(buildMachine(mem, 4, size, tableBase, 0, true));
+    tableBase += 4 * MiB;
+  }
   const results: unknown[] = [];
   for (const m of machines) {
-    const label = `${m.mode}-level ${m.pageSize}`;
+    const label = `${m.mode}-level ${m.pageSize}${m.caches ? ' caches on' : ''}`;
     for (const kernel of ['seq-load32', 'gups-xor64', 'gups-xor64-batch'] as const) {
-      if (args.only !== null && args.only !== `${kernel}:${m.mode}:${m.pageSize}`) continue;
+      const id = `${kernel}:${m.mode}:${m.pageSize}${m.caches ? ':caches' : ''}`;
+      if (args.only !== null && args.only !== id) continue;
       const ops = kernel === 'seq-load32' ? seqWords * args.seqReps : args.gupsOps;
       log(`${kernel} ${label}: baseline`);
       const runRaw = kernel === 'seq-load32'
@@ -216,12 +228,13 @@ export async function main(argv: string[]): Promise<void> {
       const after = m.cpu.counters();
       const d = delta(before, after);
       const ratio = mmu.opsPerSec / baseline.opsPerSec;
-      const target = TARGETS[kernel][`${m.mode}:${m.pageSize}`] ?? null;
+      const target = m.caches ? null : TARGETS[kernel][`${m.mode}:${m.pageSize}`] ?? null;
       log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target === null ? 'none' : target.toFixed(3)})`);
       results.push({
         kernel,
         paging: `${m.mode}-level`,
         pageSize: m.pageSize,
+        caches: m.caches ? 'on' : 'off',
         opsPerCall: ops,
         wallClock: {
           clock: 'emulator wall-clock',
@@ -241,6 +254,7 @@ export async function main(argv: string[]): Promise<void> {
           refsPerWalk: d.walks ? Number((d.walkRefs / d.walks).toFixed(3)) : 0,
         },
         tlb: m.cpu.tlbCounters(),
+        ...(m.caches ? { caches: m.cpu.cacheCounters() } : {}),
       });
     }
   }
@@ -282,6 +296,7 @@ export async function main(argv: string[]): Promise<void> {
       minCalls: args.reps, budgetMsPerMeasurement: args.budgetMs,
       rate: 'best call of at least minCalls short calls repeated for the budget (wall-clock); cpuTimeRatio uses process CPU time over all calls',
       tlb: 'Skylake geometry (L1 DTLB 64x4 4K, 32x4 2M; STLB 1536x12), paging-structure caches on',
+      caches: `rows with caches "on": ${describeCacheGeometry(PROFILE_M2.caches)}, latencies from profile ${PROFILE_M2.name}; cache counters are cumulative over the row's warm-up and calls`,
       baseline: 'the same kernel on a host Int32Array of the same size, same LFSR stream',
     },
     results,

@@ -5,6 +5,8 @@
 
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
 import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
+import { CacheHierarchy } from '../mmu/cache.js';
+import { CachedCpu } from '../mmu/cachedCpu.js';
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
 import type { CostParams } from '../mmu/costModel.js';
 import { splitBig, joinBig } from '../mmu/address.js';
@@ -85,8 +87,12 @@ export class Kernel implements VmHost {
     this.rng = new Rng(c.seed);
     this.cpus = [];
     const perNode = Math.max(1, Math.ceil(c.cpus / c.nodes));
+    // With caches on: one LLC per node, shared by that node's cores; L1D and L2 per core.
+    const llcs = c.caches ? Array.from({ length: c.nodes }, () => CacheHierarchy.newLlc(c.profile.caches)) : [];
     for (let i = 0; i < c.cpus; i++) {
-      const cpu = new Cpu(this.mem, { id: i, node: Math.min(c.nodes - 1, Math.floor(i / perNode)), tlb: c.tlb, costs: c.profile.params, paging: c.paging });
+      const node = Math.min(c.nodes - 1, Math.floor(i / perNode));
+      const opts = { id: i, node, tlb: c.tlb, costs: c.profile.params, paging: c.paging };
+      const cpu = c.caches ? new CachedCpu(this.mem, { ...opts, caches: CacheHierarchy.forCore(c.profile.caches, llcs[node]) }) : new Cpu(this.mem, opts);
       cpu.writeCr4({ pcide: true, pge: true });
       cpu.faultHandler = (cp, f) => this.onFault(cp, f);
       this.cpus.push(cpu);

@@ -4,6 +4,7 @@
 import type { PagingMode } from '../mmu/address.js';
 import { resolveProfile, type CostProfile } from '../mmu/costModel.js';
 import { SKYLAKE_TLB, parseTlbGeometry, type TlbGeometry } from '../mmu/tlb.js';
+import { describeCacheGeometry } from '../mmu/cache.js';
 import { GiB, parseSize, formatSize } from '../mmu/units.js';
 
 export type TagPolicy = 'flush' | 'tagged';
@@ -20,6 +21,8 @@ export interface MachineConfig {
   aslr: boolean;
   /** Default TLB tag policy for address spaces: 'flush' (tag 0, the reference's default) or 'tagged'. */
   tagPolicy: TagPolicy;
+  /** Model the data caches (profile's geometry and latencies); off = the flat model (every access L1D). */
+  caches: boolean;
 }
 
 export const DEFAULT_MACHINE: MachineConfig = {
@@ -32,6 +35,7 @@ export const DEFAULT_MACHINE: MachineConfig = {
   tlb: SKYLAKE_TLB,
   aslr: false,
   tagPolicy: 'flush',
+  caches: false,
 };
 
 export interface MachineOptionsText {
@@ -45,6 +49,7 @@ export interface MachineOptionsText {
   aslr?: boolean | string;
   tags?: string;
   tlb?: string;
+  caches?: string | boolean;
 }
 
 function int(name: string, v: string | number, min: number, max: number): number {
@@ -76,11 +81,17 @@ export function machineFromOptions(o: MachineOptionsText, base: MachineConfig = 
     c.tagPolicy = o.tags;
   }
   if (o.tlb !== undefined) c.tlb = parseTlbGeometry(o.tlb);
+  else if (o.profile !== undefined && c.profile.tlb !== undefined) c.tlb = parseTlbGeometry(c.profile.tlb);
+  if (o.caches !== undefined) {
+    if (o.caches === true || o.caches === 'on' || o.caches === 'true') c.caches = true;
+    else if (o.caches === false || o.caches === 'off' || o.caches === 'false') c.caches = false;
+    else throw new RangeError(`--caches must be on or off, got "${String(o.caches)}"`);
+  }
   if (c.memBytes % (c.nodes * 2 * 2 ** 20) !== 0) throw new RangeError(`--mem ${formatSize(c.memBytes)} does not split into ${c.nodes} nodes of whole 2M units`);
   return c;
 }
 
 /** One line naming the machine and its cost profile, as every report prints it. */
 export function describeMachine(c: MachineConfig): string {
-  return `${c.cpus} CPUs, ${formatSize(c.memBytes)} in ${c.nodes} node${c.nodes > 1 ? 's' : ''}, ${c.paging}-level paging, profile ${c.profile.name}, seed ${c.seed}, TLB tags: ${c.tagPolicy}`;
+  return `${c.cpus} CPUs, ${formatSize(c.memBytes)} in ${c.nodes} node${c.nodes > 1 ? 's' : ''}, ${c.paging}-level paging, profile ${c.profile.name}, seed ${c.seed}, TLB tags: ${c.tagPolicy}${c.caches ? `, caches on (${describeCacheGeometry(c.profile.caches)})` : ''}`;
 }

@@ -6,6 +6,7 @@
 import type { MachineConfig } from '../kernel/machineConfig.js';
 import type { TlbGeometry } from '../mmu/tlb.js';
 import type { CostParams } from '../mmu/costModel.js';
+import type { CacheGeometry } from '../mmu/cache.js';
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
 export const JSON_VERSION = 1;
@@ -24,6 +25,9 @@ export interface MachineJson {
   /** Default TLB tag policy of address spaces: 'flush' or 'tagged'. */
   tagPolicy: string;
   tlb: TlbGeometry;
+  /** Data caches modelled ('on', with the profile's geometry) or not ('off': every access an L1D hit). */
+  caches: 'on' | 'off';
+  cacheGeometry?: CacheGeometry;
 }
 
 export function machineJson(c: MachineConfig): MachineJson {
@@ -31,6 +35,8 @@ export function machineJson(c: MachineConfig): MachineJson {
     paging: c.paging, memBytes: c.memBytes, nodes: c.nodes, cpus: c.cpus,
     profile: { name: c.profile.name, params: { ...c.profile.params } },
     seed: c.seed, aslr: c.aslr, tagPolicy: c.tagPolicy, tlb: c.tlb,
+    caches: c.caches ? 'on' : 'off',
+    ...(c.caches ? { cacheGeometry: c.profile.caches } : {}),
   };
 }
 

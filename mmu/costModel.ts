@@ -2,6 +2,8 @@
 // of a profile; reports print the profile name and any overrides. Two clocks never mix: these are
 // cycles of the emulated machine, not the emulator's wall-clock time.
 
+import type { CacheGeometry } from './cache.js';
+
 export interface CostParams {
   /** Core clock, GHz: converts modelled cycles to modelled seconds. */
   clockGHz: number;
@@ -50,13 +52,46 @@ export interface CostParams {
   wakeup: number;
   /** Copying one byte between user and kernel (IPC, copyin/copyout): ~4 bytes/cycle. */
   copyPerByte: number;
+  /** With caches on: load-to-use latency of an L2 hit (an L1D hit costs `dataAccess`). */
+  l2Latency: number;
+  /** With caches on: latency of a hit in the socket's shared LLC. */
+  llcLatency: number;
+  /** With caches on: latency of a line from DRAM of the accessing core's own NUMA node. */
+  dramLocal: number;
+  /** With caches on: latency of a line from another node's DRAM (one interconnect hop). */
+  dramRemote: number;
 }
 
 export interface CostProfile {
   name: string;
   description: string;
   params: CostParams;
+  /** Data-cache geometry of the machine, used when it runs with caches on (latencies are params). */
+  caches: CacheGeometry;
+  /** The TLB geometry this machine has (mmu/tlb.ts TLB_GEOMETRIES name), unless --tlb says otherwise. */
+  tlb?: string;
 }
+
+/**
+ * Ivy Bridge EP (M2) caches: 32 KiB 8-way L1D and 256 KiB 8-way L2 per core, 25 MiB 20-way LLC per
+ * socket (Intel Xeon E5-2670 v2 datasheet / ark; optimisation manual §2.3 for the Sandy/Ivy Bridge
+ * L1D and L2 organisation).
+ */
+export const IVY_BRIDGE_EP_CACHES: CacheGeometry = {
+  l1d: { bytes: 32 * 1024, ways: 8 },
+  l2: { bytes: 256 * 1024, ways: 8 },
+  llc: { bytes: 25 * 2 ** 20, ways: 20 },
+};
+
+/**
+ * Haswell EP (M3, Xeon E5-2699 v3): 32 KiB 8-way L1D and 256 KiB 8-way L2 per core, 45 MiB 20-way
+ * LLC per socket (18 slices of 2.5 MiB; Intel ark, optimisation manual §2.4 Table 2-10).
+ */
+export const HASWELL_EP_CACHES: CacheGeometry = {
+  l1d: { bytes: 32 * 1024, ways: 8 },
+  l2: { bytes: 256 * 1024, ways: 8 },
+  llc: { bytes: 45 * 2 ** 20, ways: 20 },
+};
 
 /** The reference's M2: 2x10-core Xeon E5-2670v2 (Ivy Bridge EP) at 2.5 GHz (Table 5 / Table 6). */
 export const PROFILE_M2: CostProfile = {
@@ -86,7 +121,12 @@ export const PROFILE_M2: CostProfile = {
     contextSwitch: 1500,
     wakeup: 2000,
     copyPerByte: 0.25,
+    l2Latency: 12,
+    llcLatency: 38,
+    dramLocal: 200,
+    dramRemote: 330,
   },
+  caches: IVY_BRIDGE_EP_CACHES,
 };
 
 /** Barrelfish on the same machine (Table 6): cheaper syscall path. */
@@ -99,6 +139,32 @@ export const PROFILE_M2_BARRELFISH: CostProfile = {
     vasSwitchKernel: 462 - 130 - 224,
     untaggedRefillPenalty: 664 - 130 - 130 - (462 - 130 - 224),
   },
+  caches: IVY_BRIDGE_EP_CACHES,
+};
+
+/**
+ * The reference's M3, the machine of Figure 48: 2 x 18-core Xeon E5-2699 v3 (Haswell EP) at 2.3 GHz,
+ * Haswell TLB (STLB 1024 x 8) and caches. Latencies from Molka et al., "Cache coherence protocol
+ * and memory performance of the Intel Haswell-EP architecture" (ICPP 2015), converted to cycles at
+ * 2.3 GHz: L3 ~21 ns, local DRAM ~96 ns, remote ~146 ns; L1D 4 and L2 12 cycles from the
+ * optimisation manual. The kernel-path figures (syscall, CR3, vas_switch) are M2's: the reference
+ * gives Table 6 only for M2.
+ */
+export const PROFILE_M3: CostProfile = {
+  name: 'm3',
+  description: '2x Xeon E5-2699v3 (Haswell EP, 18 cores) @ 2.3 GHz; kernel-path costs as M2 (reference Table 6 is M2 only)',
+  params: {
+    ...PROFILE_M2.params,
+    clockGHz: 2.3,
+    dataAccess: 4,
+    stlbHit: 9,
+    l2Latency: 12,
+    llcLatency: 49,
+    dramLocal: 222,
+    dramRemote: 336,
+  },
+  caches: HASWELL_EP_CACHES,
+  tlb: 'haswell',
 };
 
 /** Free of costs except accesses: useful to see pure event counts. */
@@ -106,6 +172,7 @@ export const PROFILE_ZERO: CostProfile = {
   name: 'zero',
   description: 'every event costs 0 cycles except a data access (1)',
   params: Object.fromEntries(Object.keys(PROFILE_M2.params).map((k) => [k, 0])) as unknown as CostParams,
+  caches: IVY_BRIDGE_EP_CACHES,
 };
 PROFILE_ZERO.params.dataAccess = 1;
 PROFILE_ZERO.params.clockGHz = 1;
@@ -113,6 +180,7 @@ PROFILE_ZERO.params.clockGHz = 1;
 export const PROFILES: Record<string, CostProfile> = {
   m2: PROFILE_M2,
   'm2-barrelfish': PROFILE_M2_BARRELFISH,
+  m3: PROFILE_M3,
   zero: PROFILE_ZERO,
 };
 
@@ -135,6 +203,8 @@ export function resolveProfile(name: string = 'm2', overrides: string | Partial<
     name: `${base.name}+${keys.map((k) => `${k}=${(over as Record<string, number>)[k]}`).join(',')}`,
     description: base.description + ' (with overrides)',
     params: { ...base.params, ...over },
+    caches: base.caches,
+    ...(base.tlb !== undefined ? { tlb: base.tlb } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE
 import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
+import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from './cache.js';
 
 /**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
@@ -23,7 +24,7 @@ import { formatAddr } from './units.js';
  */
 const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
-const FC_MASK = FC_SIZE - 1;
+export const FC_MASK = FC_SIZE - 1;
 /**
  * The tag of an empty front entry. The fast paths compare a tag with `lo & ~(pageMask & ~alignMask)`,
  * which keeps the low alignment bits (0..2) of the address, so an invalid tag must have a bit set
@@ -67,6 +68,8 @@ export interface CpuOptions {
   costs?: CostParams;
   paging?: PagingMode;
   maxPhysAddrBits?: number;
+  /** The data-cache hierarchy this core looks through (caches on); none = today's flat model. */
+  caches?: CacheHierarchy;
 }
 
 const EMPTY_WORDS = new Int32Array(1);
@@ -115,26 +118,48 @@ export class Cpu {
   private walkCycles = 0;
   private stlbCycles = 0;
 
+  // --- data caches (only with caches on) ---
+  /**
+   * With caches on, every access takes the slow path (the front cache is never filled), where the
+   * physical address is known and the hierarchy is consulted; with caches off this is null and the
+   * fast paths are exactly today's. Counters: index kind * 4 + level, kind 0 = data, 1 = page-table
+   * lines read by the walker; level LEVEL_L1..LEVEL_DRAM is the level that served the access.
+   */
+  readonly caches: CacheHierarchy | null;
+  readonly cacheServed = new Float64Array(8);
+  /** DRAM fills from another node's memory, by kind (data, page table). */
+  readonly cacheRemote = new Float64Array(2);
+  /** Cycles data accesses spent beyond the L1D hit latency (component "cache"). */
+  private cacheCycles = 0;
+
   // --- front cache (structure of arrays) ---
-  private readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
-  private readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
-  private readonly fcHi = new Float64Array(FC_SIZE);
-  private readonly fcSlot = new Int32Array(FC_SIZE).fill(-1);
-  private readonly fcWord = new Int32Array(FC_SIZE);
-  private readonly fcMem: Int32Array[] = new Array<Int32Array>(FC_SIZE).fill(EMPTY_WORDS);
-  private readonly fcMem8: Uint8Array[] = new Array<Uint8Array>(FC_SIZE).fill(EMPTY_BYTES);
+  protected readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  protected readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
+  protected readonly fcHi = new Float64Array(FC_SIZE);
+  protected readonly fcSlot = new Int32Array(FC_SIZE).fill(-1);
+  protected readonly fcWord = new Int32Array(FC_SIZE);
+  protected readonly fcMem: Int32Array[] = new Array<Int32Array>(FC_SIZE).fill(EMPTY_WORDS);
+  protected readonly fcMem8: Uint8Array[] = new Array<Uint8Array>(FC_SIZE).fill(EMPTY_BYTES);
+  /** Physical page of each front entry (read only by CachedCpu's hit path, which needs the line). */
+  protected readonly fcPa = new Float64Array(FC_SIZE);
+  /**
+   * Whether the front cache may be filled: always with caches off; with caches on only in a
+   * CachedCpu, whose access functions look the line up on a front hit. A plain Cpu with caches
+   * sends every access down the slow path instead.
+   */
+  protected frontOk: boolean;
   /** Per-L1-slot doubly linked lists of the front entries derived from it. */
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
-  private readonly l1Stamp: Float64Array;
+  protected readonly l1Stamp: Float64Array;
   /**
    * pcid * 2^53. A front entry's key is (va - lo) + hiKey = hi * 2^32 + pcid * 2^53: exact in a
    * double (every term is a multiple of 2^32 below 2^65), unique per (hi < 2^21, PCID), and the
    * fast path gets it with one subtraction and one addition instead of a division.
    */
-  private hiKey = 0;
+  protected hiKey = 0;
   /**
    * The last front entry a fast access hit (a one-entry "micro" cache in fields): the page's VA
    * (exact, -1 = none) for reads and for writes, its host words and word offset. A run of accesses
@@ -159,6 +184,8 @@ export class Cpu {
     this.costs = opts.costs ?? PROFILE_M2.params;
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
+    this.caches = opts.caches ?? null;
+    this.frontOk = this.caches === null;
     this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
@@ -181,6 +208,7 @@ export class Cpu {
     const r = this.cyclesByRec;
     if (this.walkCycles !== 0) { r.walk = (r.walk ?? 0) + this.walkCycles; this.walkCycles = 0; }
     if (this.stlbCycles !== 0) { r.stlb = (r.stlb ?? 0) + this.stlbCycles; this.stlbCycles = 0; }
+    if (this.cacheCycles !== 0) { r.cache = (r.cache ?? 0) + this.cacheCycles; this.cacheCycles = 0; }
     return r;
   }
 
@@ -331,11 +359,15 @@ export class Cpu {
 
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
+    // A plain Cpu with caches on must send every access to translateHalves, which consults the
+    // data caches: no front entry means no fast-path hit (and no micro-cache run, armed only by one).
+    if (!this.frontOk) return;
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
     this.fcMem[i] = this.mem.wordsFor(pagePa);
     this.fcMem8[i] = this.mem.bytesFor(pagePa);
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
+    this.fcPa[i] = pagePa;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
     this.fcWTag[i] = writeOk ? lo & -4096 : FC_INVALID;
@@ -358,7 +390,10 @@ export class Cpu {
     this.slowAccesses++;
     for (let attempt = 0; ; attempt++) {
       const pa = this.tryTranslate(lo, hi, access, userMode);
-      if (pa >= 0) return pa;
+      if (pa >= 0) {
+        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+        return pa;
+      }
       if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
       const fault: Fault = this.lastFault!;
       this.pageFaults++;
@@ -453,7 +488,7 @@ export class Cpu {
     const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
     this.walks++;
     this.walkRefs += w.refs;
-    const wc = w.refs * this.costs.walkRef;
+    const wc = this.caches === null ? w.refs * this.costs.walkRef : this.walkCacheCycles(w.refPa, w.refs);
     this.cycles += wc;
     this.walkCycles += wc;
     if (!ok) {
@@ -471,6 +506,58 @@ export class Cpu {
     const pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
     if (userMode) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(flags, w.pkey), this.frontWritable(flags, w.pkey));
     return pa;
+  }
+
+  /** Latency of a line served by `level` for physical address pa (DRAM: local or remote node). */
+  private levelLatency(level: number, pa: number, kind: number): number {
+    const c = this.costs;
+    if (level === LEVEL_L1) return c.dataAccess;
+    if (level === LEVEL_L2) return c.l2Latency;
+    if (level === LEVEL_LLC) return c.llcLatency;
+    if (this.mem.nodeOf(pa) === this.node) return c.dramLocal;
+    this.cacheRemote[kind]++;
+    return c.dramRemote;
+  }
+
+  /** A data access that translated to pa: look it up, count it, charge what it cost beyond L1D. */
+  protected dataCacheAccess(pa: number): void {
+    const level = this.caches!.access(pa);
+    this.cacheServed[level]++;
+    if (level === LEVEL_L1) return;
+    const extra = Math.max(0, this.levelLatency(level, pa, 0) - this.costs.dataAccess);
+    this.cycles += extra;
+    this.cacheCycles += extra;
+  }
+
+  /** The walker's `n` entry reads at `refPa`: each through the caches; returns their cycles. */
+  private walkCacheCycles(refPa: Float64Array, n: number): number {
+    const h = this.caches!;
+    let cycles = 0;
+    for (let k = 0; k < n; k++) {
+      const pa = refPa[k];
+      const level = h.access(pa);
+      this.cacheServed[4 + level]++;
+      cycles += this.levelLatency(level, pa, 1);
+    }
+    return cycles;
+  }
+
+  /** Data-cache counters (caches on): per level, for data lines and for page-table lines. */
+  cacheCounters(): CacheCounters | null {
+    if (this.caches === null) return null;
+    const kind = (k: number): CacheKindCounters => {
+      const s = this.cacheServed;
+      const b = 4 * k;
+      const total = s[b] + s[b + 1] + s[b + 2] + s[b + 3];
+      return {
+        accesses: total,
+        l1dHits: s[b + LEVEL_L1], l1dMisses: total - s[b + LEVEL_L1],
+        l2Hits: s[b + LEVEL_L2], l2Misses: s[b + LEVEL_LLC] + s[b + LEVEL_DRAM],
+        llcHits: s[b + LEVEL_LLC], llcMisses: s[b + LEVEL_DRAM],
+        dramLocal: s[b + LEVEL_DRAM] - this.cacheRemote[k], dramRemote: this.cacheRemote[k],
+      };
+    };
+    return { data: kind(0), pageTable: kind(1), dataCycles: this.cyclesBy.cache ?? 0 };
   }
 
   /** Translate a user-mode number address (handler runs on faults). */
@@ -685,7 +772,7 @@ export class Cpu {
     this.xor64Slow(va, vlo, vhi);
   }
 
-  private xor64Slow(va: number, vlo: number, vhi: number): void {
+  protected xor64Slow(va: number, vlo: number, vhi: number): void {
     const lo = va >>> 0;
     const hi = (va - lo) / TWO32;
     if ((va & 4095) > 4088) {
@@ -706,24 +793,24 @@ export class Cpu {
     m[w + 1] ^= vhi;
   }
 
-  private load32Slow(va: number): number {
+  protected load32Slow(va: number): number {
     if ((va & 4095) > 4092) return this.loadSplitNum(va, 4);
     return this.mem.read32(this.translate(va, ACCESS_READ));
   }
 
-  private store32Slow(va: number, v: number): void {
+  protected store32Slow(va: number, v: number): void {
     if ((va & 4095) > 4092) { this.storeSplitNum(va, 4, v, 0); return; }
     this.mem.write32(this.translate(va, ACCESS_WRITE), v);
   }
 
-  private load64Slow(va: number): number {
+  protected load64Slow(va: number): number {
     if ((va & 4095) > 4088) return this.loadSplitNum(va, 8);
     const pa = this.translate(va, ACCESS_READ);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
-  private store64Slow(va: number, vlo: number, vhi: number): void {
+  protected store64Slow(va: number, vlo: number, vhi: number): void {
     if ((va & 4095) > 4088) { this.storeSplitNum(va, 8, vlo, vhi); return; }
     this.mem.write64(this.translate(va, ACCESS_WRITE), vlo, vhi);
   }
@@ -952,7 +1039,9 @@ export class Cpu {
    */
   /** counters() with the per-structure TLB counters: everything this core counted. */
   allCounters(): CoreCounters {
-    return { ...this.counters(), tlb: this.tlbCounters() };
+    const caches = this.cacheCounters();
+    // With caches off the record is exactly what it always was (the golden counters hold it).
+    return caches === null ? { ...this.counters(), tlb: this.tlbCounters() } : { ...this.counters(), tlb: this.tlbCounters(), caches };
   }
 
   tlbCounters(): Record<string, TlbStructureCounters> {
@@ -977,7 +1066,24 @@ export class Cpu {
 /** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
 export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
 
-export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters> }
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters }
+
+/** Which level served a kind of line (data, or page-table lines the walker read). */
+export interface CacheKindCounters {
+  accesses: number;
+  l1dHits: number; l1dMisses: number;
+  l2Hits: number; l2Misses: number;
+  llcHits: number; llcMisses: number;
+  /** LLC misses filled from the accessing core's node, and from another node. */
+  dramLocal: number; dramRemote: number;
+}
+
+export interface CacheCounters {
+  data: CacheKindCounters;
+  pageTable: CacheKindCounters;
+  /** Modelled cycles data accesses spent beyond the L1D latency (walk references are in "walk"). */
+  dataCycles: number;
+}
 
 export interface CpuCounters {
   cpu: number;

@@ -65,6 +65,8 @@ export class PageWalker {
   leafPa = 0;
   /** Memory references (entry reads) this walk made. */
   refs = 0;
+  /** Physical addresses of this walk's references, in order (the data caches look them up). */
+  readonly refPa = new Float64Array(5);
   /** Total references over the walker's life. */
   totalRefs = 0;
   /** Non-leaf entries walked (for the paging-structure caches): level, next table, rights. */
@@ -128,7 +130,7 @@ export class PageWalker {
         elo = words[w];
         ehi = words[w + 1];
       }
-      this.refs++;
+      this.refPa[this.refs++] = pa;
       if ((elo & PTE_P) === 0) return this.fail(accessBits);
       const ps = level !== 1 && (elo & PTE_PS) !== 0;
       const isLeaf = level === 1 || (ps && level <= 3);

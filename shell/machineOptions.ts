@@ -17,16 +17,17 @@ export function addMachineOptions(cmd: Command): Command {
     .addOption(new Option('--mem <size>', 'physical memory presented, e.g. 4G, 64G (backed lazily)'))
     .addOption(new Option('--nodes <n>', 'NUMA nodes'))
     .addOption(new Option('--cpus <n>', 'CPU cores'))
-    .addOption(new Option('--profile <name>', 'cost profile: m2 (default), m2-barrelfish, zero'))
+    .addOption(new Option('--profile <name>', 'cost profile: m2 (default), m2-barrelfish, m3 (Haswell EP, Figure 48\'s machine), zero'))
     .addOption(new Option('--costs <list>', 'cost overrides, e.g. syscall=500,walkRef=20'))
     .addOption(new Option('--tlb <spec>', 'TLB geometry: skylake (default), haswell, small, with overrides like stlb=2048/16'))
     .addOption(new Option('--tags <policy>', 'default TLB tag policy of address spaces: flush (tag 0) or tagged (PCIDs)'))
+    .addOption(new Option('--caches <on|off>', 'model the data caches (L1D, L2, shared LLC per node) under the MMU; off (default) = every access an L1D hit'))
     .addOption(new Option('--seed <n>', 'seed of every modelled random choice'))
     .addOption(new Option('--aslr', 'randomise each process\'s mmap base from the seed'))
     .addOption(new Option('--debug', 'show stack traces on errors'));
 }
 
-const OPTION_KEYS = ['paging', 'mem', 'nodes', 'cpus', 'profile', 'costs', 'seed', 'tlb', 'tags', 'aslr'] as const;
+const OPTION_KEYS = ['paging', 'mem', 'nodes', 'cpus', 'profile', 'costs', 'seed', 'tlb', 'tags', 'aslr', 'caches'] as const;
 
 /** Machine options given on the command line (only those actually given). */
 export function givenMachineOptions(o: GlobalOptions): MachineOptionsText {
@@ -78,6 +79,7 @@ export function machineLineText(o: MachineOptionsText): string | null {
   if (o.tags !== undefined) parts.push(`pcid=${o.tags === 'tagged' ? 'on' : 'off'}`);
   if (o.seed !== undefined) parts.push(`seed=${o.seed}`);
   if (o.aslr !== undefined) parts.push(`aslr=${o.aslr === true || o.aslr === 'on' || o.aslr === 'true' ? 'on' : 'off'}`);
+  if (o.caches !== undefined) parts.push(`caches=${o.caches === true || o.caches === 'on' || o.caches === 'true' ? 'on' : 'off'}`);
   return parts.length ? `machine ${parts.join(' ')}` : null;
 }
 

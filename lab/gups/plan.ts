@@ -38,6 +38,8 @@ export interface GupsReport {
   profile: string;
   seed: number;
   tagPolicy: string;
+  /** Data caches modelled or not (docs/cost-model.md). */
+  caches: 'on' | 'off';
   clockGHz: number;
   tableBytes: number;
   updates: number;
@@ -135,6 +137,7 @@ export async function runGupsPlan(plan: GupsPlan, onProgress?: (p: GupsProgress)
     profile: plan.machine.profile.name,
     seed: plan.machine.seed,
     tagPolicy: plan.machine.tagPolicy,
+    caches: plan.machine.caches ? 'on' : 'off',
     clockGHz: plan.machine.profile.params.clockGHz,
     tableBytes: 2 ** plan.log2Table * 8,
     updates: plan.updates,

@@ -48,7 +48,7 @@ export function gupsChart(r: GupsReport, updateSet: number): ChartSpec {
 
 /** The run's parameters in one line, for chart subtitles. */
 export function runParameters(r: GupsReport): string {
-  return `table ${formatSize(r.tableBytes)}, ${r.updates} updates, ${formatSize(r.pageSize)} pages, profile ${r.profile}, seed ${r.seed}, TLB tags ${r.tagPolicy}`;
+  return `table ${formatSize(r.tableBytes)}, ${r.updates} updates, ${formatSize(r.pageSize)} pages, profile ${r.profile}, seed ${r.seed}, TLB tags ${r.tagPolicy}, caches ${r.caches}`;
 }
 
 /** What a first-time reader needs to read the output (printed above the tables). */

@@ -54,7 +54,7 @@ function one(name: string, text: string | undefined, min: number): number | unde
 
 /** Command-line text to the engine's options; a small, fast configuration with --quick. */
 /** Machine options nibble does not take: each configuration builds its own machine. */
-const NOT_FOR_NIBBLE = ['paging', 'mem', 'cpus', 'costs', 'tlb', 'tags', 'aslr'] as const;
+const NOT_FOR_NIBBLE = ['paging', 'mem', 'cpus', 'costs', 'tlb', 'tags', 'aslr', 'caches'] as const;
 
 export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
   for (const k of NOT_FOR_NIBBLE) {

@@ -48,10 +48,11 @@ export const MACHINE_KEYS: Readonly<Record<string, MachineKeySpec>> = {
   mem: { kind: 'size', min: 1n, help: 'physical memory presented, e.g. 64G' },
   nodes: { kind: 'int', min: 1n, help: 'NUMA nodes (sockets)' },
   cpus: { kind: 'int', min: 1n, help: 'CPU cores' },
-  profile: { kind: 'word', help: 'cost-model profile, e.g. m2, m2-barrelfish, zero' },
+  profile: { kind: 'word', help: 'cost-model profile, e.g. m2, m2-barrelfish, m3, zero' },
   cost: { kind: 'word', help: 'cost-parameter overrides, e.g. "syscall=500,walkRef=20"' },
   tlb: { kind: 'word', help: 'TLB geometry name or spec string' },
   pcid: { kind: 'bool', help: 'tag TLB entries with PCIDs: on|off' },
+  caches: { kind: 'bool', help: 'model the data caches (L1D, L2, shared LLC): on|off' },
   seed: { kind: 'int', min: 0n, help: 'seed of every pseudo-random choice' },
   aslr: { kind: 'bool', help: 'randomise each process\'s mmap base from the seed: on|off' },
 };

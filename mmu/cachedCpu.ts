@@ -1,0 +1,115 @@
+// A core that models the data caches and keeps a fast path. A plain Cpu with caches sends every
+// access down the slow path (translateHalves looks the line up); this subclass instead lets the
+// front cache fill and does the line lookup on a front hit itself. Its modelled effects are those of
+// the plain Cpu with the same caches, access for access (test/mmu/cache.test.ts checks it): a front
+// hit is an L1 DTLB hit, and the line is looked up as the slow path would.
+//
+// A separate class rather than a flag so that the caches-off access functions carry no new check:
+// a process that never builds a CachedCpu runs exactly today's code with monomorphic call sites.
+
+import { Cpu, FC_MASK, type CpuOptions } from './cpu.js';
+import type { PhysicalMemory } from './physicalMemory.js';
+import type { CacheHierarchy } from './cache.js';
+
+export class CachedCpu extends Cpu {
+  constructor(mem: PhysicalMemory, opts: CpuOptions & { caches: CacheHierarchy }) {
+    super(mem, opts);
+    this.frontOk = true;
+  }
+
+  override load32(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      return this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)];
+    }
+    return this.load32Slow(va);
+  }
+
+  override store32(va: number, v: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] = v;
+      return;
+    }
+    this.store32Slow(va, v);
+  }
+
+  override load8(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4096) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      return this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)];
+    }
+    return super.load8(va);
+  }
+
+  override store8(va: number, v: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4096) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      this.fcMem8[i][this.fcWord[i] * 4 + (lo & 4095)] = v;
+      return;
+    }
+    super.store8(va, v);
+  }
+
+  override load64(va: number): number {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      this.hi = m[w + 1];
+      return m[w];
+    }
+    return this.load64Slow(va);
+  }
+
+  override store64(va: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      m[w] = vlo;
+      m[w + 1] = vhi;
+      return;
+    }
+    this.store64Slow(va, vlo, vhi);
+  }
+
+  override xor64(va: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+      this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+      this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
+      const m = this.fcMem[i];
+      const w = this.fcWord[i] + ((lo & 4095) >>> 2);
+      m[w] ^= vlo;
+      m[w + 1] ^= vhi;
+      return;
+    }
+    this.xor64Slow(va, vlo, vhi);
+  }
+
+  /** n xor64 calls in order (the base class's batching bypasses the line lookup). */
+  override xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
+    for (let k = 0; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
+  }
+}
