@@ -277,13 +277,15 @@ export function configFromJson(file: string, m: MachineJson): MachineConfig {
   let profile;
   try {
     const base = resolveProfile(m.profile.name.split('+')[0]);
-    profile = { name: m.profile.name, description: base.description, params: { ...base.params, ...m.profile.params } };
+    profile = { ...base, name: m.profile.name, params: { ...base.params, ...m.profile.params } };
   } catch (e) {
     throw new ImageError(file, `machine profile: ${(e as Error).message}`);
   }
   return {
     paging: m.paging as 4 | 5, memBytes: m.memBytes, nodes: m.nodes, cpus: m.cpus, profile, seed: m.seed,
     tlb: m.tlb, aslr: m.aslr, tagPolicy: m.tagPolicy as 'flush' | 'tagged',
+    // Images written before the cache model have no `caches` field: they ran with caches off.
+    caches: m.caches === 'on',
   };
 }
 
