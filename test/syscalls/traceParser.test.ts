@@ -296,7 +296,7 @@ describe('expect fault', () => {
     expect(firstErr('expect fault { v = load64 1 }')).toBe("1:16: only loads, stores, memset and memcpy can be inside 'expect fault { }'");
     expect(firstErr('expect fault wrte store64 1 2')).toMatch(/^1:14: unknown fault qualifier 'wrte' \(did you mean write\?\)/);
     expect(firstErr('expect fault read write load64 1')).toBe("1:19: the access is already given ('read')");
-    expect(firstErr('expect load64 1')).toMatch(/^1:8: expected 'fault' after 'expect'/);
+    expect(firstErr('expect load64 1')).toMatch(/^1:8: expected 'fault', 'cycles', 'errno' or 'blocked' after 'expect'/);
     expect(firstErr('expect fault')).toMatch(/^1:13: expected a load, store, memset or memcpy/);
   });
 });
