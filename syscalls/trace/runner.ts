@@ -691,6 +691,6 @@ export function formatEntry(e: TranscriptEntry): string {
   const res = e.result !== undefined ? ` = ${e.result}` : '';
   const mark = e.kind === 'info' ? '' : e.ok ? '' : '  ✗';
   const note = e.note && !e.ok ? `  (${e.note})` : e.kind === 'fault' && e.note ? `  (${e.note})` : '';
-  const cycles = e.kind === 'info' ? '' : `  <${Math.round(e.cycles)} cycles>`;
+  const cycles = e.kind === 'info' || e.kind === 'check' ? '' : `  <${Math.round(e.cycles)} cycles>`;
   return `[${e.process}] ${e.text}${res}${cycles}${mark}${note}`;
 }
