@@ -415,7 +415,8 @@ export class TraceRunner {
       }
     }
     const shown = this.showResult(s.name, v, a.thread);
-    const verdict = s.expect ? this.check(s.expect, v, 64) : null;
+    const def = SYSCALLS.lookup(s.name);
+    const verdict = s.expect ? this.check(s.expect, v, 64, (x) => (def?.formatResult ? def.formatResult(x) : x.toString())) : null;
     this.report(a, 'call', text, verdict === null || verdict.ok, cycles, s.span, verdict?.ok === false ? `${verdict.note}, got ${shown}` : undefined, shown, verdict !== null, v);
   }
 
@@ -457,7 +458,7 @@ export class TraceRunner {
    * Values compare as `width`-bit patterns (two's complement: `load64 p = -1` holds when p holds
    * all ones); `> >= < <= !=` compare as signed 64-bit integers (a load is zero-extended first).
    */
-  private check(e: Expectation, v: bigint, width: Width): { ok: boolean; note: string } {
+  private check(e: Expectation, v: bigint, width: Width, show: (v: bigint) => string): { ok: boolean; note: string } {
     const isErr = v < 0n && v >= -4095n;
     switch (e.kind) {
       case 'any': return { ok: true, note: '' };
@@ -469,14 +470,14 @@ export class TraceRunner {
       }
       case 'value': {
         const want = this.evalNumber(e.value);
-        return { ok: sameBits(v, want, width), note: `expected ${formatNumber(want)}` };
+        return { ok: sameBits(v, want, width), note: `expected ${show(want)}` };
       }
       case 'compare': {
         const w = BigInt.asIntN(64, this.evalNumber(e.value));
         const x = BigInt.asIntN(64, v);
         const op = e.op;
         const ok = op === '>' ? x > w : op === '>=' ? x >= w : op === '<' ? x < w : op === '<=' ? x <= w : x !== w;
-        return { ok, note: `expected ${op}${formatNumber(w)}` };
+        return { ok, note: `expected ${op}${show(w)}` };
       }
     }
   }
@@ -541,7 +542,7 @@ export class TraceRunner {
     }
     if (s.kind === 'load') {
       if (s.bind) this.names.set(s.bind.name, l!);
-      const verdict = s.expect ? this.check(s.expect, l!, s.width) : null;
+      const verdict = s.expect ? this.check(s.expect, l!, s.width, formatNumber) : null;
       this.report(a, 'load', text, verdict === null || verdict.ok, k.totalCycles - before, s.span, verdict?.ok === false ? `${verdict.note}, got ${formatNumber(l!)}` : undefined, formatNumber(l!), verdict !== null, l);
     } else {
       this.report(a, 'store', text, true, k.totalCycles - before, s.span);
