@@ -43,6 +43,11 @@ const SHOWS: Record<string, (string | RegExp)[]> = {
   'cow-fork.trace': ['fork() = 3', '[child[3]] load64 0x10_0000_0000 = 2', '[parent[2]] load64 0x10_0000_0000 = 1', '[parent[2]] load64 0x10_0000_0000 = 3'],
   'survivor.trace': ['exit(0) = 0', '[dave[6]] seg_find("journal") = 1', '[dave[6]] load64 0x4000_0000_0000 = 0x1_0001'],
   'five-level.trace': ['seg_alloc("higher", 0x40_0000_0000_0000', 'load64 0x40_0000_0000_0000 = 0xffff_ffff_ffff_fffe'],
+  'checks.trace': [
+    'expect cycles < 5000 = 1127 cycles', 'expect errno one of (ENOENT, EACCES) = -ENOENT', 'expect blocked bob[3] = blocked in vas_switch()',
+    'show locks 1 = segment 1 "counter": writer alice[2].main; waiting: bob[3].main', 'probe load64 0x1000 = fault (read, unmapped)',
+    'probe store64 0x1000_0000 2 = ok', '[bob[3]] getppid() = 1', 'thread_exit(0) = 0', 'check invariants = hold',
+  ],
   'five-level-on-4.trace': ['seg_alloc("high", 0x1_0000_0000_0000, 1048576, 0660) = -EINVAL', '= fault (read, noncanonical)'],
 };
 
@@ -63,6 +68,8 @@ describe('examples/*.trace', () => {
     expect(r.summary.errors).toBe(0);
     expect(r.summary.expectations.failed).toBe(0);
     expect(r.summary.expectations.passed).toBeGreaterThan(0);
+    expect(r.summary.failures).toEqual([]);
+    expect(r.summary.passed).toBe(true);
   });
 
   it.each(examples)('%s shows what it says it shows', (name) => {

@@ -4,6 +4,7 @@
 // the statements for checking what happened (expect cycles/errno/blocked, probe, check
 // invariants, show), layout constants, process names as pids, thread_exit.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Kernel } from '../../kernel/kernel.js';
 import { HEAP_BASE, RESERVED_START, STACK_TOP, TEXT_BASE } from '../../kernel/layout.js';
 import { GiB, MiB } from '../../mmu/units.js';
@@ -205,5 +206,24 @@ describe('names and constants', () => {
     const st = parsed.statements[0];
     expect(st.kind).toBe('let');
     if (st.kind === 'let') expect(evaluateNumber(st.value, runner.env)).toBe(242n);
+  });
+});
+
+describe('docs/traces.md', () => {
+  const md = readFileSync('docs/traces.md', 'utf8');
+
+  it('every script example parses with the runner\'s own calls and constants', () => {
+    const blocks = md.split(/^```/m).filter((_b, i) => i % 2 === 1).filter((b) => b.startsWith('\n#'));
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    for (const b of blocks) {
+      const r = parseScript(b.slice(1), { file: 'docs/traces.md', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
+      expect(r.errors.map((e) => `${e.line}: ${e.message}`)).toEqual([]);
+    }
+  });
+
+  it('the layout constants table gives the runner\'s values', () => {
+    const rows = [...md.matchAll(/^\| `([A-Z_]+)` \| `(0x[0-9a-f_]+)` \|/gm)];
+    expect(rows.map((r) => r[1]).sort()).toEqual(['HEAP', 'MMAP_BASE', 'SEG_BASE', 'STACK_TOP', 'TEXT']);
+    for (const [, name, value] of rows) expect(BigInt(value.replace(/_/g, ''))).toBe(BigInt(TRACE_CONSTANTS[name]));
   });
 });
