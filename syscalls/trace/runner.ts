@@ -109,6 +109,8 @@ export class TraceRunner {
   private readonly cyclesByProcess: Record<string, number> = {};
   private current: Actor;
   private last: Last | null = null;
+  /** Completing calls that were woken: they are not "the previous statement" of what follows. */
+  private retrying = false;
   private panicked: string | null = null;
   /** The evaluator's view of this run: script names, process names as pids, the constants. */
   readonly env: EvalEnv = {
@@ -422,6 +424,15 @@ export class TraceRunner {
 
   /** Retry calls whose threads were woken; each either completes or blocks again. */
   private retryPending(): void {
+    this.retrying = true;
+    try {
+      this.retryWoken();
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private retryWoken(): void {
     let progress = true;
     while (progress) {
       progress = false;
@@ -666,7 +677,7 @@ export class TraceRunner {
     this.cyclesByProcess[a.label] = (this.cyclesByProcess[a.label] ?? 0) + cycles;
     const at = kind === 'error' || kind === 'panic' ? formatAt(span, note ?? '', this.sources) : this.where(span);
     if (!ok) this.failures.push(this.failureLine(a, kind, text, span, note ?? ''));
-    if (kind !== 'info' && kind !== 'check' && kind !== 'error' && kind !== 'panic') {
+    if (!this.retrying && kind !== 'info' && kind !== 'check' && kind !== 'error' && kind !== 'panic') {
       this.last = { text: text || kind, cycles, call: kind === 'call', value, span };
     }
     const name = kind === 'check' || kind === 'error' || kind === 'panic' ? kind : (/^(probe )?([a-z_0-9]+)/.exec(text)?.[2] ?? kind);

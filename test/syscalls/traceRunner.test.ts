@@ -108,6 +108,29 @@ describe('statements that check what happened', () => {
     expect(lines[1]).toMatch(/^\[init\[1\]\] expect cycles > 10 = \d+ cycles$/);
   });
 
+  it('a woken call completing in between is not the previous statement', () => {
+    const { summary, lines } = run(`
+process alice
+process bob
+as alice {
+    sid = seg_alloc("c", SEG_BASE, 4K, 0666) = 1
+    seg_ctl(sid, SEG_CTL_LOCKABLE, 1) = 0
+    vid = vas_create("v", 0666) = 1
+    seg_attach(vid, sid) = 0
+    vh = vas_attach(vid) = >0
+    vas_switch(vh) = 0
+}
+@bob bvh = vas_attach(vid) = >0
+@bob vas_switch(bvh)
+@alice vas_switch(PRIMARY) = 0
+expect cycles < 2000
+`);
+    expect(lines.some((l) => l.includes('<resumed>'))).toBe(true);
+    // The check is about alice's switch (1127 cycles), not bob's resumed one (2400).
+    expect(summary.failures).toEqual([]);
+    expect(lines.find((l) => l.includes('expect cycles'))).toMatch(/= 1127 cycles$/);
+  });
+
   it('expect errno one of (...) checks the previous call', () => {
     const { summary } = run('vas_find("x")\nexpect errno one of (ENOENT, ESRCH)\nexpect errno ENOENT\nexpect errno one of (EPERM, EINVAL)\ngetpid()\nexpect errno ENOENT\n');
     expect(summary.expectations).toEqual({ passed: 2, failed: 2 });
