@@ -12,7 +12,7 @@ import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { resolve, dirname, basename } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine, type MachineConfig, type MachineOptionsText } from '../../kernel/machineConfig.js';
-import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, type ParseResult } from '../../syscalls/trace/index.js';
+import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, didYouMean, type ParseResult } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
@@ -114,10 +114,22 @@ export function parseTraceExpr(expr: string): RegExp[] {
   if (m[1] !== undefined && m[1] !== 'trace') throw new UsageError(`trace: -e ${m[1]}= is not supported (only -e trace=NAME,...)`);
   const globs = m[2].split(',').map((g) => g.trim()).filter((g) => g.length > 0);
   if (globs.length === 0) throw new UsageError('trace: -e trace= needs at least one call name or pattern, e.g. -e trace=vas_*,seg_*');
+  const known = selectableNames();
   return globs.map((g) => {
     if (!/^[a-z0-9_*]+$/.test(g)) throw new UsageError(`trace: -e trace: '${g}' is not a call name or pattern (letters, digits, _ and *)`);
-    return new RegExp(`^${g.replace(/\*/g, '.*')}$`);
+    const re = new RegExp(`^${g.replace(/\*/g, '.*')}$`);
+    // Like strace, a name that can never match is a mistake, not an empty selection.
+    if (!known.some((n) => re.test(n))) {
+      throw new UsageError(`trace: -e trace: no call or statement is called '${g}'${didYouMean(g, known)}`);
+    }
+    return re;
   });
+}
+
+/** What a transcript entry can be called: every call, and the statements that are not calls. */
+function selectableNames(): string[] {
+  const statements = ['load8', 'load16', 'load32', 'load64', 'store8', 'store16', 'store32', 'store64', 'memset', 'memcpy', 'process', 'thread', 'show', 'check', 'error', 'panic'];
+  return [...TraceRunner.knownCalls().keys(), ...statements];
 }
 
 export function entryFilter(opts: TraceOptions): EntryFilter {

@@ -309,6 +309,9 @@ process bob uid=1001 gid=100 {
     const bad = sjmp('trace', '-e', 'signal=all', p);
     expect(bad.status).toBe(2);
     expectOneLineError(bad, /-e signal= is not supported/);
+    const typo = sjmp('trace', '-e', 'trace=vas_swtch', p);
+    expect(typo.status).toBe(2);
+    expectOneLineError(typo, /no call or statement is called 'vas_swtch' \(did you mean vas_switch\?\)/);
   });
 
   it('-c prints a per-call count and modelled-cycles table instead of the transcript', () => {
