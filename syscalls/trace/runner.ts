@@ -10,6 +10,8 @@ import { MachineFault, VECTOR_GP } from '../../mmu/cpu.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 import { errnoName, errnoValue } from '../../kernel/errno.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
+import { Attachment, NamedVas } from '../../kernel/spacejmp/spacejmp.js';
+import { Vmspace } from '../../kernel/vm/vmspace.js';
 import { HEAP_BASE, MMAP_BASE, RESERVED_START, STACK_TOP, TEXT_BASE } from '../../kernel/layout.js';
 import { syscall, isWouldBlock, lastSyscallError } from '../dispatch.js';
 import { SYSCALLS, type RawArg } from '../table.js';
@@ -368,11 +370,23 @@ export class TraceRunner {
           result = `segment ${id} "${g.name}"${g.lockable ? '' : ' (not lockable)'}: ${g.lock.describe()}; waiting: ${waiting.join(', ') || 'none'}`;
         } else {
           text = `show refs seg ${id}`;
-          result = `segment ${id} "${g.name}": object refCount ${g.object.refCount}, mapped in ${g.attachedTo.size} space${g.attachedTo.size === 1 ? '' : 's'}${g.deleted ? ', deleted' : ''}`;
+          const spaces = [...g.attachedTo].map((x) => this.describeHolder(x));
+          result = `segment ${id} "${g.name}": object refCount ${g.object.refCount}, mapped in ${spaces.length} space${spaces.length === 1 ? '' : 's'}${spaces.length ? ': ' + spaces.join(', ') : ''}${g.deleted ? '; deleted' : ''}`;
         }
       }
     }
     this.report(this.current, 'info', text, true, 0, s.span, undefined, result);
+  }
+
+  /** Who maps a segment: a named space, a process's attachment of one, or a primary space. */
+  private describeHolder(x: unknown): string {
+    if (x instanceof NamedVas) return `vas ${x.vid} "${x.name}"`;
+    if (x instanceof Attachment) return `${this.labelOf(x.process)} vh ${formatNumber(x.vh)}`;
+    if (x instanceof Vmspace) {
+      for (const a of this.actors.values()) if (a.process.primary === x) return `${a.label} primary`;
+      return x.describe();
+    }
+    return 'a space';
   }
 
   private labelOf(p: Process): string {

@@ -185,7 +185,7 @@ check invariants
 show frames
 `);
     expect(lines).toContain('[init[1]] show locks 1 = segment 1 "c": writer alice[2].main; waiting: bob[3].main');
-    expect(lines.some((l) => l.startsWith('[init[1]] show refs seg 1 = segment 1 "c": object refCount '))).toBe(true);
+    expect(lines.some((l) => /^\[init\[1\]\] show refs seg 1 = segment 1 "c": object refCount \d+, mapped in 3 spaces: vas 1 "v", alice\[2\] vh 0x1_0001, bob\[3\] vh 0x1_0001$/.test(l))).toBe(true);
     expect(lines).toContain('[init[1]] show refs vas 1 = vas 1 "v": 2 attached: alice[2] vh 0x1_0001 (1 thread in it), bob[3] vh 0x1_0001 (0 threads in it); segments 1');
     expect(lines.some((l) => /^\[init\[1\]\] show frames = \d+ frames in use/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('[bob[3]] vas_switch(0x1_0001) <resumed> = 0'))).toBe(true);
