@@ -453,7 +453,16 @@ export class TraceRunner {
       for (const p of [...this.pending]) {
         if (p.actor.thread.state === 'blocked' || !p.actor.process.live) continue;
         const before = this.kernel.totalCycles;
-        const r = syscall(this.kernel, p.actor.thread, p.stmt.name, p.args, { restart: true });
+        let r;
+        try {
+          r = syscall(this.kernel, p.actor.thread, p.stmt.name, p.args, { restart: true });
+        } catch (e) {
+          if (!(e instanceof ProcessKilled)) throw e;
+          this.pending.splice(this.pending.indexOf(p), 1);
+          this.killed(p.actor, `${p.text} <resumed>`, this.kernel.totalCycles - before, p.stmt.span, e.report);
+          progress = true;
+          continue;
+        }
         if (isWouldBlock(r)) { this.kernel.block(p.actor.thread, r.channel); continue; }
         this.pending.splice(this.pending.indexOf(p), 1);
         this.finishCall(p.actor, p.stmt, `${p.text} <resumed>`, r, this.kernel.totalCycles - before);
