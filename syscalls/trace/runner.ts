@@ -727,5 +727,7 @@ export function formatEntry(e: TranscriptEntry): string {
   const mark = e.kind === 'info' ? '' : e.ok ? '' : '  ✗';
   const note = e.note && !e.ok ? `  (${e.note})` : e.kind === 'fault' && e.note ? `  (${e.note})` : '';
   const cycles = e.kind === 'info' || e.kind === 'check' ? '' : `  <${Math.round(e.cycles)} cycles>`;
-  return `[${e.process}] ${e.text}${res}${cycles}${mark}${note}`;
+  // A failed line says where it came from, so a transcript read alone (-o FILE) still points at it.
+  const where = e.ok || e.kind === 'info' ? '' : ` at ${e.at}`;
+  return `[${e.process}] ${e.text}${res}${cycles}${mark}${note}${where}`;
 }

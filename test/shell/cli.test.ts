@@ -96,7 +96,7 @@ describe('sjmp trace exit status', () => {
     const p = file('fails.trace', '# one expectation that does not hold\nprocess p uid=1000 gid=100 {\n    getpid() = 12345\n    getuid() = 1000\n}\n');
     const r = sjmp('trace', p);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/getpid\(\) = 2 .*✗.*expected 12345/);
+    expect(r.stdout).toMatch(/getpid\(\) = 2 .*✗.*expected 12345, got 2\) at \S*fails\.trace:3:5$/m);
     expect(r.stdout).toContain('expectations 1 passed / 1 failed');
   });
 

@@ -236,10 +236,13 @@ describe('docs/traces.md', () => {
   const md = readFileSync('docs/traces.md', 'utf8');
 
   it('every script example parses with the runner\'s own calls and constants', () => {
-    const blocks = md.split(/^```/m).filter((_b, i) => i % 2 === 1).filter((b) => b.startsWith('\n#'));
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    // Fenced blocks, also those indented inside list items, with the indentation removed.
+    const blocks = md.split(/^[ \t]*```.*$/m).filter((_b, i) => i % 2 === 1)
+      .map((b) => { const pad = /^\n([ \t]*)/.exec(b)?.[1] ?? ''; return b.split('\n').map((l) => l.slice(pad.length)).join('\n').trim(); })
+      .filter((b) => b.startsWith('#'));
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
     for (const b of blocks) {
-      const r = parseScript(b.slice(1), { file: 'docs/traces.md', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
+      const r = parseScript(b, { file: 'docs/traces.md', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
       expect(r.errors.map((e) => `${e.line}: ${e.message}`)).toEqual([]);
     }
   });
