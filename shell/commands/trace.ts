@@ -12,7 +12,7 @@ import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { resolve, dirname, basename } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine, type MachineConfig, type MachineOptionsText } from '../../kernel/machineConfig.js';
-import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, didYouMean, type ParseResult } from '../../syscalls/trace/index.js';
+import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, didYouMean, type ParseResult, type Statement } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
@@ -143,6 +143,24 @@ export function selected(f: EntryFilter, e: TranscriptEntry): boolean {
   return true;
 }
 
+/** Like strace -p with a pid that does not exist: a -p name no script declares is a usage error. */
+function checkProcessNames(f: EntryFilter, scripts: readonly (readonly Statement[])[]): void {
+  if (!f.processes) return;
+  const names = new Set(['init']);
+  const walk = (ss: readonly Statement[]): void => {
+    for (const s of ss) {
+      if (s.kind === 'process') names.add(s.name);
+      if (s.kind === 'call' && s.name === 'fork' && s.bind) names.add(s.bind.name);
+      const body = 'body' in s ? s.body : null;
+      if (Array.isArray(body)) walk(body as Statement[]);
+    }
+  };
+  for (const ss of scripts) walk(ss);
+  for (const p of f.processes) {
+    if (!/^\d+$/.test(p) && !names.has(p)) throw new UsageError(`trace: -p ${p}: no process of that name in the script${didYouMean(p, names)}`);
+  }
+}
+
 /** strace -c: calls, errors and modelled cycles per call name, most expensive first. */
 export function callTable(entries: readonly TranscriptEntry[], profile: string): string {
   const rows = new Map<string, { calls: number; errors: number; cycles: number }>();
@@ -205,6 +223,7 @@ export function traceCommand(files: string[], opts: TraceOptions): number {
     process.stderr.write(bad.map((p) => formatDiagnostics(p.r.errors)).join('\n') + '\n');
     return 2;
   }
+  checkProcessNames(filter, parsed.map((p) => p.r.statements));
   const out = openOutput(opts.o);
   const results: TraceFileResult[] = [];
   try {

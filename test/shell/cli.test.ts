@@ -309,6 +309,9 @@ process bob uid=1001 gid=100 {
     const bad = sjmp('trace', '-e', 'signal=all', p);
     expect(bad.status).toBe(2);
     expectOneLineError(bad, /-e signal= is not supported/);
+    const noSuch = sjmp('trace', '-p', 'bobb', p);
+    expect(noSuch.status).toBe(2);
+    expectOneLineError(noSuch, /-p bobb: no process of that name in the script \(did you mean bob\?\)/);
     const typo = sjmp('trace', '-e', 'trace=vas_swtch', p);
     expect(typo.status).toBe(2);
     expectOneLineError(typo, /no call or statement is called 'vas_swtch' \(did you mean vas_switch\?\)/);
