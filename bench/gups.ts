@@ -226,6 +226,7 @@ export async function main(argv: string[]): Promise<void> {
       modelled: `modelled MUPS: updates per modelled second, profile ${machine.profile.name} at ${machine.profile.params.clockGHz} GHz`,
     },
     targets: { vasWallRatioToRaw: 0.25 },
+    work: `every rate is per update; MP and VAS apply ${a.updates} updates per run, MAP ${Math.min(a.updates, a.mapUpdates)} (--map-updates) because each of its window changes rewrites a whole window's page tables; compare designs by their per-update rates (MUPS), not by run time`,
   };
   if (a.scale) doc.scale = await scale(a, machine);
   else doc.sweep = await sweep(a, machine);

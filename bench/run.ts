@@ -1,15 +1,11 @@
 // `npm run bench -- NAME`: runs bench/NAME.ts, which prints one JSON document on stdout.
-// Benchmarks are registered here explicitly so a typo is an error, not a silent no-op.
+// Benchmarks are registered explicitly so a typo is an error, not a silent no-op.
 
-const BENCHES: Record<string, () => Promise<{ main(argv: string[]): Promise<void> | void }>> = {
-  mmu: () => import('./mmu.js'),
-  mmap: () => import('./mmap.js'),
-  nibble: () => import('./nibble.js'),
-  'vas-switch': () => import('./vasSwitch.js'),
-  'tlb-tagging': () => import('./tlbTagging.js'),
-  gups: () => import('./gups.js'),
-  'shadow-policy': () => import('./shadowPolicy.js'),
-};
+import benchmarks from './benchmarks.json' with { type: 'json' };
+
+// The registry is bench/benchmarks.json (name -> module), read by bench/launch.mjs too, so that a
+// bad name is answered before anything is built.
+const BENCHES: Record<string, string> = benchmarks;
 
 async function run(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
@@ -17,12 +13,12 @@ async function run(): Promise<number> {
     process.stderr.write(`usage: npm run bench -- NAME [args]\nbenchmarks: ${Object.keys(BENCHES).join(', ')}\n`);
     return name ? 0 : 2;
   }
-  const load = BENCHES[name];
-  if (!load) {
+  const file = BENCHES[name];
+  if (!file) {
     process.stderr.write(`bench: unknown benchmark "${name}" (known: ${Object.keys(BENCHES).join(', ')})\n`);
     return 2;
   }
-  const mod = await load();
+  const mod = (await import(`./${file}`)) as { main(argv: string[]): Promise<void> | void };
   await mod.main(rest);
   return 0;
 }

@@ -1,13 +1,24 @@
 // Line charts for results people would rather look at than read: one in the terminal (text),
-// the same one as an SVG file to keep. Series share the x categories; y may be logarithmic.
+// the same one as an SVG file to keep (rendered from a Vega-Lite spec written beside it). Series
+// share the x categories; y may be logarithmic. Series differ by marker shape and line style as
+// well as colour, so a chart stays readable printed in grey.
+
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export interface Series {
   name: string;
   values: (number | null)[];
+  /** Optional half-widths of error bars (e.g. one standard deviation over seeds). */
+  errors?: (number | null)[];
 }
 
 export interface ChartSpec {
   title: string;
+  /** What the series are (the legend's title), e.g. "design". */
+  seriesLabel?: string;
+  /** The run's parameters (table size, updates, page size, profile, seed ...), shown under the title. */
+  subtitle?: string;
   xLabel: string;
   yLabel: string;
   x: (string | number)[];
@@ -41,76 +52,109 @@ function fmt(v: number): string {
   return v.toPrecision(2);
 }
 
-/** A text chart `height` rows tall; each x category gets a column band. */
-export function textChart(spec: ChartSpec, height = 12, colWidth = 8): string[] {
+/**
+ * A text chart `height` rows tall; each x category gets a column band with one column per series,
+ * so markers never overlap. y ticks: every decade on a log scale, four even steps otherwise.
+ */
+export function textChart(spec: ChartSpec, height = 12, colWidth = 0): string[] {
+  const band = Math.max(colWidth, spec.series.length + 3, ...spec.x.map((x) => String(x).length + 2));
   const r = range(spec);
-  const rows: string[][] = Array.from({ length: height }, () => Array(spec.x.length * colWidth).fill(' '));
+  const rowOf = (v: number): number => height - 1 - Math.max(0, Math.min(height - 1, Math.round(r.map(v) * (height - 1))));
+  const rows: string[][] = Array.from({ length: height }, () => Array(spec.x.length * band).fill(' '));
   spec.series.forEach((s, si) => {
     s.values.forEach((v, xi) => {
       if (v === null || !Number.isFinite(v) || (spec.logY && v <= 0)) return;
-      const y = Math.round(r.map(v) * (height - 1));
-      const row = height - 1 - Math.max(0, Math.min(height - 1, y));
-      const col = xi * colWidth + Math.floor(colWidth / 2) - 1 + si;
-      rows[row][col] = MARKS[si % MARKS.length];
+      const first = xi * band + Math.floor(band / 2) - Math.floor(spec.series.length / 2);
+      rows[rowOf(v)][first + si] = MARKS[si % MARKS.length];
     });
   });
-  const axisW = 8;
-  const out = [`${spec.title}`, `${spec.yLabel}${spec.logY ? ' (log scale)' : ''}`];
+  const labels = new Map<number, string>();
+  const tickValues: number[] = [];
+  if (spec.logY) for (let v = r.lo; v <= r.hi * 1.0001; v *= 10) tickValues.push(v);
+  else for (let i = 0; i <= 4; i++) tickValues.push(r.lo + (i / 4) * (r.hi - r.lo));
+  for (const v of tickValues) if (!labels.has(rowOf(v))) labels.set(rowOf(v), fmt(v));
+  const axisW = Math.max(7, ...[...labels.values()].map((l) => l.length + 1));
+  const out = [`${spec.title}`, ...(spec.subtitle ? [spec.subtitle] : []), `${spec.yLabel}${spec.logY ? ' (log scale)' : ''}`];
   rows.forEach((row, i) => {
-    const frac = (height - 1 - i) / (height - 1);
-    const v = spec.logY ? 10 ** (Math.log10(r.lo) + frac * (Math.log10(r.hi) - Math.log10(r.lo))) : r.lo + frac * (r.hi - r.lo);
-    const label = i === 0 || i === height - 1 || i === Math.floor(height / 2) ? fmt(v).padStart(axisW - 1) : ' '.repeat(axisW - 1);
-    out.push(`${label}│${row.join('')}`);
+    const label = labels.get(i);
+    out.push(`${(label ?? '').padStart(axisW - 1)}${label ? '┤' : '│'}${row.join('').trimEnd()}`);
   });
-  out.push(`${' '.repeat(axisW - 1)}└${'─'.repeat(spec.x.length * colWidth)}`);
-  out.push(`${' '.repeat(axisW)}${spec.x.map((x) => String(x).padStart(Math.floor(colWidth / 2) + 1).padEnd(colWidth)).join('')}  ${spec.xLabel}`);
+  out.push(`${' '.repeat(axisW - 1)}└${spec.x.map(() => '┬'.padStart(Math.floor(band / 2) + 1, '─').padEnd(band, '─')).join('')}`);
+  out.push(`${' '.repeat(axisW)}${spec.x.map((x) => center(String(x), band)).join('')}  ${spec.xLabel}`);
   out.push(`${' '.repeat(axisW)}${spec.series.map((s, i) => `${MARKS[i % MARKS.length]} ${s.name}`).join('   ')}`);
   return out;
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+function center(text: string, width: number): string {
+  const left = Math.floor(width / 2) - Math.floor(text.length / 2);
+  return (' '.repeat(Math.max(0, left)) + text).padEnd(width);
 }
 
-/** The same chart as a standalone SVG document. */
-export function svgChart(spec: ChartSpec, width = 720, height = 440): string {
-  const r = range(spec);
-  const m = { l: 70, r: 150, t: 40, b: 55 };
-  const pw = width - m.l - m.r;
-  const ph = height - m.t - m.b;
-  const xAt = (i: number) => m.l + (spec.x.length === 1 ? pw / 2 : (i / (spec.x.length - 1)) * pw);
-  const yAt = (v: number) => m.t + ph - r.map(v) * ph;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${esc(spec.title)}</text>`);
-  const ticks: number[] = [];
-  if (spec.logY) for (let v = r.lo; v <= r.hi * 1.0001; v *= 10) ticks.push(v);
-  else for (let i = 0; i <= 5; i++) ticks.push(r.lo + (i / 5) * (r.hi - r.lo));
-  for (const v of ticks) {
-    const y = yAt(v);
-    parts.push(`<line x1="${m.l}" y1="${y}" x2="${m.l + pw}" y2="${y}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${esc(fmt(v))}</text>`);
+/** Chart files: a Vega-Lite spec, kept beside the SVG it renders to so a person can restyle it. */
+export function vegaLiteSpec(spec: ChartSpec): Record<string, unknown> {
+  const order = spec.series.map((s) => s.name);
+  const values = spec.series.flatMap((s) => s.values.flatMap((v, i) => (v === null || !Number.isFinite(v) || (spec.logY && v <= 0) ? [] : [{
+    x: String(spec.x[i]), series: s.name, dash: s.name, y: v, ...(s.errors?.[i] ? { lo: v - s.errors[i]!, hi: v + s.errors[i]! } : {}),
+  }])));
+  const x = { field: 'x', type: 'ordinal', sort: spec.x.map(String), title: spec.xLabel, axis: { labelAngle: 0, ticks: true } };
+  const y = { field: 'y', type: 'quantitative', title: spec.yLabel + (spec.logY ? ' (log scale)' : ''), scale: spec.logY ? { type: 'log' } : { zero: true }, axis: { ticks: true, grid: true } };
+  // Colour, marker shape and dash pattern all tell the series apart. They share a title and a
+  // domain so Vega-Lite draws one legend showing all three (a `legend: null` on any of them
+  // drops the merged legend altogether, hence the dash's own field carrying the same names).
+  const series = { field: 'series', type: 'nominal', sort: order, title: spec.seriesLabel ?? 'series' };
+  const color = { ...series, scale: { domain: order, range: COLORS } };
+  const layers: Record<string, unknown>[] = [
+    { mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, color, strokeDash: { field: 'dash', type: 'nominal', scale: { domain: order }, title: series.title } } },
+    { mark: { type: 'point', filled: true, size: 80, opacity: 1 }, encoding: { x, y, color, shape: { ...series, scale: { domain: order } } } },
+  ];
+  if (spec.series.some((s) => s.errors)) {
+    // A vertical rule from mean - e to mean + e where there is a spread (points with none draw nothing).
+    layers.push({ mark: { type: 'rule', strokeWidth: 1.5 }, transform: [{ filter: 'isValid(datum.lo)' }], encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } });
   }
-  spec.x.forEach((x, i) => {
-    parts.push(`<text x="${xAt(i)}" y="${m.t + ph + 18}" text-anchor="middle">${esc(String(x))}</text>`);
-  });
-  parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${m.l + pw}" y2="${m.t + ph}" stroke="black"/>`);
-  parts.push(`<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + ph}" stroke="black"/>`);
-  parts.push(`<text x="${m.l + pw / 2}" y="${height - 12}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
-  parts.push(`<text transform="translate(18 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel + (spec.logY ? ' (log scale)' : ''))}</text>`);
-  spec.series.forEach((s, si) => {
-    const c = COLORS[si % COLORS.length];
-    const pts = s.values.map((v, i) => (v === null || !Number.isFinite(v) || (spec.logY && v <= 0) ? null : [xAt(i), yAt(v)] as const));
-    const path = pts.filter((p): p is readonly [number, number] => p !== null).map((p, i) => `${i ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)}`).join(' ');
-    if (path) parts.push(`<path d="${path}" fill="none" stroke="${c}" stroke-width="2"/>`);
-    for (const p of pts) if (p) parts.push(`<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="4" fill="${c}"/>`);
-    const ly = m.t + 10 + si * 20;
-    parts.push(`<line x1="${m.l + pw + 15}" y1="${ly}" x2="${m.l + pw + 35}" y2="${ly}" stroke="${c}" stroke-width="2"/>`);
-    parts.push(`<text x="${m.l + pw + 40}" y="${ly + 4}">${esc(s.name)}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: spec.title, ...(spec.subtitle ? { subtitle: spec.subtitle } : {}), anchor: 'start' },
+    width: 480, height: 300, background: 'white',
+    data: { values },
+    layer: layers,
+    config: { font: 'sans-serif', legend: { orient: 'right', symbolStrokeWidth: 2 } },
+  };
+}
+
+/** The chart as a standalone SVG document (rendered headless by Vega; no browser, no canvas). */
+export async function svgChart(spec: ChartSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vl.compile(vegaLiteSpec(spec) as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg + '\n';
+}
+
+/** The file names a chart is written to: the SVG and its Vega-Lite spec beside it. */
+export function chartFiles(svgPath: string): { svg: string; spec: string } {
+  return { svg: svgPath, spec: svgPath.replace(/(\.svg)?$/i, '.vl.json') };
+}
+
+/**
+ * Fail before a long run, not after it: the folder of an output file must exist and be writable.
+ * Throws a RangeError naming the option and the path.
+ */
+export function checkOutputPath(option: string, path: string): void {
+  const dir = dirname(resolve(path));
+  let ok = false;
+  try { ok = statSync(dir).isDirectory(); } catch { /* missing */ }
+  if (!ok) throw new RangeError(`${option} ${path}: folder ${dir} does not exist`);
+  try { accessSync(dir, constants.W_OK); } catch { throw new RangeError(`${option} ${path}: folder ${dir} is not writable`); }
+}
+
+/** Write the chart (SVG + Vega-Lite spec); returns the files written. */
+export async function writeChart(svgPath: string, spec: ChartSpec): Promise<string[]> {
+  const f = chartFiles(svgPath);
+  const svg = await svgChart(spec);
+  writeFileSync(f.svg, svg);
+  writeFileSync(f.spec, JSON.stringify(vegaLiteSpec(spec), null, 2) + '\n');
+  return [f.svg, f.spec];
 }
 
 /** A plain text table with right-aligned numeric columns. */

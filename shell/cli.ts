@@ -3,25 +3,15 @@
 // only with --debug); exit status 0 success, 1 a failed expectation or check, 2 bad usage or script.
 
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { addMachineOptions, type GlobalOptions } from './machineOptions.js';
 import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
 import { UsageError } from './errors.js';
-
-function version(): string {
-  try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    for (const p of [join(here, '..', '..', 'package.json'), join(here, '..', 'package.json')]) {
-      try { return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version; } catch { /* next */ }
-    }
-  } catch { /* fall through */ }
-  return 'unknown';
-}
+import { version } from './version.js';
+import { addSweepCommand } from './commands/sweep.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -63,7 +53,7 @@ export function buildProgram(): Command {
     .description('the Nibble log-structured KV store: YCSB (Nibble vs Nibble-2), throughput as it fills, fragmentation vs malloc');
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
-  nibble.action((o: NibbleCliOptions, cmd: Command) => { process.exitCode = nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+  nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
@@ -84,6 +74,8 @@ export function buildProgram(): Command {
       },
     });
   });
+
+  addSweepCommand(program);
 
   return program;
 }

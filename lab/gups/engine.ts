@@ -31,17 +31,34 @@ export interface GupsResult {
   tlbMissesPerUpdate: number;
   walksPerUpdate: number;
   verification: { errors: number; passed: boolean };
-  /** XOR over i of rotl64(Table[i], i mod 64), 16 hex digits. */
+  /** Sum over i of Table[i] * (2i + 1) mod 2^64, 16 hex digits (docs/gups.md). */
   checksum: string;
   profile: string;
 }
 
+/** Tables up to 2^27 words (1 GiB) also get the raw host-loop baseline. */
+const RAW_BASELINE_MAX_LOG2 = 27;
+
 const DESIGNS = { map: mapDesign, mp: mpDesign, vas: vasDesign } as const;
 
-/** Memory the machine must present: the table, page tables and slack for the rest. */
+/** Emulated memory a GUPS run needs: the table, page tables and slack, in whole 2M units per node. */
+export function machineMemoryFor(base: MachineConfig, tableBytes: number): number {
+  return Math.ceil((tableBytes * 1.1 + 256 * MiB) / (2 * MiB * base.nodes)) * 2 * MiB * base.nodes;
+}
+
+/** Words verification reads out of emulated memory at a time (bounded host copies). */
+const VERIFY_CHUNK_WORDS = 8 * 2 ** 20;
+
+/** Host memory a run touches: the emulated table, one verification chunk, the raw baseline's table. */
+export function hostBytesFor(tableBytes: number, minWindows: number, log2Table: number): number {
+  const chunk = Math.min(tableBytes / minWindows, VERIFY_CHUNK_WORDS * 8);
+  const raw = log2Table <= RAW_BASELINE_MAX_LOG2 ? tableBytes : 0;
+  return tableBytes * 1.02 + chunk + raw + 256 * MiB;
+}
+
+/** The machine a run uses: the base machine, grown to fit the table, with a core per MP window. */
 export function machineFor(base: MachineConfig, p: GupsParams): MachineConfig {
-  const tableBytes = 2 ** p.log2Table * 8;
-  const need = Math.ceil((tableBytes * 1.1 + 256 * MiB) / (2 * MiB * base.nodes)) * 2 * MiB * base.nodes;
+  const need = machineMemoryFor(base, 2 ** p.log2Table * 8);
   const cpus = p.design === 'mp' ? Math.max(base.cpus, p.windows) : base.cpus;
   return { ...base, memBytes: Math.max(base.memBytes, need), cpus };
 }
@@ -120,37 +137,42 @@ function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number)
 }
 
 /**
- * HPCC's verification, window by window: the checksum of the final table first, then the stream
- * is applied again (XOR twice restores Table[i] = i) and entries that differ are counted.
+ * HPCC's verification, window by window and in bounded chunks of a window: the checksum of the
+ * final table first, then the stream is applied again to the chunk (XOR twice restores
+ * Table[i] = i) and entries that differ are counted. Chunks keep host copies small whatever the
+ * table size; each chunk replays the whole stream, which is cheap next to the emulated run.
  */
 function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { checksum: string; errors: number } {
   const ww = windowWords(p);
   const tableMask = 2 ** p.log2Table - 1;
-  const winMask = ww - 1;
+  const chunkWords = Math.min(ww, VERIFY_CHUNK_WORDS);
   const sum = new TableChecksum();
   let errors = 0;
   for (let w = 0; w < p.windows; w++) {
     const win = report.windows[w];
-    const words = readWords(kernel, windowObject(kernel, win), win.offset, ww);
-    const first = w * ww;
-    sum.addWords(words, first);
-    const s = new HpccStream(0);
-    let lo = s.lo;
-    let hi = s.hi;
-    for (let i = 0; i < p.updates; i++) {
-      const t = (lo << 1) ^ ((hi >> 31) & POLY);
-      hi = (hi << 1) | (lo >>> 31);
-      lo = t;
-      const idx = (lo & tableMask) >>> 0;
-      if (idx >= first && idx < first + ww) {
-        const k = (lo & winMask) * 2;
-        words[k] ^= lo;
-        words[k + 1] ^= hi;
+    const obj = windowObject(kernel, win);
+    for (let c = 0; c < ww; c += chunkWords) {
+      const words = readWords(kernel, obj, win.offset + c * 8, chunkWords);
+      const first = w * ww + c;
+      sum.addWords(words, first);
+      const s = new HpccStream(0);
+      let lo = s.lo;
+      let hi = s.hi;
+      for (let i = 0; i < p.updates; i++) {
+        const t = (lo << 1) ^ ((hi >> 31) & POLY);
+        hi = (hi << 1) | (lo >>> 31);
+        lo = t;
+        const idx = (lo & tableMask) >>> 0;
+        if (idx >= first && idx < first + chunkWords) {
+          const k = (idx - first) * 2;
+          words[k] ^= lo;
+          words[k + 1] ^= hi;
+        }
       }
-    }
-    for (let i = 0; i < ww; i++) {
-      const g = first + i;
-      if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
+      for (let i = 0; i < chunkWords; i++) {
+        const g = first + i;
+        if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
+      }
     }
   }
   return { checksum: sum.hex(), errors };
@@ -158,7 +180,7 @@ function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { che
 
 /** The raw baseline of the same run: a plain typed-array GUPS loop over a table of the same size. */
 export function rawBaseline(log2Table: number, updates: number): { wallMs: number; mups: number } | null {
-  if (log2Table > 27) return null; // the host table would not fit comfortably
+  if (log2Table > RAW_BASELINE_MAX_LOG2) return null; // the host table would not fit comfortably
   const table = createTable(log2Table);
   const ms = rawGupsLoop(table, updates);
   return { wallMs: ms, mups: updates / (ms / 1e3) / 1e6 };

@@ -3,7 +3,8 @@
 
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { describeMachine } from '../../kernel/machineConfig.js';
-import { runGups, rawBaseline, type GupsResult } from './engine.js';
+import os from 'node:os';
+import { runGups, rawBaseline, machineMemoryFor, hostBytesFor, type GupsResult } from './engine.js';
 import { GUPS_DESIGNS, type GupsDesign } from '../../userland/gups/designs.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
 
@@ -22,6 +23,8 @@ export interface GupsPlan {
 }
 
 export interface GupsOptionsText {
+  /** The machine's --mem as given (undefined: the machine grows to fit the table). */
+  mem?: string | number;
   design?: string;
   windows?: string;
   updateSet?: string;
@@ -33,6 +36,8 @@ export interface GupsOptionsText {
 export interface GupsReport {
   machine: string;
   profile: string;
+  seed: number;
+  tagPolicy: string;
   clockGHz: number;
   tableBytes: number;
   updates: number;
@@ -65,10 +70,16 @@ export function planGups(o: GupsOptionsText, machine: MachineConfig): GupsPlan {
   if (ps === '4K' || ps === '4096') pageSize = 4096;
   else if (ps === '2M' || ps === '2097152') pageSize = 2097152;
   else throw new RangeError(`--page-size: 4K or 2M, got "${o.pageSize}"`);
+  const table = formatSize(tableBytes);
+  if (tableBytes < pageSize) {
+    throw new RangeError(`--page-size ${formatSize(pageSize)}: the table (--table ${table}) is smaller than one page; use --table ${formatSize(pageSize)} or larger (${formatSize(pageSize)} per window), or --page-size 4K`);
+  }
   const windows = list('windows', o.windows ?? DEFAULT_WINDOWS);
   for (const w of windows) {
-    if ((w & (w - 1)) !== 0 || words % w !== 0) throw new RangeError(`--windows: ${w} windows do not divide a table of ${words} words evenly`);
-    if ((tableBytes / w) % pageSize !== 0) throw new RangeError(`--windows: a window of ${formatSize(tableBytes / w)} is not a whole number of ${formatSize(pageSize)} pages`);
+    if ((w & (w - 1)) !== 0) throw new RangeError(`--windows: ${w} is not a power of two (a table of ${words} words splits into 1, 2, 4, ... windows)`);
+    if ((tableBytes / w) % pageSize !== 0 || words % w !== 0) {
+      throw new RangeError(`--windows ${w}: a window would be ${formatSize(tableBytes / w)}, not a whole number of ${formatSize(pageSize)} pages; with --table ${table} --page-size ${formatSize(pageSize)} at most ${tableBytes / pageSize} windows work (or use --table ${formatSize(w * pageSize)} or larger)`);
+    }
   }
   const updateSets = list('update-set', o.updateSet ?? '16,64');
   let updates = 4 * words;
@@ -77,7 +88,33 @@ export function planGups(o: GupsOptionsText, machine: MachineConfig): GupsPlan {
     if (updates <= 0) throw new RangeError('--updates must be positive');
   }
   if (designs.includes('mp') && Math.max(...windows) > 256) throw new RangeError('--windows: MP needs one core per window (at most 256)');
+  checkMemory(tableBytes, Math.min(...windows), log2Table, machine, o.mem !== undefined);
   return { designs: designs as GupsDesign[], windows, updateSets, log2Table, updates, pageSize, machine };
+}
+
+/**
+ * Impossible sizes fail here, before anything runs: the table must fit the emulated machine's
+ * memory (when --mem was given; otherwise the machine is made large enough), and what the emulator
+ * touches on the host (the table, a verification chunk, the raw baseline) must fit this host.
+ */
+function checkMemory(tableBytes: number, minWindows: number, log2Table: number, machine: MachineConfig, memGiven: boolean): void {
+  const table = formatSize(tableBytes);
+  const need = machineMemoryFor(machine, tableBytes);
+  if (memGiven && machine.memBytes < need) {
+    throw new RangeError(`--table ${table} needs at least ${formatSize(need)} of emulated memory (table, page tables, kernel); --mem ${formatSize(machine.memBytes)} is too small: use --mem ${formatSize(need)} or more, or a smaller --table`);
+  }
+  const host = hostBytesFor(tableBytes, minWindows, log2Table);
+  const have = os.totalmem();
+  if (host > 0.9 * have) {
+    throw new RangeError(`--table ${table} needs about ${formatSize(roundUp(host))} of this host's memory (the emulator backs every touched byte), and this host has ${formatSize(roundUp(have))}: use --table ${formatSize(largestTable(have))} or smaller`);
+  }
+}
+
+const roundUp = (b: number): number => Math.ceil(b / 2 ** 20) * 2 ** 20;
+function largestTable(hostBytes: number): number {
+  let t = 2 ** 20;
+  while (hostBytesFor(t * 2, 1, Math.log2(t * 2 / 8)) <= 0.9 * hostBytes) t *= 2;
+  return t;
 }
 
 /** Run every configuration of the plan, in order, each on a fresh machine. */
@@ -87,7 +124,7 @@ export async function runGupsPlan(plan: GupsPlan, onProgress?: (p: GupsProgress)
   const raw = rawBaseline(plan.log2Table, plan.updates);
   const results: GupsResult[] = [];
   for (const [i, r] of runs.entries()) {
-    const label = `${r.d.toUpperCase()}, ${r.w} window${r.w > 1 ? 's' : ''}, update set ${r.u}`;
+    const label = `run ${i + 1}/${runs.length}: ${r.d.toUpperCase()}, ${r.w} window${r.w > 1 ? 's' : ''}, update set ${r.u}`;
     const res = await runGups(plan.machine, {
       design: r.d, log2Table: plan.log2Table, windows: r.w, updateSet: r.u, updates: plan.updates, pageSize: plan.pageSize,
     }, (done) => onProgress?.({ done: i * plan.updates + done, total, label }), signal);
@@ -96,6 +133,8 @@ export async function runGupsPlan(plan: GupsPlan, onProgress?: (p: GupsProgress)
   return {
     machine: describeMachine(plan.machine),
     profile: plan.machine.profile.name,
+    seed: plan.machine.seed,
+    tagPolicy: plan.machine.tagPolicy,
     clockGHz: plan.machine.profile.params.clockGHz,
     tableBytes: 2 ** plan.log2Table * 8,
     updates: plan.updates,

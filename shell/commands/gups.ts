@@ -2,11 +2,12 @@
 // reference's Figure 48 — as tables per update-set size, a terminal chart of modelled MUPS vs
 // windows (and an SVG of it with --plot), or JSON.
 
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText, type GupsProgress } from '../../lab/gups/plan.js';
+import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText } from '../../lab/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
-import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { progressLine } from '../progress.js';
+import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { formatSize } from '../../mmu/units.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
@@ -32,8 +33,10 @@ export function gupsChart(r: GupsReport, updateSet: number): ChartSpec {
   const designs = [...new Set(r.results.map((x) => x.design))];
   return {
     title: `GUPS, update set ${updateSet}: modelled MUPS vs windows (${r.profile})`,
+    subtitle: runParameters(r),
     xLabel: 'windows',
     yLabel: 'modelled MUPS',
+    seriesLabel: 'design',
     x: windows,
     logY: true,
     series: designs.map((d) => ({
@@ -43,8 +46,23 @@ export function gupsChart(r: GupsReport, updateSet: number): ChartSpec {
   };
 }
 
-export function formatGupsReport(r: GupsReport): string[] {
-  const out: string[] = [];
+/** The run's parameters in one line, for chart subtitles. */
+export function runParameters(r: GupsReport): string {
+  return `table ${formatSize(r.tableBytes)}, ${r.updates} updates, ${formatSize(r.pageSize)} pages, profile ${r.profile}, seed ${r.seed}, TLB tags ${r.tagPolicy}`;
+}
+
+/** What a first-time reader needs to read the output (printed above the tables). */
+export const GUPS_EXPLAINED = [
+  'How to read this: the table of 64-bit words is split into W windows, and only one window is',
+  'reachable at a time; updates to other windows wait in an update set of U entries until that',
+  'window is visited. MAP remaps the window (munmap + mmap), MP sends the set to the process that',
+  'owns the window, VAS switches to the window\'s address space (vas_switch). Read "modelled MUPS"',
+  '(millions of updates per modelled second of the emulated machine; higher is better); "wall MUPS"',
+  'is the emulator\'s own speed on this host. docs/gups.md explains every column.',
+];
+
+export function formatGupsReport(r: GupsReport, explain = false): string[] {
+  const out: string[] = explain ? [...GUPS_EXPLAINED, ''] : [];
   out.push(`GUPS (HPCC RandomAccess): table ${formatSize(r.tableBytes)} (${r.tableBytes / 8} words), ${r.updates} updates, ${formatSize(r.pageSize)} pages`);
   out.push(`machine: ${r.machine}`);
   out.push(`clocks: "modelled" = ${r.clocks.modelled}; "wall" = ${r.clocks.wall}`);
@@ -64,39 +82,42 @@ export function formatGupsReport(r: GupsReport): string[] {
   return out;
 }
 
-function progressLine(p: GupsProgress): string {
-  const frac = p.total ? p.done / p.total : 0;
-  const width = 30;
-  const filled = Math.round(frac * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${p.label}`;
+/** The SVG files of a report: the --plot name for the first update set, -uN for the others. */
+function plotFiles(plot: string, sets: number[]): string[] {
+  return sets.map((u, i) => (sets.length === 1 || i === 0 ? plot : plot.replace(/(\.svg)?$/i, `-u${u}.svg`)));
 }
 
 export async function gupsCommand(o: GupsCliOptions): Promise<number> {
   let plan;
   try {
     plan = planGups(o, buildMachine(o));
+    if (o.plot) checkOutputPath('--plot', o.plot);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const tty = process.stderr.isTTY;
-  let lastDraw = 0;
-  const report = await runGupsPlan(plan, (p) => {
-    const now = Date.now();
-    if (!tty || now - lastDraw < 100) return;
-    lastDraw = now;
-    process.stderr.write(`\r${progressLine(p)}\x1b[K`);
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
-  let written: string[] = [];
+  const progress = progressLine();
+  const report = await runGupsPlan(plan, (p) => progress.update(p.done, p.total, p.label));
+  progress.clear();
+  const written: string[] = [];
+  let writeError: string | null = null;
   if (o.plot) {
     const sets = [...new Set(report.results.map((x) => x.updateSet))];
-    const files = sets.map((u, i) => (sets.length === 1 || i === 0 ? o.plot! : o.plot!.replace(/(\.svg)?$/i, `-u${u}.svg`)));
-    sets.forEach((u, i) => writeFileSync(files[i], svgChart(gupsChart(report, u))));
-    written = files;
+    const files = plotFiles(o.plot, sets);
+    try {
+      for (const [i, u] of sets.entries()) written.push(...await writeChart(files[i], gupsChart(report, u)));
+    } catch (e) {
+      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
+    }
   }
-  if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write([...formatGupsReport(report), ...(written.length ? [`chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
-  return report.results.every((x) => x.verification.passed) ? 0 : 1;
+  // The results are printed whatever happened to the chart files: a run is never thrown away.
+  const verified = report.results.every((x) => x.verification.passed);
+  if (o.json) process.stdout.write(formatJson(jsonEnvelope('gups', verified && !writeError, { ...report, machine: machineJson(plan.machine), machineText: report.machine, charts: written })));
+  else process.stdout.write([...formatGupsReport(report, true), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  if (writeError) {
+    process.stderr.write(`sjmp: ${writeError}\n`);
+    return 1;
+  }
+  return verified ? 0 : 1;
 }
 
 export function addGupsOptions(cmd: Command): Command {
@@ -107,15 +128,21 @@ export function addGupsOptions(cmd: Command): Command {
     .option('--table <size>', 'table size in bytes (a power of two), e.g. 64M, 1G', '1M')
     .option('--updates <n>', 'updates per run (default 4 x table words, as HPCC)')
     .option('--page-size <size>', '4K or 2M', '4K')
-    .option('--plot <file.svg>', 'also write the chart as an SVG file')
+    .option('--plot <file.svg>', 'also write the chart as an SVG file (and its Vega-Lite spec as .vl.json); one file per update-set size: FILE.svg, FILE-u64.svg, ...')
     .option('--json', 'everything as JSON');
 }
 
 /** The shell's `gups ...` command: same options, output as lines. */
 export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
   const o = parseEngineArgs<GupsCliOptions>('gups', addGupsOptions, args);
-  const plan = planGups(o, buildMachine(machine));
+  const plan = planGups({ ...o, mem: machine.mem }, buildMachine(machine));
+  if (o.plot) checkOutputPath('--plot', o.plot);
   const report = await runGupsPlan(plan, (p) => onProgress(p), signal);
-  if (o.plot) writeFileSync(o.plot, svgChart(gupsChart(report, plan.updateSets[0])));
-  return { lines: formatGupsReport(report) };
+  const written: string[] = [];
+  if (o.plot) {
+    const sets = [...new Set(report.results.map((x) => x.updateSet))];
+    const files = plotFiles(o.plot, sets);
+    for (const [i, u] of sets.entries()) written.push(...await writeChart(files[i], gupsChart(report, u)));
+  }
+  return { lines: [...formatGupsReport(report), ...(written.length ? [`chart written to ${written.join(', ')}`] : [])] };
 }

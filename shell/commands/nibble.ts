@@ -2,11 +2,12 @@
 // (Nibble vs Nibble-2, threads, GET mixes, uniform/zipfian), throughput as the store fills, and
 // fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
 
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
 import type { GlobalOptions } from '../machineOptions.js';
-import { textChart, svgChart, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { progressLine } from '../progress.js';
+import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
@@ -52,7 +53,13 @@ function one(name: string, text: string | undefined, min: number): number | unde
 }
 
 /** Command-line text to the engine's options; a small, fast configuration with --quick. */
+/** Machine options nibble does not take: each configuration builds its own machine. */
+const NOT_FOR_NIBBLE = ['paging', 'mem', 'cpus', 'costs', 'tlb', 'tags', 'aslr'] as const;
+
 export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
+  for (const k of NOT_FOR_NIBBLE) {
+    if (o[k] !== undefined) throw new UsageError(`--${k} is not supported by nibble: each configuration builds its own machine (one core per client thread and compactor, --nodes sockets); it takes --profile, --seed and --nodes`);
+  }
   const quick: NibbleCommandOptions = o.quick
     ? { objects: 2000, ops: 4000, threads: [1, 4], gets: [95, 50], dists: ['uniform'], fills: [0.3, 0.6, 0.8], capacityMiB: 8, fragCapacityMiB: 8, patterns: ['P2', 'P4', 'P6'] }
     : {};
@@ -115,23 +122,35 @@ export function formatNibbleReport(r: NibbleResults): string[] {
   return out;
 }
 
-export function nibbleCommand(o: NibbleCliOptions): number {
+export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
   const opts = nibbleOptions(o);
-  const tty = process.stderr.isTTY;
-  const r = runNibbleCommand(opts, (p) => {
-    if (tty) process.stderr.write(`\r[${p.workload}] ${p.done}/${p.total}  ${p.label}\x1b[K`);
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
-  const written: string[] = [];
   if (o.plot) {
-    nibbleCharts(r).forEach((c, i) => {
-      const f = i === 0 ? o.plot! : o.plot!.replace(/(\.svg)?$/i, `-${i + 1}.svg`);
-      writeFileSync(f, svgChart(c));
-      written.push(f);
-    });
+    try { checkOutputPath('--plot', o.plot); } catch (e) { throw new UsageError((e as Error).message); }
   }
-  if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  const progress = progressLine();
+  const r = runNibbleCommand(opts, (p) => progress.update(p.done, p.total, `${p.workload}: ${p.label}`));
+  progress.clear();
+  const written: string[] = [];
+  let writeError: string | null = null;
+  if (o.plot) {
+    try {
+      for (const [i, c] of nibbleCharts(r).entries()) written.push(...await writeChart(i === 0 ? o.plot : o.plot.replace(/(\.svg)?$/i, `-${i + 1}.svg`), c));
+    } catch (e) {
+      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
+    }
+  }
+  // The results are printed whatever happened to the chart files.
+  if (o.json) {
+    // Nibble builds one machine per configuration (cores = client threads + compactors), so the
+    // machine is described by the fields that are the same for all of them.
+    const machine = { nodes: opts.nodes ?? 2, profile: { name: r.profile, clockGHz: r.clockGHz }, seed: opts.seed ?? 1, perConfiguration: r.machine };
+    process.stdout.write(formatJson(jsonEnvelope('nibble', !writeError, { ...r, machine, charts: written })));
+  }
   else process.stdout.write([...formatNibbleReport(r), ...(written.length ? [`charts written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  if (writeError) {
+    process.stderr.write(`sjmp: ${writeError}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -148,13 +167,14 @@ export function addNibbleOptions(cmd: Command): Command {
     .option('--capacity <MiB>', 'log capacity per socket')
     .option('--fills <list>', 'fill fractions for the fill sweep, e.g. 0.1,0.5,0.9')
     .option('--quick', 'a small configuration that runs in seconds')
-    .option('--plot <file.svg>', 'also write the charts as SVG files')
+    .option('--plot <file.svg>', 'also write the charts as SVG files (FILE.svg, FILE-2.svg, ...; each with its Vega-Lite spec as .vl.json)')
     .option('--json', 'everything as JSON');
 }
 
 /** The shell's `nibble ...` command. */
 export async function nibbleEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
-  const o = { ...machine, ...parseEngineArgs<NibbleCliOptions>('nibble', addNibbleOptions, args) };
+  // The shell's machine lends nibble only what nibble takes; its other options shape the shell's own machine.
+  const o = { profile: machine.profile, seed: machine.seed, nodes: machine.nodes, ...parseEngineArgs<NibbleCliOptions>('nibble', addNibbleOptions, args) };
   const opts = nibbleOptions(o);
   if (signal.aborted) throw new Error('cancelled');
   const r = runNibbleCommand(opts, (p) => onProgress({ done: p.done, total: p.total, label: `${p.workload}: ${p.label}` }));

@@ -395,7 +395,7 @@ describe('sjmp trace --json: one envelope', () => {
 describe('sjmp gups', () => {
   it.each([
     [['--design', 'nope'], /unknown design "nope"/],
-    [['--windows', '3'], /do not divide/],
+    [['--windows', '3'], /not a power of two/],
     [['--table', '0'], /positive/],
     [['--updates', '0'], /positive/],
     [['--page-size', '8K'], /4K or 2M/],

@@ -50,7 +50,7 @@ describe('GUPS designs', () => {
   it('rejects bad options with one clear sentence', () => {
     const bad = (o: Parameters<typeof planGups>[0]) => () => planGups(o, DEFAULT_MACHINE);
     expect(bad({ design: 'nope' })).toThrow(/unknown design "nope"/);
-    expect(bad({ windows: '3' })).toThrow(/do not divide/);
+    expect(bad({ windows: '3' })).toThrow(/not a power of two/);
     expect(bad({ windows: '0' })).toThrow(/not a positive integer/);
     expect(bad({ table: '0' })).toThrow(/positive/);
     expect(bad({ table: '3M' })).toThrow(/power of two/);

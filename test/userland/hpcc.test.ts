@@ -63,12 +63,10 @@ function refTable(lg: number, updates = 4 << lg): bigint[] {
   return tab;
 }
 
-function refChecksum(tab: bigint[]): string {
+// docs/gups.md's definition, written independently: sum of Table[i] * (2i + 1) mod 2^64.
+function refChecksum(tab: bigint[], firstIndex = 0): string {
   let acc = 0n;
-  tab.forEach((v, i) => {
-    const r = BigInt(i % 64);
-    acc ^= r === 0n ? v : ((v << r) | (v >> (64n - r))) & M;
-  });
+  tab.forEach((v, i) => { acc = (acc + v * (2n * BigInt(firstIndex + i) + 1n)) & M; });
   return acc.toString(16).padStart(16, '0');
 }
 
@@ -280,15 +278,28 @@ describe('checksum', () => {
     expect(tableChecksum(fresh)).toBe(refChecksum(Array.from({ length: 128 }, (_, i) => BigInt(i))));
   });
 
-  it('rotates by i mod 64 including the 32-bit boundary cases', () => {
-    const v = 0x8000000180000001n;
-    const [lo, hi] = splitHalves(v);
-    for (const i of [0, 1, 31, 32, 33, 63, 64, 95, 1000]) {
-      const c = new TableChecksum();
-      c.add(i, lo, hi);
-      const want = refChecksum(Array.from({ length: i + 1 }, (_, k) => (k === i ? v : 0n)));
-      expect(c.hex(), `i=${i}`).toBe(want);
+  it('weights by 2i + 1 exactly, including carries and indices past 2^31', () => {
+    const values = [0x8000000180000001n, 0xffffffffffffffffn, 0x00000000ffffffffn, 0xffffffff00000000n, 1n, 0x123456789abcdef0n];
+    for (const v of values) {
+      const [lo, hi] = splitHalves(v);
+      for (const i of [0, 1, 31, 32, 63, 64, 1000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1]) {
+        const c = new TableChecksum();
+        c.add(i, lo, hi);
+        c.add(i + 1, lo, hi);
+        expect(c.hex(), `v=${v} i=${i}`).toBe(refChecksum([v, v], i));
+      }
     }
+  });
+
+  it('tells tables apart that the old position-blind checksum could not', () => {
+    // the same updates on tables of different sizes, and one update applied 64 words away
+    const sums = [8, 9, 10, 11].map((lg) => { const t = createTable(lg); rawGupsLoop(t, 4096); return tableChecksum(t); });
+    expect(new Set(sums).size).toBe(4);
+    const a = createTable(10);
+    const b = createTable(10);
+    a[2 * 5] ^= 0x1234;
+    b[2 * 69] ^= 0x1234;
+    expect(tableChecksum(a)).not.toBe(tableChecksum(b));
   });
 
   it('combines windows in any order', () => {

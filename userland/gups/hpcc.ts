@@ -303,29 +303,33 @@ export function verificationLine(v: Verification): string {
 }
 
 /**
- * XOR over all i of rotl64(Table[i], i mod 64). The rotation makes the checksum depend on where
- * each value sits, not just on the multiset of values; XOR lets windows be summed in any order.
- * Feed words one at a time (emulated memory) with `add`, or host arrays with `addWords`.
+ * The table checksum: the sum over all i of Table[i] * (2i + 1), mod 2^64. Each word is weighted by
+ * an odd multiplier unique to its index, so a value applied one word (or 64 words) away changes the
+ * sum, and tables of different sizes differ; addition lets windows be summed in any order. Feed
+ * words one at a time (emulated memory) with `add`, or host arrays with `addWords`.
  */
 export class TableChecksum {
   lo = 0;
   hi = 0;
 
   add(index: number, lo: number, hi: number): void {
-    let r = index & 63;
-    if (r >= 32) {
-      const t = lo;
-      lo = hi;
-      hi = t;
-      r -= 32;
-    }
-    if (r !== 0) {
-      const nlo = (lo << r) | (hi >>> (32 - r));
-      hi = (hi << r) | (lo >>> (32 - r));
-      lo = nlo;
-    }
-    this.lo ^= lo;
-    this.hi ^= hi;
+    // (hi:lo) * (mh:ml) mod 2^64 with ml:mh the halves of 2i + 1 (up to 2^33 + 1), exactly in doubles:
+    // lo * ml is split into 16-bit limbs so every partial product stays below 2^53.
+    const m = 2 * index + 1;
+    const ml = m >>> 0;
+    const mh = Math.floor(m / TWO32) >>> 0;
+    const a = lo >>> 0;
+    const a0 = a & 0xffff;
+    const a1 = a >>> 16;
+    const b0 = ml & 0xffff;
+    const b1 = ml >>> 16;
+    const mid = a0 * b1 + a1 * b0;
+    const low = a0 * b0 + (mid % 65536) * 65536;
+    const pLo = low >>> 0;
+    const pHi = a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO32) + Math.imul(a, mh) + Math.imul(hi, ml);
+    const sumLo = (this.lo >>> 0) + pLo;
+    this.lo = sumLo | 0;
+    this.hi = (this.hi + pHi + (sumLo >= TWO32 ? 1 : 0)) | 0;
   }
 
   /** Fold in a host table or window whose first word is Table[firstIndex]. */
