@@ -1,9 +1,12 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { Kernel } from '../../kernel/kernel.js';
 import { HEAP_BASE } from '../../kernel/layout.js';
 import { GiB } from '../../mmu/units.js';
 import { syscall, isWouldBlock } from '../../syscalls/dispatch.js';
-import { straceOf, type StraceRecord } from '../../syscalls/strace.js';
+import { straceOf, formatArgs, formatNumber, type StraceRecord } from '../../syscalls/strace.js';
+import { SYSCALLS } from '../../syscalls/table.js';
+import '../../syscalls/builtins.js';
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, O_CREAT, O_RDWR } from '../../syscalls/constants.js';
 
 describe('strace', () => {
@@ -105,5 +108,24 @@ describe('strace', () => {
       'open("/f", O_RDWR|O_CREAT, 0644) = 0',
       expect.stringMatching(/^waitpid\(-1, 0x0, WNOHANG\) = -ECHILD/),
     ]);
+  });
+
+  it('formats any argument of any call without throwing (fast-check)', () => {
+    const defs = [...SYSCALLS.arities().keys()].map((n) => SYSCALLS.lookup(n)!);
+    const arg = fc.oneof(
+      fc.integer(), fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 0.5, -0, 2 ** 64, -(2 ** 63)),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined),
+    );
+    fc.assert(fc.property(fc.constantFrom(...defs), fc.array(arg, { maxLength: 7 }), (def, values) => {
+      const shown = formatArgs(def, values);
+      expect(shown).toHaveLength(values.length);
+      for (const s of shown) expect(typeof s).toBe('string');
+    }), { numRuns: 2000 });
+  });
+
+  it('formatNumber: small and negative numbers in decimal, the rest in grouped hex, non-integers as they are', () => {
+    expect([0, 9, 10, 0x10001, -1, -4096].map((n) => formatNumber(n))).toEqual(['0', '9', '0xa', '0x1_0001', '-1', '-4096']);
+    expect(formatNumber(2n ** 64n - 1n)).toBe('0xffff_ffff_ffff_ffff');
+    expect([NaN, Infinity, 0.5].map((n) => formatNumber(n))).toEqual(['NaN', 'Infinity', '0.5']);
   });
 });
