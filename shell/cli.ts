@@ -29,7 +29,7 @@ export function buildProgram(): Command {
     .argument('<files...>', 'trace files (.trace); - reads one from stdin')
     .option('--json', 'transcript and summary as one JSON document (docs/json.md)')
     .option('--quiet', 'only the summary (failures are still printed on stderr)')
-    .option('-e <expr>', 'strace-style selection of the transcript: trace=NAME,... with * globs, e.g. trace=vas_*,seg_*')
+    .option('-e <expr>', 'strace-style selection of the transcript: trace=NAME,... with * globs, e.g. trace=vas_*,seg_*; trace=!NAME,... for all but those')
     .option('-p <process>', 'only these processes (name or pid; repeat or separate with commas)', (v: string, prev: string[] = []) => [...prev, v])
     .option('-c', 'a per-call table of calls, errors and modelled cycles instead of the transcript')
     .option('-t', 'start each transcript line with its modelled timestamp (cycles since boot, all CPUs)')

@@ -105,14 +105,23 @@ export function formatSummary(r: TraceFileResult): string {
 /** Which transcript entries are shown: -e trace=GLOBS and -p PROCESS. */
 export interface EntryFilter {
   names: RegExp[] | null;
+  /** `-e trace=!NAMES`: everything except these. */
+  exclude?: boolean;
   processes: string[] | null;
 }
 
-/** `trace=vas_*,seg_*` (or `vas_*,seg_*`) as name patterns; `*` matches any run of characters. */
-export function parseTraceExpr(expr: string): RegExp[] {
-  const m = /^(?:([a-z]+)=)?(.*)$/.exec(expr)!;
+/**
+ * `trace=vas_*,seg_*` (or `vas_*,seg_*`) as name patterns; `*` matches any run of characters.
+ * A leading `!` (`trace=!getpid,sched_yield`) selects everything except them, as in strace.
+ */
+export function parseTraceExpr(expr: string): { names: RegExp[]; exclude: boolean } {
+  const m = /^(?:([a-z]+)=)?(!?)(.*)$/.exec(expr)!;
   if (m[1] !== undefined && m[1] !== 'trace') throw new UsageError(`trace: -e ${m[1]}= is not supported (only -e trace=NAME,...)`);
-  const globs = m[2].split(',').map((g) => g.trim()).filter((g) => g.length > 0);
+  return { names: namePatterns(m[3]), exclude: m[2] === '!' };
+}
+
+function namePatterns(list: string): RegExp[] {
+  const globs = list.split(',').map((g) => g.trim()).filter((g) => g.length > 0);
   if (globs.length === 0) throw new UsageError('trace: -e trace= needs at least one call name or pattern, e.g. -e trace=vas_*,seg_*');
   const known = selectableNames();
   return globs.map((g) => {
@@ -134,11 +143,12 @@ function selectableNames(): string[] {
 
 export function entryFilter(opts: TraceOptions): EntryFilter {
   const processes = opts.p?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '') ?? [];
-  return { names: opts.e ? parseTraceExpr(opts.e) : null, processes: processes.length ? processes : null };
+  const e = opts.e ? parseTraceExpr(opts.e) : null;
+  return { names: e?.names ?? null, exclude: e?.exclude, processes: processes.length ? processes : null };
 }
 
 export function selected(f: EntryFilter, e: TranscriptEntry): boolean {
-  if (f.names && !f.names.some((re) => re.test(e.name))) return false;
+  if (f.names && f.names.some((re) => re.test(e.name)) === !!f.exclude) return false;
   if (f.processes && !f.processes.some((p) => p === e.processName || p === String(e.pid))) return false;
   return true;
 }

@@ -309,6 +309,9 @@ process bob uid=1001 gid=100 {
     const bad = sjmp('trace', '-e', 'signal=all', p);
     expect(bad.status).toBe(2);
     expectOneLineError(bad, /-e signal= is not supported/);
+    const except = sjmp('trace', '-e', 'trace=!vas_*,seg_*,process', p);
+    const rest = except.stdout.split('\n').filter((l) => l.startsWith('['));
+    expect(rest.map((l) => /\] (\w+)/.exec(l)![1])).toEqual(['mmap', 'open', 'getpid']);
     const noSuch = sjmp('trace', '-p', 'bobb', p);
     expect(noSuch.status).toBe(2);
     expectOneLineError(noSuch, /-p bobb: no process of that name in the script \(did you mean bob\?\)/);
