@@ -15,14 +15,18 @@ import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
 import { measureRate } from './timing.js';
 
-const REGION = 256 * MiB;
+export const REGION = 256 * MiB;
 const DATA_PA = 1 * GiB;
 /** 128 KiB: half the 4 KiB L1 DTLB reach (64 x 4 KiB), so the loop never leaves L1. */
-const SEQ_BYTES = 128 * KiB;
-const TARGETS: Record<string, Record<PageSize, number>> = {
-  'seq-load32': { '4K': 1 / 8, '2M': 1 / 8, '1G': 1 / 8 },
-  'gups-xor64': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
-  'gups-xor64-batch': { '4K': 1 / 4, '2M': 1 / 2, '1G': 1 / 2 },
+export const SEQ_BYTES = 128 * KiB;
+/**
+ * Targets of issue 17 (emulated / raw, same run); null where it names none. Printed beside the
+ * ratio, never turned into a verdict: the ratio is the result, the target is context.
+ */
+const TARGETS: Record<string, Record<string, number | null>> = {
+  'seq-load32': { '4:4K': 0.25, '4:2M': 0.25, '5:4K': 0.25, '5:2M': 0.25 },
+  'gups-xor64': { '4:4K': 0.125, '4:2M': 0.25, '5:4K': 0.10, '5:2M': null },
+  'gups-xor64-batch': { '4:4K': 0.125, '4:2M': 0.25, '5:4K': 0.10, '5:2M': null },
 };
 
 interface Args { gupsOps: number; seqReps: number; reps: number; budgetMs: number; only: string | null }
@@ -50,6 +54,9 @@ function parseArgs(argv: string[]): Args {
 /** LFSR state as halves; HPCC: ran = (ran << 1) ^ (ran < 0 ? POLY : 0), POLY = 7. */
 let ranLo = 1;
 let ranHi = 0;
+
+/** Restart the LFSR stream (the golden-counter test runs the kernels from a fixed start). */
+export function resetStream(): void { ranLo = 1; ranHi = 0; }
 
 function gupsRaw(m: Int32Array, mask: number, ops: number): void {
   let lo = ranLo;
@@ -84,7 +91,7 @@ function gupsRawDependent(m: Int32Array, mask: number, ops: number): void {
   ranHi = hi;
 }
 
-function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
+export function gupsMmu(cpu: Cpu, base: number, mask: number, ops: number): void {
   let lo = ranLo;
   let hi = ranHi;
   for (let n = 0; n < ops; n++) {
@@ -103,7 +110,7 @@ const bLo = new Int32Array(BATCH);
 const bHi = new Int32Array(BATCH);
 
 /** The same stream through Cpu.xor64Batch, 64 updates at a time (the same modelled accesses). */
-function gupsMmuBatch(cpu: Cpu, base: number, mask: number, ops: number): void {
+export function gupsMmuBatch(cpu: Cpu, base: number, mask: number, ops: number): void {
   let lo = ranLo;
   let hi = ranHi;
   for (let n = 0; n < ops; n += BATCH) {
@@ -130,7 +137,7 @@ function seqRaw(m: Int32Array, firstWord: number, words: number, reps: number): 
   return s;
 }
 
-function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
+export function seqMmu(cpu: Cpu, va: number, bytes: number, reps: number): number {
   let s = 0;
   for (let r = 0; r < reps; r++) {
     for (let off = 0; off < bytes; off += 4) s = (s + cpu.load32(va + off)) | 0;
@@ -153,10 +160,10 @@ function delta(a: CpuCounters, b: CpuCounters): Record<string, number> {
   };
 }
 
-interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
+export interface Machine { cpu: Cpu; va: number; mode: 4 | 5; pageSize: PageSize }
 
 /** aliasBytes > 0: every page maps into the first aliasBytes of the data frames (host-cache resident). */
-function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
+export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSize, tableBase: number, aliasBytes = 0): Machine {
   const pt = new PtBuilder(mem, mode, { base: tableBase, limit: tableBase + 4 * MiB });
   // 5-level uses a VA only LA57 can reach (2^52, PML5 index 16), still exact as a JS number.
   const va = mode === 5 ? 2 ** 52 : 0x7f00_0000_0000;
@@ -209,8 +216,8 @@ export async function main(argv: string[]): Promise<void> {
       const after = m.cpu.counters();
       const d = delta(before, after);
       const ratio = mmu.opsPerSec / baseline.opsPerSec;
-      const target = TARGETS[kernel][m.pageSize];
-      log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target.toFixed(3)})`);
+      const target = TARGETS[kernel][`${m.mode}:${m.pageSize}`] ?? null;
+      log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target === null ? 'none' : target.toFixed(3)})`);
       results.push({
         kernel,
         paging: `${m.mode}-level`,
@@ -221,8 +228,7 @@ export async function main(argv: string[]): Promise<void> {
           baselineOpsPerSec: baseline.opsPerSec,
           mmuOpsPerSec: mmu.opsPerSec,
           ratio: Number(ratio.toFixed(4)),
-          target: Number(target.toFixed(4)),
-          met: ratio >= target,
+          target,
           calls: { baseline: baseline.calls, mmu: mmu.calls },
           cpuTimeRatio: Number((mmu.cpuTimeOpsPerSec / baseline.cpuTimeOpsPerSec).toFixed(4)),
         },
@@ -234,7 +240,7 @@ export async function main(argv: string[]): Promise<void> {
           walksPerAccess: Number((d.walks / d.accesses).toFixed(4)),
           refsPerWalk: d.walks ? Number((d.walkRefs / d.walks).toFixed(3)) : 0,
         },
-        tlb: m.cpu.tlb.counters(),
+        tlb: m.cpu.tlbCounters(),
       });
     }
   }

@@ -38,10 +38,12 @@ export type ErrnoName = keyof typeof ERRNO;
 
 const NAMES: Record<number, ErrnoName> = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [v, k])) as Record<number, ErrnoName>;
 
+/** Symbolic name of errno `n` (sign ignored): "ENOENT"; `E<n>` for a number with no name. */
 export function errnoName(n: number): string {
   return NAMES[Math.abs(n)] ?? `E${Math.abs(n)}`;
 }
 
+/** The errno value of a symbolic name, or undefined when there is no such errno. */
 export function errnoValue(name: string): number | undefined {
   return (ERRNO as Record<string, number>)[name];
 }
@@ -54,6 +56,8 @@ export class SysError extends Error {
   }
 }
 
+/** Abandon the current kernel operation with errno `name`: throws SysError, which the syscall
+ *  boundary turns into -errno. Callers check before they change state, so failing changes nothing. */
 export function fail(name: ErrnoName, message?: string): never {
   throw new SysError(ERRNO[name], message);
 }

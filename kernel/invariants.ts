@@ -1,56 +1,31 @@
 // The kernel invariant checker, for tests and debug sessions: every allocated frame has exactly
 // one owner, reference counts match the references that exist, each pmap agrees with its vm map,
 // and no TLB or paging-structure cache holds a translation its page tables no longer allow.
-// It reads page tables straight from emulated memory (no walker, so no A/D side effects) and
-// changes nothing. Cost is linear in resident pages and table pages: not for hot paths.
+// It reads page tables with the software reader (mmu/pageTableReader.ts: no walker, so no A/D
+// side effects) and changes nothing. Cost is linear in resident pages and table pages: not for hot paths.
 
-import type { Kernel, LifecycleHooks } from './kernel.js';
+import type { Kernel } from './kernel.js';
+import type { InvariantContributor } from './hooks.js';
 import type { Vmspace } from './vm/vmspace.js';
 import type { Pmap } from './vm/pmap.js';
 import { VmObject } from './vm/vmObject.js';
 import { type MapEntry, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY } from './vm/vmMap.js';
-import { PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_HI_XD, pteFrame } from '../mmu/pte.js';
-import { levelIndex, LEVEL_SPAN, TWO32 } from '../mmu/address.js';
-import { TF_W, TF_U, TF_XD, TF_G, PAGE_BYTES, type TlbArray } from '../mmu/tlb.js';
+import { PTE_RW, PTE_US, PTE_HI_XD, pteFrame } from '../mmu/pte.js';
+import { LEVEL_SPAN } from '../mmu/address.js';
+import { forEachPresent, isLeafEntry, softWalkVa } from '../mmu/pageTableReader.js';
+import { TF_W, TF_U, TF_XD, TF_G } from '../mmu/tlb.js';
+import { tlbContents } from './snapshot.js';
 
-/**
- * What a higher kernel module (SpaceJMP) contributes: the objects and frames it holds outside
- * vmspaces and tmpfs, so they count as owned and referenced rather than leaked, plus its own checks.
- */
-export interface InvariantContributor {
-  readonly name: string;
-  /** Objects the module holds references on (a segment's wired object): one each, or as many as `refs`. */
-  heldObjects?(): Iterable<VmObject | { object: VmObject; refs: number }>;
-  /** Frames the module owns directly, outside any vm object or page table. */
-  ownedFrames?(): Iterable<{ pa: number; order: number }>;
-  /** The module's own invariants; each string is one problem. */
-  check?(): string[];
-}
-
-/** A lifecycle hook may carry its contributor, so installing the hook is enough. */
-export type HooksWithInvariants = LifecycleHooks & { invariants?: InvariantContributor };
-
-const registry = new WeakMap<Kernel, InvariantContributor[]>();
-
-/** Register a contributor for `kernel`; returns a function that unregisters it. */
-export function registerInvariantContributor(kernel: Kernel, c: InvariantContributor): () => void {
-  let list = registry.get(kernel);
-  if (!list) registry.set(kernel, (list = []));
-  list.push(c);
-  return () => {
-    const l = registry.get(kernel);
-    const i = l ? l.indexOf(c) : -1;
-    if (l && i >= 0) l.splice(i, 1);
-  };
-}
+export type { InvariantContributor };
 
 function held(c: InvariantContributor): { object: VmObject; refs: number }[] {
   return [...(c.heldObjects?.() ?? [])].map((h) => (h instanceof VmObject ? { object: h, refs: 1 } : h));
 }
 
+/** What the modules installed on the kernel (kernel.hooks) contribute, each once. */
 function contributors(kernel: Kernel): InvariantContributor[] {
-  const out = [...(registry.get(kernel) ?? [])];
-  for (const h of kernel.hooks as HooksWithInvariants[]) if (h.invariants && !out.includes(h.invariants)) out.push(h.invariants);
+  const out: InvariantContributor[] = [];
+  for (const h of kernel.hooks) if (h.invariants && !out.includes(h.invariants)) out.push(h.invariants);
   return out;
 }
 
@@ -83,6 +58,7 @@ export function checkKernelInvariants(kernel: Kernel, opts: CheckOptions = {}): 
   return problems;
 }
 
+/** checkKernelInvariants, throwing KernelInvariantError with every problem when there is one. */
 export function assertKernelInvariants(kernel: Kernel, opts: CheckOptions = {}): void {
   const p = checkKernelInvariants(kernel, opts);
   if (p.length) throw new KernelInvariantError(p);
@@ -187,12 +163,6 @@ function sameSet<T>(a: Set<T>, b: Set<T>): boolean {
 
 // ------------------------------------------------------------------ (c) pmaps against vm maps
 
-function read(kernel: Kernel, pa: number): [number, number] {
-  return [kernel.mem.read32(pa), kernel.mem.read32(pa + 4)];
-}
-
-const isLeafAt = (level: number, lo: number): boolean => level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0);
-
 /** Where an object chain finds the page at `offset`: the object, its frame, and the offset within it. */
 function chainLookup(obj: VmObject, offset: number): { object: VmObject; pa: number; at: number } | null {
   let off = offset;
@@ -212,17 +182,15 @@ function checkPageTables(kernel: Kernel, report: Report): void {
   for (const t of kernel.tables.values()) {
     if (!owners.has(t.owner)) report(`page table ${hex(t.pa)} (L${t.level}) belongs to pmap ${t.owner.id}, which no live space has`);
     let live = 0;
-    for (let i = 0; i < 512; i++) {
-      const [lo, hi] = read(kernel, t.pa + i * 8);
-      if ((lo & PTE_P) === 0) continue;
+    forEachPresent(kernel.mem, t.pa, (i, lo, hi) => {
       live++;
-      if (isLeafAt(t.level, lo)) continue;
+      if (isLeafEntry(t.level, lo)) return;
       const child = pteFrame(lo, hi);
       const ci = kernel.tables.get(child);
-      if (!ci) { report(`L${t.level} table ${hex(t.pa)}[${i}] points at ${hex(child)}, which is not a registered page table`); continue; }
+      if (!ci) { report(`L${t.level} table ${hex(t.pa)}[${i}] points at ${hex(child)}, which is not a registered page table`); return; }
       if (ci.level !== t.level - 1) report(`L${t.level} table ${hex(t.pa)}[${i}] points at an L${ci.level} table`);
       linkCount.set(child, (linkCount.get(child) ?? 0) + 1);
-    }
+    });
     if (live !== t.live) report(`page table ${hex(t.pa)} (L${t.level}, pmap ${t.owner.id}) records ${t.live} live entries but holds ${live}`);
   }
   for (const t of kernel.tables.values()) {
@@ -238,12 +206,11 @@ function checkPageTables(kernel: Kernel, report: Report): void {
         if (viaLink) return; // a linked subtree is checked from its owner
         if (info.owner !== pm) return;
         reached.add(info.pa);
-        for (let i = 0; i < 512; i++) {
-          const [lo, hi] = read(kernel, info.pa + i * 8);
-          if ((lo & PTE_P) === 0 || !isLeafAt(info.level, lo)) continue;
+        forEachPresent(kernel.mem, info.pa, (i, lo, hi) => {
+          if (!isLeafEntry(info.level, lo)) return;
           leaves[info.level]++;
           checkLeaf(vs, base + i * LEVEL_SPAN[info.level], lo, hi, info.level, report);
-        }
+        });
       });
     } catch (e) {
       report(`${vs.describe()}: ${e instanceof Error ? e.message : String(e)}`);
@@ -285,33 +252,6 @@ function checkLeaf(vs: Vmspace, va: number, lo: number, hi: number, level: numbe
 
 // ------------------------------------------------------------------ (d) TLBs and paging-structure caches
 
-interface Walked { present: boolean; level: number; frame: number; rw: boolean; us: boolean; xd: boolean; table: number }
-
-/** A fresh, side-effect-free walk of `pm` for `va`, stopping at `stopLevel` (a non-leaf entry) if given. */
-function walk(kernel: Kernel, pm: Pmap, va: number, stopLevel = 0): Walked {
-  const vlo = va >>> 0;
-  const vhi = Math.floor(va / TWO32);
-  let table = pm.root;
-  let rw = true;
-  let us = true;
-  let xd = false;
-  for (let l: number = pm.levels; l >= 1; l--) {
-    const [lo, hi] = read(kernel, table + levelIndex(vlo, vhi, l) * 8);
-    if ((lo & PTE_P) === 0) return { present: false, level: l, frame: 0, rw, us, xd, table: 0 };
-    rw &&= (lo & PTE_RW) !== 0;
-    us &&= (lo & PTE_US) !== 0;
-    xd ||= (hi & PTE_HI_XD) !== 0;
-    const frame = pteFrame(lo, hi);
-    if (isLeafAt(l, lo)) {
-      // A large leaf where a PSC expects a table means the cached table is gone.
-      return { present: stopLevel === 0, level: l, frame: frame - (frame % LEVEL_SPAN[l]), rw, us, xd, table: 0 };
-    }
-    if (l === stopLevel) return { present: true, level: l, frame: 0, rw, us, xd, table: frame };
-    table = frame;
-  }
-  return { present: false, level: 0, frame: 0, rw, us, xd, table: 0 };
-}
-
 function checkTlbs(kernel: Kernel, report: Report): void {
   const byPcid = new Map<number, Pmap>();
   for (const vs of kernel.spaces) {
@@ -338,47 +278,41 @@ function checkTlbs(kernel: Kernel, report: Report): void {
       const pm = byPcid.get(pcid);
       return pm && !pm.staleOn.has(id) ? pm : null;
     };
-    const tlb = cpu.tlb;
-    const arrays: TlbArray[] = [...tlb.l1, tlb.stlb, tlb.stlb1g];
-    for (const a of arrays) {
-      for (let s = 0; s < a.pcid.length; s++) {
-        if (!a.isValid(s)) continue;
-        const f = a.flags[s];
-        const pm = owner(a.pcid[s], (f & TF_G) !== 0);
+    const tlb = tlbContents(kernel, id);
+    for (const a of tlb.structures) {
+      for (const e of a.entries) {
+        const f = e.flags;
+        const pm = owner(e.pcid, (f & TF_G) !== 0);
         if (!pm) continue;
-        const va = (a.tagHi[s] >>> 0) * TWO32 + (a.tagLo[s] >>> 0);
-        const size = a.size[s];
-        const where = `cpu${id} ${a.name} slot ${s} (PCID ${a.pcid[s]}, ${hex(va)})`;
-        const w = walk(kernel, pm, va);
-        if (!w.present) { report(`${where}: caches ${hex(a.frame[s])} but pmap ${pm.id} no longer maps it`); continue; }
-        if (w.level !== size || w.frame !== a.frame[s]) {
-          report(`${where}: caches a ${PAGE_BYTES[size]}-byte page at ${hex(a.frame[s])} but the tables map a ${LEVEL_SPAN[w.level]}-byte page at ${hex(w.frame)}`);
+        const va = e.va;
+        const size = e.sizeLevel;
+        const where = `cpu${id} ${a.name} slot ${e.slot} (PCID ${e.pcid}, ${hex(va)})`;
+        const w = softWalkVa(kernel.mem, pm.root, pm.levels, va);
+        if (!w.present) { report(`${where}: caches ${hex(e.frame)} but pmap ${pm.id} no longer maps it`); continue; }
+        if (w.level !== size || w.frame !== e.frame) {
+          report(`${where}: caches a ${e.pageBytes}-byte page at ${hex(e.frame)} but the tables map a ${LEVEL_SPAN[w.level]}-byte page at ${hex(w.frame)}`);
           continue;
         }
-        if ((f & TF_W) !== 0 && !w.rw) report(`${where}: cached writable but the tables make it read-only`);
-        if ((f & TF_U) !== 0 && !w.us) report(`${where}: cached user-accessible but the tables make it supervisor-only`);
+        if ((f & TF_W) !== 0 && !w.writable) report(`${where}: cached writable but the tables make it read-only`);
+        if ((f & TF_U) !== 0 && !w.user) report(`${where}: cached user-accessible but the tables make it supervisor-only`);
         if ((f & TF_XD) === 0 && w.xd) report(`${where}: cached executable but the tables forbid execution`);
       }
     }
-    for (let l = 2; l <= 5; l++) {
-      const psc = tlb.psc[l];
-      if (!psc) continue;
-      for (let s = 0; s < psc.entries; s++) {
-        if (psc.pcid[s] < 0) continue;
-        const pm = owner(psc.pcid[s], false);
-        if (!pm || l > pm.levels) continue;
-        const va = (psc.tagHi[s] >>> 0) * TWO32 + (psc.tagLo[s] >>> 0);
-        const where = `cpu${id} PSC L${l} slot ${s} (PCID ${psc.pcid[s]}, ${hex(va)})`;
-        const w = walk(kernel, pm, va, l);
-        if (!w.present || w.level !== l || w.table !== psc.table[s]) {
-          report(`${where}: caches table ${hex(psc.table[s])} but pmap ${pm.id} ${w.present && w.level === l ? `now points at ${hex(w.table)}` : 'has no such table there'}`);
-          continue;
-        }
-        const r = psc.rights[s];
-        if ((r & 1) !== 0 && !w.rw) report(`${where}: caches write rights the tables no longer grant`);
-        if ((r & 2) !== 0 && !w.us) report(`${where}: caches user rights the tables no longer grant`);
-        if ((r & 4) === 0 && w.xd) report(`${where}: caches execute rights the tables no longer grant`);
+    for (const c of tlb.psc) {
+      const l = c.level;
+      const pm = owner(c.pcid, false);
+      if (!pm || l > pm.levels) continue;
+      const va = c.va;
+      const where = `cpu${id} PSC L${l} slot ${c.slot} (PCID ${c.pcid}, ${hex(va)})`;
+      const w = softWalkVa(kernel.mem, pm.root, pm.levels, va, { stopLevel: l });
+      if (!w.present || w.level !== l || w.table !== c.table) {
+        report(`${where}: caches table ${hex(c.table)} but pmap ${pm.id} ${w.present && w.level === l ? `now points at ${hex(w.table)}` : 'has no such table there'}`);
+        continue;
       }
+      const r = c.rights;
+      if ((r & 1) !== 0 && !w.writable) report(`${where}: caches write rights the tables no longer grant`);
+      if ((r & 2) !== 0 && !w.user) report(`${where}: caches user rights the tables no longer grant`);
+      if ((r & 4) === 0 && w.xd) report(`${where}: caches execute rights the tables no longer grant`);
     }
   }
 }

@@ -19,7 +19,7 @@ import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
 import { SpaceJmp } from './spacejmp/spacejmp.js';
-import type { InvariantContributor } from './invariants.js';
+import type { LifecycleHooks } from './hooks.js';
 import { fail, SysError, ERRNO } from './errno.js';
 import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vm/vmMap.js';
 import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP_BASE, ASLR_RANGE } from './layout.js';
@@ -39,17 +39,7 @@ export interface KernelEvent {
   text: string;
 }
 
-/** Hooks a higher kernel module (SpaceJMP) installs to take part in thread and process lifecycles. */
-export interface LifecycleHooks {
-  /** A thread is leaving its address space for good (exit): release what it holds there. */
-  threadExit?(t: Thread): void;
-  /** A process is exiting: detach everything it attached. */
-  processExit?(p: Process): void;
-  /** The process's primary address space is gone. */
-  afterExit?(p: Process): void;
-  /** What the module owns, for the kernel invariant checker (kernel/invariants.ts). */
-  invariants?: InvariantContributor;
-}
+export type { LifecycleHooks, InvariantContributor } from './hooks.js';
 
 export class Kernel implements VmHost {
   readonly config: MachineConfig;
@@ -102,36 +92,45 @@ export class Kernel implements VmHost {
     this.spacejmp = new SpaceJmp(this);
   }
 
+  /** The cost parameters of the machine's profile (modelled cycles per event). */
   get costs(): CostParams { return this.config.profile.params; }
 
   // ------------------------------------------------------------------ VmHost
 
+  /** A block of 4 KiB * 2^order, preferring `node` (clamped to the last node). Returns its physical
+   *  address, or -1 when memory is exhausted (callers turn that into ENOMEM). Contents are not zeroed. */
   allocFrame(order: number, node: number): number {
     return this.frames.alloc(order, Math.min(node, this.config.nodes - 1));
   }
 
+  /** Return a block from allocFrame; a block that was not allocated throws FrameAllocatorError. */
   freeFrame(pa: number, order: number): void {
     this.frames.free(pa, order);
   }
 
+  /** Zero `bytes` of physical memory at `pa` (no cycles charged: the caller charges the zeroing). */
   zeroFrame(pa: number, bytes: number): void {
     this.mem.fill(pa, bytes, 0);
   }
 
+  /** Copy `bytes` of physical memory (no cycles charged: the caller charges the copy). */
   copyFrame(dst: number, src: number, bytes: number): void {
     this.mem.copy(dst, src, bytes);
   }
 
+  /** A zeroed 4 KiB frame for a page table, preferring `node`; -1 when memory is exhausted. */
   allocTablePage(node: number): number {
     const pa = this.allocFrame(0, node);
     if (pa >= 0) this.mem.fill(pa, 4096, 0);
     return pa;
   }
 
+  /** Return a page-table frame from allocTablePage. The caller has unlinked it from every table. */
   freeTablePage(pa: number): void {
     this.frames.free(pa, 0);
   }
 
+  /** Charge modelled cycles for kernel work to the CPU executing the kernel now (k.current). */
   charge(component: string, cycles: number): void {
     this.current.charge(component, cycles);
   }
@@ -198,6 +197,8 @@ export class Kernel implements VmHost {
     pm.staleOn.clear();
   }
 
+  /** Tear an address space down: unload it from every CPU, free its pages' references and page
+   *  tables, retire its PCID. The caller has moved every thread out of it first. */
   destroyVmspace(vs: Vmspace): void {
     for (let i = 0; i < this.cpus.length; i++) if (this.loaded[i] === vs) this.unloadSpace(this.cpus[i]);
     vs.destroy();
@@ -219,6 +220,8 @@ export class Kernel implements VmHost {
     this.loaded[cpu.id] = vs;
   }
 
+  /** Forget which space `cpu`'s CR3 holds (CR3 itself is left as it is: nothing may run there until
+   *  the next loadSpace). */
   unloadSpace(cpu: Cpu): void {
     const old = this.loaded[cpu.id];
     if (old) old.pmap.activeOn.delete(cpu.id);
@@ -250,6 +253,8 @@ export class Kernel implements VmHost {
     return p;
   }
 
+  /** A new runnable thread of `p` running `body`, pinned to `affinity` (-1: placed round-robin).
+   *  Returns it; ESRCH when `p` is not live, EINVAL for a CPU the machine does not have. */
   newThread(p: Process, name: string, body: ThreadBody | null, affinity = -1): Thread {
     if (!p.live) fail('ESRCH', `${p.name} is not live`);
     if (affinity >= this.cpus.length) fail('EINVAL', `no CPU ${affinity}`);
@@ -334,6 +339,7 @@ export class Kernel implements VmHost {
     this.stopThread(t);
   }
 
+  /** Forget a zombie: its pid is free and its parent no longer lists it. The caller checked it is a zombie. */
   reap(p: Process): void {
     p.state = 'reaped';
     this.processes.delete(p.pid);
@@ -350,6 +356,7 @@ export class Kernel implements VmHost {
     return { pid: z.pid, status: z.exitStatus, killedBy: z.killedBy };
   }
 
+  /** The live process `pid`; ESRCH when there is none (or it has exited). */
   process(pid: number): Process {
     const p = this.processes.get(pid);
     if (!p || !p.live) fail('ESRCH', `no process ${pid}`);
@@ -452,6 +459,8 @@ export class Kernel implements VmHost {
     }
   }
 
+  /** Copy `len` bytes of `t`'s memory at `va` into the kernel, faulting pages in as a user access
+   *  would. Returns them; EFAULT (nothing copied) when any byte is unmapped or unreadable. */
   copyin(t: Thread, va: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let done = 0;
@@ -465,6 +474,8 @@ export class Kernel implements VmHost {
     return out;
   }
 
+  /** Copy `data` into `t`'s memory at `va`, faulting pages in as a user write would. EFAULT when a
+   *  page is unmapped or read-only; the pages before it have been written by then (as copyout(9)). */
   copyout(t: Thread, va: bigint, data: Uint8Array): void {
     let done = 0;
     while (done < data.length) {
@@ -478,6 +489,7 @@ export class Kernel implements VmHost {
 
   // ------------------------------------------------------------------ reports
 
+  /** Record a kernel event (kept: the last 1000–2000) with the current CPU and its clock. */
   log(kind: KernelEvent['kind'], text: string): void {
     this.events.push({ cycles: this.current.clock, cpu: this.current.id, kind, text });
     if (this.events.length > 2000) this.events.splice(0, this.events.length - 1000);
@@ -488,6 +500,7 @@ export class Kernel implements VmHost {
     return this.cpus.reduce((s, c) => s + c.clock, 0);
   }
 
+  /** True when `e` is a SysError (an errno raised in the kernel). */
   static isSysError(e: unknown): e is SysError { return e instanceof SysError; }
 }
 

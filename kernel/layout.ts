@@ -18,10 +18,12 @@ export const STACK_SIZE = 0x10_0000;
 export const STACK_MAX = 8 * 2 ** 20;
 export const RESERVED_START = 2 ** 46;
 
+/** One past the highest user address for the paging mode (the lower canonical half). */
 export function userMax(mode: PagingMode): number {
   return mode === 5 ? 2 ** 56 : 2 ** 47;
 }
 
+/** End of the segment region that starts at RESERVED_START, for the paging mode. */
 export function reservedEnd(mode: PagingMode): number {
   return mode === 5 ? 2 ** 56 - 2 ** 48 : 2 ** 47 - 2 ** 39;
 }

@@ -80,6 +80,7 @@ export function machineFromOptions(o: MachineOptionsText, base: MachineConfig = 
   return c;
 }
 
+/** One line naming the machine and its cost profile, as every report prints it. */
 export function describeMachine(c: MachineConfig): string {
   return `${c.cpus} CPUs, ${formatSize(c.memBytes)} in ${c.nodes} node${c.nodes > 1 ? 's' : ''}, ${c.paging}-level paging, profile ${c.profile.name}, seed ${c.seed}, TLB tags: ${c.tagPolicy}`;
 }

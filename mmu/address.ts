@@ -24,20 +24,9 @@ export function splitBig(va: bigint): [lo: number, hi: number] {
   return [Number(v & 0xffffffffn) >>> 0, Number(v >> 32n) >>> 0];
 }
 
+/** The unsigned 64-bit value of two 32-bit halves. */
 export function joinBig(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-/** Hex or decimal text, or a number/bigint, to a bigint address; throws on junk. */
-export function toAddress(v: number | bigint | string): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`address ${v} is not an exact integer; use a bigint or hex text`);
-    return BigInt(v);
-  }
-  const t = v.trim().replace(/_/g, '');
-  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(t)) throw new RangeError(`not an address: "${v}"`);
-  return BigInt(t);
 }
 
 /** Table index (9 bits) of `va` at level 1..5, from its halves. */

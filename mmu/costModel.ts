@@ -148,6 +148,7 @@ function parseOverrides(text: string): Partial<CostParams> {
   return out as Partial<CostParams>;
 }
 
+/** Modelled seconds of `cycles` at the profile's clock rate. */
 export function cyclesToSeconds(cycles: number, p: CostParams): number {
   return cycles / (p.clockGHz * 1e9);
 }

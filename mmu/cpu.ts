@@ -14,8 +14,14 @@ import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
 
-/** 2^14 front entries: enough 4 KiB slots to cover everything the L1 DTLB can hold in 2 MiB pages. */
-const FC_BITS = 14;
+/**
+ * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
+ * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
+ * host cache every TLB miss disturbs: a miss touches about ten front arrays at a random index, and
+ * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing every miss host cache
+ * misses of its own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md).
+ */
+const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
 const FC_MASK = FC_SIZE - 1;
 /**
@@ -25,6 +31,7 @@ const FC_MASK = FC_SIZE - 1;
  */
 export const FC_INVALID = 0x800;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+const TWO53N = 2n ** 53n;
 /** 2^53: the PCID's weight in a front key. */
 export const PCID_KEY = 9007199254740992;
 
@@ -100,6 +107,9 @@ export class Cpu {
   cr3Writes = 0;
   tlbFlushes = 0;
   invlpgs = 0;
+  /** Paging-structure cache lookups by level (index 2..5) on walks. */
+  readonly pscHits = new Float64Array(6);
+  readonly pscMisses = new Float64Array(6);
   private readonly cyclesByRec: Record<string, number> = Object.create(null);
   /** Hot components kept as plain fields and folded into cyclesBy when it is read. */
   private walkCycles = 0;
@@ -140,8 +150,6 @@ export class Cpu {
   /** High half of the last 64-bit load. */
   hi = 0;
   private readonly ctl: WalkControl;
-  /** Last translation's physical address (slow path result). */
-  private lastPa = 0;
 
   constructor(readonly mem: PhysicalMemory, opts: CpuOptions = {}) {
     this.id = opts.id ?? 0;
@@ -325,9 +333,8 @@ export class Cpu {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
-    const c = this.mem.chunkFor(pagePa);
-    this.fcMem[i] = this.mem.chunks32[c]!;
-    this.fcMem8[i] = this.mem.chunks8[c]!;
+    this.fcMem[i] = this.mem.wordsFor(pagePa);
+    this.fcMem8[i] = this.mem.bytesFor(pagePa);
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
@@ -399,7 +406,6 @@ export class Cpu {
       if (!denied) {
         const pa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1));
         if (userMode) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkey[s]), this.frontWritable(f, arr.pkey[s]));
-        this.lastPa = pa;
         return pa;
       }
       // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
@@ -440,7 +446,8 @@ export class Cpu {
       const psc = pscs[l];
       if (psc === null) continue;
       const s = psc.lookup(lo, hi, pcid, stamp);
-      if (s >= 0) { level = l - 1; table = psc.table[s]; rights = psc.rights[s]; break; }
+      if (s >= 0) { this.pscHits[l]++; level = l - 1; table = psc.table[s]; rights = psc.rights[s]; break; }
+      this.pscMisses[l]++;
     }
     this.ctl.maxPhysAddrBits = this.maxPhysAddrBits;
     const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
@@ -463,7 +470,6 @@ export class Cpu {
     const slot = tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
     const pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
     if (userMode) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(flags, w.pkey), this.frontWritable(flags, w.pkey));
-    this.lastPa = pa;
     return pa;
   }
 
@@ -529,7 +535,7 @@ export class Cpu {
           continue;
         }
         const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
-        mems[k] = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+        mems[k] = this.mem.wordsFor(pa);
         words[k] = (pa & CHUNK_MASK) >>> 2;
       }
     } finally {
@@ -601,12 +607,12 @@ export class Cpu {
   }
 
   load16(va: number): number {
-    if ((va & 4095) === 4095) return this.load8(va) | (this.load8(va + 1) << 8);
+    if ((va & 4095) === 4095) return this.loadSplitNum(va, 2);
     return this.mem.read16(this.translate(va, ACCESS_READ));
   }
 
   store16(va: number, v: number): void {
-    if ((va & 4095) === 4095) { this.store8(va, v & 0xff); this.store8(va + 1, (v >>> 8) & 0xff); return; }
+    if ((va & 4095) === 4095) { this.storeSplitNum(va, 2, v, 0); return; }
     this.mem.write16(this.translate(va, ACCESS_WRITE), v);
   }
 
@@ -680,45 +686,163 @@ export class Cpu {
   }
 
   private xor64Slow(va: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    const hi = (va - lo) / TWO32;
     if ((va & 4095) > 4088) {
-      // Crosses a page: the two halves may live in unrelated frames.
-      const lo = this.load64(va);
-      const hi = this.hi;
-      this.store64(va, lo ^ vlo, hi ^ vhi);
+      // A read-modify-write across a page: both parts are translated for writing before any data
+      // moves, then the halves are read and written back.
+      const rlo = this.readSplit(lo, hi, 8, ACCESS_WRITE, true);
+      this.writeSplitAgain(8, rlo ^ vlo, this.hi ^ vhi);
       return;
     }
-    const lo = va >>> 0;
-    const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
+    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
     if ((pa & 3) !== 0) {
       this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
       return;
     }
-    const m = this.mem.chunks32[this.mem.chunkFor(pa)]!;
+    const m = this.mem.wordsFor(pa);
     const w = (pa & CHUNK_MASK) >>> 2;
     m[w] ^= vlo;
     m[w + 1] ^= vhi;
   }
 
   private load32Slow(va: number): number {
-    if ((va & 4095) > 4092) return (this.load16(va) | (this.load16(va + 2) << 16)) | 0;
+    if ((va & 4095) > 4092) return this.loadSplitNum(va, 4);
     return this.mem.read32(this.translate(va, ACCESS_READ));
   }
 
   private store32Slow(va: number, v: number): void {
-    if ((va & 4095) > 4092) { this.store16(va, v & 0xffff); this.store16(va + 2, (v >>> 16) & 0xffff); return; }
+    if ((va & 4095) > 4092) { this.storeSplitNum(va, 4, v, 0); return; }
     this.mem.write32(this.translate(va, ACCESS_WRITE), v);
   }
 
   private load64Slow(va: number): number {
-    if ((va & 4095) > 4088) { const lo = this.load32(va); this.hi = this.load32(va + 4); return lo; }
+    if ((va & 4095) > 4088) return this.loadSplitNum(va, 8);
     const pa = this.translate(va, ACCESS_READ);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
   private store64Slow(va: number, vlo: number, vhi: number): void {
-    if ((va & 4095) > 4088) { this.store32(va, vlo); this.store32(va + 4, vhi); return; }
+    if ((va & 4095) > 4088) { this.storeSplitNum(va, 8, vlo, vhi); return; }
     this.mem.write64(this.translate(va, ACCESS_WRITE), vlo, vhi);
+  }
+
+  // ------------------------------------------------------------------ page-crossing accesses
+
+  /** Physical addresses and length of the first part of the last split translation. */
+  private splitPa1 = 0;
+  private splitPa2 = 0;
+  private splitFirst = 0;
+
+  /**
+   * Translate an access of `bytes` at (lo, hi) that may cross a page, as x86 does: a crossing
+   * access is two accesses, one per page, each translated and permission-checked, the lower page
+   * first, and all before any data moves — so a fault on the second page leaves memory untouched
+   * (no partial write). Leaves the parts in splitPa1/splitPa2/splitFirst.
+   */
+  private translateSplit(lo: number, hi: number, bytes: number, access: AccessKind, userMode: boolean): void {
+    const first = 4096 - (lo & 4095);
+    this.splitPa1 = this.translateHalves(lo, hi, access, userMode);
+    if (first >= bytes) { this.splitFirst = bytes; return; }
+    this.splitFirst = first;
+    const nlo = (lo - (lo & 4095) + 4096) >>> 0;
+    const nhi = nlo === 0 ? (hi + 1) >>> 0 : hi;
+    this.splitPa2 = this.translateHalves(nlo, nhi, access, userMode);
+  }
+
+  private splitByteAt(i: number): number {
+    return i < this.splitFirst ? this.splitPa1 + i : this.splitPa2 + i - this.splitFirst;
+  }
+
+  /** Read `bytes` (1..8) little-endian at (lo, hi): the low 32 bits returned, the high in `hi`. */
+  private readSplit(lo: number, hi: number, bytes: number, access: AccessKind, userMode: boolean): number {
+    this.translateSplit(lo, hi, bytes, access, userMode);
+    let rlo = 0;
+    let rhi = 0;
+    for (let i = 0; i < bytes; i++) {
+      const b = this.mem.read8(this.splitByteAt(i));
+      if (i < 4) rlo |= b << (8 * i); else rhi |= b << (8 * (i - 4));
+    }
+    this.hi = rhi;
+    return rlo;
+  }
+
+  /** Write `bytes` (1..8) little-endian at (lo, hi) after translating every part. */
+  private writeSplit(lo: number, hi: number, bytes: number, vlo: number, vhi: number, userMode: boolean): void {
+    this.translateSplit(lo, hi, bytes, ACCESS_WRITE, userMode);
+    this.writeSplitAgain(bytes, vlo, vhi);
+  }
+
+  /** Write into the parts the last translateSplit resolved. */
+  private writeSplitAgain(bytes: number, vlo: number, vhi: number): void {
+    for (let i = 0; i < bytes; i++) {
+      const b = i < 4 ? (vlo >>> (8 * i)) & 0xff : (vhi >>> (8 * (i - 4))) & 0xff;
+      this.mem.write8(this.splitByteAt(i), b);
+    }
+  }
+
+  private loadSplitNum(va: number, bytes: number): number {
+    const lo = va >>> 0;
+    return this.readSplit(lo, (va - lo) / TWO32, bytes, ACCESS_READ, true);
+  }
+
+  private storeSplitNum(va: number, bytes: number, vlo: number, vhi: number): void {
+    const lo = va >>> 0;
+    this.writeSplit(lo, (va - lo) / TWO32, bytes, vlo, vhi, true);
+  }
+
+  // ------------------------------------------------------------------ bulk accesses (memset, memcpy)
+
+  /**
+   * memset: `len` bytes at `va` set to `byte`, with exactly the modelled effects of this sequence
+   * of accesses: store8 up to the first 8-byte boundary, store64 for every whole 8-byte word, store8
+   * for the tail. Runs of store64 within one page the fast path serves are applied in bulk (the
+   * same counters and LRU state as one call each). A fault stops it where the access faulted.
+   */
+  fill(va: number, len: number, byte: number): void {
+    const b = byte & 0xff;
+    const end = va + len;
+    let p = va;
+    while (p < end && (p & 7) !== 0) this.store8(p++, b);
+    const word = Math.imul(b, 0x01010101);
+    const bodyEnd = end - (end - p) % 8;
+    while (p < bodyEnd) {
+      const page = p - (p & 4095);
+      if (page === this.mcPageW) {
+        // The rest of this page's words: each would be a micro-cache hit (accesses++ and a write).
+        const stop = Math.min(bodyEnd, page + 4096);
+        const n = (stop - p) / 8;
+        this.accesses += n;
+        const w = this.mcWord + ((p & 4095) >>> 2);
+        this.mcMem.fill(word, w, w + 2 * n);
+        p = stop;
+        continue;
+      }
+      this.store64(p, word, word);
+      p += 8;
+    }
+    while (p < end) this.store8(p++, b);
+  }
+
+  /**
+   * memmove: `len` bytes from `src` to `dst` (overlap allowed), with exactly the modelled effects
+   * of this sequence: aligned on the destination, load8/store8 pairs for the head and tail and
+   * load64/store64 pairs for each whole 8-byte word, ascending — or descending when the destination
+   * overlaps above the source.
+   */
+  copy(dst: number, src: number, len: number): void {
+    const headEnd = Math.min(len, (8 - (dst & 7)) & 7);
+    const bodyEnd = headEnd + (len - headEnd) - ((len - headEnd) % 8);
+    if (dst > src && dst < src + len) {
+      for (let i = len - 1; i >= bodyEnd; i--) this.store8(dst + i, this.load8(src + i));
+      for (let i = bodyEnd - 8; i >= headEnd; i -= 8) { const lo = this.load64(src + i); this.store64(dst + i, lo, this.hi); }
+      for (let i = headEnd - 1; i >= 0; i--) this.store8(dst + i, this.load8(src + i));
+      return;
+    }
+    for (let i = 0; i < headEnd; i++) this.store8(dst + i, this.load8(src + i));
+    for (let i = headEnd; i < bodyEnd; i += 8) { const lo = this.load64(src + i); this.store64(dst + i, lo, this.hi); }
+    for (let i = bodyEnd; i < len; i++) this.store8(dst + i, this.load8(src + i));
   }
 
   /** Instruction fetch check (no code runs, but XD semantics are testable): returns pa. */
@@ -728,14 +852,72 @@ export class Cpu {
 
   // ------------------------------------------------------------------ bigint path (57-bit, kernel half)
 
-  load64Big(va: bigint, userMode = true): bigint {
-    if ((va & 4095n) > 4088n) throw new RangeError('load64Big: page-crossing access');
-    return this.mem.read64Big(this.translateBig(va, ACCESS_READ, userMode));
+  /**
+   * Load `bytes` (1, 2, 4 or 8) at any 64-bit address, page crossings split as x86 does. For
+   * addresses the number path names it is that path (same modelled effects, faster).
+   */
+  loadBig(va: bigint, bytes: 1 | 2 | 4 | 8, userMode = true): bigint {
+    if (userMode && va < TWO53N) {
+      const n = Number(va);
+      if (bytes === 1) return BigInt(this.load8(n));
+      if (bytes === 2) return BigInt(this.load16(n));
+      if (bytes === 4) return BigInt(this.load32(n) >>> 0);
+      const lo = this.load64(n) >>> 0;
+      return (BigInt(this.hi >>> 0) << 32n) | BigInt(lo);
+    }
+    const [lo, hi] = splitBig(va);
+    const rlo = this.readSplit(lo, hi, bytes, ACCESS_READ, userMode) >>> 0;
+    return bytes === 8 ? (BigInt(this.hi >>> 0) << 32n) | BigInt(rlo) : BigInt(rlo);
   }
 
-  store64Big(va: bigint, v: bigint, userMode = true): void {
-    if ((va & 4095n) > 4088n) throw new RangeError('store64Big: page-crossing access');
-    this.mem.write64Big(this.translateBig(va, ACCESS_WRITE, userMode), v);
+  /** Store the low `bytes` (1, 2, 4 or 8) of v at any 64-bit address, page crossings split as x86 does. */
+  storeBig(va: bigint, bytes: 1 | 2 | 4 | 8, v: bigint, userMode = true): void {
+    const vlo = Number(v & 0xffffffffn) | 0;
+    const vhi = Number((v >> 32n) & 0xffffffffn) | 0;
+    if (userMode && va < TWO53N) {
+      const n = Number(va);
+      if (bytes === 1) this.store8(n, vlo & 0xff);
+      else if (bytes === 2) this.store16(n, vlo & 0xffff);
+      else if (bytes === 4) this.store32(n, vlo);
+      else this.store64(n, vlo, vhi);
+      return;
+    }
+    const [lo, hi] = splitBig(va);
+    this.writeSplit(lo, hi, bytes, vlo, vhi, userMode);
+  }
+
+  load64Big(va: bigint, userMode = true): bigint { return this.loadBig(va, 8, userMode); }
+
+  store64Big(va: bigint, v: bigint, userMode = true): void { this.storeBig(va, 8, v, userMode); }
+
+  /** fill() for any address: the same sequence of accesses, through the bigint path above 2^53. */
+  fillBig(va: bigint, len: number, byte: number): void {
+    if (va + BigInt(len) <= TWO53N) { this.fill(Number(va), len, byte); return; }
+    const b = BigInt(byte & 0xff);
+    const word = b * 0x0101010101010101n;
+    const end = va + BigInt(len);
+    let p = va;
+    while (p < end && (p & 7n) !== 0n) { this.storeBig(p, 1, b); p++; }
+    while (end - p >= 8n) { this.storeBig(p, 8, word); p += 8n; }
+    while (p < end) { this.storeBig(p, 1, b); p++; }
+  }
+
+  /** copy() for any addresses: the same sequence of accesses, through the bigint path above 2^53. */
+  copyBig(dst: bigint, src: bigint, len: number): void {
+    const n = BigInt(len);
+    if (dst + n <= TWO53N && src + n <= TWO53N) { this.copy(Number(dst), Number(src), len); return; }
+    const headEnd = BigInt(Math.min(len, Number((8n - (dst & 7n)) & 7n)));
+    const bodyEnd = headEnd + (n - headEnd) - ((n - headEnd) % 8n);
+    const move = (i: bigint, w: 1 | 8): void => { this.storeBig(dst + i, w, this.loadBig(src + i, w)); };
+    if (dst > src && dst < src + n) {
+      for (let i = n - 1n; i >= bodyEnd; i--) move(i, 1);
+      for (let i = bodyEnd - 8n; i >= headEnd; i -= 8n) move(i, 8);
+      for (let i = headEnd - 1n; i >= 0n; i--) move(i, 1);
+      return;
+    }
+    for (let i = 0n; i < headEnd; i++) move(i, 1);
+    for (let i = headEnd; i < bodyEnd; i += 8n) move(i, 8);
+    for (let i = bodyEnd; i < n; i++) move(i, 1);
   }
 
   // ------------------------------------------------------------------ reports
@@ -761,7 +943,41 @@ export class Cpu {
       cyclesBy: { access: this.accesses * this.costs.dataAccess, ...this.cyclesBy },
     };
   }
+
+  /**
+   * Hit and miss counters per TLB structure, from the same counts as counters(): the L1 DTLB
+   * (its 4K, 2M and 1G arrays are looked up together, as in hardware, so they share one count;
+   * front-cache hits are L1 hits), the STLB (looked up on every L1 miss) and each
+   * paging-structure cache (looked up on walks, most specific level first).
+   */
+  /** counters() with the per-structure TLB counters: everything this core counted. */
+  allCounters(): CoreCounters {
+    return { ...this.counters(), tlb: this.tlbCounters() };
+  }
+
+  tlbCounters(): Record<string, TlbStructureCounters> {
+    const c = this.counters();
+    const occ = this.tlb.occupancy();
+    const sum = (names: string[]): { entries: number; valid: number } => ({
+      entries: names.reduce((n, k) => n + (occ[k]?.entries ?? 0), 0),
+      valid: names.reduce((n, k) => n + (occ[k]?.valid ?? 0), 0),
+    });
+    const out: Record<string, TlbStructureCounters> = {
+      'L1 DTLB': { ...sum(this.tlb.l1.map((a) => a.name)), hits: c.l1Hits, misses: c.l1Misses },
+      STLB: { ...sum([this.tlb.stlb.name, this.tlb.stlb1g.name]), hits: c.stlbHits, misses: c.stlbMisses },
+    };
+    for (let l = 2; l <= 5; l++) {
+      const p = occ[`PSC L${l}`];
+      if (p) out[`PSC L${l}`] = { ...p, hits: this.pscHits[l], misses: this.pscMisses[l] };
+    }
+    return out;
+  }
 }
+
+/** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
+export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
+
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters> }
 
 export interface CpuCounters {
   cpu: number;

@@ -99,7 +99,7 @@ export class PageWalker {
     tablePa: number, level: number, rights: number,
     lo: number, hi: number, access: AccessKind, userMode: boolean, ctl: WalkControl,
   ): boolean {
-    const chunks = this.mem.chunks32;
+    const mem = this.mem;
     const memSize = this.mem.size;
     const rsvHi = this.reservedMaskFor(ctl.maxPhysAddrBits);
     const nxe = ctl.nxe;
@@ -120,7 +120,7 @@ export class PageWalker {
       const pa = table + index * 8;
       if (pa + 8 > memSize) this.mem.read32(pa); // throws the memory's own range error
       // Entries are 8-byte aligned, so both halves sit in one host chunk; untouched reads as zero.
-      const words = chunks[(pa / CHUNK_SIZE) >>> 0];
+      const words = mem.words(pa);
       let elo = 0;
       let ehi = 0;
       if (words !== undefined) {

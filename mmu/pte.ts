@@ -102,10 +102,12 @@ export function encodePte(f: Partial<PteFields> & { frame: number }, level: numb
   return [lo | 0, hi | 0];
 }
 
+/** An entry's halves as one unsigned 64-bit value. */
 export function pteToBigInt(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
+/** Halves of a 64-bit entry value. */
 export function pteFromBigInt(v: bigint): [lo: number, hi: number] {
   return [Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0];
 }

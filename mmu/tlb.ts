@@ -70,8 +70,6 @@ export class TlbArray {
   readonly flags: Uint8Array;
   readonly pkey: Uint8Array;
   readonly epoch: Uint32Array;
-  hits = 0;
-  misses = 0;
   /**
    * Bit (1 << size) set once an entry of that size class was inserted since the last full flush: a
    * lookup for a size this array has never held skips its set scan (a superset, never stale).
@@ -85,6 +83,14 @@ export class TlbArray {
    */
   frontHead: Int32Array | null = null;
 
+  /**
+   * Host-side knowledge beside the modelled state: setClean[set] === flushSerial[0] means every way
+   * of the set held a valid entry of a current epoch when last seen, and nothing was killed or
+   * flushed since — so a victim search can skip the per-way validity checks and find what the
+   * full scan would find (the first way of the same page, else the least recently used).
+   */
+  private readonly setClean: Int32Array;
+
   constructor(
     readonly name: string,
     g: TlbArrayGeometry,
@@ -93,11 +99,14 @@ export class TlbArray {
     readonly stamp: Float64Array = new Float64Array(g.entries),
     readonly gen: Int32Array = new Int32Array(g.entries),
     readonly base: number = 0,
+    /** Bumped on every epoch change (a PCID flush): clean sets become unknown again. */
+    private readonly flushSerial: Int32Array = new Int32Array(1),
   ) {
     checkGeometry(name, g);
     this.ways = g.ways;
     this.sets = g.entries / g.ways;
     this.setMask = this.sets - 1;
+    this.setClean = new Int32Array(this.sets).fill(-1);
     const n = g.entries;
     this.tagLo = new Int32Array(n);
     this.tagHi = new Int32Array(n);
@@ -163,15 +172,28 @@ export class TlbArray {
     const stamps = this.stamp;
     let victim = -1;
     let oldest = Infinity;
-    for (let s = first; s < end; s++) {
-      const p = pc[s];
-      if (p < 0) { victim = s; break; } // invalid way
-      const g = (fl[s] & TF_G) !== 0;
-      if (!g && ep[s] !== pe[p]) { victim = s; break; } // invalid way (flushed epoch)
-      // an existing entry for the same page and tag context is replaced in place
-      if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; break; }
-      const st = stamps[base + s];
-      if (st < oldest) { oldest = st; victim = s; }
+    const serial = this.flushSerial[0];
+    if (this.setClean[set] === serial) {
+      // Every way valid and current: the first way of the same page and tag context, else LRU.
+      for (let s = first; s < end; s++) {
+        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+        const st = stamps[base + s];
+        if (st < oldest) { oldest = st; victim = s; }
+      }
+    } else {
+      let clean = true;
+      for (let s = first; s < end; s++) {
+        const p = pc[s];
+        if (p < 0) { victim = s; clean = false; break; } // invalid way
+        const g = (fl[s] & TF_G) !== 0;
+        if (!g && ep[s] !== pe[p]) { victim = s; clean = false; break; } // invalid way (flushed epoch)
+        // an existing entry for the same page and tag context is replaced in place
+        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; clean = false; break; }
+        const st = stamps[base + s];
+        if (st < oldest) { oldest = st; victim = s; }
+      }
+      // Replacing the LRU way of a set whose every way was valid and current leaves it so.
+      if (clean) this.setClean[set] = serial;
     }
     if (pc[victim] >= 0) {
       const fh = this.frontHead;
@@ -192,6 +214,7 @@ export class TlbArray {
   }
 
   kill(s: number): void {
+    this.setClean[(s / this.ways) | 0] = -1;
     this.pcid[s] = -1;
     this.flags[s] = 0;
     this.gen[this.base + s]++;
@@ -250,8 +273,6 @@ export class PagingStructureCache {
   readonly table: Float64Array;
   readonly rights: Int32Array;
   readonly stamp: Float64Array;
-  hits = 0;
-  misses = 0;
   /** The VA bits that select an entry: everything above the span of one entry at `level`. */
   private readonly loMask: number;
   private readonly hiMask: number;
@@ -265,6 +286,15 @@ export class PagingStructureCache {
   /** Bit s set when entry s is empty (only used when entries <= 32). */
   private emptyMask: number;
   private valid = 0;
+  /**
+   * The valid entries in order of last use, least recent first (a host-side index beside the
+   * modelled stamps). Stamps come from the core's access counter, which never decreases, so this
+   * order is the order of the stamps: the LRU victim is found at the head instead of by a scan.
+   */
+  private readonly rNext: Int32Array;
+  private readonly rPrev: Int32Array;
+  private rHead = -1;
+  private rTail = -1;
 
   /** `level` is the level of the cached entry (2 = PDE cache ... 5 = PML5E cache). */
   constructor(readonly level: number, readonly entries: number) {
@@ -286,6 +316,40 @@ export class PagingStructureCache {
     this.sPrev = new Int32Array(entries).fill(-1);
     this.sBucket = new Int32Array(entries).fill(-1);
     this.emptyMask = entries >= 32 ? -1 : (1 << entries) - 1;
+    this.rNext = new Int32Array(entries).fill(-1);
+    this.rPrev = new Int32Array(entries).fill(-1);
+  }
+
+  private rRemove(s: number): void {
+    const p = this.rPrev[s];
+    const n = this.rNext[s];
+    if (p >= 0) this.rNext[p] = n; else this.rHead = n;
+    if (n >= 0) this.rPrev[n] = p; else this.rTail = p;
+    this.rPrev[s] = -1;
+    this.rNext[s] = -1;
+  }
+
+  private rAppend(s: number): void {
+    this.rPrev[s] = this.rTail;
+    this.rNext[s] = -1;
+    if (this.rTail >= 0) this.rNext[this.rTail] = s; else this.rHead = s;
+    this.rTail = s;
+  }
+
+  /** Entry s was just used: it becomes the most recent. */
+  private rTouch(s: number): void {
+    if (this.rTail === s) return;
+    this.rRemove(s);
+    this.rAppend(s);
+  }
+
+  /** The least recently used entry; among equal stamps the lowest index, as a scan would find. */
+  private rVictim(): number {
+    const stamps = this.stamp;
+    let victim = this.rHead;
+    const oldest = stamps[victim];
+    for (let s = this.rNext[victim]; s >= 0 && stamps[s] === oldest; s = this.rNext[s]) if (s < victim) victim = s;
+    return victim;
   }
 
   private bucketOf(tl: number, th: number, pcid: number): number {
@@ -303,12 +367,11 @@ export class PagingStructureCache {
       for (let s = this.bHead[this.bucketOf(tl, th, pcid)]; s >= 0; s = next[s]) {
         if (tagLo[s] === tl && tagHi[s] === th && pc[s] === pcid) {
           this.stamp[s] = stamp;
-          this.hits++;
+          this.rTouch(s);
           return s;
         }
       }
     }
-    this.misses++;
     return -1;
   }
 
@@ -337,18 +400,13 @@ export class PagingStructureCache {
         }
       } else {
         // ... else the least recently used (the first of equals).
-        const stamps = this.stamp;
-        let oldest = Infinity;
-        victim = 0;
-        for (let s = 0; s < n; s++) {
-          const st = stamps[s];
-          if (st < oldest) { oldest = st; victim = s; }
-        }
+        victim = this.rVictim();
       }
       if (pc[victim] >= 0) this.unlink(victim);
-      else { this.valid++; if (victim < 32) this.emptyMask &= ~(1 << victim); }
+      else { this.valid++; if (victim < 32) this.emptyMask &= ~(1 << victim); this.rAppend(victim); }
       this.link(victim, b);
     }
+    this.rTouch(victim);
     tagLo[victim] = tl;
     tagHi[victim] = th;
     pc[victim] = pcid;
@@ -382,6 +440,7 @@ export class PagingStructureCache {
     this.unlink(s);
     this.pcid[s] = -1;
     this.stamp[s] = -1;
+    this.rRemove(s);
     this.valid--;
     if (s < 32) this.emptyMask |= 1 << s;
   }
@@ -400,6 +459,10 @@ export class PagingStructureCache {
     this.sNext.fill(-1);
     this.sPrev.fill(-1);
     this.sBucket.fill(-1);
+    this.rNext.fill(-1);
+    this.rPrev.fill(-1);
+    this.rHead = -1;
+    this.rTail = -1;
     this.valid = 0;
     this.emptyMask = this.entries >= 32 ? -1 : (1 << this.entries) - 1;
   }
@@ -423,6 +486,8 @@ export const HIT_NONE = 0;
  */
 export class Tlb {
   readonly pcidEpoch = new Uint32Array(4096);
+  /** Bumped whenever an epoch changes (see TlbArray.setClean). */
+  private readonly flushSerial = new Int32Array(1);
   readonly l1Gen: Int32Array;
   readonly l1Stamp: Float64Array;
   readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
@@ -444,12 +509,12 @@ export class Tlb {
     this.l1Gen = new Int32Array(n4 + n2 + n1);
     this.l1Stamp = new Float64Array(n4 + n2 + n1);
     this.l1 = [
-      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0),
-      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4),
-      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2),
+      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0, this.flushSerial),
+      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4, this.flushSerial),
+      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2, this.flushSerial),
     ];
-    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch);
-    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch);
+    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
+    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
     if (geometry.psc) {
       this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
       this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
@@ -476,7 +541,6 @@ export class Tlb {
     if (s < 0) { a = l1[1]; s = a.lookup(lo, hi, SIZE_2M, pcid); }
     if (s < 0) { a = l1[2]; s = a.lookup(lo, hi, SIZE_1G, pcid); }
     if (s >= 0) {
-      a.hits++;
       this.l1Stamp[a.base + s] = stamp;
       this.hitLevel = HIT_L1;
       this.l1Slot = a.base + s;
@@ -484,21 +548,18 @@ export class Tlb {
       this.hitIndex = s;
       return a.size[s];
     }
-    l1[0].misses++;
     const st = this.stlb;
     s = st.lookup(lo, hi, SIZE_4K, pcid);
     if (s < 0) s = st.lookup(lo, hi, SIZE_2M, pcid);
     if (s >= 0) return this.promote(st, s, lo, hi, stamp);
     s = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
     if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, stamp);
-    st.misses++;
     this.hitLevel = HIT_NONE;
     this.l1Slot = -1;
     return 0;
   }
 
   private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
-    a.hits++;
     a.stamp[a.base + s] = stamp; // an STLB hit is a use for its LRU too
     const size = a.size[s];
     const l1 = this.l1[size - 1];
@@ -536,6 +597,7 @@ export class Tlb {
   /** Non-global entries of one PCID (MOV to CR3 without no-flush; INVPCID type 1). */
   flushPcid(pcid: number): void {
     this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
+    this.flushSerial[0] = (this.flushSerial[0] + 1) | 0;
     for (const a of this.l1) a.invalidatePcidEager(pcid); // generations tell the front cache
     this.flushPscPcid(pcid);
   }
@@ -562,13 +624,16 @@ export class Tlb {
     this.flushPscPcid(pcid);
   }
 
-  /** Hit/miss counters per structure. */
-  counters(): Record<string, { hits: number; misses: number; entries: number; valid: number }> {
-    const out: Record<string, { hits: number; misses: number; entries: number; valid: number }> = {};
-    for (const a of this.structures()) out[a.name] = { hits: a.hits, misses: a.misses, entries: a.entries, valid: a.occupancy() };
+  /**
+   * Entries and valid entries per structure, for views. Hit and miss counters are the CPU's
+   * (Cpu.tlbCounters): only it sees the hits its front cache serves.
+   */
+  occupancy(): Record<string, { entries: number; valid: number }> {
+    const out: Record<string, { entries: number; valid: number }> = {};
+    for (const a of this.structures()) out[a.name] = { entries: a.entries, valid: a.occupancy() };
     for (let l = 2; l <= 5; l++) {
       const p = this.psc[l];
-      if (p) out[`PSC L${l}`] = { hits: p.hits, misses: p.misses, entries: p.entries, valid: p.occupancy() };
+      if (p) out[`PSC L${l}`] = { entries: p.entries, valid: p.occupancy() };
     }
     return out;
   }

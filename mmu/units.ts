@@ -5,10 +5,7 @@ export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 export const TiB = 1024 * GiB;
 
-export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
-export const PAGE_2M = 2 * MiB;
-export const PAGE_1G = GiB;
 
 const SUFFIX: Record<string, number> = { '': 1, B: 1, K: KiB, M: MiB, G: GiB, T: TiB, P: TiB * 1024 };
 
@@ -45,6 +42,3 @@ export function formatAddr(addr: number | bigint): string {
   return '0x' + groups.join('_');
 }
 
-export function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}

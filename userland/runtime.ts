@@ -7,13 +7,14 @@
 // The CPU a thread runs on can change between resumptions (scheduling, set_affinity), so the
 // runtime re-reads it whenever the thread resumes and after each system call; loads and stores
 // in between go straight to that CPU's fast path.
+//
+// What builds and drives machines (starting a program as a process, running the scheduler) is not
+// here but in lab/launch.ts: a program only ever sees its runtime.
 
-import type { Kernel } from '../kernel/kernel.js';
-import type { Cpu } from '../mmu/cpu.js';
-import type { Credentials, Process, Thread, ThreadBody, YieldRequest } from '../kernel/proc/process.js';
-import { SysError, errnoName } from '../kernel/errno.js';
-import { HEAP_BASE, HEAP_SIZE, STACK_TOP } from '../kernel/layout.js';
-import { Scheduler, type RunOptions, type RunResult } from '../kernel/proc/scheduler.js';
+import {
+  SysError, errnoName, HEAP_BASE, HEAP_SIZE, STACK_TOP,
+  type Machine, type ThreadHandle, type ThreadBody, type YieldRequest, type UserCpu, type CpuInfo, type CpuCounters,
+} from '../syscalls/abi.js';
 import { syscall, isWouldBlock, lastSyscallError, type SyscallReturn } from '../syscalls/dispatch.js';
 import type { RawArg } from '../syscalls/table.js';
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, O_RDONLY } from '../syscalls/constants.js';
@@ -50,22 +51,18 @@ const SCRATCH = STACK_TOP - 64;
 
 export class Runtime implements MemoryAccess {
   /** The CPU executing this thread; valid while the thread runs (the runtime keeps it current). */
-  cpu: Cpu;
+  cpu: UserCpu;
   private heapArena: Arena | null = null;
 
-  constructor(readonly kernel: Kernel, readonly thread: Thread) {
+  /** `kernel` and `thread` are handles for system calls, private to the runtime: programs use the
+   *  methods below and never see a kernel structure. */
+  constructor(private readonly kernel: Machine, private readonly thread: ThreadHandle) {
     this.cpu = kernel.cpus[thread.cpu];
   }
 
-  /** A runtime for driving `thread` synchronously (tests, the shell): it is put on its CPU now. */
-  static attach(kernel: Kernel, thread: Thread): Runtime {
-    const rt = new Runtime(kernel, thread);
-    rt.resume();
-    return rt;
-  }
-
-  get process(): Process { return this.thread.process; }
   get pid(): number { return this.thread.process.pid; }
+  /** The CPU this thread is pinned to, or -1 for any (what set_affinity last set). */
+  get affinity(): number { return this.thread.affinity; }
 
   /** Called when the thread is (re)started: it may be on another CPU now. */
   resume(): void {
@@ -85,6 +82,12 @@ export class Runtime implements MemoryAccess {
   get hi(): number { return this.cpu.hi; }
   store64(va: number, lo: number, hi: number): void { this.cpu.store64(va, lo, hi); }
   xor64(va: number, lo: number, hi: number): void { this.cpu.xor64(va, lo, hi); }
+  /**
+   * `n` (at most XOR_BATCH_MAX) read-modify-writes `*vas[k] ^= (vlo[k], vhi[k])` in order, with
+   * exactly the modelled effects of n xor64 calls (the CPU translates first so the host overlaps
+   * the data misses). For unrolled loops like GUPS's.
+   */
+  xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.xor64Batch(vas, vlo, vhi, n); }
 
   /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
   loadU64(va: number): bigint {
@@ -132,6 +135,24 @@ export class Runtime implements MemoryAccess {
   /** Charge modelled CPU work that the program does not spell out as loads and stores. */
   compute(cycles: number): void {
     this.cpu.charge('compute', cycles);
+  }
+
+  // ------------------------------------------------------------------ the machine as user code sees it
+
+  /** Modelled cycles of the CPU this thread runs on (its time-stamp counter; free to read). */
+  get clock(): number { return this.cpu.clock; }
+
+  /** The machine's CPUs and their sockets, as sysfs would list them. */
+  cpuTopology(): CpuInfo[] {
+    return this.kernel.cpus.map((c) => ({ id: c.id, node: c.node }));
+  }
+
+  /**
+   * Every CPU's hardware counters (accesses, TLB hits and misses, walks, cycles), as a
+   * perf_event-style read of the PMU would give them; reading them is not charged.
+   */
+  perfCounters(): CpuCounters[] {
+    return this.kernel.cpus.map((c) => c.counters());
   }
 
   // ------------------------------------------------------------------ system calls
@@ -227,12 +248,12 @@ export class Runtime implements MemoryAccess {
    * registers). Returns the child's pid.
    */
   fork(child: ProgramMain): number {
-    return this.call('fork', (t: Thread) => programBody(this.kernel, t, child));
+    return this.call('fork', (t: ThreadHandle) => programBody(this.kernel, t, child));
   }
 
   /** A new thread of this process running `body`; returns its tid. */
   spawnThread(body: ProgramMain, opts: { name?: string; cpu?: number } = {}): number {
-    return this.call('thread_create', opts.name ?? '', opts.cpu ?? -1, (t: Thread) => programBody(this.kernel, t, body));
+    return this.call('thread_create', opts.name ?? '', opts.cpu ?? -1, (t: ThreadHandle) => programBody(this.kernel, t, body));
   }
 
   /**
@@ -303,7 +324,7 @@ export function decodeWaitStatus(pid: number, status: number): WaitResult {
  * The thread body the scheduler runs: the program's generator, with the runtime's CPU refreshed
  * at every resumption. Stopping it (exit, kill) stops the program's generator too.
  */
-export function* programBody(kernel: Kernel, thread: Thread, main: ProgramMain): ThreadBody {
+export function* programBody(kernel: Machine, thread: ThreadHandle, main: ProgramMain): ThreadBody {
   const rt = new Runtime(kernel, thread);
   rt.resume();
   const inner = main(rt);
@@ -318,29 +339,4 @@ export function* programBody(kernel: Kernel, thread: Thread, main: ProgramMain):
   } finally {
     inner.return(undefined);
   }
-}
-
-export interface RunProgramOptions {
-  name?: string;
-  cred?: Credentials;
-  /** Pin the main thread to this CPU. */
-  cpu?: number;
-  /** Switch strace on from the first call. */
-  trace?: boolean;
-}
-
-/** Start a program as a new process; the scheduler runs it (see runUntilDone). */
-export function runProgram(kernel: Kernel, main: ProgramMain | { main: ProgramMain; name?: string }, opts: RunProgramOptions = {}): Process {
-  const fn = typeof main === 'function' ? main : main.main;
-  const name = opts.name ?? (typeof main === 'function' ? main.name || 'program' : main.name ?? 'program');
-  const p = kernel.spawn(name, opts.cred ?? { uid: 1000, gid: 1000 }, { affinity: opts.cpu ?? -1 });
-  p.traced = opts.trace ?? false;
-  const t = p.threads[0];
-  t.body = programBody(kernel, t, fn);
-  return p;
-}
-
-/** Run the scheduler until no thread can run (or a stop condition). */
-export function runUntilDone(kernel: Kernel, opts: RunOptions = {}): RunResult {
-  return new Scheduler(kernel).run(opts);
 }

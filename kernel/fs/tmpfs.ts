@@ -20,6 +20,8 @@ export class Tmpfs {
 
   constructor(private readonly host: ObjectHost) {}
 
+  /** Create file `path` of `size` bytes (rounded up to the page size) owned by `cred`. Returns it;
+   *  EINVAL for a bad path or size, EEXIST when the path is taken — nothing created then. */
   create(path: string, size: number, cred: Credentials, mode = 0o644, pageShift = 12, node = 0): TmpFile {
     if (!path.startsWith('/') || path.length > 255) fail('EINVAL', `bad path "${path}"`);
     if (this.files.has(path)) fail('EEXIST', path);
@@ -31,6 +33,7 @@ export class Tmpfs {
     return f;
   }
 
+  /** The file at `path`; ENOENT when there is none. */
   lookup(path: string): TmpFile {
     const f = this.files.get(path);
     if (!f) fail('ENOENT', path);
@@ -49,6 +52,8 @@ export class Tmpfs {
     return n;
   }
 
+  /** Remove `path` from the namespace and drop the namespace's reference on its object (mappings
+   *  keep the pages alive until they go). ENOENT when there is none. */
   unlink(path: string): void {
     const f = this.lookup(path);
     this.files.delete(path);

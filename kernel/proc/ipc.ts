@@ -14,6 +14,7 @@ export class WouldBlock {
   constructor(readonly channel: WaitChannel, readonly reason: string) {}
 }
 
+/** True when a call's result is the WouldBlock marker rather than a value. */
 export function isWouldBlock(v: unknown): v is WouldBlock {
   return v instanceof WouldBlock;
 }
@@ -43,6 +44,7 @@ export class Pipe {
     this.writable = new WaitChannel(`pipe#${this.id} space`);
   }
 
+  /** Bytes that can be written before the pipe is full. */
   get space(): number { return this.capacity - this.length; }
 
   /** Copy up to `n` buffered bytes out without consuming them. */
@@ -54,11 +56,13 @@ export class Pipe {
     return out;
   }
 
+  /** Drop `n` bytes (at most `length`, usually what peek returned) from the front of the buffer. */
   consume(n: number): void {
     this.head = (this.head + n) % this.capacity;
     this.length -= n;
   }
 
+  /** Add `data` (at most `space` bytes) to the end of the buffer. */
   append(data: Uint8Array): void {
     const tail = (this.head + this.length) % this.capacity;
     const first = Math.min(data.length, this.capacity - tail);
@@ -67,6 +71,7 @@ export class Pipe {
     this.length += data.length;
   }
 
+  /** For strace and views: what the object is. */
   describe(): string {
     return `pipe#${this.id} ${this.length}/${this.capacity} bytes${this.readerOpen ? '' : ', no reader'}${this.writerOpen ? '' : ', no writer'}`;
   }
@@ -92,11 +97,13 @@ export class PipeEnd implements OpenFile {
     }
   }
 
+  /** For strace and views: what the object is. */
   describe(): string {
     return `${this.end} end of ${this.pipe.describe()}`;
   }
 }
 
+/** A new pipe: its read end and write end, each an open file with one reference. */
 export function createPipe(k: Kernel, capacity = PIPE_CAPACITY): { read: PipeEnd; write: PipeEnd } {
   const p = new Pipe(k, capacity);
   return { read: new PipeEnd(p, 'read'), write: new PipeEnd(p, 'write') };
@@ -159,6 +166,7 @@ export class MessageQueue {
     this.notFull = new WaitChannel(`msgq#${id} space`);
   }
 
+  /** For strace and views: what the object is. */
   describe(): string {
     return `msgq#${this.id}${this.name ? ` "${this.name}"` : ''} ${this.messages.length}/${this.maxMessages} messages`;
   }
@@ -173,6 +181,7 @@ export interface IpcState {
 
 const states = new WeakMap<Kernel, IpcState>();
 
+/** The kernel's message-queue registry (made on first use). */
 export function ipcState(k: Kernel): IpcState {
   let s = states.get(k);
   if (!s) {
@@ -209,6 +218,8 @@ export function msgqCreate(k: Kernel, cred: Credentials, name: string, o: MsgqOp
   return q.id;
 }
 
+/** Open the queue named `name` for `t`'s process. Returns its id; ENOENT when there is none, EACCES
+ *  when the caller may not use it. */
 export function msgqOpen(k: Kernel, cred: Credentials, name: string): number {
   const q = ipcState(k).byName.get(name);
   if (!q) fail('ENOENT', `message queue "${name}"`);

@@ -59,6 +59,7 @@ export class Thread {
     this.space = process.primary;
   }
 
+  /** "name[pid].thread", for logs, strace and views. */
   describe(): string {
     return `${this.process.name}[${this.process.pid}].${this.name}`;
   }
@@ -89,6 +90,7 @@ export class Process {
     public parent: Process | null,
   ) {}
 
+  /** True until the process exits (then it is a zombie until reaped). */
   get live(): boolean { return this.state === 'live'; }
 
   /** Lowest free descriptor number. */

@@ -27,11 +27,6 @@ export const ORDER_BYTES: readonly number[] = Array.from({ length: MAX_ORDER + 1
 
 const GIB_BLOCK = ORDER_BYTES[MAX_ORDER];
 
-export function orderBytes(order: number): number {
-  checkOrder(order);
-  return ORDER_BYTES[order];
-}
-
 /** Smallest order whose block holds `bytes` (0 for 0 bytes); throws beyond 1 GiB. */
 export function orderForSize(bytes: number): number {
   if (!(bytes >= 0) || !Number.isSafeInteger(bytes)) throw new RangeError(`bad size: ${bytes}`);
@@ -433,6 +428,7 @@ export class FrameAllocator {
     }
   }
 
+  /** NUMA nodes the allocator manages. */
   get nodes(): number {
     return this.arenas.length;
   }
@@ -455,14 +451,17 @@ export class FrameAllocator {
     return pa;
   }
 
+  /** alloc of one 4 KiB page. */
   allocPage(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_4K, node, opts);
   }
 
+  /** alloc of one 2 MiB block. */
   alloc2M(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_2M, node, opts);
   }
 
+  /** alloc of one 1 GiB block. */
   alloc1G(node?: number, opts?: AllocOptions): number {
     return this.alloc(ORDER_1G, node, opts);
   }
@@ -582,6 +581,7 @@ export class FrameAllocator {
     }
   }
 
+  /** Per node: free and used bytes, free blocks by order. Reads only. */
   stats(): FrameNodeStats[] {
     return this.arenas.map((a) => {
       const freeBlocksByOrder = a.heaps.map((h) => h.size);

@@ -7,6 +7,7 @@
 import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
+import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
 
 export interface TableInfo {
   pa: number;
@@ -61,9 +62,9 @@ export class Pmap {
   readonly taggedOn = new Set<number>();
   /** Leaf entries present, by level (1 = 4K, 2 = 2M, 3 = 1G). */
   readonly leaves = [0, 0, 0, 0];
-  /** Invalidations owed: page VAs and their sizes, or a whole flush. */
+  /** Invalidations owed: the VAs of changed pages (INVLPG needs no size: it drops whatever entry
+   *  covers the address), or a whole flush. */
   readonly pendingVa: number[] = [];
-  readonly pendingSize: number[] = [];
   pendingFull = false;
 
   constructor(readonly host: PmapHost, readonly levels: 4 | 5, readonly node = 0) {
@@ -74,6 +75,7 @@ export class Pmap {
     host.charge('pmap', host.costs.ptPageAlloc);
   }
 
+  /** Table pages this pmap owns (linked subtrees of other pmaps not counted); linear in all tables. */
   get tablePages(): number {
     let n = 0;
     for (const t of this.host.tables.values()) if (t.owner === this) n++;
@@ -155,22 +157,10 @@ export class Pmap {
     return t;
   }
 
-  /** The leaf translating `va`: entry halves, level and the page's frame; null when unmapped. */
+  /** The leaf translating `va`: entry halves, level and the page's frame; null when unmapped. Reads only. */
   lookup(va: number): { lo: number; hi: number; level: number; frame: number; entryPa: number } | null {
-    const [vlo, vhi] = halves(va);
-    let table = this.root;
-    for (let l: number = this.levels; l >= 1; l--) {
-      const ea = table + levelIndex(vlo, vhi, l) * 8;
-      const [elo, ehi] = this.read(ea);
-      if ((elo & PTE_P) === 0) return null;
-      if (l === 1 || ((l === 2 || l === 3) && (elo & PTE_PS) !== 0)) {
-        let frame = pteFrame(elo, ehi);
-        frame -= frame % LEVEL_SPAN[l];
-        return { lo: elo, hi: ehi, level: l, frame, entryPa: ea };
-      }
-      table = pteFrame(elo, ehi);
-    }
-    return null;
+    const w = softWalkVa(this.host.mem, this.root, this.levels, va);
+    return w.present ? { lo: w.lo, hi: w.hi, level: w.level, frame: w.frame, entryPa: w.entryPa } : null;
   }
 
   /** Remove every leaf in [start, end); free table pages this pmap owns that empty. */
@@ -191,7 +181,7 @@ export class Pmap {
       if ((elo & PTE_P) === 0) continue;
       const va = base + i * span;
       const covers = va >= start && va + span <= end;
-      const leaf = level === 1 || ((level === 2 || level === 3) && (elo & PTE_PS) !== 0);
+      const leaf = isLeafEntry(level, elo);
       if (leaf) {
         if (!covers) throw new Error(`pmap.remove: range splits a ${span}-byte page at ${va.toString(16)}`);
         this.write(ea, 0, 0);
@@ -236,7 +226,7 @@ export class Pmap {
     const ea = this.entryAddress(va, level + 1, false);
     if (ea < 0) return null;
     const [lo, hi] = this.read(ea);
-    if ((lo & PTE_P) === 0 || ((level + 1 === 2 || level + 1 === 3) && (lo & PTE_PS) !== 0)) return null;
+    if ((lo & PTE_P) === 0 || isLeafEntry(level + 1, lo)) return null;
     return this.host.tables.get(pteFrame(lo, hi)) ?? null;
   }
 
@@ -300,7 +290,7 @@ export class Pmap {
         const [lo, hi] = this.read(ea);
         if ((lo & PTE_P) === 0) continue;
         const va = base + i * span;
-        if (level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) fn(va, lo, hi, level, ea);
+        if (isLeafEntry(level, lo)) fn(va, lo, hi, level, ea);
         else visit(pteFrame(lo, hi), level - 1, va);
       }
     };
@@ -318,7 +308,7 @@ export class Pmap {
       for (let i = 0; i < 512; i++) {
         const [lo, hi] = this.read(pa + i * 8);
         if ((lo & PTE_P) === 0) continue;
-        if ((info.level === 2 || info.level === 3) && (lo & PTE_PS) !== 0) continue;
+        if (isLeafEntry(info.level, lo)) continue;
         const child = pteFrame(lo, hi);
         visit(child, base + i * span, viaLink || this.host.tables.get(child)?.owner !== this);
       }
@@ -326,31 +316,33 @@ export class Pmap {
     visit(this.root, 0, false);
   }
 
-  queue(va: number, size: number): void {
+  /**
+   * Owe an invalidation of the page at `va` (of `_size` bytes, kept for callers' clarity): queued
+   * for the next shootdown; past FULL_FLUSH_THRESHOLD pages it becomes one whole flush.
+   */
+  queue(va: number, _size: number): void {
     if (this.pendingFull) return;
     if (this.pendingVa.length >= FULL_FLUSH_THRESHOLD) {
       this.pendingFull = true;
       this.pendingVa.length = 0;
-      this.pendingSize.length = 0;
       return;
     }
     this.pendingVa.push(va);
-    this.pendingSize.push(size);
   }
 
   /** A whole subtree went away: INVLPG at 2 MiB strides would miss its 4 KiB entries, so flush all. */
   private queueRange(_va: number, _span: number): void {
     this.pendingFull = true;
     this.pendingVa.length = 0;
-    this.pendingSize.length = 0;
   }
 
+  /** True when invalidations are owed (the caller must shoot them down before returning to user code). */
   get hasPending(): boolean { return this.pendingFull || this.pendingVa.length > 0; }
 
+  /** Forget owed invalidations: the caller has carried them out (Kernel.flushPmap) or needs none. */
   clearPending(): void {
     this.pendingFull = false;
     this.pendingVa.length = 0;
-    this.pendingSize.length = 0;
   }
 
   /** Free every table this pmap owns; linked subtrees of other pmaps just lose a link. */
@@ -362,7 +354,7 @@ export class Pmap {
       if (info.level === 1) return;
       for (let i = 0; i < 512; i++) {
         const [lo, hi] = this.read(pa + i * 8);
-        if ((lo & PTE_P) === 0 || ((info.level === 2 || info.level === 3) && (lo & PTE_PS) !== 0)) continue;
+        if ((lo & PTE_P) === 0 || isLeafEntry(info.level, lo)) continue;
         const child = this.host.tables.get(pteFrame(lo, hi))!;
         if (child.owner === this) visit(child.pa);
         else child.links--;

@@ -29,14 +29,21 @@ function describeEntry(e: MapEntry): string {
   return `${formatAddr(e.start)}-${formatAddr(e.end)} ${protString(e.prot)} ${e.label} (${e.object ? e.object.describe() : 'no object'})`;
 }
 
+/** One line for a fault that could not be resolved: access, address, reason and the entry. */
 export function faultReport(va: bigint, access: AccessKind, out: FaultOutcome): string {
   const where = out.entry ? `entry ${describeEntry(out.entry)}` : 'no map entry';
   return `${ACCESS_NAMES[access]} at ${formatAddr(va)}: ${out.reason} [${where}]`;
 }
 
 /**
- * Resolve a fault at `va` for `access` in `vs`. Returns ok, or the reason it is a real violation.
- * Changes nothing when it fails.
+ * Resolve a fault at `va` for `access` in `vs`: on success the page is mapped in `vs`'s page tables
+ * and the invalidations its change needs are shot down. Returns ok, or the reason it is a real
+ * violation (no mapping, no permission, out of memory) for the caller to kill the process or return
+ * EFAULT. A failure leaves the map, objects and page tables consistent, but not always exactly as
+ * they were: the handler's cycles are charged, a stack entry may have grown, a copy-on-write entry
+ * may have got its shadow object (and its chain collapsed), and a page allocated before a
+ * page-table allocation failed stays resident in its object.
+ * The caller: the faulting thread's CPU is the kernel's current CPU; `va` is below 2^53.
  */
 export function vmFault(host: VmHost & { costs: FaultCosts }, vs: Vmspace, va: number, access: AccessKind): FaultOutcome {
   host.charge('fault', host.costs.pageFaultHandler);

@@ -15,7 +15,6 @@ export type Inheritance = 'share' | 'copy' | 'none';
 /** Entry flags (FreeBSD MAP_ENTRY_* values). */
 export const ENTRY_COW = 0x4;
 export const ENTRY_NEEDS_COPY = 0x8;
-export const ENTRY_WIRED = 0x20;
 export const ENTRY_GROWS_DOWN = 0x1000;
 /** SpaceJMP: the entry maps a memory segment. */
 export const ENTRY_SEGMENT = 0x10000;
@@ -38,6 +37,7 @@ export interface MapEntry {
   map?: VmMap;
 }
 
+/** "rw-" style text of PROT_* bits. */
 export function protString(p: number): string {
   return (p & PROT_READ ? 'r' : '-') + (p & PROT_WRITE ? 'w' : '-') + (p & PROT_EXEC ? 'x' : '-');
 }
@@ -70,6 +70,7 @@ export class VmMap {
     return lo;
   }
 
+  /** The entry containing `va`, or null. Binary search; reads only. */
   lookup(va: number): MapEntry | null {
     const i = this.indexAfter(va);
     const e = this.entries[i];
@@ -83,6 +84,7 @@ export class VmMap {
     return out;
   }
 
+  /** True when no entry overlaps [start, end). */
   isFree(start: number, end: number): boolean {
     const i = this.indexAfter(start);
     return i >= this.entries.length || this.entries[i].start >= end;

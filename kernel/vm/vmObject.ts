@@ -5,7 +5,6 @@
 // Reference counted. A shadow object's `backing` chain is searched on faults; when a backing
 // object is referenced only by its one shadow, the chain collapses into the shadow.
 
-import type { MapEntry } from './vmMap.js';
 
 export type ObjectType = 'anon' | 'wired' | 'file';
 
@@ -15,6 +14,20 @@ export interface ObjectHost {
   freeFrame(pa: number, order: number): void;
   zeroFrame(pa: number, bytes: number): void;
   copyFrame(dst: number, src: number, bytes: number): void;
+}
+
+/**
+ * What an object's reverse map holds: the map entries (vmMap.ts MapEntry) that reference it, seen
+ * here only as the range they map, where it starts in the object and the map holding them — so
+ * this module does not import vmMap.ts (which imports this one).
+ */
+export interface ObjectMapper {
+  readonly start: number;
+  readonly end: number;
+  /** Byte offset of `start` within the object. */
+  readonly offset: number;
+  /** The map holding the entry; its owner is the address space. */
+  readonly map?: { readonly owner: unknown };
 }
 
 let nextObjectId = 1;
@@ -30,7 +43,7 @@ export class VmObject {
   /** Shadow objects whose backing is this object. */
   readonly shadows = new Set<VmObject>();
   /** Map entries that reference this object directly (an object-level reverse map). */
-  readonly mappers = new Set<MapEntry>();
+  readonly mappers = new Set<ObjectMapper>();
 
   constructor(
     readonly type: ObjectType,
@@ -44,10 +57,14 @@ export class VmObject {
     public label = '',
   ) {}
 
+  /** Bytes per page of this object (4 KiB, 2 MiB or 1 GiB). */
   get pageSize(): number { return 2 ** this.pageShift; }
+  /** Frame-allocator order of one page. */
   get order(): number { return this.pageShift - 12; }
+  /** Pages the object spans (resident or not). */
   get pageCount(): number { return Math.ceil(this.size / this.pageSize); }
 
+  /** "anon#3 -> file#1(/f)": the object and its backing chain, for reports. */
   describe(): string {
     const chain = this.backing ? ` -> ${this.backing.describe()}` : '';
     return `${this.type}#${this.id}${this.label ? `(${this.label})` : ''}${chain}`;
@@ -80,6 +97,7 @@ export function allocObjectPage(host: ObjectHost, obj: VmObject, offset: number,
   return pa;
 }
 
+/** Take one more reference on `obj` (a new map entry or holder) and return it; release with releaseObject. */
 export function referenceObject(obj: VmObject): VmObject {
   obj.refCount++;
   return obj;

@@ -58,6 +58,7 @@ export class Vmspace {
     this.mmapBase = mmapBase;
   }
 
+  /** "primary #3", "named "x" #5": kind, name and id, for reports. */
   describe(): string {
     return `${this.kind}${this.name ? ` "${this.name}"` : ''} #${this.id}`;
   }
@@ -167,6 +168,9 @@ export class Vmspace {
     this.host.charge('vm', this.host.costs.mapEntryOp);
   }
 
+  /** munmap(2): remove every mapping in [addr, addr+len) and queue the invalidations (the caller
+   *  shoots them down). EINVAL for an unaligned or out-of-range range or one holding a segment;
+   *  nothing is changed then. */
   munmap(addr: number, len: number): void {
     if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
     const end = addr + Math.ceil(len / 4096) * 4096;

@@ -3,13 +3,15 @@
 // reading the final table out of emulated memory, verification) is outside the measured phase.
 
 import { Kernel } from '../../kernel/kernel.js';
+import type { CoreCounters } from '../../mmu/cpu.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage, type VmObject } from '../../kernel/vm/vmObject.js';
-import { runProgram } from '../../userland/runtime.js';
 import { Scheduler, type RunResult } from '../../kernel/proc/scheduler.js';
 import { mapDesign, mpDesign, vasDesign, emptyReport, windowWords, type GupsParams, type GupsProgramReport, type GupsDesign } from '../../userland/gups/designs.js';
-import { TableChecksum, HpccStream, POLY, verificationPassed, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
+import { TableChecksum, verificationPassed, verifyWindow, rawGupsLoop, createTable } from '../../userland/gups/hpcc.js';
 import { GiB, MiB } from '../../mmu/units.js';
+import { cyclesToSeconds } from '../../mmu/costModel.js';
+import { runProgram } from '../launch.js';
 
 export interface GupsResult {
   design: GupsDesign;
@@ -34,6 +36,8 @@ export interface GupsResult {
   /** Sum over i of Table[i] * (2i + 1) mod 2^64, 16 hex digits (docs/gups.md). */
   checksum: string;
   profile: string;
+  /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
+  machineCounters: CoreCounters[];
 }
 
 /** Tables up to 2^27 words (1 GiB) also get the raw host-loop baseline. */
@@ -94,8 +98,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
   if (!report.done || r.deadlock) throw new Error(`gups ${p.design}: the run did not finish${r.deadlock ? ' (deadlock)' : ''}`);
   const { checksum, errors } = verify(kernel, p, report);
   const cycles = report.endCycles - report.startCycles;
-  const ghz = config.profile.params.clockGHz;
-  const seconds = cycles / (ghz * 1e9);
+  const seconds = cyclesToSeconds(cycles, config.profile.params);
   const c0 = report.countersStart;
   const c1 = report.countersEnd;
   return {
@@ -108,6 +111,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
     walksPerUpdate: (c1.walks - c0.walks) / p.updates,
     verification: { errors, passed: verificationPassed(errors, 2 ** p.log2Table) },
     checksum, profile: config.profile.name,
+    machineCounters: kernel.cpus.map((c) => c.allCounters()),
   };
 }
 
@@ -144,7 +148,6 @@ function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number)
  */
 function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { checksum: string; errors: number } {
   const ww = windowWords(p);
-  const tableMask = 2 ** p.log2Table - 1;
   const chunkWords = Math.min(ww, VERIFY_CHUNK_WORDS);
   const sum = new TableChecksum();
   let errors = 0;
@@ -155,24 +158,7 @@ function verify(kernel: Kernel, p: GupsParams, report: GupsProgramReport): { che
       const words = readWords(kernel, obj, win.offset + c * 8, chunkWords);
       const first = w * ww + c;
       sum.addWords(words, first);
-      const s = new HpccStream(0);
-      let lo = s.lo;
-      let hi = s.hi;
-      for (let i = 0; i < p.updates; i++) {
-        const t = (lo << 1) ^ ((hi >> 31) & POLY);
-        hi = (hi << 1) | (lo >>> 31);
-        lo = t;
-        const idx = (lo & tableMask) >>> 0;
-        if (idx >= first && idx < first + chunkWords) {
-          const k = (idx - first) * 2;
-          words[k] ^= lo;
-          words[k + 1] ^= hi;
-        }
-      }
-      for (let i = 0; i < chunkWords; i++) {
-        const g = first + i;
-        if (words[2 * i] !== (g | 0) || words[2 * i + 1] !== Math.floor(g / 4294967296)) errors++;
-      }
+      errors += verifyWindow(words, first, p.log2Table, p.updates);
     }
   }
   return { checksum: sum.hex(), errors };

@@ -9,7 +9,6 @@
 // W2-W8 and frag.c's defaults (fixed sizes, a small change, size ranges, small-to-large).
 
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import { Runtime } from '../../userland/runtime.js';
 import { Arena } from '../../userland/malloc.js';
 import { createStore } from '../../userland/nibble/host.js';
@@ -18,6 +17,7 @@ import { runSync } from '../../userland/nibble/mem.js';
 import { PUT_OK } from '../../userland/nibble/store.js';
 import type { NibbleConfig } from '../../userland/nibble/layout.js';
 import { entryBytes } from '../../userland/nibble/log.js';
+import { attachRuntime } from '../launch.js';
 
 export interface FragPattern {
   name: string;
@@ -99,9 +99,8 @@ class LiveSet {
 function machine(capacityBytes: number, seed: number): Runtime {
   const mem = Math.ceil((4 * capacityBytes + 256 * 2 ** 20) / 2 ** 21) * 2 ** 21;
   const k = new Kernel({ memBytes: mem, cpus: 1, nodes: 1, seed });
-  new SpaceJmp(k);
   const p = k.spawn('frag', { uid: 1000, gid: 1000 });
-  return Runtime.attach(k, p.threads[0]);
+  return attachRuntime(k, p.threads[0]);
 }
 
 function fragConfig(o: FragOptions): NibbleConfig {

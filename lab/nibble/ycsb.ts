@@ -6,11 +6,11 @@
 // client's end, at the profile's clock rate) and emulator wall-clock.
 
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import type { YieldRequest } from '../../kernel/proc/process.js';
-import { resolveProfile } from '../../mmu/costModel.js';
+import { resolveProfile, cyclesToSeconds } from '../../mmu/costModel.js';
+import type { CoreCounters } from '../../mmu/cpu.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
 import { createStore } from '../../userland/nibble/host.js';
 import { RtPort } from '../../userland/nibble/rtPort.js';
 import { computeLayout, type NibbleConfig } from '../../userland/nibble/layout.js';
@@ -18,6 +18,7 @@ import { PUT_OK, type NibbleStore } from '../../userland/nibble/store.js';
 import { entryBytes } from '../../userland/nibble/log.js';
 import { ScrambledZipfian } from '../../userland/nibble/zipfian.js';
 import type { NibbleStats } from '../../userland/nibble/shape.js';
+import { runProgram, runUntilDone } from '../launch.js';
 
 export type KeyDist = 'uniform' | 'zipfian';
 
@@ -70,6 +71,8 @@ export interface YcsbRunResult {
   lockSpins: number;
   spaceWaits: number;
   kernelProblems: number;
+  /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
+  machineCounters: CoreCounters[];
 }
 
 const MiB = 1024 * 1024;
@@ -112,7 +115,6 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
   const nodeMem = Math.ceil((L.nodeStride + L.metaBytes + 128 * MiB) / (2 * MiB)) * 2 * MiB;
   const profile = resolveProfile(c.profile);
   const k = new Kernel({ memBytes: nodes * nodeMem, cpus, nodes, seed: c.seed, profile });
-  new SpaceJmp(k);
   const cpuOf = (node: number, local: number): number => node * perNode + local;
   const clientCpu = (i: number): number => cpuOf(i % nodes, Math.floor(i / nodes));
 
@@ -233,7 +235,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
     failedPuts,
     profile: profile.name,
     modelledCycles: cycles,
-    modelledOpsPerSec: opsDone / (cycles / (profile.params.clockGHz * 1e9)),
+    modelledOpsPerSec: opsDone / cyclesToSeconds(cycles, profile.params),
     wallSeconds: wall,
     wallOpsPerSec: opsDone / wall,
     compactions: diff(a, b, 'compactions'),
@@ -246,6 +248,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
     lockSpins: diff(a, b, 'lockSpins'),
     spaceWaits: diff(a, b, 'spaceWaits'),
     kernelProblems: countProblems(k),
+    machineCounters: k.cpus.map((cpu) => cpu.allCounters()),
   };
 }
 

@@ -6,8 +6,9 @@ import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine } from '../../kernel/machineConfig.js';
 import { syscall } from '../../syscalls/dispatch.js';
 import { TRACE_CONSTANTS } from '../../syscalls/trace/runner.js';
-import { LEVEL_NAMES, pteFlagString, pteFrame, PTE_P, PTE_PS } from '../../mmu/pte.js';
-import { levelIndex } from '../../mmu/address.js';
+import { LEVEL_NAMES, pteFlagString } from '../../mmu/pte.js';
+import { LEVEL_SPAN } from '../../mmu/address.js';
+import { softWalkVa } from '../../mmu/pageTableReader.js';
 import { formatAddr } from '../../mmu/units.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
@@ -22,29 +23,17 @@ function call(k: Kernel, t: Thread, name: string, ...args: (number | bigint | st
   return Number(r);
 }
 
-/** The walk for `va` in the thread's page tables, one line per level. */
+/** The walk for `va` in the thread's page tables, one line per level (read without side effects). */
 function walkLines(k: Kernel, t: Thread, va: number): string[] {
   const pm = t.space.pmap;
-  const lo = va >>> 0;
-  const hi = Math.floor(va / 2 ** 32);
   const out: string[] = [`CR3 -> ${formatAddr(pm.root)} (PCID ${pm.pcid})`];
-  let table = pm.root;
-  for (let level: number = pm.levels; level >= 1; level--) {
-    const idx = levelIndex(lo, hi, level);
-    const ea = table + idx * 8;
-    const elo = k.mem.read32(ea);
-    const ehi = k.mem.read32(ea + 4);
-    const raw = ((BigInt(ehi >>> 0) << 32n) | BigInt(elo >>> 0)).toString(16).padStart(16, '0');
-    out.push(`  ${LEVEL_NAMES[level].padEnd(4)}[${String(idx).padStart(3)}] @ ${formatAddr(ea).padEnd(14)} = 0x${raw}  ${pteFlagString(elo, ehi, level)}`);
-    if ((elo & PTE_P) === 0) { out.push('  not present'); break; }
-    if (level === 1 || ((level === 2 || level === 3) && (elo & PTE_PS) !== 0)) {
-      const off = va % (level === 1 ? 4096 : level === 2 ? 2 ** 21 : 2 ** 30);
-      const frame = pteFrame(elo, ehi);
-      out.push(`  => physical ${formatAddr(frame - (frame % (level === 1 ? 4096 : level === 2 ? 2 ** 21 : 2 ** 30)) + off)}`);
-      break;
-    }
-    table = pteFrame(elo, ehi);
+  const w = softWalkVa(k.mem, pm.root, pm.levels, va, { steps: true });
+  for (const s of w.steps!) {
+    const raw = ((BigInt(s.hi >>> 0) << 32n) | BigInt(s.lo >>> 0)).toString(16).padStart(16, '0');
+    out.push(`  ${LEVEL_NAMES[s.level].padEnd(4)}[${String(s.index).padStart(3)}] @ ${formatAddr(s.entryPa).padEnd(14)} = 0x${raw}  ${pteFlagString(s.lo, s.hi, s.level)}`);
   }
+  if (!w.present) out.push('  not present');
+  else out.push(`  => physical ${formatAddr(w.frame + (va % LEVEL_SPAN[w.level]))}`);
   return out;
 }
 

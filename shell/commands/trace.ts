@@ -12,6 +12,7 @@ import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { resolve, dirname, basename } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine, type MachineConfig, type MachineOptionsText } from '../../kernel/machineConfig.js';
+import { machineSnapshot, type MachineSnapshot } from '../../kernel/snapshot.js';
 import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, didYouMean, type ParseResult, type Statement } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
@@ -40,10 +41,13 @@ export interface TraceFileResult {
   config: MachineConfig;
   transcript: TranscriptEntry[];
   summary: RunSummary;
+  /** The machine when the script ended: processes, spaces with their vm maps, named spaces,
+   *  shadows, segments and every CPU's counters (kernel/snapshot.ts). */
+  state: MachineSnapshot;
 }
 
 /** The script's `machine` line as option text. */
-function scriptMachine(r: ParseResult): MachineOptionsText {
+export function scriptMachine(r: ParseResult): MachineOptionsText {
   const out: MachineOptionsText = {};
   for (const [key, s] of machineSettings(r.statements)) {
     const v = typeof s.value === 'bigint' ? s.value.toString() : s.value;
@@ -82,7 +86,7 @@ export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOp
   const kernel = new Kernel(config);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
-  return { file, machine: describeMachine(config), config, transcript: runner.transcript, summary };
+  return { file, machine: describeMachine(config), config, transcript: runner.transcript, summary, state: machineSnapshot(kernel) };
 }
 
 export function formatSummary(r: TraceFileResult): string {
@@ -272,6 +276,7 @@ export function traceJson(results: readonly TraceFileResult[], filter: EntryFilt
       machine: machineJson(r.config),
       summary: r.summary,
       transcript: r.transcript.filter((e) => selected(filter, e)),
+      state: r.state,
     })),
   });
 }

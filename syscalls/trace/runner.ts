@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { ProcessKilled } from '../../kernel/kernel.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { MachineFault, VECTOR_GP } from '../../mmu/cpu.js';
-import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
+import { ACCESS_WRITE } from '../../mmu/pageWalker.js';
 import { errnoName, errnoValue } from '../../kernel/errno.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { Attachment, NamedVas } from '../../kernel/spacejmp/spacejmp.js';
@@ -95,8 +95,6 @@ class Halt {}
 
 /** What the previous statement did, for `expect cycles` and `expect errno`. */
 interface Last { text: string; cycles: number; call: boolean; value: bigint | null; span: Span }
-
-const TWO53 = 2n ** 53n;
 
 export class TraceRunner {
   readonly context: ParseContext = createParseContext();
@@ -592,72 +590,33 @@ export class TraceRunner {
     }
   }
 
-  /** Perform the access through the thread's MMU; returns the loaded value for loads. */
+  /**
+   * Perform the access through the thread's CPU — the one door into emulated memory, which splits
+   * a page-crossing access as x86 does; returns the loaded value for loads.
+   */
   private access(a: Actor, s: MemStmt): bigint | null {
     const cpu = this.kernel.enter(a.thread);
-    const mem = this.kernel.mem;
     const addrOf = (e: Expr): bigint => {
       const v = this.evalNumber(e);
       if (v < 0n) throw new RunError(e.span, 'negative address');
       return v;
     };
     switch (s.kind) {
-      case 'load': {
-        const va = addrOf(s.addr);
-        const w = s.width;
-        if (va < TWO53 && (va % BigInt(w / 8)) === 0n) {
-          const n = Number(va);
-          if (w === 8) return BigInt(cpu.load8(n));
-          if (w === 16) return BigInt(cpu.load16(n));
-          if (w === 32) return BigInt(cpu.load32(n) >>> 0);
-          const lo = cpu.load64(n) >>> 0;
-          return (BigInt(cpu.hi >>> 0) << 32n) | BigInt(lo);
-        }
-        const pa = cpu.translateBig(va, ACCESS_READ);
-        if (w === 64) return mem.read64Big(pa);
-        return BigInt(w === 8 ? mem.read8(pa) : w === 16 ? mem.read16(pa) : mem.read32(pa) >>> 0);
-      }
+      case 'load': return cpu.loadBig(addrOf(s.addr), (s.width / 8) as 1 | 2 | 4 | 8);
       case 'store': {
         const va = addrOf(s.addr);
-        const v = BigInt.asUintN(s.width, this.evalNumber(s.value));
-        if (va < TWO53 && (va % BigInt(s.width / 8)) === 0n) {
-          const n = Number(va);
-          if (s.width === 8) cpu.store8(n, Number(v));
-          else if (s.width === 16) cpu.store16(n, Number(v));
-          else if (s.width === 32) cpu.store32(n, Number(v) | 0);
-          else cpu.store64(n, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
-          return null;
-        }
-        const pa = cpu.translateBig(va, ACCESS_WRITE);
-        if (s.width === 64) mem.write64Big(pa, v);
-        else if (s.width === 32) mem.write32(pa, Number(v) | 0);
-        else if (s.width === 16) mem.write16(pa, Number(v));
-        else mem.write8(pa, Number(v));
+        cpu.storeBig(va, (s.width / 8) as 1 | 2 | 4 | 8, BigInt.asUintN(s.width, this.evalNumber(s.value)));
         return null;
       }
       case 'memset': {
         const va = addrOf(s.addr);
-        const len = this.evalNumber(s.len);
-        const b = Number(BigInt.asUintN(8, this.evalNumber(s.byte)));
-        for (let i = 0n; i < len;) {
-          const pa = cpu.translateBig(va + i, ACCESS_WRITE);
-          const n = Math.min(Number(len - i), 4096 - Number((va + i) % 4096n));
-          mem.fill(pa, n, b);
-          i += BigInt(n);
-        }
+        cpu.fillBig(va, Number(this.evalNumber(s.len)), Number(BigInt.asUintN(8, this.evalNumber(s.byte))));
         return null;
       }
       case 'memcpy': {
         const dst = addrOf(s.dst);
         const src = addrOf(s.src);
-        const len = this.evalNumber(s.len);
-        for (let i = 0n; i < len;) {
-          const n = Math.min(Number(len - i), 4096 - Number((dst + i) % 4096n), 4096 - Number((src + i) % 4096n));
-          const from = cpu.translateBig(src + i, ACCESS_READ);
-          const to = cpu.translateBig(dst + i, ACCESS_WRITE);
-          mem.copy(to, from, n);
-          i += BigInt(n);
-        }
+        cpu.copyBig(dst, src, Number(this.evalNumber(s.len)));
         return null;
       }
     }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
-import { checkKernelInvariants, assertKernelInvariants, registerInvariantContributor, KernelInvariantError } from '../../kernel/invariants.js';
+import { checkKernelInvariants, assertKernelInvariants, KernelInvariantError } from '../../kernel/invariants.js';
 import { MAP_SHARED, MAP_POPULATE } from '../../kernel/vm/vmspace.js';
 import { PROT_READ, PROT_WRITE } from '../../kernel/vm/vmMap.js';
 import { VmObject, allocObjectPage } from '../../kernel/vm/vmObject.js';
@@ -108,6 +108,15 @@ describe('kernel invariant checker', () => {
     expect(problems(k)).toMatch(/caches 0x200000 but pmap \d+ no longer maps it/);
   });
 
+  it('catches a paging-structure-cache entry pointing at a table the tables no longer use', () => {
+    const { k } = busyKernel();
+    const a = k.process(1);
+    const cpu = k.enter(a.threads[0]);
+    const psc = cpu.tlb.psc[2]!;
+    psc.insert(HEAP_BASE >>> 0, 0, cpu.pcid, 0x123000, 7, cpu.accesses);
+    expect(problems(k)).toMatch(/PSC L2 slot \d+ \(PCID \d+, 0x10000000\): caches table 0x123000 but pmap \d+ now points at 0x/);
+  });
+
   it('catches a TLB entry left writable after the PTE lost write access without a shootdown', () => {
     const { k, fileVa } = busyKernel();
     const a = k.process(1);
@@ -138,13 +147,14 @@ describe('kernel invariant checker', () => {
     allocObjectPage(k, seg, 0);
     allocObjectPage(k, seg, 4096);
     expect(problems(k)).toMatch(/owned by nothing/);
-    const off = registerInvariantContributor(k, { name: 'spacejmp', heldObjects: () => [{ object: seg, refs: 1 }] });
+    const hook = { invariants: { name: 'module', heldObjects: () => [{ object: seg, refs: 1 }] } };
+    k.hooks.push(hook);
     expect(checkKernelInvariants(k)).toEqual([]);
     seg.refCount = 2;
     expect(problems(k)).toMatch(/refCount 2 but 1 references exist/);
-    off();
+    k.hooks.splice(k.hooks.indexOf(hook), 1);
     seg.refCount = 1;
-    k.hooks.push({ invariants: { name: 'hook', heldObjects: () => [{ object: seg, refs: 1 }], check: () => ['custom'] } } as never);
+    k.hooks.push({ invariants: { name: 'hook', heldObjects: () => [{ object: seg, refs: 1 }], check: () => ['custom'] } });
     expect(checkKernelInvariants(k)).toEqual(['hook: custom']);
   });
 });

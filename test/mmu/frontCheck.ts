@@ -4,7 +4,6 @@
 
 import { type Cpu, FC_INVALID, PCID_KEY } from '../../mmu/cpu.js';
 import { tagLoFor, TF_D, TF_G, TF_U, TF_W, PAGE_BYTES } from '../../mmu/tlb.js';
-import { CHUNK_SIZE } from '../../mmu/physicalMemory.js';
 
 interface FrontView {
   fcRTag: Int32Array; fcWTag: Int32Array; fcHi: Float64Array; fcSlot: Int32Array; fcWord: Int32Array;
@@ -18,8 +17,8 @@ const INVALID = FC_INVALID;
 export function frontViolations(cpu: Cpu): string[] {
   const f = cpu as unknown as FrontView;
   const out: string[] = [];
-  const chunkIndex = new Map<Int32Array, number>();
-  cpu.mem.chunks32.forEach((c, i) => { if (c) chunkIndex.set(c, i); });
+  const chunkPa = new Map<Int32Array, number>();
+  for (const c of cpu.mem.touched()) chunkPa.set(c.words, c.pa);
   for (let i = 0; i < f.fcRTag.length; i++) {
     const r = f.fcRTag[i];
     const w = f.fcWTag[i];
@@ -38,8 +37,8 @@ export function frontViolations(cpu: Cpu): string[] {
     const global = (arr.flags[s] & TF_G) !== 0;
     if (!global && arr.pcid[s] !== pcid) out.push(`front ${i}: PCID ${pcid} but L1 entry has PCID ${arr.pcid[s]}`);
     const pagePa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1) & -4096);
-    const c = chunkIndex.get(f.fcMem[i]);
-    const frontPa = c === undefined ? -1 : c * CHUNK_SIZE + f.fcWord[i] * 4;
+    const c = chunkPa.get(f.fcMem[i]);
+    const frontPa = c === undefined ? -1 : c + f.fcWord[i] * 4;
     if (frontPa !== pagePa) out.push(`front ${i}: maps pa ${frontPa} but L1 says ${pagePa}`);
     const fl = arr.flags[s];
     if (r !== INVALID && (fl & TF_U) === 0) out.push(`front ${i}: user-readable but L1 entry is supervisor`);

@@ -21,6 +21,21 @@ describe('PhysicalMemory', () => {
     expect(rss1.rss - rss0.rss).toBeLessThan(512 * MiB);
   });
 
+  it('presents the documented maximum (64 TiB) at a cost that follows what is touched, not the size', () => {
+    const heap0 = process.memoryUsage().heapUsed;
+    const mem = new PhysicalMemory({ bytes: 64 * 1024 * GiB, nodes: 2 });
+    // A directory slot per 4 GiB: 16,384 of them, not 64 M chunk slots (512 MB and a minute before).
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(16 * MiB);
+    const top = 64 * 1024 * GiB - 8;
+    mem.write32(top, 0x5a5a5a5a);
+    mem.write32(32 * 1024 * GiB, 7);
+    expect(mem.read32(top)).toBe(0x5a5a5a5a);
+    expect(mem.read32(32 * 1024 * GiB)).toBe(7);
+    expect(mem.read32(top - 4 * GiB)).toBe(0);
+    expect(mem.residentBytes).toBe(2 * CHUNK_SIZE);
+    expect([...mem.touched()].map((c) => c.pa)).toEqual([32 * 1024 * GiB, 64 * 1024 * GiB - CHUNK_SIZE]);
+  });
+
   it('reads untouched memory as zero at every width', () => {
     const mem = new PhysicalMemory({ bytes: 4 * MiB });
     expect(mem.read8(123)).toBe(0);
@@ -147,7 +162,7 @@ describe('PhysicalMemory', () => {
     expect(() => mem.readBytes(2 * MiB - 4, 8)).toThrow(RangeError);
     expect(() => mem.copy(0, 2 * MiB - 4, 8)).toThrow(RangeError);
     expect(() => mem.fill(2 * MiB - 4, 8, 1)).toThrow(RangeError);
-    expect(() => mem.chunkFor(2 * MiB)).toThrow(RangeError);
+    expect(() => mem.wordsFor(2 * MiB)).toThrow(RangeError);
     expect(mem.residentBytes).toBe(0);
   });
 });

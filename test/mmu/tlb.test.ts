@@ -48,7 +48,7 @@ describe('TLB hits and geometry', () => {
     expect(c.l1Hits).toBe(3);
     expect(c.l1Misses).toBe(1);
     expect(c.modelledCycles).toBe(cpu.cycles + 4 * cpu.costs.dataAccess);
-    expect(cpu.tlb.counters()['L1 DTLB 4K'].valid).toBe(1);
+    expect(cpu.tlb.occupancy()['L1 DTLB 4K'].valid).toBe(1);
     expect(frontViolations(cpu)).toEqual([]);
   });
 
@@ -135,7 +135,7 @@ describe('TLB hits and geometry', () => {
     a.map(0x4000_0000, 32 * MiB, { ...RW_USER, size: '2M' });
     expect(walks(() => cpu.load32(0x4000_0000 + 0x12345 * 4))).toBe(1);
     expect(walks(() => cpu.load32(0x4000_0000 + 0x1ff000))).toBe(0); // same 2M page
-    expect(cpu.tlb.counters()['L1 DTLB 2M'].valid).toBe(1);
+    expect(cpu.tlb.occupancy()['L1 DTLB 2M'].valid).toBe(1);
     const [lo, hi] = splitBig(0x4000_0000n);
     expect(cpu.tlb.stlb.lookup(lo, hi, SIZE_2M, 0)).toBeGreaterThanOrEqual(0);
   });
@@ -326,7 +326,7 @@ describe('INVLPG and INVPCID', () => {
     cpu.invpcid(2, 0);
     expect(inL1(cpu, VA, 1) || inL1(cpu, VA, 2) || inStlb(cpu, VA, 2)).toBe(false);
     expect(walks(() => cpu.load32(VA + 0x10000))).toBe(1);
-    for (const [name, c] of Object.entries(cpu.tlb.counters())) if (!name.startsWith('PSC')) expect(c.valid, name).toBeLessThanOrEqual(name === 'STLB 4K+2M' || name === 'L1 DTLB 4K' ? 1 : 0);
+    for (const [name, c] of Object.entries(cpu.tlb.occupancy())) if (!name.startsWith('PSC')) expect(c.valid, name).toBeLessThanOrEqual(name === 'STLB 4K+2M' || name === 'L1 DTLB 4K' ? 1 : 0);
     expect(frontViolations(cpu)).toEqual([]);
   });
 
@@ -356,12 +356,11 @@ describe('paging-structure caches', () => {
     cpu.writeCr3(a.root, 1);
     const refs = (va: number): number => { const r = cpu.walkRefs; cpu.load32(va); return cpu.walkRefs - r; };
     expect(refs(VA)).toBe(5);
-    const pd = cpu.tlb.psc[2]!;
-    const hits = pd.hits;
+    const hits = cpu.tlbCounters()['PSC L2'].hits;
     expect(refs(VA + 4096)).toBe(1);
-    expect(pd.hits).toBe(hits + 1);
-    expect(cpu.tlb.counters()['PSC L2'].valid).toBe(1);
-    expect(cpu.tlb.counters()['PSC L5'].valid).toBe(1);
+    expect(cpu.tlbCounters()['PSC L2'].hits).toBe(hits + 1);
+    expect(cpu.tlbCounters()['PSC L2'].valid).toBe(1);
+    expect(cpu.tlbCounters()['PSC L5'].valid).toBe(1);
     // PCID 2 cannot use PCID 1's PSC entries
     cpu.writeCr3(b.root, 2);
     expect(refs(VA + 4096)).toBe(5);

@@ -175,6 +175,12 @@ describe('sjmp trace output modes', () => {
     expect(doc.summary.expectations.failed).toBe(0);
     expect(doc.summary.expectations.passed).toBeGreaterThan(0);
     expect(doc.summary.statements).toBeGreaterThan(0);
+    // The machine at the end, from the read-only snapshot: the script's processes, space and segment.
+    const state = (JSON.parse(r.stdout) as { runs: { state: { processes: { name: string }[]; namedSpaces: { name: string; shadows: { processName: string }[] }[]; segments: { name: string; size: number }[]; counters: { profile: string } } }[] }).runs[0].state;
+    expect(state.processes.map((p) => p.name)).toEqual(expect.arrayContaining(['alice', 'bob']));
+    expect(state.namedSpaces.map((v) => [v.name, v.shadows.map((a) => a.processName)])).toContainEqual(['v', ['bob']]);
+    expect(state.segments).toContainEqual(expect.objectContaining({ name: 's', size: 4096 }));
+    expect(state.counters.profile).toBe('m2');
   });
 
   it('--json with a failing expectation still prints JSON and exits 1', () => {

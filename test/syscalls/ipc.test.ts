@@ -7,7 +7,8 @@ import { PIPE_CAPACITY } from '../../kernel/proc/ipc.js';
 import { GiB } from '../../mmu/units.js';
 import { syscall, isWouldBlock } from '../../syscalls/dispatch.js';
 import { straceOf } from '../../syscalls/strace.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
+import { runProgram, runUntilDone } from '../../lab/launch.js';
 
 const alice = { uid: 1000, gid: 1000 };
 

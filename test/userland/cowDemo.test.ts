@@ -2,9 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
 import type { ThreadBody } from '../../kernel/proc/process.js';
 import { GiB } from '../../mmu/units.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
 import * as cowDemo from '../../userland/programs/cowDemo.js';
 import { straceOf } from '../../syscalls/strace.js';
+import { runProgram, runUntilDone } from '../../lab/launch.js';
 
 describe('cowDemo', () => {
   it('runs end to end through the scheduler and exits 0', () => {

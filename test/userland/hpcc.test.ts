@@ -22,6 +22,7 @@ import {
   tableIndex,
   verificationLine,
   verifyTable,
+  verifyWindow,
 } from '../../userland/gups/hpcc.js';
 
 // An independent BigInt model of HPCC written from the definition (multiplication by x modulo
@@ -265,6 +266,21 @@ describe('reference RandomAccess', () => {
     expect(tableBig(w)).toEqual([first, first + 1, first + 2, first + 3].map(BigInt));
     expect(countErrors(w, first)).toBe(0);
     expect(countErrors(w, 0)).toBe(4);
+  });
+
+  it('verifies window by window exactly as the whole table (the engine verifies emulated tables so)', () => {
+    const lg = 10;
+    const T = 1 << lg;
+    const run = referenceRandomAccess(lg);
+    for (let i = 0; i < 13; i++) run.table[2 * ((i * 331) % T) + (i & 1)] ^= 1 << (i % 31);
+    const whole = verifyTable(Int32Array.from(run.table), run.updates).errors;
+    expect(whole).toBe(13);
+    for (const windows of [2, 8, 64]) {
+      const ww = T / windows;
+      let errors = 0;
+      for (let w = 0; w < windows; w++) errors += verifyWindow(run.table.slice(2 * w * ww, 2 * (w + 1) * ww), w * ww, lg, run.updates);
+      expect(errors).toBe(whole);
+    }
   });
 });
 

@@ -3,13 +3,14 @@ import fc from 'fast-check';
 import { Kernel } from '../../kernel/kernel.js';
 import type { ThreadBody } from '../../kernel/proc/process.js';
 import { GiB } from '../../mmu/units.js';
-import { Runtime, runProgram, runUntilDone } from '../../userland/runtime.js';
+import { Runtime } from '../../userland/runtime.js';
 import { Arena, ARENA_HEADER, MallocError, binOf } from '../../userland/malloc.js';
+import { attachRuntime, runProgram, runUntilDone } from '../../lab/launch.js';
 
 function arenaRuntime(size: number): { rt: Runtime; base: number } {
   const k = new Kernel({ memBytes: GiB, cpus: 1 });
   const p = k.spawn('m', { uid: 1, gid: 1 });
-  const rt = Runtime.attach(k, p.threads[0]);
+  const rt = attachRuntime(k, p.threads[0]);
   return { rt, base: rt.mmap(size) };
 }
 

@@ -2,9 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { runSync } from '../../userland/nibble/mem.js';
 import { PUT_OK } from '../../userland/nibble/store.js';
 import { machine, fillValue, valueSeq, kernelProblems } from './nibbleHelpers.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
 import { openStore } from '../../userland/nibble/host.js';
 import { RtPort } from '../../userland/nibble/rtPort.js';
+import { runProgram, runUntilDone } from '../../lab/launch.js';
 
 describe('nibble store (single thread)', () => {
   it('puts, gets, overwrites and deletes objects that span blocks', () => {

@@ -7,13 +7,13 @@
 
 import { describe, it, expect } from 'vitest';
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import { GiB } from '../../mmu/units.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
 import { createStore } from '../../userland/nibble/host.js';
 import { RtPort } from '../../userland/nibble/rtPort.js';
 import { PUT_OK, type NibbleStore } from '../../userland/nibble/store.js';
 import { SMALL, fillValue, valueSeq, kernelProblems } from './nibbleHelpers.js';
+import { runProgram, runUntilDone } from '../../lab/launch.js';
 
 interface Outcome {
   store: NibbleStore;
@@ -27,7 +27,6 @@ interface Outcome {
 
 function run(seed: number, mode: 1 | 2, unsafe = false): Outcome {
   const k = new Kernel({ memBytes: 1 * GiB, cpus: 6, nodes: 2, seed });
-  new SpaceJmp(k);
   const KEYS = 40;
   const last = new Int32Array(KEYS + 1);
   /** Completion order of each PUT (by its seq): the order the index saw them. */

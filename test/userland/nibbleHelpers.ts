@@ -3,13 +3,14 @@
 // resizes and compaction happen within a few hundred operations.
 
 import { Kernel } from '../../kernel/kernel.js';
-import { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
+import type { SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import { Runtime } from '../../userland/runtime.js';
 import { createStore, type StoreHandle } from '../../userland/nibble/host.js';
 import type { NibbleConfig } from '../../userland/nibble/layout.js';
 import { RtPort } from '../../userland/nibble/rtPort.js';
 import { GiB } from '../../mmu/units.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
+import { attachRuntime } from '../../lab/launch.js';
 
 export const SMALL: NibbleConfig = {
   nodes: 2,
@@ -39,9 +40,9 @@ export interface Machine {
 
 export function machine(config: Partial<NibbleConfig> = {}, opts: { cpus?: number; nodes?: number; seed?: number } = {}): Machine {
   const k = new Kernel({ memBytes: 1 * GiB, cpus: opts.cpus ?? 4, nodes: opts.nodes ?? 2, seed: opts.seed ?? 1 });
-  const sj = new SpaceJmp(k);
+  const sj = k.spacejmp;
   const p = k.spawn('nibble', { uid: 1000, gid: 1000 });
-  const rt = Runtime.attach(k, p.threads[0]);
+  const rt = attachRuntime(k, p.threads[0]);
   const h = createStore(rt, 'kv', { ...SMALL, ...config }, { hugePages: false });
   const buf = rt.mmap(1 << 20);
   return { k, sj, rt, port: new RtPort(rt), h, buf };

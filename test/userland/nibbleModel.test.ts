@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import { runSync } from '../../userland/nibble/mem.js';
 import { PUT_OK } from '../../userland/nibble/store.js';
 import { entryBytes } from '../../userland/nibble/log.js';
-import { Runtime } from '../../userland/runtime.js';
 import { RtPort } from '../../userland/nibble/rtPort.js';
 import { machine, fillValue, valueSeq, kernelProblems } from './nibbleHelpers.js';
+import { attachRuntime } from '../../lab/launch.js';
 
 type Cmd =
   | { op: 'put'; key: number; len: number; who: number }
@@ -29,8 +29,8 @@ function check(mode: 1 | 2, cmds: Cmd[]): void {
   const { k, rt, h, buf } = machine({ mode });
   const s = h.store;
   // A second thread of the same process, on a CPU of the other socket.
-  const t1 = k.newThread(rt.thread.process, 'second', null, k.cpus.findIndex((c) => c.node === 1));
-  const rts = [rt, Runtime.attach(k, t1)];
+  const t1 = k.newThread(k.process(rt.pid), 'second', null, k.cpus.findIndex((c) => c.node === 1));
+  const rts = [rt, attachRuntime(k, t1)];
   const threads = rts.map((r) => s.register(new RtPort(r)));
   const model = new Map<number, { len: number; seq: number; slot: number }>();
   const src = buf;

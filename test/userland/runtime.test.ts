@@ -3,7 +3,8 @@ import { Kernel } from '../../kernel/kernel.js';
 import type { ThreadBody } from '../../kernel/proc/process.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { GiB } from '../../mmu/units.js';
-import { runProgram, runUntilDone, type Runtime } from '../../userland/runtime.js';
+import { type Runtime } from '../../userland/runtime.js';
+import { runProgram, runUntilDone } from '../../lab/launch.js';
 
 describe('runtime', () => {
   it('runs threads of one process on their own CPUs, sharing memory', () => {

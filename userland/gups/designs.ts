@@ -11,11 +11,9 @@
 // visited next, so the order of windows is as random as the stream; leftovers are flushed last.
 
 import type { Runtime, Blocking } from '../runtime.js';
-import { Cpu } from '../../mmu/cpu.js';
 import { HpccStream, POLY } from './hpcc.js';
-import { RESERVED_START } from '../../kernel/layout.js';
+import { RESERVED_START, SEG_2M, XOR_BATCH_MAX } from '../../syscalls/abi.js';
 import { O_CREAT, O_RDWR, MAP_SHARED, MAP_FIXED, MAP_POPULATE, MAP_PRIVATE, MAP_ANON, PROT_READ, PROT_WRITE } from '../../syscalls/constants.js';
-import { SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
 
 export type GupsDesign = 'map' | 'mp' | 'vas';
 export const GUPS_DESIGNS: readonly GupsDesign[] = ['map', 'mp', 'vas'];
@@ -55,7 +53,7 @@ export interface TlbCounts { l1Misses: number; walks: number; walkRefs: number; 
 
 function tlbCounts(rt: Runtime): TlbCounts {
   const c: TlbCounts = { l1Misses: 0, walks: 0, walkRefs: 0, accesses: 0 };
-  for (const cpu of rt.kernel.cpus) {
+  for (const cpu of rt.perfCounters()) {
     c.l1Misses += cpu.l1Misses;
     c.walks += cpu.walks;
     c.walkRefs += cpu.walkRefs;
@@ -96,9 +94,9 @@ interface Design {
   changes: number;
 }
 
-const batchVa = new Float64Array(Cpu.BATCH);
-const batchLo = new Int32Array(Cpu.BATCH);
-const batchHi = new Int32Array(Cpu.BATCH);
+const batchVa = new Float64Array(XOR_BATCH_MAX);
+const batchLo = new Int32Array(XOR_BATCH_MAX);
+const batchHi = new Int32Array(XOR_BATCH_MAX);
 
 /**
  * XOR `n` pending values of set `w` into the window mapped at `windowVa`: read a batch of pending
@@ -107,15 +105,15 @@ const batchHi = new Int32Array(Cpu.BATCH);
  */
 function applySet(rt: Runtime, pend: number, w: number, n: number, u: number, windowVa: number, winMask: number): void {
   let a = pend + w * u * 8;
-  for (let done = 0; done < n; done += Cpu.BATCH) {
-    const m = Math.min(Cpu.BATCH, n - done);
+  for (let done = 0; done < n; done += XOR_BATCH_MAX) {
+    const m = Math.min(XOR_BATCH_MAX, n - done);
     for (let j = 0; j < m; j++, a += 8) {
       const lo = rt.load64(a);
       batchLo[j] = lo;
       batchHi[j] = rt.hi;
       batchVa[j] = windowVa + (lo & winMask) * 8;
     }
-    rt.cpu.xor64Batch(batchVa, batchLo, batchHi, m);
+    rt.xor64Batch(batchVa, batchLo, batchHi, m);
   }
   rt.compute(COMPUTE_CYCLES_PER_UPDATE * n);
 }
@@ -130,6 +128,7 @@ function* updateLoop(rt: Runtime, p: GupsParams, pend: number, d: Design, report
   let lo = stream.lo;
   let hi = stream.hi;
   for (let i = 0; i < p.updates; i++) {
+    // HPCC's step inlined on purpose (see hpcc.ts stepHalves): this is the measured update loop.
     const t = (lo << 1) ^ ((hi >> 31) & POLY);
     hi = (hi << 1) | (lo >>> 31);
     lo = t;
@@ -163,16 +162,44 @@ function initWindow(rt: Runtime, va: number, first: number, words: number): void
 
 function measure(rt: Runtime, report: GupsProgramReport): void {
   report.countersStart = tlbCounts(rt);
-  report.startCycles = rt.cpu.clock;
+  report.startCycles = rt.clock;
   report.wallMs = performance.now();
 }
 
 function finish(rt: Runtime, report: GupsProgramReport, d: Design): void {
-  report.endCycles = rt.cpu.clock;
+  report.endCycles = rt.clock;
   report.wallMs = performance.now() - report.wallMs;
   report.countersEnd = tlbCounts(rt);
   report.windowChanges = d.changes;
   report.done = true;
+}
+
+/** The measured phase: the stream loop between the two counter reads. */
+function* measuredRun(rt: Runtime, p: GupsParams, pend: number, d: Design, report: GupsProgramReport): Blocking<void> {
+  measure(rt, report);
+  yield* updateLoop(rt, p, pend, d, report);
+  finish(rt, report, d);
+}
+
+/**
+ * A design whose windows are reached by a plain call (MAP: remap; VAS: vas_switch): change window
+ * with `switchTo` when the set is for another one, then apply the set at `windowVa`. It starts with
+ * `current` mapped (the last one initialised).
+ */
+function switchingDesign(rt: Runtime, p: GupsParams, pend: number, windowVa: number, current: number, switchTo: (w: number) => void): Design {
+  const winMask = windowWords(p) - 1;
+  return {
+    changes: 0,
+    visit(w, n) {
+      if (w !== current) {
+        switchTo(w);
+        current = w;
+        this.changes++;
+      }
+      applySet(rt, pend, w, n, p.updateSet, windowVa, winMask);
+      return undefined;
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------------------ MAP
@@ -192,24 +219,11 @@ export function* mapDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport
     }
     initWindow(rt, va, w * ww, ww);
   }
-  let current = p.windows - 1;
-  const winMask = ww - 1;
-  const d: Design = {
-    changes: 0,
-    visit(w, n) {
-      if (w !== current) {
-        rt.munmap(va, wbytes);
-        rt.mmap(wbytes, RW, MAP_SHARED | MAP_FIXED | MAP_POPULATE, va, fd, w * wbytes);
-        current = w;
-        this.changes++;
-      }
-      applySet(rt, pend, w, n, p.updateSet, va, winMask);
-      return undefined;
-    },
-  };
-  measure(rt, report);
-  yield* updateLoop(rt, p, pend, d, report);
-  finish(rt, report, d);
+  const d = switchingDesign(rt, p, pend, va, p.windows - 1, (w) => {
+    rt.munmap(va, wbytes);
+    rt.mmap(wbytes, RW, MAP_SHARED | MAP_FIXED | MAP_POPULATE, va, fd, w * wbytes);
+  });
+  yield* measuredRun(rt, p, pend, d, report);
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'file' as const, name: '/gups/table', offset: w * wbytes }));
   return 0;
 }
@@ -234,23 +248,8 @@ export function* vasDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport
     rt.call('vas_switch', vh[w]);
     initWindow(rt, VAS_TABLE_BASE, w * ww, ww);
   }
-  let current = p.windows - 1;
-  const winMask = ww - 1;
-  const d: Design = {
-    changes: 0,
-    visit(w, n) {
-      if (w !== current) {
-        rt.call('vas_switch', vh[w]);
-        current = w;
-        this.changes++;
-      }
-      applySet(rt, VAS_HEAP_BASE, w, n, p.updateSet, VAS_TABLE_BASE, winMask);
-      return undefined;
-    },
-  };
-  measure(rt, report);
-  yield* updateLoop(rt, p, VAS_HEAP_BASE, d, report);
-  finish(rt, report, d);
+  const d = switchingDesign(rt, p, VAS_HEAP_BASE, VAS_TABLE_BASE, p.windows - 1, (w) => { rt.call('vas_switch', vh[w]); });
+  yield* measuredRun(rt, p, VAS_HEAP_BASE, d, report);
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'segment' as const, name: `gups-window-${w}`, offset: 0 }));
   return 0;
 }
@@ -315,9 +314,7 @@ export function* mpDesign(rt: Runtime, p: GupsParams, report: GupsProgramReport)
       return rpc(rt, req[w], rep[w], pend + w * p.updateSet * 8, n * 8, ack);
     },
   };
-  measure(rt, report);
-  yield* updateLoop(rt, p, pend, d, report);
-  finish(rt, report, d);
+  yield* measuredRun(rt, p, pend, d, report);
   for (let w = 1; w < p.windows; w++) yield* rt.msgqSend(req[w], ack, 0);
   for (let w = 1; w < p.windows; w++) yield* rt.wait();
   report.windows = Array.from({ length: p.windows }, (_, w) => ({ kind: 'file' as const, name: `/gups/mp-window-${w}`, offset: 0 }));

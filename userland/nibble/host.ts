@@ -6,8 +6,7 @@
 // process finds the space by name, attaches it and switches in (openStore).
 
 import type { Runtime } from '../runtime.js';
-import { RESERVED_START } from '../../kernel/layout.js';
-import { SEG_2M, VAS_PRIMARY } from '../../kernel/spacejmp/spacejmp.js';
+import { RESERVED_START, SEG_2M, VAS_PRIMARY, type YieldRequest } from '../../syscalls/abi.js';
 import { computeLayout, type NibbleConfig } from './layout.js';
 import { NibbleStore } from './store.js';
 import { RtPort } from './rtPort.js';
@@ -33,8 +32,9 @@ export interface CreateOptions {
 /** First CPU of each socket (from the machine's topology). */
 function socketCpus(rt: Runtime, nodes: number): number[] {
   const out: number[] = [];
+  const topo = rt.cpuTopology();
   for (let n = 0; n < nodes; n++) {
-    const c = rt.kernel.cpus.find((x) => x.node === n) ?? rt.kernel.cpus[0];
+    const c = topo.find((x) => x.node === n) ?? topo[0];
     out.push(c.id);
   }
   return out;
@@ -46,7 +46,7 @@ export function createStore(rt: Runtime, name: string, config: NibbleConfig, opt
   const flags = opts.hugePages === false ? 0 : SEG_2M;
   const mode = opts.mode ?? 0o660;
   const vid = rt.call('vas_create', name, mode);
-  const home = rt.thread.affinity;
+  const home = rt.affinity;
   const cpus = socketCpus(rt, config.nodes);
   const sids: number[] = [];
   rt.setAffinity(cpus[0]);
@@ -65,7 +65,7 @@ export function createStore(rt: Runtime, name: string, config: NibbleConfig, opt
 }
 
 /** From another process: find the named space, attach it, switch in, and open the store in it. */
-export function* openStore(rt: Runtime, name: string, base = STORE_BASE): Generator<import('../../kernel/proc/process.js').YieldRequest, { store: NibbleStore; vh: number }, unknown> {
+export function* openStore(rt: Runtime, name: string, base = STORE_BASE): Generator<YieldRequest, { store: NibbleStore; vh: number }, unknown> {
   const vid = rt.call('vas_find', name);
   const vh = rt.call('vas_attach', vid);
   yield* rt.callBlocking('vas_switch', vh, 0);

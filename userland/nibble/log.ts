@@ -31,11 +31,6 @@ export function freeBlocks(s: Shape, m: MemPort, n: number): number {
   return m.load32(s.nodeBase(n) + N_FREE);
 }
 
-/** Capacity of a segment in bytes. */
-export function segCapacity(s: Shape, m: MemPort, g: number): number {
-  return m.load32(s.segAddr(g) + S_NBLOCKS) * s.B;
-}
-
 /**
  * A new segment of `nblocks` blocks on socket `n`, in state `state`; -1 when the free pool cannot
  * give that many without eating into the compaction reserve (which `useReserve` may).

@@ -41,22 +41,6 @@ export const COMPACTOR_POLL_CYCLES = 5000;
 /** Cycles a writer waits before trying again for space that compaction is about to release. */
 const SPACE_WAIT_CYCLES = 2000;
 
-export const DEFAULT_CONFIG: NibbleConfig = {
-  nodes: 1,
-  cores: 4,
-  blockSize: 64 * 1024,
-  segmentBlocks: 8,
-  blocksPerNode: 256,
-  reserveBlocks: 8,
-  tablesPerNode: 2,
-  initialBuckets: 256,
-  maxBuckets: 8192,
-  maxThreads: 64,
-  mode: 1,
-  compactBelow: 0.2,
-  batchSegments: 3,
-};
-
 export interface NodeUsage {
   node: number;
   blocks: number;

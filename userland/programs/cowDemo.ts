@@ -3,7 +3,7 @@
 // its copy is unchanged, that the child saw its own write, and waits for it. Exit 0 on success;
 // any other code names the check that failed.
 
-import type { ThreadBody } from '../../kernel/proc/process.js';
+import type { ThreadBody } from '../../syscalls/abi.js';
 import type { Runtime } from '../runtime.js';
 
 export const name = 'cowDemo';

@@ -1,33 +1,22 @@
-// pt: the page-table tree of one address space, read from emulated physical memory like the
-// hardware walker would (but without setting A/D bits or charging cycles). The tree is navigable:
+// pt: the page-table tree of one address space, read from emulated physical memory through the
+// machine snapshot's page-table reader (no A/D bits set, no TLB touched, no cycles charged). The tree is navigable:
 // the caller keeps which entries are expanded and where the cursor is (PtState) and moves it with
 // navigatePt. walkAddress shows where one virtual address leads, level by level.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { Vmspace } from '../../../kernel/vm/vmspace.js';
-import { LEVEL_NAMES, PTE_P, PTE_PS, pteFrame, pteFlagString } from '../../../mmu/pte.js';
-import { LEVEL_SPAN, levelIndex, splitBig, isCanonical } from '../../../mmu/address.js';
+import { pageTableEntries, pageTableRoot, spaceInfo, walkSpace, type PageTableEntryInfo, type SpaceRef } from '../../../kernel/snapshot.js';
+import type { WalkStep } from '../../../mmu/pageTableReader.js';
+import { LEVEL_NAMES, pteFlagString } from '../../../mmu/pte.js';
+import { LEVEL_SPAN } from '../../../mmu/address.js';
 import { formatSize } from '../../../mmu/units.js';
 import { clip, hex, note, type ViewLine, type ViewModel } from './format.js';
 import type { SpaceTarget } from './target.js';
 
-/** One present entry of some table in the tree. */
-export interface PtRow {
+/** One present entry of some table in the tree: the snapshot's entry, placed in the tree. */
+export interface PtRow extends PageTableEntryInfo {
   /** `${level}:${va}`: unique within one tree. */
   key: string;
   level: number;
-  index: number;
-  /** First virtual address the entry covers. */
-  va: number;
-  lo: number;
-  hi: number;
-  leaf: boolean;
-  /** Next table (non-leaf) or mapped frame (leaf). */
-  target: number;
-  /** The next table belongs to another address space (a SpaceJMP shared subtree). */
-  linked: boolean;
-  /** Present entries of the next table (non-leaf). */
-  children: number;
   depth: number;
 }
 
@@ -40,40 +29,19 @@ export interface PtState {
 
 export type PtMove = 'up' | 'down' | 'pageUp' | 'pageDown' | 'top' | 'bottom' | 'expand' | 'collapse' | 'toggle';
 
-function read(k: Kernel, pa: number): [number, number] {
-  return [k.mem.read32(pa), k.mem.read32(pa + 4)];
-}
-
-const isLeaf = (level: number, lo: number) => level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0);
-
-function presentCount(k: Kernel, table: number): number {
-  let n = 0;
-  for (let i = 0; i < 512; i++) if ((k.mem.read32(table + i * 8) & PTE_P) !== 0) n++;
-  return n;
-}
-
-function tableRows(k: Kernel, space: Vmspace, table: number, level: number, base: number, expanded: ReadonlySet<string>, out: PtRow[]): void {
-  const depth = space.pmap.levels - level;
-  for (let i = 0; i < 512; i++) {
-    const [lo, hi] = read(k, table + i * 8);
-    if ((lo & PTE_P) === 0) continue;
-    const va = base + i * LEVEL_SPAN[level];
-    const leaf = isLeaf(level, lo);
-    const target = leaf ? pteFrame(lo, hi) - (pteFrame(lo, hi) % LEVEL_SPAN[level]) : pteFrame(lo, hi);
-    const info = leaf ? undefined : k.tables.get(target);
-    const row: PtRow = {
-      key: `${level}:${va}`, level, index: i, va, lo, hi, leaf, target,
-      linked: !!info && info.owner !== space.pmap, children: leaf ? 0 : presentCount(k, target), depth,
-    };
+function tableRows(k: Kernel, space: SpaceRef, table: number, level: number, base: number, depth: number, expanded: ReadonlySet<string>, out: PtRow[]): void {
+  for (const e of pageTableEntries(k, space, table, level, base)) {
+    const row: PtRow = { ...e, key: `${level}:${e.va}`, level, depth };
     out.push(row);
-    if (!leaf && expanded.has(row.key)) tableRows(k, space, target, level - 1, va, expanded, out);
+    if (!e.leaf && expanded.has(row.key)) tableRows(k, space, e.target, level - 1, e.va, depth + 1, expanded, out);
   }
 }
 
 /** The visible rows: the root's present entries and, under each expanded entry, its table's. */
-export function ptRows(k: Kernel, space: Vmspace, expanded: ReadonlySet<string>): PtRow[] {
+export function ptRows(k: Kernel, space: SpaceRef, expanded: ReadonlySet<string>): PtRow[] {
   const out: PtRow[] = [];
-  tableRows(k, space, space.pmap.root, space.pmap.levels, 0, expanded, out);
+  const { root, levels } = pageTableRoot(space);
+  tableRows(k, space, root, levels, 0, 0, expanded, out);
   return out;
 }
 
@@ -81,9 +49,10 @@ export function ptRows(k: Kernel, space: Vmspace, expanded: ReadonlySet<string>)
  * A first view worth looking at: chains of tables with a single entry are opened down to the
  * page tables, so a small process shows its text, heap and stack pages without any keys pressed.
  */
-export function initialPtState(k: Kernel, space: Vmspace): PtState {
+export function initialPtState(k: Kernel, space: SpaceRef): PtState {
   const expanded = new Set<string>();
-  for (let pass = 0; pass < space.pmap.levels; pass++) {
+  const { levels } = pageTableRoot(space);
+  for (let pass = 0; pass < levels; pass++) {
     for (const r of ptRows(k, space, expanded)) {
       if (!r.leaf && !expanded.has(r.key) && r.children <= (r.level === 2 ? 8 : 2)) expanded.add(r.key);
     }
@@ -127,15 +96,7 @@ export function navigatePt(state: PtState, rows: readonly PtRow[], move: PtMove,
 
 // ------------------------------------------------------------------ walk
 
-export interface WalkStep {
-  level: number;
-  table: number;
-  index: number;
-  lo: number;
-  hi: number;
-  present: boolean;
-  leaf: boolean;
-}
+export type { WalkStep };
 
 export interface WalkResult {
   va: bigint;
@@ -148,27 +109,13 @@ export interface WalkResult {
 }
 
 /** Follow `va` from the root as the MMU would, reading entries without changing them. */
-export function walkAddress(k: Kernel, space: Vmspace, va: bigint): WalkResult {
-  const levels = space.pmap.levels;
-  const res: WalkResult = { va, steps: [], pa: null, pageSize: 0, stop: null };
-  if (va < 0n || !isCanonical(va, levels)) return { ...res, stop: `${hex(BigInt.asUintN(64, va))} is not canonical in ${levels}-level paging (#GP)` };
-  const [vlo, vhi] = splitBig(va);
-  let table = space.pmap.root;
-  for (let l = levels; l >= 1; l--) {
-    const index = levelIndex(vlo, vhi, l);
-    const [lo, hi] = read(k, table + index * 8);
-    const present = (lo & PTE_P) !== 0;
-    const leaf = present && isLeaf(l, lo);
-    res.steps.push({ level: l, table, index, lo, hi, present, leaf });
-    if (!present) return { ...res, stop: `not present at ${LEVEL_NAMES[l]}[${index}]: a page fault (the kernel maps on demand if the vm map allows)` };
-    if (leaf) {
-      const span = LEVEL_SPAN[l];
-      const frame = pteFrame(lo, hi) - (pteFrame(lo, hi) % span);
-      return { ...res, pa: frame + Number(va % BigInt(span)), pageSize: span };
-    }
-    table = pteFrame(lo, hi);
-  }
-  return res;
+export function walkAddress(k: Kernel, space: SpaceRef, va: bigint): WalkResult {
+  const w = walkSpace(k, space, va);
+  const levels = pageTableRoot(space).levels;
+  const stop = w.stop === null ? null
+    : w.stop.reason === 'noncanonical' ? `${hex(BigInt.asUintN(64, va))} is not canonical in ${levels}-level paging (#GP)`
+    : `not present at ${LEVEL_NAMES[w.stop.level]}[${w.stop.index}]: a page fault (the kernel maps on demand if the vm map allows)`;
+  return { va, steps: w.steps, pa: w.pa, pageSize: w.pageSize, stop };
 }
 
 /** Tree key of a step's entry (as PtRow.key). */
@@ -217,9 +164,10 @@ function rowText(r: PtRow, expanded: ReadonlySet<string>, width: number): string
 export function ptView(k: Kernel, t: SpaceTarget, state: PtState, width: number): ViewModel {
   const space = t.space;
   const rows = ptRows(k, space, state.expanded);
-  const leaves = space.pmap.leaves;
+  const info = spaceInfo(space);
+  const leaves = info.leaves;
   const head: ViewLine[] = [
-    { text: clip(`${t.label}: root ${hex(space.pmap.root)}, ${space.pmap.levels} levels, PCID ${space.pmap.pcid}, leaves 4K ${leaves[1]} / 2M ${leaves[2]} / 1G ${leaves[3]}`, width), tone: 'accent' },
+    { text: clip(`${t.label}: root ${hex(info.root)}, ${info.levels} levels, PCID ${info.pcid}, leaves 4K ${leaves[1]} / 2M ${leaves[2]} / 1G ${leaves[3]}`, width), tone: 'accent' },
     note(clip('flags: P present, W/R writable, U/S user, A accessed, D dirty, L large page, G global, X no-execute', width)),
   ];
   const walk = state.walkVa === null ? [] : walkLines(walkAddress(k, space, state.walkVa), width);

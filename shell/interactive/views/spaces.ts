@@ -3,46 +3,38 @@
 // tables are kept consistent with the named space.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { NamedVas } from '../../../kernel/spacejmp/spacejmp.js';
+import { namedSpaces, shadows, type NamedSpaceInfo } from '../../../kernel/snapshot.js';
 import { modeString } from '../../../kernel/spacejmp/segment.js';
 import { protString } from '../../../kernel/vm/vmMap.js';
 import { formatSize } from '../../../mmu/units.js';
 import { table, hex, note, clip, type ViewLine, type ViewModel } from './format.js';
 
-function namedSpaceLines(v: NamedVas, width: number): ViewLine[] {
+function namedSpaceLines(v: NamedSpaceInfo, width: number): ViewLine[] {
   const out: ViewLine[] = [];
-  for (const { seg, prot } of v.segments.values()) {
-    out.push({ text: clip(`    segment ${seg.sid} "${seg.name}"  ${hex(seg.base)}  ${formatSize(seg.size)}  ${protString(prot)}`, width) });
+  for (const seg of v.segments) {
+    out.push({ text: clip(`    segment ${seg.sid} "${seg.name}"  ${hex(seg.base)}  ${formatSize(seg.size)}  ${protString(seg.prot)}`, width) });
   }
   for (const a of v.shadows) {
-    const n = a.threads.size;
-    out.push({ text: clip(`    attached by ${a.process.name}[${a.process.pid}]  vh ${hex(a.vh)}  ${n} thread${n === 1 ? '' : 's'} in it  pt ${a.ptPolicy}`, width) });
+    const n = a.threads;
+    out.push({ text: clip(`    attached by ${a.processName}[${a.pid}]  vh ${hex(a.vh)}  ${n} thread${n === 1 ? '' : 's'} in it  pt ${a.ptPolicy}`, width) });
   }
   if (out.length === 0) out.push(note('    (no segments, nobody attached)'));
   return out;
 }
 
 function shadowRows(k: Kernel): string[][] {
-  const rows: string[][] = [];
-  const sj = k.spacejmp!;
-  for (const p of [...k.processes.values()].sort((a, b) => a.pid - b.pid)) {
-    if (!p.live) continue;
-    for (const a of sj.attachments(p)) {
-      const threads = [...a.threads].map((t) => t.name).join(',') || '-';
-      rows.push([`${p.name}[${p.pid}]`, hex(a.vh), a.vas.name, `#${a.space.id}`, String(a.space.map.entries.length), a.writable ? 'rw' : 'r', a.ptPolicy, threads]);
-    }
-  }
-  return rows;
+  return shadows(k).map((a) => [
+    `${a.processName}[${a.pid}]`, hex(a.vh), a.of, `#${a.spaceId}`, String(a.entries), a.writable ? 'rw' : 'r', a.ptPolicy, a.threads.join(',') || '-',
+  ]);
 }
 
 export function spacesView(k: Kernel, width: number): ViewModel {
-  const sj = k.spacejmp;
-  if (!sj) return { title: 'address spaces', lines: [note('SpaceJMP is not installed on this machine')] };
-  const vases = [...sj.vases.values()].filter((v) => !v.deleted).sort((a, b) => a.vid - b.vid);
+  const vases = namedSpaces(k);
+  if (!vases) return { title: 'address spaces', lines: [note('SpaceJMP is not installed on this machine')] };
   const lines: ViewLine[] = [{ text: `named address spaces (${vases.length})`, tone: 'accent' }];
   if (vases.length === 0) lines.push(note('  none yet: vas_create("name", 0660) makes one'));
   for (const v of vases) {
-    const head = `  vid ${v.vid} "${v.name}"  ${modeString(v.mode)}  owner ${v.uid}:${v.gid}  tags ${v.tags}  pt ${v.ptPolicy}  space #${v.space.id}`;
+    const head = `  vid ${v.vid} "${v.name}"  ${modeString(v.mode)}  owner ${v.uid}:${v.gid}  tags ${v.tags}  pt ${v.ptPolicy}  space #${v.spaceId}`;
     lines.push({ text: clip(head, width), tone: 'header' }, ...namedSpaceLines(v, width));
   }
   const rows = shadowRows(k);

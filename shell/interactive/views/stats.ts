@@ -3,11 +3,12 @@
 // where the cycles went, and SpaceJMP's switch counts. Names the cost profile, as every report must.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import { describeMachine } from '../../../kernel/machineConfig.js';
+import { counters } from '../../../kernel/snapshot.js';
 import { table, thousands, percent, clip, type ViewLine, type ViewModel } from './format.js';
 
 export function statsView(k: Kernel, width: number): ViewModel {
-  const cs = k.cpus.map((c) => c.counters());
+  const snap = counters(k);
+  const cs = snap.cpus;
   const rows = cs.map((c) => [
     String(c.cpu), thousands(c.modelledCycles), thousands(c.accesses), percent(c.l1Hits, c.accesses), thousands(c.stlbHits),
     thousands(c.walks), thousands(c.walkRefs), thousands(c.pageFaults), thousands(c.cr3Writes), thousands(c.tlbFlushes), thousands(c.invalidations),
@@ -18,7 +19,7 @@ export function statsView(k: Kernel, width: number): ViewModel {
     thousands(sum((c) => c.walks)), thousands(sum((c) => c.walkRefs)), thousands(sum((c) => c.pageFaults)), thousands(sum((c) => c.cr3Writes)),
     thousands(sum((c) => c.tlbFlushes)), thousands(sum((c) => c.invalidations))]);
   const lines: ViewLine[] = [
-    { text: clip(`modelled cycles of the emulated machine: ${describeMachine(k.config)}`, width), tone: 'accent' },
+    { text: clip(`modelled cycles of the emulated machine: ${snap.machine}`, width), tone: 'accent' },
     ...table([
       { title: 'CPU', align: 'right' }, { title: 'CYCLES', align: 'right' }, { title: 'ACCESSES', align: 'right' }, { title: 'L1 HIT', align: 'right' },
       { title: 'STLB', align: 'right' }, { title: 'WALKS', align: 'right' }, { title: 'REFS', align: 'right' }, { title: 'FAULTS', align: 'right' },
@@ -27,7 +28,7 @@ export function statsView(k: Kernel, width: number): ViewModel {
   ];
   lines[lines.length - 1].tone = 'header';
   lines.push(...componentLines(cs.map((c) => c.cyclesBy), width));
-  const sj = k.spacejmp?.stats;
+  const sj = snap.spacejmp;
   if (sj) lines.push({ text: '' }, { text: clip(`SpaceJMP: ${thousands(sj.switches)} vas_switch, ${thousands(sj.blockedSwitches)} blocked on a segment lock, ${thousands(sj.shadowUpdates)} shadow updates`, width) });
   return { title: 'stats', lines };
 }

@@ -3,17 +3,17 @@
 // it, or a named space by its name. Errors say which argument is wrong, so the shell can point at it.
 
 import type { Kernel } from '../../../kernel/kernel.js';
-import type { Process } from '../../../kernel/proc/process.js';
-import type { Vmspace } from '../../../kernel/vm/vmspace.js';
+import { processes, shadows, namedSpaces, type ProcessInfo, type SpaceRef } from '../../../kernel/snapshot.js';
 import { VH_BIT } from '../../../kernel/spacejmp/spacejmp.js';
 import { parseNumberText } from '../../../syscalls/trace/lexer.js';
 import { hex } from './format.js';
 
 export interface SpaceTarget {
-  space: Vmspace;
+  /** The space, for the snapshot's readers (vmMap, pageTableEntries, walkSpace). */
+  space: SpaceRef;
   /** "bob[3] primary", "bob[3] vh 0x1_0001 (shadow of shared)", "named space shared". */
   label: string;
-  process: Process | null;
+  process: ProcessInfo | null;
 }
 
 export type Resolved<T> = { ok: true; value: T } | { ok: false; message: string; arg: number };
@@ -24,16 +24,16 @@ export function parseNumber(word: string): bigint | null {
   return 'error' in r ? null : r.value;
 }
 
-function processByWord(k: Kernel, word: string): Process | null {
+function processByWord(procs: readonly ProcessInfo[], word: string): ProcessInfo | null {
   const n = parseNumber(word);
-  if (n !== null) return k.processes.get(Number(n)) ?? null;
-  const live = [...k.processes.values()].filter((p) => p.name === word).sort((a, b) => a.pid - b.pid);
-  return live.find((p) => p.live) ?? live[0] ?? null;
+  if (n !== null) return procs.find((p) => p.pid === Number(n)) ?? null;
+  const named = procs.filter((p) => p.name === word);
+  return named.find((p) => p.live) ?? named[0] ?? null;
 }
 
-function shadowOf(k: Kernel, p: Process, vh: number): SpaceTarget | null {
-  const a = k.spacejmp?.attachments(p).find((x) => x.vh === vh);
-  return a ? { space: a.space, label: `${p.name}[${p.pid}] vh ${hex(vh)} (shadow of ${a.vas.name})`, process: p } : null;
+function shadowOf(k: Kernel, p: ProcessInfo, vh: number): SpaceTarget | null {
+  const a = shadows(k).find((x) => x.pid === p.pid && x.vh === vh);
+  return a ? { space: a.space, label: `${p.name}[${p.pid}] vh ${hex(vh)} (shadow of ${a.of})`, process: p } : null;
 }
 
 /** Resolve `PID|NAME [VH]` or `VH`. */
@@ -42,7 +42,8 @@ export function resolveSpace(k: Kernel, words: readonly string[]): Resolved<Spac
   if (words.length > 2) return { ok: false, message: 'expected at most PID and VH', arg: 2 };
   const first = words[0];
   const n = parseNumber(first);
-  const p = processByWord(k, first);
+  const procs = processes(k);
+  const p = processByWord(procs, first);
   if (words.length === 2) {
     if (!p) return { ok: false, message: `no process ${first}`, arg: 0 };
     const vh = parseNumber(words[1]);
@@ -56,12 +57,12 @@ export function resolveSpace(k: Kernel, words: readonly string[]): Resolved<Spac
     return { ok: true, value: { space: p.primary, label: `${p.name}[${p.pid}] primary`, process: p } };
   }
   if (n !== null && n >= BigInt(VH_BIT)) {
-    const hits = [...k.processes.values()].map((q) => shadowOf(k, q, Number(n))).filter((t): t is SpaceTarget => t !== null);
+    const hits = procs.map((q) => shadowOf(k, q, Number(n))).filter((t): t is SpaceTarget => t !== null);
     if (hits.length === 1) return { ok: true, value: hits[0] };
     if (hits.length > 1) return { ok: false, message: `handle ${hex(n)} is attached in ${hits.map((h) => h.process!.name).join(' and ')}: give PID VH`, arg: 0 };
     return { ok: false, message: `no process has handle ${hex(n)}`, arg: 0 };
   }
-  const v = [...(k.spacejmp?.vases.values() ?? [])].find((x) => x.name === first && !x.deleted);
+  const v = (namedSpaces(k) ?? []).find((x) => x.name === first);
   if (v) return { ok: true, value: { space: v.space, label: `named space ${v.name} (vid ${v.vid})`, process: null } };
   return { ok: false, message: n !== null ? `no process ${first}` : `unknown process or address space '${first}'`, arg: 0 };
 }

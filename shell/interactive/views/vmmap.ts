@@ -1,30 +1,29 @@
 // vmmap: one address space's vm map, entry by entry — range, protection, entry flags, what the
 // region is, and the vm object behind it (with its shadow chain and resident pages).
 
-import type { MapEntry } from '../../../kernel/vm/vmMap.js';
-import { protString, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, ENTRY_WIRED, ENTRY_GROWS_DOWN } from '../../../kernel/vm/vmMap.js';
+import { vmMap, spaceInfo, type MapEntryInfo } from '../../../kernel/snapshot.js';
+import { protString, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, ENTRY_GROWS_DOWN } from '../../../kernel/vm/vmMap.js';
 import { formatSize } from '../../../mmu/units.js';
 import { table, hex, note, type ViewLine, type ViewModel } from './format.js';
 import type { SpaceTarget } from './target.js';
 
 /** C copy-on-write, N needs copy, S segment, W wired, G grows down. */
-export function entryFlags(e: MapEntry): string {
+export function entryFlags(e: MapEntryInfo): string {
   return (e.flags & ENTRY_COW ? 'C' : '') + (e.flags & ENTRY_NEEDS_COPY ? 'N' : '') + (e.flags & ENTRY_SEGMENT ? 'S' : '')
-    + (e.flags & ENTRY_WIRED || e.object?.type === 'wired' ? 'W' : '') + (e.flags & ENTRY_GROWS_DOWN ? 'G' : '') || '-';
+    + (e.wired ? 'W' : '') + (e.flags & ENTRY_GROWS_DOWN ? 'G' : '') || '-';
 }
 
-function objectText(e: MapEntry): string {
+function objectText(e: MapEntryInfo): string {
   const o = e.object;
   if (!o) return '-';
-  const resident = o.pages.size;
-  return `${o.describe()} ${resident} page${resident === 1 ? '' : 's'}${e.offset ? ` +${hex(e.offset)}` : ''}`;
+  return `${o.description} ${o.resident} page${o.resident === 1 ? '' : 's'}${e.offset ? ` +${hex(e.offset)}` : ''}`;
 }
 
 export function vmmapView(t: SpaceTarget, width: number): ViewModel {
-  const { space } = t;
-  const entries = space.map.entries;
+  const info = spaceInfo(t.space);
+  const entries = vmMap(t.space);
   const head: ViewLine[] = [
-    { text: `${t.label}: ${space.describe()}, ${entries.length} entries, ${formatSize(space.map.size)} mapped, ${formatSize(space.residentBytes)} resident, PCID ${space.pmap.pcid}`, tone: 'accent' },
+    { text: `${t.label}: ${info.description}, ${entries.length} entries, ${formatSize(info.mappedBytes)} mapped, ${formatSize(info.residentBytes)} resident, PCID ${info.pcid}`, tone: 'accent' },
   ];
   if (entries.length === 0) return { title: `vmmap ${t.label}`, lines: [...head, note('  (empty)')] };
   const wide = width >= 110;
