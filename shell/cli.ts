@@ -9,6 +9,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
@@ -55,6 +56,8 @@ export function buildProgram(): Command {
   addMachineOptions(nibble);
   nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
+  addRedisCommands(program, addMachineOptions);
+
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
     .option('--run <file...>', 'trace files to run before the first prompt');
@@ -71,6 +74,7 @@ export function buildProgram(): Command {
       engines: {
         gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
         nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
+        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
       },
     });
   });

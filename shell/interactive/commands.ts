@@ -35,7 +35,7 @@ export interface CommandHost {
   walk(va: bigint): void;
   runFile(path: Word): Promise<void>;
   save(path: Word): void;
-  runEngine(name: 'gups' | 'nibble', args: readonly Word[]): Promise<void>;
+  runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void>;
   reset(): void;
   clear(): void;
   exit(): void;
@@ -89,6 +89,7 @@ export const COMMANDS: readonly ShellCommand[] = [
   { name: 'save', usage: 'save FILE', summary: 'write this session\'s statements as a trace file', minArgs: 1, maxArgs: 1, run: (h, a) => h.save(a[0]) },
   { name: 'gups', usage: 'gups [OPTIONS]', summary: 'run the GUPS benchmark (MAP, MP, VAS) with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('gups', a) },
   { name: 'nibble', usage: 'nibble [OPTIONS]', summary: 'run the Nibble key-value store benchmark with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('nibble', a) },
+  { name: 'redis', usage: 'redis [OPTIONS]', summary: 'run the Redis designs benchmark (rpc vs jmp, as `sjmp redis bench`) with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('redis', a) },
   { name: 'reset', usage: 'reset', summary: 'start over on a fresh machine (same options)', maxArgs: 0, run: (h) => h.reset() },
   { name: 'clear', usage: 'clear', summary: 'clear the transcript (Ctrl-L)', maxArgs: 0, run: (h) => h.clear() },
   { name: 'exit', aliases: ['quit'], usage: 'exit', summary: 'leave the shell (Ctrl-D); exit(N) is the system call', maxArgs: 0, run: (h) => h.exit() },
@@ -142,7 +143,7 @@ export function classifyLine(line: string): { kind: 'command'; command: ShellCom
 /** Check the argument count; returns an error message pointing at the first extra or the command. */
 export function checkArity(c: ShellCommand, args: readonly Word[], self: Word): { at: Word; message: string } | null {
   if (args.length < (c.minArgs ?? 0)) return { at: self, message: `usage: ${c.usage}` };
-  if (c.maxArgs !== undefined && args.length > c.maxArgs && c.name !== 'gups' && c.name !== 'nibble') {
+  if (c.maxArgs !== undefined && args.length > c.maxArgs && c.name !== 'gups' && c.name !== 'nibble' && c.name !== 'redis') {
     return { at: args[c.maxArgs], message: `${c.name} takes ${c.maxArgs === 0 ? 'no arguments' : `at most ${c.maxArgs}`}; usage: ${c.usage}` };
   }
   return null;

@@ -25,6 +25,7 @@ export type BenchEngine = (args: readonly string[], onProgress: (p: EngineProgre
 export interface Engines {
   gups?: BenchEngine;
   nibble?: BenchEngine;
+  redis?: BenchEngine;
 }
 
 /** Lines for a progress bar `[#####.....]  42%  label` fitted to `width`. */

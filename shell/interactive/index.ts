@@ -13,7 +13,7 @@ import { runLineMode } from './lineMode.js';
  *   `--tlb`, `--tags`, `--seed`); they override `machine` lines typed or run in the shell;
  * - `historyFile`: default $XDG_CONFIG_HOME/sjmp/history, else ~/.config/sjmp/history; null keeps
  *   the history in memory only;
- * - `engines`: the `gups` and `nibble` benchmark engines (without one, the command says so);
+ * - `engines`: the `gups`, `nibble` and `redis` benchmark engines (without one, the command says so);
  * - `cwd`: where `run FILE` and `save FILE` resolve relative paths (default process.cwd()).
  */
 export interface StartShellOptions extends SessionOptions {

@@ -444,7 +444,7 @@ export class ShellSession implements CommandHost {
     this.print(`saved ${body.length} statement${body.length === 1 ? '' : 's'} to ${path.text}`, 'good');
   }
 
-  async runEngine(name: 'gups' | 'nibble', args: readonly Word[]): Promise<void> {
+  async runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void> {
     const engine = this.engines[name];
     if (!engine) return this.fail(null, `${name} is not available in this build (no ${name} engine was given to the shell)`);
     const ac = new AbortController();
