@@ -1,5 +1,5 @@
 // How a kernel module (SpaceJMP) takes part in the kernel without the kernel importing it: at boot
-// it pushes one LifecycleHooks onto kernel.hooks — lifecycle callbacks plus what it contributes to
+// (kernel.ts registerBootModule) it pushes one LifecycleHooks onto kernel.hooks — lifecycle callbacks plus what it contributes to
 // the invariant checker. This is the one registration mechanism; kernel.ts and invariants.ts both
 // depend on this file and not on each other's internals.
 
@@ -23,6 +23,9 @@ export interface InvariantContributor {
 
 /** Hooks a higher kernel module installs to take part in thread and process lifecycles. */
 export interface LifecycleHooks {
+  /** A new thread is about to start in its process's primary: take what it needs there, or
+   *  fail (a SysError; the thread is not created). */
+  threadStart?(t: Thread): void;
   /** A thread is leaving its address space for good (exit): release what it holds there. */
   threadExit?(t: Thread): void;
   /** A process is exiting: detach everything it attached. */

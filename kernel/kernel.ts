@@ -18,7 +18,6 @@ import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from 
 import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
 import { Rng } from './rng.js';
-import { SpaceJmp } from './spacejmp/spacejmp.js';
 import type { LifecycleHooks } from './hooks.js';
 import { fail, SysError, ERRNO } from './errno.js';
 import { PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_GROWS_DOWN } from './vm/vmMap.js';
@@ -41,6 +40,16 @@ export interface KernelEvent {
 
 export type { LifecycleHooks, InvariantContributor } from './hooks.js';
 
+/**
+ * Kernel modules above the core (SpaceJMP) install themselves into every kernel at boot: each
+ * registers an installer when its module is loaded, so this file imports none of them.
+ */
+const bootModules: ((k: Kernel) => void)[] = [];
+
+export function registerBootModule(install: (k: Kernel) => void): void {
+  bootModules.push(install);
+}
+
 export class Kernel implements VmHost {
   readonly config: MachineConfig;
   readonly mem: PhysicalMemory;
@@ -59,8 +68,6 @@ export class Kernel implements VmHost {
   readonly hooks: LifecycleHooks[] = [];
   /** Every live vmspace (primary, named, shadow), for views and the invariant checker. */
   readonly spaces = new Set<Vmspace>();
-  /** SpaceJMP: segments, named and shadow address spaces. */
-  readonly spacejmp: SpaceJmp;
   private nextPid = 1;
   private readonly freePcids: number[] = [];
   /** Set while unresolvable faults must come back as MachineFault instead of killing
@@ -89,7 +96,7 @@ export class Kernel implements VmHost {
     this.loaded = new Array(c.cpus).fill(null);
     for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
     this.tmpfs = new Tmpfs(this);
-    this.spacejmp = new SpaceJmp(this);
+    for (const install of bootModules) install(this);
   }
 
   /** The cost parameters of the machine's profile (modelled cycles per event). */
@@ -138,17 +145,26 @@ export class Kernel implements VmHost {
   /**
    * TLB shootdown for a pmap's queued invalidations: INVLPG (or a whole-PCID flush for big batches)
    * on every CPU that has it loaded — locally, or by IPI with its modelled cost on both sides —
-   * and a deferred flush on CPUs that keep tagged entries of it while it is not loaded.
+   * and a deferred flush on CPUs that keep tagged entries of it while it is not loaded. Pmaps that
+   * link its tables (a process's shadows, shared-policy shadows of a named space) see the same
+   * edits, so the same invalidations reach them under their own tags.
    */
   flushPmap(pmap: Pmap): void {
     if (!pmap.hasPending) return;
+    this.invalidateIn(pmap, pmap);
+    for (const sharer of pmap.sharers.keys()) this.invalidateIn(sharer, pmap);
+    pmap.clearPending();
+  }
+
+  /** Carry out `src`'s queued invalidations for `pmap` (its CPUs, its PCID). */
+  private invalidateIn(pmap: Pmap, src: Pmap): void {
     const here = this.current;
     for (const id of pmap.activeOn) {
       const cpu = this.cpus[id];
-      if (pmap.pendingFull) {
+      if (src.pendingFull) {
         cpu.invpcid(1, pmap.pcid);
       } else {
-        for (const va of pmap.pendingVa) cpu.invlpgAddr(BigInt(va));
+        for (const va of src.pendingVa) cpu.invlpgAddr(BigInt(va));
       }
       if (cpu !== here) {
         here.charge('shootdown', this.costs.shootdownInitiator);
@@ -158,7 +174,6 @@ export class Kernel implements VmHost {
     if (pmap.pcid !== 0) {
       for (const id of pmap.taggedOn) if (!pmap.activeOn.has(id)) pmap.staleOn.add(id);
     }
-    pmap.clearPending();
   }
 
   // ------------------------------------------------------------------ address spaces
@@ -263,6 +278,7 @@ export class Kernel implements VmHost {
     t.affinity = affinity;
     t.cpu = affinity >= 0 ? affinity : this.nextCpuForThread++ % this.cpus.length;
     t.readyAt = this.current.clock;
+    for (const h of this.hooks) h.threadStart?.(t);
     p.threads.push(t);
     return t;
   }

@@ -9,6 +9,7 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { samCommand, SAM_HELP } from './commands/sam.js';
 import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
@@ -56,6 +57,19 @@ export function buildProgram(): Command {
   addMachineOptions(nibble);
   nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
+  // samtools' own options (-h, -c, -F ...) pass through untouched; sjmp's (--design, --json, ...)
+  // are taken out by samCommand.
+  const sam = program.command('sam')
+    .description('samtools-style tools (flagstat, view, sort, index, idxstats, depth): files vs a data set kept in a named address space')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]', 'import | ls | run | bench | TOOL, with samtools arguments');
+  addMachineOptions(sam);
+  sam.action(async (args: string[], _o: unknown, cmd: Command) => {
+    if (args.length === 0 || args[0] === '--help' || args[0] === 'help') { process.stdout.write(SAM_HELP); process.exitCode = 0; return; }
+    process.exitCode = await samCommand(args, cmd.optsWithGlobals() as GlobalOptions);
+  });
   addRedisCommands(program, addMachineOptions);
 
   const shell = program.command('shell')

@@ -7,6 +7,8 @@ import type { Vmspace } from '../vm/vmspace.js';
 export interface Credentials {
   uid: number;
   gid: number;
+  /** Supplementary groups (permission checks use them like the primary group). */
+  groups?: readonly number[];
 }
 
 /** What a thread's body yields to the scheduler. */
@@ -79,8 +81,6 @@ export class Process {
   traced = false;
   /** Parent's wait channel for this process's exit is the parent's `childExit`. */
   readonly childExit = new WaitChannel('child-exit');
-  /** SpaceJMP attachments and state, owned by kernel/spacejmp. */
-  spacejmp: unknown = null;
 
   constructor(
     readonly pid: number,

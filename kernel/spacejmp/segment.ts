@@ -12,11 +12,16 @@ export interface Owned {
   mode: number;
 }
 
-/** File-style permission check: owner, group, then other bits; uid 0 passes. */
+/** Whether `cred` is in group `gid`: its primary group or one of its supplementary groups. */
+export function inGroup(cred: Credentials, gid: number): boolean {
+  return cred.gid === gid || (cred.groups?.includes(gid) ?? false);
+}
+
+/** File-style permission check: owner, group (primary or supplementary), then other bits; uid 0 passes. */
 export function mayAccess(cred: Credentials, o: Owned, want: 'r' | 'w'): boolean {
   if (cred.uid === 0) return true;
   const bit = want === 'r' ? 4 : 2;
-  const shift = cred.uid === o.uid ? 6 : cred.gid === o.gid ? 3 : 0;
+  const shift = cred.uid === o.uid ? 6 : inGroup(cred, o.gid) ? 3 : 0;
   return ((o.mode >> shift) & bit) !== 0;
 }
 
@@ -78,8 +83,8 @@ export class Segment {
   deleted = false;
   lockable = false;
   readonly lock: SegmentLock;
-  /** Address spaces (named or private) that map it. */
-  readonly attachedTo = new Set<unknown>();
+  /** Address spaces (named, shadows, primaries) that map it: it is freed after deletion when none is left. */
+  readonly attachedTo = new Set<object>();
 
   constructor(
     readonly sid: number,

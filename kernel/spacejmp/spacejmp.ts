@@ -1,84 +1,48 @@
-// SpaceJMP (reference chapters 8-9, Figure 40): named address spaces, process-private shadows of
-// them, memory segments, and vas_switch. Named spaces and segments are global, like files, and
-// outlive their creators; a shadow is a process's attached copy of a named space plus the
-// process's own text, heap and stack. Threads switch independently; a switch loads CR3 with the
-// target's page-table root and tag (tag 0 flushes, a per-space PCID keeps entries).
+// SpaceJMP (reference chapters 8-9, Figure 40): the calls over named address spaces, their
+// shadows, memory segments and vas_switch. Named spaces and segments are global, like files
+// (registry.ts); a shadow is a process's attached view of a named space (shadow.ts); segment locks
+// follow one rule wherever a segment becomes reachable (locks.ts). SpaceJMP installs itself into
+// every kernel at boot and is reached as `kernel.spacejmp`; the kernel does not import it.
 //
-// Keeping shadows consistent when a named space changes (left open by the reference): every
-// change to a named space is applied to each of its shadows in the same call, with TLB
-// shootdown on every CPU running one. Shadows get a segment's translations one of two ways:
-//   copy    each shadow has its own page-table entries, written at attach (cost per page)
-//   shared  a shadow links the named space's page-table subtrees for the reserved region at the
-//           top level, so one write serves every shadow (cost per top-level slot); used while the
-//           attacher's rights equal the named space's, converted to copy otherwise.
+// The rules every path follows:
+// - Rights: a segment reached through a space gets the reacher's own rights, computed when it
+//   becomes reachable (attach, a live add to the named space, seg_attach): no read right, no
+//   mapping (an attach is refused with EACCES instead); read-only right, read-only mapping.
+// - Locks: a segment that becomes reachable where threads run is locked for them first (take,
+//   block, or EBUSY with VAS_NOWAIT), as vas_switch does.
+// - Consistency: a change to a named space reaches every shadow in the same call; TLB shootdown
+//   covers every CPU running an affected space (kernel/vm's pmap sharers).
+// - In a shadow the named space's segments come first: a segment added to the named space evicts
+//   what the attacher mapped there on his own (an attacher cannot block the owner).
 
-import type { Kernel } from '../kernel.js';
-import type { Process, Thread, Credentials } from '../proc/process.js';
+import { Kernel, registerBootModule, type LifecycleHooks } from '../kernel.js';
+import type { Process, Thread, WaitChannel } from '../proc/process.js';
 import { VmObject, allocObjectPage, releaseObject } from '../vm/vmObject.js';
-import { MAP_FIXED, MAP_SHARED, type Vmspace } from '../vm/vmspace.js';
-import { PROT_READ, PROT_WRITE, ENTRY_SEGMENT, ENTRY_NEEDS_COPY, type MapEntry, protString } from '../vm/vmMap.js';
-import { shadowObject } from '../vm/vmObject.js';
+import type { Vmspace } from '../vm/vmspace.js';
+import { PROT_READ, PROT_WRITE, protString } from '../vm/vmMap.js';
 import { fail } from '../errno.js';
 import { RESERVED_START, reservedEnd } from '../layout.js';
-import type { TagPolicy } from '../machineConfig.js';
-import { Segment, mayAccess, modeString } from './segment.js';
-import type { WaitChannel } from '../proc/process.js';
-import { LEVEL_SPAN } from '../../mmu/address.js';
 import { formatAddr, formatSize } from '../../mmu/units.js';
+import { Segment, mayAccess, modeString } from './segment.js';
+import { Registry, checkName, checkMode } from './registry.js';
+import { NamedVas, Attachment, type SegRef, rightsFor, mapSegment, shareSegment, convertToCopy } from './shadow.js';
+import { LockTable, type LockRequest } from './locks.js';
+import {
+  VAS_PRIMARY, VAS_CURRENT, VH_BIT, VAS_NOWAIT, VAS_CTL_INFO, VAS_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_CHMOD, VAS_CTL_PTPOLICY,
+  SEG_CTL_INFO, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, SEG_CTL_CHMOD, SEG_2M, type PtPolicy,
+} from './constants.js';
 
-export const VAS_PRIMARY = 0;
-export const VAS_CURRENT = -1;
-/** vh values carry this bit so one argument can name a vid or a vh. */
-export const VH_BIT = 0x10000;
-/** vas_switch flag: fail with EBUSY instead of blocking on a segment lock. */
-export const VAS_NOWAIT = 1;
-
-export const VAS_CTL_INFO = 1;
-export const VAS_CTL_DELETE = 2;
-export const VAS_CTL_TAGS = 3;
-export const VAS_CTL_CHMOD = 4;
-export const VAS_CTL_PTPOLICY = 5;
-
-export const SEG_CTL_INFO = 1;
-export const SEG_CTL_DELETE = 2;
-export const SEG_CTL_LOCKABLE = 3;
-export const SEG_CTL_CHMOD = 4;
-
-/** seg_alloc flag: back the segment with 2 MiB pages. */
-export const SEG_2M = 1;
-
-export type PtPolicy = 'copy' | 'shared';
+export * from './constants.js';
+export { NamedVas, Attachment } from './shadow.js';
 
 const RW = PROT_READ | PROT_WRITE;
 
-export class NamedVas {
-  readonly segments = new Map<number, { seg: Segment; prot: number }>();
-  readonly shadows = new Set<Attachment>();
-  deleted = false;
-  tags: TagPolicy;
-  ptPolicy: PtPolicy;
-  constructor(readonly vid: number, public name: string, public mode: number, readonly uid: number, readonly gid: number, readonly space: Vmspace, tags: TagPolicy, ptPolicy: PtPolicy) {
-    this.tags = tags;
-    this.ptPolicy = ptPolicy;
-  }
-}
-
-export class Attachment {
-  readonly threads = new Set<Thread>();
-  /** Segments attached to this shadow only (seg_attach(vh, ...)). */
-  readonly privateSegs = new Map<number, { seg: Segment; prot: number }>();
-  /** Top-level slots (VA base) linked to the named space's tables, under the shared policy. */
-  readonly linkedSlots = new Set<number>();
-  constructor(readonly vh: number, readonly process: Process, readonly vas: NamedVas, readonly space: Vmspace, public ptPolicy: PtPolicy, readonly writable: boolean) {}
-}
-
+/** A process's SpaceJMP state: its shadows and the segments attached to its primary. */
 interface ProcState {
   attachments: Map<number, Attachment>;
   nextVh: number;
-  primarySegs: Map<number, { seg: Segment; prot: number }>;
+  primarySegs: Map<number, SegRef>;
 }
-
-interface HeldLock { seg: Segment; write: boolean }
 
 export interface SpaceJmpStats {
   switches: number;
@@ -86,51 +50,49 @@ export interface SpaceJmpStats {
   shadowUpdates: number;
 }
 
+/** Where seg_attach/seg_detach act: a named space, one of the caller's shadows, or its primary. */
+type Target = { kind: 'named'; vas: NamedVas } | { kind: 'shadow'; att: Attachment } | { kind: 'primary'; p: Process };
+
+declare module '../kernel.js' {
+  interface Kernel {
+    /** SpaceJMP, installed at boot by kernel/spacejmp. */
+    readonly spacejmp: SpaceJmp;
+  }
+}
+
 export class SpaceJmp {
-  readonly vases = new Map<number, NamedVas>();
-  readonly segments = new Map<number, Segment>();
-  private readonly vasByName = new Map<string, NamedVas>();
-  private readonly segByName = new Map<string, Segment>();
-  private readonly held = new Map<Thread, HeldLock[]>();
-  private readonly lockCache = new WeakMap<Vmspace, { stamp: number; gen: number; locks: HeldLock[] }>();
-  private lockableGen = 0;
-  private nextVid = 1;
-  private nextSid = 1;
+  private readonly reg = new Registry();
+  readonly vases = this.reg.vases;
+  readonly segments = this.reg.segments;
+  private readonly procs = new WeakMap<Process, ProcState>();
+  private readonly locks: LockTable;
   /** Page-table policy for new named spaces. */
   defaultPtPolicy: PtPolicy = 'copy';
   readonly stats: SpaceJmpStats = { switches: 0, blockedSwitches: 0, shadowUpdates: 0 };
 
   constructor(readonly kernel: Kernel) {
-    kernel.hooks.push({
+    this.locks = new LockTable(this.reg.segments, (ch) => kernel.wakeAll(ch));
+    const hooks: LifecycleHooks = {
+      threadStart: (t) => this.threadStart(t),
       threadExit: (t) => this.threadExit(t),
       processExit: (p) => this.processExit(p),
       afterExit: (p) => this.afterExit(p),
       // Each live segment's registry entry holds one reference to its wired object.
-      invariants: { name: 'spacejmp', heldObjects: () => this.heldObjects() },
-    });
+      invariants: { name: 'spacejmp', heldObjects: () => this.heldObjects(), check: () => this.check() },
+    };
+    kernel.hooks.push(hooks);
   }
 
   // ------------------------------------------------------------------ lookups
 
   private state(p: Process): ProcState {
-    if (!p.spacejmp) p.spacejmp = { attachments: new Map(), nextVh: 1, primarySegs: new Map() } satisfies ProcState;
-    return p.spacejmp as ProcState;
+    let st = this.procs.get(p);
+    if (!st) this.procs.set(p, (st = { attachments: new Map(), nextVh: 1, primarySegs: new Map() }));
+    return st;
   }
 
   attachments(p: Process): Attachment[] {
     return [...this.state(p).attachments.values()];
-  }
-
-  private vas(vid: number): NamedVas {
-    const v = this.vases.get(vid);
-    if (!v || v.deleted) fail('EINVAL', `no address space with id ${vid}`);
-    return v;
-  }
-
-  private seg(sid: number): Segment {
-    const s = this.segments.get(sid);
-    if (!s || s.deleted) fail('EINVAL', `no segment with id ${sid}`);
-    return s;
   }
 
   private attachment(p: Process, vh: number): Attachment {
@@ -139,31 +101,56 @@ export class SpaceJmp {
     return a;
   }
 
-  private checkName(name: string): void {
-    if (typeof name !== 'string' || name.length === 0 || name.length > 255 || name.includes('\0')) fail('EINVAL', 'name must be 1..255 characters');
+  /** Resolve a seg_attach/seg_detach target: CURRENT, PRIMARY (0), a vh, or a vid. */
+  private target(t: Thread, id: number): Target {
+    const p = t.process;
+    const vh = id === VAS_CURRENT ? t.vh : id;
+    if (vh === VAS_PRIMARY) return { kind: 'primary', p };
+    if ((vh & VH_BIT) !== 0) return { kind: 'shadow', att: this.attachment(p, vh) };
+    return { kind: 'named', vas: this.reg.vas(id) };
   }
 
-  private checkMode(mode: number): void {
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) fail('EINVAL', 'mode must be 0..0777');
+  private spaceOf(tg: Target): Vmspace {
+    return tg.kind === 'named' ? tg.vas.space : tg.kind === 'shadow' ? tg.att.space : tg.p.primary;
+  }
+
+  /** Threads executing in `space` now. */
+  private threadsIn(space: Vmspace): Thread[] {
+    const out: Thread[] = [];
+    for (const p of this.kernel.processes.values()) {
+      if (!p.live) continue;
+      for (const t of p.threads) if (t.state !== 'exited' && t.space === space) out.push(t);
+    }
+    return out;
+  }
+
+  /** Blocked-or-EBUSY for a lock that cannot be granted now (the call changed nothing). */
+  private lockWait(seg: Segment, flags: number): WaitChannel {
+    if ((flags & VAS_NOWAIT) !== 0) fail('EBUSY', `segment "${seg.name}" is locked (${seg.lock.describe()})`);
+    return seg.lock.channel;
+  }
+
+  private newSpace(kind: 'named' | 'shadow', name: string, tags: import('../machineConfig.js').TagPolicy): Vmspace {
+    return this.kernel.newVmspace(kind, name, tags); // ENOMEM (no frame for a root) comes back as a SysError
   }
 
   // ------------------------------------------------------------------ address spaces
 
   vasCreate(t: Thread, name: string, mode: number): number {
-    this.checkName(name);
-    this.checkMode(mode);
-    if (this.vasByName.has(name)) fail('EEXIST', `address space "${name}" exists`);
-    const space = this.kernel.newVmspace('named', name, 'flush');
+    checkName(name);
+    checkMode(mode);
+    if (this.reg.vasByName.has(name)) fail('EEXIST', `address space "${name}" exists`);
+    const space = this.newSpace('named', name, 'flush');
     const cred = t.process.cred;
-    const v = new NamedVas(this.nextVid++, name, mode, cred.uid, cred.gid, space, this.kernel.config.tagPolicy, this.defaultPtPolicy);
-    this.vases.set(v.vid, v);
-    this.vasByName.set(name, v);
+    const v = new NamedVas(this.reg.newVid(), name, mode, cred.uid, cred.gid, space, this.kernel.config.tagPolicy, this.defaultPtPolicy);
+    this.reg.vases.set(v.vid, v);
+    this.reg.vasByName.set(name, v);
     return v.vid;
   }
 
   vasFind(t: Thread, name: string): number {
-    this.checkName(name);
-    const v = this.vasByName.get(name);
+    checkName(name);
+    const v = this.reg.vasByName.get(name);
     if (!v) fail('ENOENT', `no address space named "${name}"`);
     if (!mayAccess(t.process.cred, v, 'r')) fail('EACCES', `"${name}" is not readable by uid ${t.process.cred.uid}`);
     return v.vid;
@@ -171,14 +158,12 @@ export class SpaceJmp {
 
   /** A new named space holding the same segments (the segments are shared, not copied). */
   vasClone(t: Thread, vid: number): number {
-    const v = this.vas(vid);
+    const v = this.reg.vas(vid);
     if (!mayAccess(t.process.cred, v, 'r')) fail('EACCES', `"${v.name}" is not readable`);
-    let n = 1;
-    while (this.vasByName.has(`${v.name}.clone${n}`)) n++;
-    const nv = this.vasCreate(t, `${v.name}.clone${n}`, v.mode);
-    const c = this.vases.get(nv)!;
-    for (const { seg, prot } of v.segments.values()) this.mapSegment(c.space, seg, prot);
+    const nv = this.vasCreate(t, this.reg.cloneName(v.name, (n) => this.reg.vasByName.has(n)), v.mode);
+    const c = this.reg.vases.get(nv)!;
     for (const [sid, e] of v.segments) {
+      mapSegment(c.space, e.seg, e.prot);
       c.segments.set(sid, { ...e });
       e.seg.attachedTo.add(c);
     }
@@ -186,131 +171,61 @@ export class SpaceJmp {
   }
 
   /**
-   * Attach: a shadow space private to the process with the named space's segments (at the
-   * caller's rights) plus the process's text, heap and stack. Returns the handle (vh).
+   * Attach: a shadow of the named space for the calling process — its private region (the
+   * primary's, linked) plus the named space's segments at the caller's rights. Returns the vh.
    */
   vasAttach(t: Thread, vid: number): number {
-    const v = this.vas(vid);
-    const cred = t.process.cred;
+    const v = this.reg.vas(vid);
+    const p = t.process;
+    const cred = p.cred;
     if (!mayAccess(cred, v, 'r')) fail('EACCES', `"${v.name}" is not readable by uid ${cred.uid}`);
     const writable = mayAccess(cred, v, 'w');
-    for (const { seg } of v.segments.values()) {
-      if (!mayAccess(cred, seg, 'r')) fail('EACCES', `segment "${seg.name}" in "${v.name}" is not readable by uid ${cred.uid}`);
+    const rights = new Map<number, number>();
+    for (const [sid, { seg, prot }] of v.segments) {
+      const r = rightsFor(cred, writable, seg, prot);
+      if (r === null) fail('EACCES', `segment "${seg.name}" in "${v.name}" is not readable by uid ${cred.uid}`);
+      rights.set(sid, r);
     }
-    const p = t.process;
     const st = this.state(p);
-    const vh = VH_BIT | st.nextVh;
-    const space = this.kernel.newVmspace('shadow', `${v.name}@${p.pid}`, v.tags);
-    const fullRights = [...v.segments.values()].every(({ seg, prot }) => this.effectiveProt(cred, writable, seg, prot) === prot);
-    const att = new Attachment(vh, p, v, space, v.ptPolicy === 'shared' && fullRights ? 'shared' : 'copy', writable);
-    try {
-      this.copyPrivateRegions(p, space);
-      for (const { seg, prot } of v.segments.values()) this.addToShadow(att, seg, prot);
-    } catch (e) {
+    const space = this.newSpace('shadow', `${v.name}@${p.pid}`, v.tags);
+    if (space.sharePrivateRegion(p.primary) < 0) {
       this.kernel.destroyVmspace(space);
-      throw e;
+      fail('ENOMEM', 'no memory for the page tables of an attached space');
     }
-    st.nextVh++;
+    const fullRights = [...v.segments.values()].every(({ seg, prot }) => rights.get(seg.sid) === prot);
+    const vh = VH_BIT | st.nextVh++;
+    const att = new Attachment(vh, p, v, space, v.ptPolicy === 'shared' && fullRights ? 'shared' : 'copy', writable);
+    for (const [sid, { seg }] of v.segments) this.addNamedSegment(att, seg, rights.get(sid)!);
     st.attachments.set(vh, att);
     v.shadows.add(att);
-    for (const { seg } of v.segments.values()) seg.attachedTo.add(att);
     return vh;
   }
 
-  private effectiveProt(cred: Credentials, vasWritable: boolean, seg: Segment, prot: number): number {
-    let p = prot;
-    if (!vasWritable || !mayAccess(cred, seg, 'w')) p &= ~PROT_WRITE;
-    return p;
-  }
-
-  /** The process's text, heap and stack entries, sharing their objects with the primary. */
-  private copyPrivateRegions(p: Process, shadow: Vmspace): void {
-    for (const e of p.primary.map.entries) {
-      if (e.start >= RESERVED_START || (e.flags & ENTRY_SEGMENT) !== 0) continue;
-      if (e.label !== 'text' && e.label !== 'heap' && e.label !== 'stack') continue;
-      if (e.object && (e.flags & ENTRY_NEEDS_COPY) !== 0) {
-        // Give the entry its private object now so the primary and the shadow share one identity.
-        const obj = e.object;
-        e.object = shadowObject(obj, e.offset, e.end - e.start);
-        obj.mappers.delete(e);
-        e.object.mappers.add(e);
-        e.offset = 0;
-        e.flags &= ~ENTRY_NEEDS_COPY;
-      }
-      shadow.insertEntry({ ...e, inheritance: 'none' });
-    }
-  }
-
-  /** Map a segment into a shadow according to the attachment's policy. */
-  private addToShadow(att: Attachment, seg: Segment, prot: number): void {
-    const eff = this.effectiveProt(att.process.cred, att.writable, seg, prot);
-    if (att.ptPolicy === 'shared' && eff !== prot) this.convertToCopy(att);
-    if (!att.space.map.isFree(seg.base, seg.end)) fail('EEXIST', `segment "${seg.name}" collides with a mapping in ${att.space.describe()}`);
-    if (att.ptPolicy === 'copy') {
-      this.mapSegment(att.space, seg, eff);
-      return;
-    }
-    att.space.insertEntry(this.segmentEntry(seg, eff));
-    this.linkSlots(att, seg);
-  }
-
-  private segmentEntry(seg: Segment, prot: number): Omit<MapEntry, 'map'> {
-    return {
-      start: seg.base, end: seg.end, prot, maxProt: prot, inheritance: 'none', object: seg.object, offset: 0,
-      flags: ENTRY_SEGMENT, segment: seg.sid, label: seg.name,
-    };
-  }
-
-  private mapSegment(space: Vmspace, seg: Segment, prot: number): void {
-    space.mmap({
-      addr: seg.base, len: seg.size, prot, flags: MAP_FIXED | MAP_SHARED, object: seg.object, offset: 0,
-      label: seg.name, inheritance: 'none', entryFlags: ENTRY_SEGMENT, segment: seg.sid, maxProt: prot,
-    });
-  }
-
-  private topSpan(): number {
-    return LEVEL_SPAN[this.kernel.config.paging];
-  }
-
-  /** Link the named space's top-level subtrees covering `seg` into the shadow. */
-  private linkSlots(att: Attachment, seg: Segment): void {
-    const span = this.topSpan();
-    const named = att.vas.space.pmap;
-    const level = this.kernel.config.paging - 1;
-    for (let slot = seg.base - (seg.base % span); slot < seg.end; slot += span) {
-      if (att.linkedSlots.has(slot)) continue;
-      const child = named.tableAt(slot, level);
-      if (!child) throw new Error(`spacejmp: named space has no table for slot ${formatAddr(slot)}`);
-      if (att.space.pmap.linkSubtree(slot, child) < 0) fail('ENOMEM', 'page table for a shadow');
-      att.linkedSlots.add(slot);
-    }
-  }
-
-  /** Stop sharing page tables with the named space: own copies of every segment's entries. */
-  private convertToCopy(att: Attachment): void {
-    const level = this.kernel.config.paging - 1;
-    for (const slot of att.linkedSlots) att.space.pmap.unlinkSubtree(slot, level);
-    att.linkedSlots.clear();
-    this.kernel.flushPmap(att.space.pmap);
-    att.ptPolicy = 'copy';
-    for (const e of att.space.map.entries) if ((e.flags & ENTRY_SEGMENT) !== 0) att.space.populate(e);
+  /** Map a named-space segment into one shadow at `prot`, per the shadow's page-table policy. */
+  private addNamedSegment(att: Attachment, seg: Segment, prot: number): void {
+    const full = att.vas.segments.get(seg.sid)?.prot ?? prot;
+    if (att.ptPolicy === 'shared' && prot !== full) convertToCopy(att, (s) => this.kernel.flushPmap(s.pmap));
+    if (att.ptPolicy === 'shared') shareSegment(att, { seg, prot });
+    else mapSegment(att.space, seg, prot);
+    att.named.set(seg.sid, prot);
+    seg.attachedTo.add(att);
   }
 
   vasDetach(t: Thread, vh: number): void {
-    const p = t.process;
-    const att = this.attachment(p, vh);
+    const att = this.attachment(t.process, vh);
     if (att.threads.size > 0) fail('EBUSY', `a thread is still in ${att.space.describe()}`);
     this.destroyAttachment(att);
   }
 
   private destroyAttachment(att: Attachment): void {
-    const st = this.state(att.process);
-    st.attachments.delete(att.vh);
+    this.state(att.process).attachments.delete(att.vh);
     att.vas.shadows.delete(att);
-    for (const { seg } of att.vas.segments.values()) seg.attachedTo.delete(att);
-    for (const { seg } of att.privateSegs.values()) seg.attachedTo.delete(att.space);
     this.kernel.destroyVmspace(att.space);
-    for (const { seg } of [...att.vas.segments.values(), ...att.privateSegs.values()]) this.maybeFreeSegment(seg);
+    const segs = [...att.named.keys()].map((sid) => this.reg.segments.get(sid)!).concat([...att.privateSegs.values()].map((r) => r.seg));
+    for (const seg of segs) {
+      seg.attachedTo.delete(att);
+      this.maybeFreeSegment(seg);
+    }
     if (att.vas.deleted && att.vas.shadows.size === 0) this.freeVas(att.vas);
   }
 
@@ -331,54 +246,25 @@ export class SpaceJmp {
       k.charge('vas_switch', costs.vasSwitchKernel);
       return 0;
     }
-    const need = this.locksFor(space);
-    for (const l of need) {
-      if (!l.seg.lock.canAcquire(t, l.write)) {
-        if ((flags & VAS_NOWAIT) !== 0) fail('EBUSY', `segment "${l.seg.name}" is locked (${l.seg.lock.describe()})`);
-        this.stats.blockedSwitches++;
-        return l.seg.lock.channel;
+    const need = this.locks.locksFor(space);
+    if (need.length) {
+      const blocker = this.locks.conflict(need.map((l) => ({ t, seg: l.seg, write: l.write })));
+      if (blocker) {
+        if ((flags & VAS_NOWAIT) === 0) this.stats.blockedSwitches++;
+        return this.lockWait(blocker, flags);
       }
     }
-    this.releaseLocks(t);
-    for (const l of need) l.seg.lock.acquire(t, l.write);
-    if (need.length) this.held.set(t, need);
     const from = t.vh === VAS_PRIMARY ? null : this.state(p).attachments.get(t.vh) ?? null;
     from?.threads.delete(t);
     target?.threads.add(t);
     t.space = space;
     t.vh = vh;
+    this.locks.reconcile(t, false, need);
     const cpu = k.enter(t); // loads CR3: the 'cr3' component
     k.charge('vas_switch', costs.vasSwitchKernel);
     if (space.pmap.pcid === 0) cpu.charge('vas_switch_refill', costs.untaggedRefillPenalty);
     this.stats.switches++;
     return 0;
-  }
-
-  /**
-   * The locks a switch into `space` takes. Cached per space: recomputed only when its map changed
-   * (map.timestamp) or some segment became (un)lockable (lockableGen), since every switch asks.
-   */
-  private locksFor(space: Vmspace): HeldLock[] {
-    const c = this.lockCache.get(space);
-    if (c && c.stamp === space.map.timestamp && c.gen === this.lockableGen) return c.locks;
-    const out: HeldLock[] = [];
-    for (const e of space.map.entries) {
-      if ((e.flags & ENTRY_SEGMENT) === 0) continue;
-      const seg = this.segments.get(e.segment);
-      if (seg?.lockable) out.push({ seg, write: (e.prot & PROT_WRITE) !== 0 });
-    }
-    this.lockCache.set(space, { stamp: space.map.timestamp, gen: this.lockableGen, locks: out });
-    return out;
-  }
-
-  private releaseLocks(t: Thread): void {
-    const held = this.held.get(t);
-    if (!held) return;
-    this.held.delete(t);
-    for (const l of held) {
-      l.seg.lock.release(t, l.write);
-      this.kernel.wakeAll(l.seg.lock.channel);
-    }
   }
 
   /** Handle of the space the thread is in (0 = primary). */
@@ -393,7 +279,7 @@ export class SpaceJmp {
       this.kernel.setTagPolicy(t.process.primary, arg === 1 ? 'tagged' : 'flush');
       return 0;
     }
-    const v = this.vas(vid);
+    const v = this.reg.vas(vid);
     const cred = t.process.cred;
     const owner = cred.uid === 0 || cred.uid === v.uid;
     switch (cmd) {
@@ -414,7 +300,7 @@ export class SpaceJmp {
       }
       case VAS_CTL_CHMOD:
         if (!owner) fail('EPERM', 'only the owner changes the mode');
-        this.checkMode(arg);
+        checkMode(arg);
         v.mode = arg;
         return 0;
       case VAS_CTL_PTPOLICY:
@@ -429,9 +315,9 @@ export class SpaceJmp {
 
   private freeVas(v: NamedVas): void {
     v.deleted = true;
-    if (this.vasByName.get(v.name) === v) this.vasByName.delete(v.name);
+    if (this.reg.vasByName.get(v.name) === v) this.reg.vasByName.delete(v.name);
     if (v.shadows.size > 0) return;
-    this.vases.delete(v.vid);
+    this.reg.vases.delete(v.vid);
     this.kernel.destroyVmspace(v.space);
     for (const { seg } of v.segments.values()) {
       seg.attachedTo.delete(v);
@@ -443,10 +329,10 @@ export class SpaceJmp {
   // ------------------------------------------------------------------ segments
 
   segAlloc(t: Thread, name: string, base: number, size: number, mode: number, flags = 0): number {
-    this.checkName(name);
-    this.checkMode(mode);
+    checkName(name);
+    checkMode(mode);
     if ((flags & ~SEG_2M) !== 0) fail('EINVAL', 'unknown seg_alloc flags');
-    if (this.segByName.has(name)) fail('EEXIST', `segment "${name}" exists`);
+    if (this.reg.segByName.has(name)) fail('EEXIST', `segment "${name}" exists`);
     const pageShift = (flags & SEG_2M) !== 0 ? 21 : 12;
     const ps = 2 ** pageShift;
     if (!Number.isSafeInteger(size) || size <= 0) fail('EINVAL', 'size must be positive');
@@ -457,8 +343,9 @@ export class SpaceJmp {
       fail('EINVAL', `segment ${formatAddr(base)}+${formatSize(len)} is outside the segment region [${formatAddr(RESERVED_START)}, ${formatAddr(resEnd)})`);
     }
     const k = this.kernel;
-    const node = k.current.node;
-    const obj = new VmObject('wired', len, pageShift, node, name);
+    // Fail fast when the frames cannot exist, rather than allocating page by page first.
+    if (len > k.frames.freeBytes()) fail('ENOMEM', `no memory for ${formatSize(len)} segment "${name}"`);
+    const obj = new VmObject('wired', len, pageShift, k.current.node, name);
     for (let off = 0; off < len; off += ps) {
       if (allocObjectPage(k, obj, off, true) < 0) {
         releaseObject(k, obj);
@@ -467,134 +354,147 @@ export class SpaceJmp {
       k.charge('seg_alloc', k.costs.pageZero4K * (ps / 4096));
     }
     const cred = t.process.cred;
-    const s = new Segment(this.nextSid++, name, base, len, mode, cred.uid, cred.gid, obj);
-    this.segments.set(s.sid, s);
-    this.segByName.set(name, s);
+    const s = new Segment(this.reg.newSid(), name, base, len, mode, cred.uid, cred.gid, obj);
+    this.reg.segments.set(s.sid, s);
+    this.reg.segByName.set(name, s);
     return s.sid;
   }
 
   segFind(t: Thread, name: string): number {
-    this.checkName(name);
-    const s = this.segByName.get(name);
+    checkName(name);
+    const s = this.reg.segByName.get(name);
     if (!s) fail('ENOENT', `no segment named "${name}"`);
     if (!mayAccess(t.process.cred, s, 'r')) fail('EACCES', `segment "${name}" is not readable by uid ${t.process.cred.uid}`);
     return s.sid;
   }
 
-  /** Resolve a seg_attach/seg_detach target: CURRENT, PRIMARY (0), a vh, or a vid. */
-  private target(t: Thread, id: number): { space: Vmspace; vas: NamedVas | null; att: Attachment | null } {
-    const p = t.process;
-    if (id === VAS_CURRENT) {
-      if (t.vh === VAS_PRIMARY) return { space: p.primary, vas: null, att: null };
-      const att = this.attachment(p, t.vh);
-      return { space: att.space, vas: null, att };
-    }
-    if (id === VAS_PRIMARY) return { space: p.primary, vas: null, att: null };
-    if ((id & VH_BIT) !== 0) {
-      const att = this.attachment(p, id);
-      return { space: att.space, vas: null, att };
-    }
-    const v = this.vas(id);
-    return { space: v.space, vas: v, att: null };
-  }
-
-  /** Attach a segment to a named space (and all its shadows), a shadow, or the primary. */
-  segAttach(t: Thread, targetId: number, sid: number, prot = -1): number {
-    const seg = this.seg(sid);
+  /**
+   * Attach a segment to a named space (and so every shadow of it), a shadow, or the primary. The
+   * caller needs the rights it asks for; a shadow's attacher gets his own. Threads running where
+   * the segment arrives take its lock first: the call blocks (returns the channel) or, with
+   * VAS_NOWAIT, fails with EBUSY, having changed nothing.
+   */
+  segAttach(t: Thread, targetId: number, sid: number, prot = -1, flags = 0): number | WaitChannel {
+    if ((flags & ~VAS_NOWAIT) !== 0) fail('EINVAL', 'unknown seg_attach flags');
+    const seg = this.reg.seg(sid);
     const cred = t.process.cred;
-    const tgt = this.target(t, targetId);
+    const tg = this.target(t, targetId);
     const p = prot === -1 ? (mayAccess(cred, seg, 'w') ? RW : PROT_READ) : prot;
     if ((p & ~RW) !== 0 || (p & PROT_READ) === 0) fail('EINVAL', `segment protection must be R or RW, got ${protString(p)}`);
     if (!mayAccess(cred, seg, 'r') || ((p & PROT_WRITE) !== 0 && !mayAccess(cred, seg, 'w'))) {
       fail('EACCES', `segment "${seg.name}" (${modeString(seg.mode)}, uid ${seg.uid}) does not allow ${protString(p)} for uid ${cred.uid}`);
     }
-    if (tgt.vas) {
-      const v = tgt.vas;
-      if (!mayAccess(cred, v, 'w')) fail('EACCES', `"${v.name}" is not writable by uid ${cred.uid}`);
-      if (v.segments.has(sid)) fail('EEXIST', `segment "${seg.name}" is already in "${v.name}"`);
-      if (!v.space.map.isFree(seg.base, seg.end)) fail('EEXIST', `segment "${seg.name}" collides with another segment in "${v.name}"`);
-      for (const a of v.shadows) {
-        if (!a.space.map.isFree(seg.base, seg.end)) fail('EEXIST', `segment "${seg.name}" collides with a mapping in ${a.space.describe()}`);
-      }
-      this.mapSegment(v.space, seg, p);
-      v.segments.set(sid, { seg, prot: p });
-      seg.attachedTo.add(v);
-      for (const a of v.shadows) {
-        this.addToShadow(a, seg, p);
-        seg.attachedTo.add(a);
-        this.stats.shadowUpdates++;
-      }
-      return 0;
-    }
-    const space = tgt.space;
+    if (tg.kind === 'named') return this.addToNamed(t, tg.vas, seg, p, flags);
+    const space = this.spaceOf(tg);
     if (!space.map.isFree(seg.base, seg.end)) {
       fail('EEXIST', `segment "${seg.name}" at ${formatAddr(seg.base)} collides with an existing mapping in ${space.describe()}`);
     }
-    this.mapSegment(space, seg, p);
-    if (tgt.att) tgt.att.privateSegs.set(sid, { seg, prot: p });
-    else this.state(t.process).primarySegs.set(sid, { seg, prot: p });
-    seg.attachedTo.add(space);
+    const threads = this.threadsIn(space);
+    if (seg.lockable && threads.length) {
+      const blocker = this.locks.conflict(threads.map((x) => ({ t: x, seg, write: (p & PROT_WRITE) !== 0 })));
+      if (blocker) return this.lockWait(blocker, flags);
+    }
+    mapSegment(space, seg, p);
+    if (tg.kind === 'shadow') tg.att.privateSegs.set(sid, { seg, prot: p });
+    else this.state(tg.p).primarySegs.set(sid, { seg, prot: p });
+    seg.attachedTo.add(tg.kind === 'shadow' ? tg.att : space);
+    for (const x of threads) this.locks.reconcile(x);
     return 0;
   }
 
+  /** seg_attach(vid, sid): the named space and every shadow of it, each at its attacher's rights. */
+  private addToNamed(t: Thread, v: NamedVas, seg: Segment, prot: number, flags: number): number | WaitChannel {
+    const cred = t.process.cred;
+    if (!mayAccess(cred, v, 'w')) fail('EACCES', `"${v.name}" is not writable by uid ${cred.uid}`);
+    if (v.segments.has(seg.sid)) fail('EEXIST', `segment "${seg.name}" is already in "${v.name}"`);
+    if (!v.space.map.isFree(seg.base, seg.end)) fail('EEXIST', `segment "${seg.name}" collides with another segment in "${v.name}"`);
+    const rights = new Map<Attachment, number | null>();
+    const reqs: LockRequest[] = [];
+    for (const a of v.shadows) {
+      const r = rightsFor(a.process.cred, a.writable, seg, prot);
+      rights.set(a, r);
+      if (r === null || !seg.lockable) continue;
+      for (const x of a.threads) reqs.push({ t: x, seg, write: (r & PROT_WRITE) !== 0 });
+    }
+    const blocker = reqs.length ? this.locks.conflict(reqs) : null;
+    if (blocker) return this.lockWait(blocker, flags);
+    mapSegment(v.space, seg, prot);
+    v.segments.set(seg.sid, { seg, prot });
+    seg.attachedTo.add(v);
+    for (const a of v.shadows) {
+      this.evictLocal(a, seg.base, seg.end);
+      const r = rights.get(a)!;
+      if (r === null) {
+        // Not readable by this attacher: no mapping, and no linked table that would grant one.
+        convertToCopy(a, (s) => this.kernel.flushPmap(s.pmap));
+      } else {
+        this.addNamedSegment(a, seg, r);
+      }
+      for (const x of a.threads) this.locks.reconcile(x);
+      this.stats.shadowUpdates++;
+    }
+    return 0;
+  }
+
+  /** The named space's segment takes [start, end) in the shadow: the attacher's own mappings there go. */
+  private evictLocal(a: Attachment, start: number, end: number): void {
+    if (a.space.map.isFree(start, end)) return;
+    for (const { seg } of [...a.privateSegs.values()]) {
+      if (seg.base < end && seg.end > start) this.detachLocal({ kind: 'shadow', att: a }, seg);
+    }
+    a.space.unmapRange(start, end);
+  }
+
   segDetach(t: Thread, targetId: number, sid: number): number {
-    const seg = this.segments.get(sid);
+    const seg = this.reg.segments.get(sid);
     if (!seg) fail('EINVAL', `no segment with id ${sid}`);
-    const tgt = this.target(t, targetId);
-    const k = this.kernel;
-    if (tgt.vas) {
-      const v = tgt.vas;
+    const tg = this.target(t, targetId);
+    if (tg.kind === 'named') {
+      const v = tg.vas;
       if (!mayAccess(t.process.cred, v, 'w')) fail('EACCES', `"${v.name}" is not writable`);
       if (!v.segments.has(sid)) fail('EINVAL', `segment "${seg.name}" is not in "${v.name}"`);
-      // Shadows with their own entries: unmap there (shootdown on CPUs running them).
-      for (const a of v.shadows) {
-        if (a.ptPolicy === 'copy') a.space.unmapRange(seg.base, seg.end);
-      }
-      // The named space's tables (shared by 'shared' shadows): clear once, invalidate everywhere.
-      const named = v.space.pmap;
-      named.remove(seg.base, seg.end);
-      const vas = [...named.pendingVa];
-      const full = named.pendingFull;
-      k.flushPmap(named);
-      for (const a of v.shadows) {
-        if (a.ptPolicy !== 'shared') continue;
-        a.space.removeEntriesOnly(seg.base, seg.end);
-        if (full) a.space.pmap.pendingFull = true;
-        for (const va of vas) a.space.pmap.queue(va, 4096);
-        k.flushPmap(a.space.pmap);
-      }
-      v.space.removeEntriesOnly(seg.base, seg.end);
+      // The named space's tables first (shared-policy shadows see it at once, and its shootdown
+      // reaches them), then every shadow's own entries.
+      v.space.unmapRange(seg.base, seg.end);
       v.segments.delete(sid);
       seg.attachedTo.delete(v);
       for (const a of v.shadows) {
+        if (a.named.delete(sid)) a.space.unmapRange(seg.base, seg.end);
         seg.attachedTo.delete(a);
+        for (const x of a.threads) this.locks.reconcile(x);
         this.stats.shadowUpdates++;
       }
       this.maybeFreeSegment(seg);
       return 0;
     }
-    const e = tgt.space.map.lookup(seg.base);
-    if (!e || e.segment !== sid) fail('EINVAL', `segment "${seg.name}" is not attached to ${tgt.space.describe()}`);
-    if (tgt.att && tgt.att.vas.segments.has(sid) && !tgt.att.privateSegs.has(sid)) {
-      fail('EINVAL', `segment "${seg.name}" comes from "${tgt.att.vas.name}": detach it there`);
+    const local = tg.kind === 'shadow' ? tg.att.privateSegs : this.state(tg.p).primarySegs;
+    if (!local.has(sid)) {
+      if (tg.kind === 'shadow' && tg.att.named.has(sid)) fail('EINVAL', `segment "${seg.name}" comes from "${tg.att.vas.name}": detach it there`);
+      fail('EINVAL', `segment "${seg.name}" is not attached to ${this.spaceOf(tg).describe()}`);
     }
-    tgt.space.unmapRange(seg.base, seg.end);
-    if (tgt.att) tgt.att.privateSegs.delete(sid);
-    else this.state(t.process).primarySegs.delete(sid);
-    seg.attachedTo.delete(tgt.space);
-    this.maybeFreeSegment(seg);
+    this.detachLocal(tg, seg);
     return 0;
+  }
+
+  /** Take a segment attached to one space (a shadow's own, or the primary's) out of it. */
+  private detachLocal(tg: Target, seg: Segment): void {
+    const space = this.spaceOf(tg);
+    space.unmapRange(seg.base, seg.end);
+    if (tg.kind === 'shadow') tg.att.privateSegs.delete(seg.sid);
+    else if (tg.kind === 'primary') this.state(tg.p).primarySegs.delete(seg.sid);
+    seg.attachedTo.delete(tg.kind === 'shadow' ? tg.att : space);
+    for (const x of this.threadsIn(space)) this.locks.reconcile(x);
+    this.maybeFreeSegment(seg);
   }
 
   /** A new segment with a copy of the contents, owned by the caller. */
   segClone(t: Thread, sid: number): number {
-    const s = this.seg(sid);
+    const s = this.reg.seg(sid);
     if (!mayAccess(t.process.cred, s, 'r')) fail('EACCES', `segment "${s.name}" is not readable`);
-    let n = 1;
-    while (this.segByName.has(`${s.name}.clone${n}`)) n++;
     const k = this.kernel;
-    const nsid = this.segAlloc(t, `${s.name}.clone${n}`, s.base, s.size, s.mode, s.object.pageShift === 21 ? SEG_2M : 0);
-    const c = this.segments.get(nsid)!;
+    const name = this.reg.cloneName(s.name, (n) => this.reg.segByName.has(n));
+    const nsid = this.segAlloc(t, name, s.base, s.size, s.mode, s.object.pageShift === 21 ? SEG_2M : 0);
+    const c = this.reg.segments.get(nsid)!;
     for (const [pindex, pa] of s.object.pages) {
       k.copyFrame(c.object.pages.get(pindex)!, pa, s.pageSize);
       k.charge('seg_clone', k.costs.pageCopy4K * (s.pageSize / 4096));
@@ -603,7 +503,7 @@ export class SpaceJmp {
   }
 
   segCtl(t: Thread, sid: number, cmd: number, arg = 0): number | Record<string, unknown> {
-    const s = this.seg(sid);
+    const s = this.reg.seg(sid);
     const cred = t.process.cred;
     const owner = cred.uid === 0 || cred.uid === s.uid;
     switch (cmd) {
@@ -613,19 +513,17 @@ export class SpaceJmp {
       case SEG_CTL_DELETE:
         if (!owner) fail('EPERM', `only the owner deletes segment "${s.name}"`);
         s.deleted = true;
-        this.segByName.delete(s.name);
+        this.reg.segByName.delete(s.name);
         this.maybeFreeSegment(s);
         return 0;
       case SEG_CTL_LOCKABLE:
         if (!owner) fail('EPERM', 'only the owner makes a segment lockable');
         if (arg !== 0 && arg !== 1) fail('EINVAL', 'lockable is 0 or 1');
-        if (s.lock.held) fail('EBUSY', `segment "${s.name}" is locked (${s.lock.describe()})`);
-        s.lockable = arg === 1;
-        this.lockableGen++;
+        this.setLockable(s, arg === 1);
         return 0;
       case SEG_CTL_CHMOD:
         if (!owner) fail('EPERM', 'only the owner changes the mode');
-        this.checkMode(arg);
+        checkMode(arg);
         s.mode = arg;
         return 0;
       default:
@@ -633,25 +531,51 @@ export class SpaceJmp {
     }
   }
 
+  /**
+   * Lockable on: the threads already in spaces mapping it take the lock now (EBUSY when they
+   * could not all hold it together: the caller cannot wait for other threads to leave). Off: the
+   * holders release it.
+   */
+  private setLockable(s: Segment, on: boolean): void {
+    if (s.lockable === on) return;
+    const affected: { t: Thread; write: boolean }[] = [];
+    for (const space of this.kernel.spaces) {
+      const e = space.map.lookup(s.base);
+      if (!e || e.segment !== s.sid) continue;
+      for (const t of this.threadsIn(space)) affected.push({ t, write: (e.prot & PROT_WRITE) !== 0 });
+    }
+    if (on && this.locks.conflict(affected.map((a) => ({ ...a, seg: s })))) {
+      fail('EBUSY', `segment "${s.name}" is in use by threads that cannot hold its lock together`);
+    }
+    s.lockable = on;
+    this.locks.lockableChanged();
+    for (const a of affected) this.locks.reconcile(a.t);
+  }
+
   private maybeFreeSegment(s: Segment): void {
-    if (!s.deleted || s.attachedTo.size > 0 || !this.segments.has(s.sid)) return;
-    this.segments.delete(s.sid);
+    if (!s.deleted || s.attachedTo.size > 0 || !this.reg.segments.has(s.sid)) return;
+    this.reg.segments.delete(s.sid);
     releaseObject(this.kernel, s.object);
   }
 
   // ------------------------------------------------------------------ lifecycle
 
+  /** A new thread starts in the primary: it takes the primary's segment locks like a switch in (EBUSY if it cannot). */
+  private threadStart(t: Thread): void {
+    const need = this.locks.locksFor(t.space);
+    if (need.length === 0) return;
+    const blocker = this.locks.conflict(need.map((l) => ({ t, seg: l.seg, write: l.write })));
+    if (blocker) fail('EBUSY', `a new thread would need segment "${blocker.name}", which is locked (${blocker.lock.describe()})`);
+    this.locks.reconcile(t);
+  }
+
   private threadExit(t: Thread): void {
-    this.releaseLocks(t);
-    if (t.vh !== VAS_PRIMARY) {
-      const st = this.state(t.process);
-      st.attachments.get(t.vh)?.threads.delete(t);
-    }
+    this.locks.reconcile(t, true);
+    if (t.vh !== VAS_PRIMARY) this.state(t.process).attachments.get(t.vh)?.threads.delete(t);
   }
 
   private processExit(p: Process): void {
-    const st = this.state(p);
-    for (const att of [...st.attachments.values()]) {
+    for (const att of [...this.state(p).attachments.values()]) {
       att.threads.clear();
       this.destroyAttachment(att);
     }
@@ -667,7 +591,7 @@ export class SpaceJmp {
     st.primarySegs.clear();
   }
 
-  // ------------------------------------------------------------------ views
+  // ------------------------------------------------------------------ views and checks
 
   vasInfo(v: NamedVas): Record<string, unknown> {
     return {
@@ -686,7 +610,25 @@ export class SpaceJmp {
 
   /** Objects the SpaceJMP registries hold a reference to (for the invariant checker). */
   heldObjects(): VmObject[] {
-    return [...this.segments.values()].map((s) => s.object);
+    return [...this.reg.segments.values()].map((s) => s.object);
+  }
+
+  /** SpaceJMP's own invariants: locks match spaces, shadows share their process's private region. */
+  private check(): string[] {
+    const threads: Thread[] = [];
+    const out: string[] = [];
+    for (const p of this.kernel.processes.values()) {
+      if (!p.live) continue;
+      threads.push(...p.threads);
+      for (const a of this.state(p).attachments.values()) {
+        if (a.space.privateHome !== p.primary) out.push(`${a.space.describe()} does not share ${p.name}[${p.pid}]'s private region`);
+        for (const e of a.space.map.entries) if (!a.space.inSegmentRegion(e.start)) out.push(`${a.space.describe()} has a private entry of its own at ${formatAddr(e.start)}`);
+      }
+    }
+    return out.concat(this.locks.check(threads));
   }
 }
 
+registerBootModule((k) => {
+  Object.defineProperty(k, 'spacejmp', { value: new SpaceJmp(k), enumerable: true });
+});

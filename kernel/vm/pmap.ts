@@ -1,12 +1,16 @@
 // pmap: the machine-dependent half of an address space — real x86-64 page tables in frames of
 // emulated physical memory. It writes entries, frees page-table pages when they empty, and queues
 // the TLB invalidations that its edits require; the kernel carries them out on every CPU that may
-// hold the old translations (shootdown). Table pages may be shared between pmaps (SpaceJMP shadows
-// can link a named space's subtree): every table page has one owner and counts its links.
+// hold the old translations (shootdown). Table pages may be shared between pmaps: every table page
+// has one owner and counts its links. A SpaceJMP shadow links its process's private-region tables
+// (owned by the primary) and, under the shared policy, the named space's segment subtrees. A pmap
+// never edits a table it does not own: a local edit that meets a linked subtree unlinks it first
+// (the vm map still describes everything, so what the link supplied comes back by faults).
 
 import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
+import { fail } from '../errno.js';
 import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
 
 export interface TableInfo {
@@ -66,10 +70,13 @@ export class Pmap {
    *  covers the address), or a whole flush. */
   readonly pendingVa: number[] = [];
   pendingFull = false;
+  /** Pmaps linking tables this pmap owns, with their link counts: they see this pmap's edits, so
+   *  its invalidations are theirs too (the kernel's shootdown covers them). */
+  readonly sharers = new Map<Pmap, number>();
 
   constructor(readonly host: PmapHost, readonly levels: 4 | 5, readonly node = 0) {
     const pa = host.allocTablePage(node);
-    if (pa < 0) throw new RangeError('ENOMEM: no frame for a page-table root');
+    if (pa < 0) fail('ENOMEM', 'no frame for a page-table root');
     this.root = pa;
     host.tables.set(pa, { pa, level: levels, live: 0, owner: this, links: 0 });
     host.charge('pmap', host.costs.ptPageAlloc);
@@ -119,7 +126,14 @@ export class Pmap {
         continue;
       }
       if ((l === 2 || l === 3) && (elo & PTE_PS) !== 0) return -3;
-      table = pteFrame(elo, ehi);
+      const next = pteFrame(elo, ehi);
+      if (create && this.host.tables.get(next)?.owner !== this) {
+        // An edit below a linked subtree: drop the link and build our own path (see the header).
+        this.unlinkAt(ea, this.host.tables.get(table)!, this.host.tables.get(next)!, 0, 0);
+        l++;
+        continue;
+      }
+      table = next;
     }
     return table + levelIndex(lo, hi, level) * 8;
   }
@@ -194,7 +208,8 @@ export class Pmap {
       const child = pteFrame(elo, ehi);
       const ci = this.host.tables.get(child)!;
       if (ci.owner !== this) {
-        if (!covers) throw new Error(`pmap.remove: range splits a shared subtree at ${va.toString(16)}`);
+        // Another pmap's table: leave it unless it maps something here, then stop linking it.
+        if (!this.hasLeavesIn(child, level - 1, va, start, end)) continue;
         this.unlinkAt(ea, info, ci, va, span);
         removed++;
         continue;
@@ -217,7 +232,49 @@ export class Pmap {
     this.write(ea, 0, 0);
     parent.live--;
     child.links--;
+    this.dropSharer(child.owner);
     this.queueRange(va, span);
+  }
+
+  private dropSharer(owner: Pmap): void {
+    const n = (owner.sharers.get(this) ?? 0) - 1;
+    if (n > 0) owner.sharers.set(this, n);
+    else owner.sharers.delete(this);
+  }
+
+  /** Whether the table `pa` (at `level`, covering from `base`) maps any leaf in [start, end). */
+  private hasLeavesIn(pa: number, level: number, base: number, start: number, end: number): boolean {
+    const span = LEVEL_SPAN[level];
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(511, Math.floor((end - 1 - base) / span));
+    for (let i = first; i <= last; i++) {
+      const [lo, hi] = this.read(pa + i * 8);
+      if ((lo & PTE_P) === 0) continue;
+      if (level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) return true;
+      if (this.hasLeavesIn(pteFrame(lo, hi), level - 1, base + i * span, start, end)) return true;
+    }
+    return false;
+  }
+
+  /** Unlink every linked subtree that maps a leaf in [start, end) (before a local edit there). */
+  private unlinkMapping(start: number, end: number): void {
+    const visit = (table: number, level: number, base: number): void => {
+      const span = LEVEL_SPAN[level];
+      const info = this.host.tables.get(table)!;
+      const first = Math.max(0, Math.floor((start - base) / span));
+      const last = Math.min(511, Math.floor((end - 1 - base) / span));
+      for (let i = first; i <= last; i++) {
+        const ea = table + i * 8;
+        const [lo, hi] = this.read(ea);
+        if ((lo & PTE_P) === 0 || level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) continue;
+        const child = pteFrame(lo, hi);
+        const ci = this.host.tables.get(child)!;
+        const va = base + i * span;
+        if (ci.owner === this) visit(child, level - 1, va);
+        else if (this.hasLeavesIn(child, level - 1, va, start, end)) this.unlinkAt(ea, info, ci, va, span);
+      }
+    };
+    if (end > start) visit(this.root, this.levels, 0);
   }
 
   /** The table at `level` covering `va` (walking from the root, creating nothing), or null. */
@@ -230,21 +287,29 @@ export class Pmap {
     return this.host.tables.get(pteFrame(lo, hi)) ?? null;
   }
 
-  /** Link another pmap's table `child` (covering `va` at level child.level) into this pmap. */
+  /**
+   * Link another pmap's table `child` (covering `va` at level child.level) into this pmap.
+   * Returns 0 when linked (or already linked), -1 out of memory for a table on the way, -2 when
+   * this pmap already has something of its own there (nothing is changed then).
+   */
   linkSubtree(va: number, child: TableInfo): number {
     const ea = this.entryAddress(va, child.level + 1, true);
     if (ea === -2) return -1;
-    if (ea < 0) throw new Error('pmap.linkSubtree: a large page covers the link point');
+    if (ea < 0) return -2;
     const [olo, ohi] = this.read(ea);
-    if ((olo & PTE_P) !== 0) {
-      if (pteFrame(olo, ohi) === child.pa) return 0;
-      throw new Error(`pmap.linkSubtree: entry for ${va.toString(16)} already in use`);
-    }
+    if ((olo & PTE_P) !== 0) return pteFrame(olo, ohi) === child.pa ? 0 : -2;
     const [lo, hi] = encodePte({ frame: child.pa, present: true, writable: true, user: true }, child.level + 1);
     this.write(ea, lo, hi);
     this.tableOf(ea).live++;
     child.links++;
+    child.owner.sharers.set(this, (child.owner.sharers.get(this) ?? 0) + 1);
     return 0;
+  }
+
+  /** Whether the entry covering `va` at `level + 1` links a table another pmap owns. */
+  isLinked(va: number, level: number): boolean {
+    const t = this.tableAt(va, level);
+    return t !== null && t.owner !== this;
   }
 
   /** Unlink a shared subtree at the link point for `va` at `level` (the table's own level). */
@@ -254,7 +319,7 @@ export class Pmap {
     const [elo, ehi] = this.read(ea);
     if ((elo & PTE_P) === 0) return;
     const child = this.host.tables.get(pteFrame(elo, ehi));
-    if (!child || child.owner === this) throw new Error('pmap.unlinkSubtree: not a shared subtree');
+    if (!child || child.owner === this) return;
     const span = LEVEL_SPAN[level + 1];
     this.unlinkAt(ea, this.tableOf(ea), child, va - (va % span), span);
     this.pruneEmpty(va);
@@ -265,8 +330,9 @@ export class Pmap {
     this.remove(va - (va % LEVEL_SPAN[this.levels]), va - (va % LEVEL_SPAN[this.levels]) + 1);
   }
 
-  /** Lower the rights of every leaf in [start, end). */
+  /** Lower the rights of every leaf in [start, end) (linked subtrees mapping there are unlinked). */
   protect(start: number, end: number, rights: { writable: boolean; nx: boolean }): void {
+    this.unlinkMapping(start, end);
     this.forEachLeaf(start, end, (va, lo, hi, level, ea) => {
       let nlo = lo;
       let nhi = hi;
@@ -295,6 +361,24 @@ export class Pmap {
       }
     };
     if (end > start) visit(this.root, this.levels, 0);
+  }
+
+  /** Visit the tables at `level` this pmap owns, with their VA bases (walking no lower). */
+  forEachOwnedTableAt(level: number, fn: (info: TableInfo, base: number) => void): void {
+    const visit = (pa: number, l: number, base: number): void => {
+      const info = this.host.tables.get(pa);
+      if (!info || info.owner !== this) return;
+      if (l === level) {
+        fn(info, base);
+        return;
+      }
+      for (let i = 0; i < 512; i++) {
+        const [lo, hi] = this.read(pa + i * 8);
+        if ((lo & PTE_P) === 0 || ((l === 2 || l === 3) && (lo & PTE_PS) !== 0)) continue;
+        visit(pteFrame(lo, hi), l - 1, base + i * LEVEL_SPAN[l]);
+      }
+    };
+    visit(this.root, this.levels, 0);
   }
 
   /** Visit every table page reachable from the root (owned or linked), with its VA base. */
@@ -357,7 +441,10 @@ export class Pmap {
         if ((lo & PTE_P) === 0 || isLeafEntry(info.level, lo)) continue;
         const child = this.host.tables.get(pteFrame(lo, hi))!;
         if (child.owner === this) visit(child.pa);
-        else child.links--;
+        else {
+          child.links--;
+          this.dropSharer(child.owner);
+        }
       }
     };
     visit(this.root);

@@ -46,6 +46,21 @@ export function faultReport(va: bigint, access: AccessKind, out: FaultOutcome): 
  * The caller: the faulting thread's CPU is the kernel's current CPU; `va` is below 2^53.
  */
 export function vmFault(host: VmHost & { costs: FaultCosts }, vs: Vmspace, va: number, access: AccessKind): FaultOutcome {
+  const home = vs.homeOf(va);
+  if (home === vs) return resolve(host, vs, va, access);
+  // A shadow's private address: the home's map and tables decide; the shadow only links them.
+  const linked = vs.linkPrivate(va);
+  if (linked === 1) {
+    host.charge('fault', host.costs.pageFaultHandler);
+    return OK; // the translation was there, only the link was missing: retry
+  }
+  if (linked < 0) return { ok: false, reason: 'out of memory for a page table', entry: null };
+  const out = resolve(host, home, va, access);
+  if (out.ok && vs.linkPrivate(va) < 0) return { ok: false, reason: 'out of memory for a page table', entry: null };
+  return out;
+}
+
+function resolve(host: VmHost & { costs: FaultCosts }, vs: Vmspace, va: number, access: AccessKind): FaultOutcome {
   host.charge('fault', host.costs.pageFaultHandler);
   let entry = vs.map.lookup(va);
   if (!entry) {

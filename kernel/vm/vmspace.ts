@@ -1,5 +1,12 @@
 // vmspace = vm map + pmap: one address space. mmap/munmap/mprotect, fork's copy, and teardown.
 // Every operation validates before it changes anything, so a failing call leaves the space as it was.
+//
+// A SpaceJMP shadow has a private home: its process's primary. Everything outside the segment
+// region (text, data, heap, stacks, every ordinary mapping) is the primary's map and the primary's
+// page tables, which the shadow links at 2^39-byte granularity (level-3 tables), the way a kernel
+// half is shared: a change is made once, in the primary, and every space of the process sees it;
+// the primary's shootdowns reach the shadows through pmap.sharers. Only the segment region is the
+// shadow's own.
 
 import { VmMap, type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, type Inheritance } from './vmMap.js';
 import { Pmap, type PmapHost } from './pmap.js';
@@ -19,6 +26,10 @@ export const MAP_POPULATE = 0x8000;
 export const MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANON | MAP_EXCL | MAP_POPULATE;
 
 export type SpaceKind = 'primary' | 'named' | 'shadow';
+
+/** Granularity at which a shadow links its private home's tables: one level-3 table (PDPT). */
+export const PRIVATE_LINK_SPAN = 2 ** 39;
+const PRIVATE_LINK_LEVEL = 3;
 
 /** What a vmspace needs from the kernel. */
 export interface VmHost extends ObjectHost, PmapHost {
@@ -50,12 +61,53 @@ export class Vmspace {
   readonly pmap: Pmap;
   /** Base address non-fixed mmap searches from (moved by ASLR). */
   mmapBase: number;
+  /** A shadow's private home (its process's primary); null for primaries and named spaces. */
+  privateHome: Vmspace | null = null;
 
   constructor(readonly host: VmHost, readonly kind: SpaceKind, readonly paging: PagingMode, mmapBase: number, public name = '') {
     this.map = new VmMap(USER_MIN, userMax(paging), RESERVED_START, reservedEnd(paging));
     this.pmap = new Pmap(host, paging);
     this.map.owner = this;
     this.mmapBase = mmapBase;
+  }
+
+  /** Whether `va` lies in the segment region (the part of a shadow that is its own). */
+  inSegmentRegion(va: number): boolean {
+    return va >= this.map.reservedStart && va < this.map.reservedEnd;
+  }
+
+  /** The space whose map and page tables hold `va`: the private home for a shadow's private addresses. */
+  homeOf(va: number): Vmspace {
+    return this.privateHome !== null && !this.inSegmentRegion(va) ? this.privateHome : this;
+  }
+
+  /**
+   * Make `home`'s private region this space's (SpaceJMP attach): link every private-region table
+   * `home` has now; later ones are linked on first fault (linkPrivate). Returns 0, or -1 when out
+   * of memory for a table of this space's own (the caller destroys the space).
+   */
+  sharePrivateRegion(home: Vmspace): number {
+    this.privateHome = home;
+    const bases: number[] = [];
+    home.pmap.forEachOwnedTableAt(PRIVATE_LINK_LEVEL, (_info, base) => {
+      if (!this.inSegmentRegion(base)) bases.push(base);
+    });
+    for (const b of bases) if (this.linkPrivate(b) < 0) return -1;
+    return 0;
+  }
+
+  /**
+   * Link the private home's table covering `va` if this space does not link it yet: 1 when a link
+   * was made, 0 when there was nothing to do, -1 out of memory, -2 when this space has a table of
+   * its own there (cannot happen while private addresses are only ever edited in the home).
+   */
+  linkPrivate(va: number): number {
+    if (!this.privateHome) return 0;
+    const base = va - (va % PRIVATE_LINK_SPAN);
+    const t = this.privateHome.pmap.tableAt(base, PRIVATE_LINK_LEVEL);
+    if (!t || this.pmap.tableAt(base, PRIVATE_LINK_LEVEL) === t) return 0;
+    const r = this.pmap.linkSubtree(base, t);
+    return r < 0 ? r : 1;
   }
 
   /** "primary #3", "named "x" #5": kind, name and id, for reports. */
@@ -70,6 +122,16 @@ export class Vmspace {
    */
   mmap(r: MmapRequest): number {
     const pageSize = r.object ? r.object.pageSize : 4096;
+    if (this.privateHome) {
+      const fixed = (r.flags & MAP_FIXED) !== 0 && r.addr !== null && Number.isSafeInteger(r.len) && r.len > 0;
+      if (!fixed) return this.privateHome.mmap(r);
+      const end = r.addr! + Math.ceil(r.len / pageSize) * pageSize;
+      const inRegion = this.inSegmentRegion(r.addr!);
+      if (inRegion !== this.inSegmentRegion(end - 1) || (r.addr! < this.map.reservedStart && end > this.map.reservedEnd)) {
+        fail('EINVAL', 'in an attached space a fixed mapping may not span the private region and the segment region');
+      }
+      if (!inRegion) return this.privateHome.mmap(r);
+    }
     if (r.len <= 0 || !Number.isSafeInteger(r.len)) fail('EINVAL', 'length must be positive');
     if ((r.flags & ~MAP_KNOWN) !== 0) fail('EINVAL', 'unknown flags');
     if (((r.flags & MAP_SHARED) !== 0) === ((r.flags & MAP_PRIVATE) !== 0)) fail('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
@@ -85,6 +147,7 @@ export class Vmspace {
       if (addr < this.map.min || addr + len > this.map.max) fail('ENOMEM', 'range outside the user address space');
       if (!this.map.isFree(addr, addr + len)) {
         if ((r.flags & MAP_EXCL) !== 0) fail('ENOMEM', 'MAP_EXCL: range already mapped');
+        this.refuseSegments(addr, addr + len);
         this.unmapRange(addr, addr + len);
       }
     } else {
@@ -114,14 +177,17 @@ export class Vmspace {
     return addr;
   }
 
-  /** Enter every resident page of the entry's object chain into the pmap (no faults later). */
-  populate(e: MapEntry): number {
+  /**
+   * Enter every resident page of the entry's object chain in [from, to) into the pmap (no faults
+   * later). Out of memory for a page table it stops early: the rest comes by faults.
+   */
+  populate(e: MapEntry, from = e.start, to = e.end): number {
     const obj = e.object;
     if (!obj || e.prot === 0) return 0;
     const ps = obj.pageSize;
     const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
     let n = 0;
-    for (let va = e.start; va < e.end; va += ps) {
+    for (let va = Math.max(e.start, from); va < Math.min(e.end, to); va += ps) {
       this.host.charge('vm', this.host.costs.objectPageLookup);
       const hit = lookupPage(obj, e.offset + (va - e.start));
       if (!hit) continue;
@@ -162,10 +228,11 @@ export class Vmspace {
   }
 
   /** Insert an entry for an existing object without mapping pages (they arrive via shared tables or faults). */
-  insertEntry(e: Omit<MapEntry, 'map'>): void {
+  insertEntry(e: Omit<MapEntry, 'map'>): MapEntry {
     if (e.object) referenceObject(e.object);
     this.map.insert(e as MapEntry);
     this.host.charge('vm', this.host.costs.mapEntryOp);
+    return e as MapEntry;
   }
 
   /** munmap(2): remove every mapping in [addr, addr+len) and queue the invalidations (the caller
@@ -175,10 +242,31 @@ export class Vmspace {
     if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
     const end = addr + Math.ceil(len / 4096) * 4096;
     if (addr < this.map.min || end > this.map.max) fail('EINVAL', 'range outside the user address space');
-    for (const e of this.map.overlapping(addr, end)) {
+    this.refuseSegments(addr, end);
+    const home = this.privateHome;
+    if (!home) {
+      this.unmapRange(addr, end);
+      return;
+    }
+    // A shadow: the private pieces are the home's, the segment-region piece is its own.
+    const rs = Math.max(addr, this.map.reservedStart);
+    const re = Math.min(end, this.map.reservedEnd);
+    if (rs >= re) {
+      home.munmap(addr, len);
+      return;
+    }
+    home.refuseSegments(addr, rs);
+    home.refuseSegments(re, end);
+    if (addr < rs) home.unmapRange(addr, rs);
+    if (re < end) home.unmapRange(re, end);
+    this.unmapRange(rs, re);
+  }
+
+  /** munmap and MAP_FIXED never take a segment away: that is seg_detach's (EINVAL). */
+  private refuseSegments(start: number, end: number): void {
+    for (const e of this.map.overlapping(start, end)) {
       if ((e.flags & ENTRY_SEGMENT) !== 0) fail('EINVAL', `${e.label} is a segment: detach it with seg_detach`);
     }
-    this.unmapRange(addr, end);
   }
 
   /** Change protection; lowering rights invalidates TLBs; raising beyond maxProt is EACCES. */
@@ -186,6 +274,16 @@ export class Vmspace {
     if (addr % 4096 !== 0 || len <= 0) fail('EINVAL', 'address must be page-aligned and length positive');
     if ((prot & ~7) !== 0) fail('EINVAL', 'bad protection');
     const end = addr + Math.ceil(len / 4096) * 4096;
+    if (this.privateHome) {
+      const inRegion = this.inSegmentRegion(addr);
+      if (inRegion !== this.inSegmentRegion(end - 1) || (addr < this.map.reservedStart && end > this.map.reservedEnd)) {
+        fail('EINVAL', 'in an attached space mprotect may not span the private region and the segment region');
+      }
+      if (!inRegion) {
+        this.privateHome.mprotect(addr, len, prot);
+        return;
+      }
+    }
     const entries = this.map.overlapping(addr, end);
     // The whole range must be mapped (POSIX ENOMEM otherwise), and every entry must allow prot.
     let cursor = addr;

@@ -76,7 +76,8 @@ export function parseTraceFile(file: string): ParseResult {
 }
 
 /** Run one parsed script on a fresh machine. */
-export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void): TraceFileResult {
+/** Run a parsed script on a fresh machine; `machine` receives that machine (tests check its invariants). */
+export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void, machine?: (k: Kernel) => void): TraceFileResult {
   let config;
   try {
     config = buildMachine(opts, scriptMachine(parsed));
@@ -84,6 +85,7 @@ export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOp
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
   const kernel = new Kernel(config);
+  machine?.(kernel);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
   return { file, machine: describeMachine(config), config, transcript: runner.transcript, summary, state: machineSnapshot(kernel) };

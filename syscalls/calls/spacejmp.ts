@@ -4,6 +4,7 @@
 // either kind in one argument.
 
 import { WouldBlock } from '../../kernel/proc/ipc.js';
+import '../../kernel/spacejmp/spacejmp.js'; // installs SpaceJMP into every kernel (kernel.spacejmp)
 import { defineSyscall } from '../table.js';
 import { pageAddr } from './memory.js';
 import {
@@ -34,7 +35,7 @@ export const spacejmpCalls = [
   }),
   defineSyscall({
     name: 'vas_attach', args: [{ name: 'vid', type: 'int' }],
-    doc: 'attach a named address space: a private shadow of it plus this process\'s text, heap and stack; returns a vh',
+    doc: 'attach a named address space: a shadow with its segments at your rights plus this process\'s one private region (shared with the primary and every other shadow); returns a vh',
     formatResult: hex,
     handler: (k, t, [vid]) => sj(k).vasAttach(t, vid),
   }),
@@ -81,9 +82,13 @@ export const spacejmpCalls = [
     handler: (k, t, [name]) => sj(k).segFind(t, name),
   }),
   defineSyscall({
-    name: 'seg_attach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1, format: formatSegProt }],
-    doc: 'map a segment into a named space (vid, and all its shadows), an attached space (vh), PRIMARY or CURRENT',
-    handler: (k, t, [target, sid, prot]) => sj(k).segAttach(t, target, sid, prot),
+    name: 'seg_attach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1, format: formatSegProt }, { name: 'flags', type: 'flags', default: 0, format: formatVasSwitchFlags }],
+    blocking: true,
+    doc: 'map a segment into a named space (vid, and all its shadows, each at its attacher\'s rights), an attached space (vh), PRIMARY or CURRENT; threads running there take a lockable segment\'s lock first: blocks, or EBUSY with VAS_NOWAIT',
+    handler: (k, t, [target, sid, prot, flags]) => {
+      const r = sj(k).segAttach(t, target, sid, prot, flags);
+      return typeof r === 'number' ? r : new WouldBlock(r, r.name);
+    },
   }),
   defineSyscall({
     name: 'seg_detach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }],

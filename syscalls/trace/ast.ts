@@ -178,7 +178,7 @@ export interface ExpectFaultStmt {
   span: Span;
 }
 
-/** `process NAME [uid=N] [gid=N] [groups=N,N] [cpu=N] [node=N] [{ ... }]` */
+/** `process NAME [uid=N] [gid=N] [groups=N,N] [cpu=N] [{ ... }]` */
 export interface ProcessStmt {
   kind: 'process';
   name: string;
@@ -187,7 +187,6 @@ export interface ProcessStmt {
   gid?: Expr;
   groups?: Expr[];
   cpu?: Expr;
-  node?: Expr;
   /** With a block, the block runs as the new process (its main thread); null: declaration only. */
   body: Statement[] | null;
   span: Span;

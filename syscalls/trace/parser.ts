@@ -75,7 +75,8 @@ export const KEYWORDS: readonly string[] = [
 const MEM_KEYWORDS = new Set(['load8', 'load16', 'load32', 'load64', 'store8', 'store16', 'store32', 'store64', 'memset', 'memcpy']);
 const FAULT_ACCESS: readonly FaultAccess[] = ['read', 'write'];
 const FAULT_REASONS: readonly FaultReason[] = ['unmapped', 'protection', 'noncanonical'];
-const PROCESS_ATTRS = ['uid', 'gid', 'groups', 'cpu', 'node'] as const;
+// Only what the runner implements: an attribute it would ignore is an error (a process has no NUMA node of its own).
+const PROCESS_ATTRS = ['uid', 'gid', 'groups', 'cpu'] as const;
 const KEYWORD_SET = new Set(KEYWORDS);
 const COMPARE_OPS = new Set(['>', '>=', '<', '<=', '!=']);
 const ERRNO_SHAPE = /^E[A-Z0-9]+$/;
@@ -861,11 +862,11 @@ class Parser {
         }
         s.groups = groups;
       } else {
-        s[key as 'uid' | 'gid' | 'cpu' | 'node'] = value;
+        s[key as 'uid' | 'gid' | 'cpu'] = value;
       }
     }
     const t = this.peek();
-    if (!this.atStatementEnd(t) && !this.isPunct(t, '{')) this.unexpected(t, "key=value (uid, gid, groups, cpu, node) or '{'");
+    if (!this.atStatementEnd(t) && !this.isPunct(t, '{')) this.unexpected(t, "key=value (uid, gid, groups, cpu) or '{'");
     if (this.isPunct(t, '{')) s.body = this.block();
     s.span = this.spanFrom(kw);
     return s;

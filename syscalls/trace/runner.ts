@@ -247,9 +247,11 @@ export class TraceRunner {
       const gid = s.gid ? this.num(s.gid) : uid;
       const cpu = s.cpu ? this.num(s.cpu) : -1;
       if (cpu >= this.kernel.cpus.length) throw new RunError(s.cpu!.span, `no CPU ${cpu} (the machine has ${this.kernel.cpus.length})`);
-      const p = this.kernel.spawn(s.name, { uid, gid }, { parent: this.actors.get('init')!.process, affinity: cpu });
+      const groups = (s.groups ?? []).map((g) => this.num(g));
+      const p = this.kernel.spawn(s.name, { uid, gid, groups }, { parent: this.actors.get('init')!.process, affinity: cpu });
       actor = this.addActor(s.name, p, p.threads[0]);
-      this.report(actor, 'info', `process ${s.name}`, true, 0, s.span, undefined, `pid ${p.pid} uid=${uid} gid=${gid} cpu ${p.threads[0].cpu}`);
+      const gs = groups.length ? ` groups=${groups.join(',')}` : '';
+      this.report(actor, 'info', `process ${s.name}`, true, 0, s.span, undefined, `pid ${p.pid} uid=${uid} gid=${gid}${gs} cpu ${p.threads[0].cpu}`);
     }
     if (s.body) {
       const saved = this.current;

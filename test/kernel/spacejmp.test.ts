@@ -262,3 +262,57 @@ describe('SpaceJMP', () => {
     expect(k.frames.usedBytes()).toBe(0);
   });
 });
+
+describe('SpaceJMP under pressure and under the shared page-table policy (issue 13)', () => {
+  /** Take every free frame (returned by the caller) so the next allocation fails. */
+  function exhaust(k: Kernel): number[] {
+    const taken: number[] = [];
+    for (let pa = k.frames.alloc(0, 0); pa >= 0; pa = k.frames.alloc(0, 0)) taken.push(pa);
+    return taken;
+  }
+
+  it('out of frames, vas_create and vas_attach fail with ENOMEM and change nothing', () => {
+    const { k, sj } = machine();
+    const a = main(k.spawn('a', ALICE));
+    const vid = sj.vasCreate(a, 'v', 0o600);
+    const sid = sj.segAlloc(a, 's', BASE, 4096, 0o600);
+    sj.segAttach(a, vid, sid);
+    a.process.primary.mmap({ addr: 0x2000_0000, len: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0 });
+    k.enter(a).store32(0x2000_0000, 1);
+    const taken = exhaust(k);
+    const spaces = k.spaces.size;
+    expect(errno(() => sj.vasCreate(a, 'w', 0o600))).toBe(ERRNO.ENOMEM);
+    expect(errno(() => sj.vasAttach(a, vid))).toBe(ERRNO.ENOMEM);
+    expect(errno(() => sj.segAlloc(a, 't', BASE + 0x10_0000, 4096, 0o600))).toBe(ERRNO.ENOMEM);
+    expect(k.spaces.size).toBe(spaces);
+    expect(sj.attachments(a.process)).toEqual([]);
+    for (const pa of taken) k.frames.free(pa, 0);
+    const vh = sj.vasAttach(a, vid);
+    sj.vasSwitch(a, vh);
+    expect(k.enter(a).load32(0x2000_0000)).toBe(1);
+  });
+
+  it('munmap and MAP_FIXED over a segment are EINVAL in a shared-policy shadow, never a throw', () => {
+    const { k, sj } = machine();
+    const a = main(k.spawn('a', ALICE));
+    const b = main(k.spawn('b', BOB));
+    const vid = sj.vasCreate(a, 'v', 0o666);
+    sj.vasCtl(a, VAS_CTL_PTPOLICY, vid, 1);
+    const sid = sj.segAlloc(a, 's', BASE, 2 * 4096, 0o666);
+    sj.segAttach(a, vid, sid);
+    const vh = sj.vasAttach(b, vid);
+    sj.vasSwitch(b, vh);
+    k.enter(b).store32(BASE, 7);
+    expect(errno(() => b.space.munmap(BASE, 4096))).toBe(ERRNO.EINVAL);
+    expect(errno(() => b.space.mmap({ addr: BASE, len: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0 }))).toBe(ERRNO.EINVAL);
+    // A mapping of his own next to it, in the same linked table: his own copy, unseen by Alice's shadow.
+    b.space.mmap({ addr: BASE + 0x20_0000, len: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_FIXED | MAP_PRIVATE, object: null, offset: 0 });
+    k.enter(b).store32(BASE + 0x20_0000, 9);
+    const avh = sj.vasAttach(a, vid);
+    sj.vasSwitch(a, avh);
+    expect(k.enter(a).load32(BASE)).toBe(7);
+    expect(() => k.catchingFaults(() => k.enter(a).load32(BASE + 0x20_0000))).toThrow();
+    b.space.munmap(BASE + 0x20_0000, 4096);
+    expect(k.enter(b).load32(BASE)).toBe(7);
+  });
+});

@@ -303,11 +303,15 @@ describe('expect fault', () => {
 
 describe('processes and threads', () => {
   it('declares a process with credentials and runs its block', () => {
-    const s = one('process alice uid=1000 gid=100 groups=100,200 cpu=1 node=0 {\n  getpid()\n}');
+    const s = one('process alice uid=1000 gid=100 groups=100,200 cpu=1 {\n  getpid()\n}');
     expect(s).toMatchObject({
       kind: 'process', name: 'alice', uid: { value: 1000n }, gid: { value: 100n },
-      groups: [{ value: 100n }, { value: 200n }], cpu: { value: 1n }, node: { value: 0n }, body: [{ kind: 'call' }],
+      groups: [{ value: 100n }, { value: 200n }], cpu: { value: 1n }, body: [{ kind: 'call' }],
     });
+  });
+
+  it('rejects an attribute the runner does not implement, with its position', () => {
+    expect(firstErr('process alice uid=1000 node=0')).toMatch(/^1:24: unknown process attribute 'node'/);
   });
 
   it('declares without a block, then runs statements as it', () => {
@@ -339,7 +343,7 @@ describe('processes and threads', () => {
     expect(firstErr('process alice\nas alcie')).toBe("2:4: unknown process 'alcie' (did you mean alice?)");
     expect(firstErr('process alice\nprocess alice')).toBe("2:9: process 'alice' is already declared at t.trace:1:9; use 'as alice' to run statements in it");
     expect(firstErr('process init')).toMatch(/^1:9: process 'init' is already declared \(it always exists\)/);
-    expect(firstErr('process alice gdi=1')).toBe("1:15: unknown process attribute 'gdi' (did you mean gid?) (known: uid, gid, groups, cpu, node)");
+    expect(firstErr('process alice gdi=1')).toBe("1:15: unknown process attribute 'gdi' (did you mean gid?) (known: uid, gid, groups, cpu)");
     expect(firstErr('process alice uid=1 uid=2')).toBe("1:21: 'uid' is given twice");
     expect(firstErr('process alice uid 1')).toBe("1:19: expected '=' after 'uid' (uid=N), found '1'");
     expect(firstErr('process alice uid="x"')).toBe('1:19: expected a number, not a string');
