@@ -324,6 +324,21 @@ export function counters(k: Kernel): CountersInfo {
   };
 }
 
+// ------------------------------------------------------------------ physical memory
+
+/**
+ * The byte at physical address `pa` (untouched memory reads as zero), or null beyond the end of
+ * memory. Reads the backing store directly: no TLB, no cycles, no host memory allocated.
+ */
+export function physicalByte(k: Kernel, pa: number): number | null {
+  return pa >= 0 && pa < k.mem.size ? k.mem.read8(pa) : null;
+}
+
+/** Bytes of physical memory the machine presents. */
+export function physicalSize(k: Kernel): number {
+  return k.mem.size;
+}
+
 // ------------------------------------------------------------------ SpaceJMP: named spaces, shadows, segments
 
 export interface NamedSpaceInfo {

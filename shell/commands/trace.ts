@@ -16,7 +16,7 @@ import { machineSnapshot, type MachineSnapshot } from '../../kernel/snapshot.js'
 import { parseFile, parseScript, nodeFileLoader, formatDiagnostics, machineSettings, didYouMean, type ParseResult, type Statement } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type TranscriptEntry } from '../../syscalls/trace/runner.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
-import { buildMachine, type GlobalOptions } from '../machineOptions.js';
+import { buildMachine, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
 import { UsageError } from '../errors.js';
 
 export interface TraceOptions extends GlobalOptions {
@@ -48,14 +48,7 @@ export interface TraceFileResult {
 
 /** The script's `machine` line as option text. */
 export function scriptMachine(r: ParseResult): MachineOptionsText {
-  const out: MachineOptionsText = {};
-  for (const [key, s] of machineSettings(r.statements)) {
-    const v = typeof s.value === 'bigint' ? s.value.toString() : s.value;
-    if (key === 'pcid') out.tags = v === true || v === 'on' ? 'tagged' : 'flush';
-    else if (key === 'cost') out.costs = String(v);
-    else (out as Record<string, unknown>)[key] = typeof v === 'boolean' ? String(v) : v;
-  }
-  return out;
+  return machineLineOptions(machineSettings(r.statements).values());
 }
 
 const parseOptions = { knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) };

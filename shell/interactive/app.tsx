@@ -1,12 +1,14 @@
-// The Ink app: reads the session, lays the screen out for the terminal's size, and sends key
-// presses (through the keymap) back to the session. All behaviour lives in the session.
+// The Ink app: renders the session's state for the terminal's size and sends key presses
+// (through the keymap) to the session. It only reads state; the size of a view page goes back to
+// the session as an action after the frame is drawn, never written during render.
 
 import { useEffect, useReducer, useSyncExternalStore } from 'react';
 import { Box, useApp, useInput, useStdout } from 'ink';
 import type { ShellSession } from './session.js';
 import { resolveKey } from './keymap.js';
-import { layout } from './layout.js';
-import { renderView, transcriptWindow, viewWindow } from './viewState.js';
+import { layout, transcriptRows } from './layout.js';
+import { renderView, viewWindow } from './viewState.js';
+import { promptText } from './state.js';
 import { TranscriptPane } from './components/TranscriptPane.js';
 import { ViewPane } from './components/ViewPane.js';
 import { Prompt } from './components/Prompt.js';
@@ -23,34 +25,34 @@ function useTerminalSize(): { columns: number; rows: number } {
 }
 
 export function App({ session }: { session: ShellSession }) {
-  useSyncExternalStore(session.subscribe, session.getVersion);
+  const s = useSyncExternalStore(session.subscribe, session.getState);
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const width = Math.max(20, columns - 1);
 
-  useEffect(() => { if (session.exited) exit(); });
+  useEffect(() => { if (s.exited) exit(); }, [s.exited, exit]);
   useInput((input, key) => {
-    const a = resolveKey(input, key, session.focus);
+    const a = resolveKey(input, key, s.focus);
     if (a) void session.dispatch(a);
   });
 
-  const extra = (session.busy ? 1 : 0) + (session.completions.length ? 1 : 0);
-  const model = session.view ? renderView(session.kernel, session.view, width) : null;
+  const extra = (s.busy ? 1 : 0) + (s.completions.length ? 1 : 0);
+  const model = s.view ? renderView(session.kernel, s.view, width) : null;
   const l = layout(rows, model ? model.lines.length : null, extra);
-  session.viewPage = Math.max(1, l.view - 1);
-  const win = model ? viewWindow(model, l.view, session.viewScroll) : null;
-  if (win) session.viewScroll = win.scroll;
-  const prompt = session.pending.length ? '...> ' : session.focus === 'view' ? '(view) ' : 'sjmp> ';
+  const viewPage = Math.max(1, l.view - 1);
+  const viewLines = model ? model.lines.length : 0;
+  useEffect(() => { void session.dispatch({ type: 'layout', viewPage, viewLines }); }, [session, viewPage, viewLines]);
+  const win = model ? viewWindow(model, l.view, s.viewScroll) : null;
 
   return (
     <Box flexDirection="column" width={columns}>
       {model && win && (
-        <ViewPane title={model.title} lines={win.lines} selected={win.selected} focused={session.focus === 'view'}
+        <ViewPane title={model.title} lines={win.lines} selected={win.selected} focused={s.focus === 'view'}
           scroll={win.scroll} total={win.total} height={l.view} width={width} />
       )}
-      <TranscriptPane lines={transcriptWindow(session.transcript, l.transcript, session.transcriptScroll)} height={l.transcript} />
-      <StatusLines busy={session.busy} completions={session.completions} width={width} />
-      <Prompt prompt={prompt} line={session.line} active={session.focus === 'prompt' && !session.exited} />
+      <TranscriptPane lines={transcriptRows(s.transcript, width, l.transcript, s.transcriptScroll)} height={l.transcript} />
+      <StatusLines busy={s.busy} completions={s.completions} width={width} />
+      {!s.exited && <Prompt prompt={promptText(s)} line={s.line} active={s.focus === 'prompt'} failed={s.search !== null && s.search.match < 0 && s.search.query !== ''} />}
     </Box>
   );
 }

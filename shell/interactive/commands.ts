@@ -3,6 +3,7 @@
 // so this table holds what each command means and checks, not how the screen shows it.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import { counters } from '../../kernel/snapshot.js';
 import type { Tone } from './views/format.js';
 import type { PtState } from './views/pageTable.js';
 
@@ -33,6 +34,8 @@ export interface CommandHost {
   checkSpace(args: readonly Word[]): string[] | null;
   /** Walk an address in the open page-table view. */
   walk(va: bigint): void;
+  /** `x/FMT ADDR` (virtual, the acting process's current space) or `xp/FMT ADDR` (physical). */
+  examine(self: Word, args: readonly Word[], physical: boolean): void;
   runFile(path: Word): Promise<void>;
   save(path: Word): void;
   runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void>;
@@ -51,6 +54,8 @@ export interface ShellCommand {
   details?: readonly string[];
   minArgs?: number;
   maxArgs?: number;
+  /** Written with a `/FORMAT` suffix (`x/16gx`). */
+  formats?: boolean;
   run(host: CommandHost, args: readonly Word[], self: Word): void | Promise<void>;
 }
 
@@ -80,9 +85,17 @@ export const COMMANDS: readonly ShellCommand[] = [
     run: (h, a) => {
       const cpu = a[0] ? h.evaluate(a[0], a[0].text) : 0n;
       if (cpu === null) return;
-      if (cpu < 0n || cpu >= BigInt(h.kernel.cpus.length)) return h.fail(a[0], `no CPU ${cpu} (the machine has ${h.kernel.cpus.length}: 0..${h.kernel.cpus.length - 1})`);
+      const n = counters(h.kernel).cpus.length;
+      if (cpu < 0n || cpu >= BigInt(n)) return h.fail(a[0], `no CPU ${cpu} (the machine has ${n}: 0..${n - 1})`);
       h.openView({ kind: 'tlb', cpu: Number(cpu) });
     } },
+  { name: 'x', usage: 'x/[COUNT][FMT][SIZE] ADDR', summary: 'examine virtual memory of the acting process (no TLB fill, no cycles)', minArgs: 1,
+    details: ['As in the QEMU monitor: x/16gx base shows 16 8-byte words in hex; x/4dw, x/32xb, x ADDR (one 4-byte word).',
+      'Formats x (hex), d (signed), u (unsigned); sizes b (1), h (2), w (4), g (8). ADDR may be a sum: x/2gx base + 8.',
+      'It walks the page tables of the space the acting thread runs in without changing them: no TLB fill, no A/D bits, no modelled cycles.'],
+    formats: true, run: (h, a, self) => h.examine(self, a, false) },
+  { name: 'xp', usage: 'xp/[COUNT][FMT][SIZE] PADDR', summary: 'examine physical memory (like x, by physical address)', minArgs: 1,
+    formats: true, run: (h, a, self) => h.examine(self, a, true) },
   { name: 'stats', usage: 'stats', summary: 'view: modelled cycles per CPU, page walks, faults, switches', maxArgs: 0, run: simpleView('stats') },
   { name: 'close', usage: 'close', summary: 'close the view', maxArgs: 0, run: (h) => h.closeView() },
   { name: 'run', usage: 'run FILE', summary: 'run a trace file here (checked whole first; names it binds stay)', minArgs: 1, maxArgs: 1, run: (h, a) => h.runFile(a[0]) },
@@ -132,10 +145,10 @@ export function commandNames(): string[] {
  * `stats = 1` binds a name.
  */
 export function classifyLine(line: string): { kind: 'command'; command: ShellCommand; self: Word; args: Word[] } | { kind: 'statement' } {
-  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)\s*(.?)/.exec(line);
-  if (!m || m[2] === '=' || m[2] === '(') return { kind: 'statement' };
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(\/\S*)?(?=\s|$)\s*(.?)/.exec(line);
+  if (!m || m[3] === '=' || m[3] === '(') return { kind: 'statement' };
   const command = findCommand(m[1]);
-  if (!command) return { kind: 'statement' };
+  if (!command || (m[2] !== undefined && !command.formats)) return { kind: 'statement' };
   const words = splitWords(line);
   return { kind: 'command', command, self: words[0], args: words.slice(1) };
 }

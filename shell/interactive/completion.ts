@@ -62,7 +62,17 @@ export function listFilesFs(prefix: string): string[] {
   }
 }
 
-interface Slot { kind: 'command' | 'process' | 'constant' | 'quoted' | 'file' | 'help' | 'value'; start: number }
+interface Slot { kind: 'command' | 'process' | 'constant' | 'quoted' | 'file' | 'help' | 'value' | 'argument'; start: number }
+
+/** Whether `lead` ends inside the parentheses of a call (strings skipped): its words are arguments. */
+function insideCall(lead: string): boolean {
+  let depth = 0;
+  for (const part of lead.replace(/"[^"]*"/g, '""')) {
+    if (part === '(') depth++;
+    else if (part === ')') depth = Math.max(0, depth - 1);
+  }
+  return depth > 0;
+}
 
 /** Decide what kind of word the cursor is in, and where that word starts. */
 function slotAt(line: string, cursor: number, s: CompletionSources): Slot {
@@ -82,7 +92,7 @@ function slotAt(line: string, cursor: number, s: CompletionSources): Slot {
   if (/^[A-Z]/.test(line.slice(start, cursor))) return { kind: 'constant', start };
   // The first word of a statement (line start, after `{`, `;`, `@actor `) is a command or statement.
   if (/^\s*$|[{;]\s*$|^\s*@[A-Za-z0-9_.]+\s+$/.test(lead)) return { kind: 'command', start };
-  return { kind: 'value', start };
+  return { kind: insideCall(lead) ? 'argument' : 'value', start };
 }
 
 function candidatesFor(slot: Slot, s: CompletionSources, word: string): { list: string[]; suffix: (c: string) => string } {
@@ -96,6 +106,8 @@ function candidatesFor(slot: Slot, s: CompletionSources, word: string): { list: 
     case 'help': return { list: uniq([...s.commands, ...s.calls, 'keys', 'trace']), suffix: () => ' ' };
     case 'command': return { list: uniq([...s.commands, ...s.calls, ...s.keywords, ...s.names]), suffix: (c) => (calls.has(c) ? '(' : ' ') };
     case 'value': return { list: uniq([...s.names, ...s.processes, ...s.calls]), suffix: (c) => (calls.has(c) ? '(' : '') };
+    // A call's argument is a value: a bound name, a process (its pid) or a constant, never a call.
+    case 'argument': return { list: uniq([...s.names, ...s.processes, ...s.constants]), suffix: () => '' };
   }
 }
 

@@ -1,5 +1,6 @@
-// Prompt history: navigation over earlier lines (keeping the line being typed as a draft), and
-// its file in the user's config directory so it survives between runs.
+// Prompt history as plain data: navigation over earlier lines (keeping the line being typed as a
+// draft), reverse search (Ctrl-R), and — kept apart, for the effects at the edge — its file in
+// the user's config directory so it survives between runs.
 
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -7,6 +8,56 @@ import { dirname, join } from 'node:path';
 
 /** Lines kept in memory and on disk; older ones are dropped when the file is rewritten. */
 export const HISTORY_LIMIT = 1000;
+
+export interface HistoryState {
+  readonly entries: readonly string[];
+  /** Index into entries while browsing; entries.length means "the draft". */
+  readonly index: number;
+  /** The line being typed when browsing started, given back after the newest entry. */
+  readonly draft: string;
+}
+
+export function newHistory(entries: readonly string[] = [], limit = HISTORY_LIMIT): HistoryState {
+  const kept = entries.slice(-limit);
+  return { entries: kept, index: kept.length, draft: '' };
+}
+
+/**
+ * Record a submitted line (not blank lines, nor a repeat of the previous one) and stop browsing.
+ * `added` says whether the file should get it too.
+ */
+export function historyAdd(h: HistoryState, line: string, limit = HISTORY_LIMIT): { history: HistoryState; added: boolean } {
+  if (line.trim() === '' || h.entries[h.entries.length - 1] === line) return { history: historyReset(h), added: false };
+  const entries = [...h.entries, line].slice(-limit);
+  return { history: { entries, index: entries.length, draft: '' }, added: true };
+}
+
+/** The previous (older) line, remembering `current` as the draft when browsing starts; null at the oldest. */
+export function historyPrev(h: HistoryState, current: string): { history: HistoryState; text: string } | null {
+  if (h.index === 0) return null;
+  const draft = h.index === h.entries.length ? current : h.draft;
+  return { history: { ...h, index: h.index - 1, draft }, text: h.entries[h.index - 1] };
+}
+
+/** The next (newer) line, or the draft after the newest; null when not browsing. */
+export function historyNext(h: HistoryState): { history: HistoryState; text: string } | null {
+  if (h.index >= h.entries.length) return null;
+  const index = h.index + 1;
+  return { history: { ...h, index }, text: index === h.entries.length ? h.draft : h.entries[index] };
+}
+
+/** Stop browsing (the line was edited or submitted). */
+export function historyReset(h: HistoryState): HistoryState {
+  return h.index === h.entries.length ? h : { ...h, index: h.entries.length };
+}
+
+/** Index of the newest entry before `before` that contains `query` (Ctrl-R), or -1. */
+export function searchBack(h: HistoryState, query: string, before: number = h.entries.length): number {
+  for (let i = Math.min(before, h.entries.length) - 1; i >= 0; i--) if (h.entries[i].includes(query)) return i;
+  return -1;
+}
+
+// ------------------------------------------------------------------ the file
 
 /**
  * $XDG_CONFIG_HOME/sjmp/history, or ~/.config/sjmp/history when XDG_CONFIG_HOME is unset or
@@ -30,73 +81,18 @@ export function loadHistory(path: string): string[] {
   return lines.slice(-HISTORY_LIMIT);
 }
 
-export class History {
-  private readonly entries: string[];
-  /** Index into entries while browsing; entries.length means "the draft". */
-  private index: number;
-  private draft = '';
-
-  constructor(
-    entries: readonly string[] = [],
-    /** File to append each new line to; null keeps the history in memory only. */
-    private readonly path: string | null = null,
-    private readonly limit = HISTORY_LIMIT,
-  ) {
-    this.entries = entries.slice(-limit);
-    this.index = this.entries.length;
-  }
-
-  /** A history loaded from `path` that appends to it. */
-  static open(path: string): History {
-    return new History(loadHistory(path), path);
-  }
-
-  get lines(): readonly string[] { return this.entries; }
-
-  /**
-   * Record a submitted line (not blank lines, nor a repeat of the previous one) and stop
-   * browsing. Disk errors are reported to the caller's `onError`, never thrown: losing
-   * history must not stop the shell.
-   */
-  add(line: string, onError?: (message: string) => void): void {
-    this.index = this.entries.length;
-    this.draft = '';
-    if (line.trim() === '' || this.entries[this.entries.length - 1] === line) return;
-    this.entries.push(line);
-    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
-    this.index = this.entries.length;
-    if (this.path) this.persist(line, onError);
-  }
-
-  private persist(line: string, onError?: (message: string) => void): void {
-    const path = this.path!;
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      // Appending is cheap; rewrite now and then so the file stays bounded.
-      if (this.entries.length === this.limit) writeFileSync(path, this.entries.join('\n') + '\n');
-      else appendFileSync(path, line.replace(/\n/g, ' ') + '\n');
-    } catch (e) {
-      onError?.(`history not saved to ${path}: ${(e as Error).message}`);
-    }
-  }
-
-  /** The previous (older) line, remembering `current` as the draft when browsing starts; undefined at the oldest. */
-  prev(current: string): string | undefined {
-    if (this.index === 0) return undefined;
-    if (this.index === this.entries.length) this.draft = current;
-    this.index--;
-    return this.entries[this.index];
-  }
-
-  /** The next (newer) line, or the draft after the newest; undefined when not browsing. */
-  next(): string | undefined {
-    if (this.index >= this.entries.length) return undefined;
-    this.index++;
-    return this.index === this.entries.length ? this.draft : this.entries[this.index];
-  }
-
-  /** Stop browsing (the line was edited or submitted). */
-  reset(): void {
-    this.index = this.entries.length;
+/**
+ * Append `line` to the file (creating its directory); when the history is full, rewrite the file
+ * with `entries` so it stays bounded. Returns an error message instead of throwing: losing
+ * history must not stop the shell.
+ */
+export function saveHistoryLine(path: string, line: string, entries: readonly string[], limit = HISTORY_LIMIT): string | null {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    if (entries.length >= limit) writeFileSync(path, entries.map((l) => l.replace(/\n/g, ' ')).join('\n') + '\n');
+    else appendFileSync(path, line.replace(/\n/g, ' ') + '\n');
+    return null;
+  } catch (e) {
+    return `history not saved to ${path}: ${(e as Error).message}`;
   }
 }

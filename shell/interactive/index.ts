@@ -26,7 +26,8 @@ export interface StartShellOptions extends SessionOptions {
 
 /**
  * Start the interactive shell; resolves with exit status 0 when the user leaves (`exit`, Ctrl-D).
- * Without a terminal on stdin it reads lines and prints the transcript instead (no views).
+ * Without a terminal on stdin it reads lines and prints results and views as plain text, and
+ * resolves with 1 when any statement or command failed.
  * Never rejects for anything the user types (errors are shown in the shell); rejects with a
  * RangeError for bad `machine` options, as the other subcommands do.
  */
@@ -34,12 +35,10 @@ export async function startShell(opts: StartShellOptions = {}): Promise<number> 
   const stdin = opts.stdin ?? process.stdin;
   // Piped input is a script, not something typed: it does not go into the history.
   const historyFile = opts.historyFile !== undefined ? opts.historyFile : stdin.isTTY ? defaultHistoryPath() : null;
-  const session = new ShellSession({ ...opts, historyFile });
+  // Piped, messages keep `<stdin>:LINE:COL:` so a script's failing line can be found.
+  const session = new ShellSession({ ...opts, historyFile, positions: opts.positions ?? !stdin.isTTY });
   for (const f of opts.run ?? []) await session.submit(`run ${f}`);
-  if (!stdin.isTTY) {
-    await runLineMode(session, stdin, opts.stdout ?? process.stdout);
-    return 0;
-  }
+  if (!stdin.isTTY) return runLineMode(session, stdin, opts.stdout ?? process.stdout);
   const app = render(createElement(App, { session }), {
     exitOnCtrlC: false,
     ...(opts.stdin ? { stdin: opts.stdin } : {}),

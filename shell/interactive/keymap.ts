@@ -29,7 +29,7 @@ export type ActionType =
   | 'submit' | 'backspace' | 'deleteForward' | 'left' | 'right' | 'home' | 'end'
   | 'wordLeft' | 'wordRight' | 'killToEnd' | 'killToStart' | 'killWordBack' | 'yank'
   // history and completion
-  | 'historyPrev' | 'historyNext' | 'complete'
+  | 'historyPrev' | 'historyNext' | 'searchHistory' | 'complete'
   // session
   | 'cancel' | 'eofOrDelete' | 'clearScreen' | 'focusView' | 'focusPrompt'
   // views
@@ -78,6 +78,7 @@ export const KEY_BINDINGS: readonly Binding[] = [
   { keys: 'Esc', when: 'prompt', action: 'focusView', help: 'move the focus into the open view', match: (_, k) => k.escape && !k.ctrl },
   { keys: 'Up / Ctrl-P', when: 'prompt', action: 'historyPrev', help: 'previous line in the history', match: (i, k) => (k.upArrow && !k.ctrl) || (k.ctrl && i === 'p') },
   { keys: 'Down / Ctrl-N', when: 'prompt', action: 'historyNext', help: 'next line in the history', match: (i, k) => (k.downArrow && !k.ctrl) || (k.ctrl && i === 'n') },
+  { keys: 'Ctrl-R', when: 'prompt', action: 'searchHistory', help: 'search the history backwards (again: older match; Enter runs it, Esc keeps it)', match: ctrl('r') },
   { keys: 'Alt-B / Ctrl-Left', when: 'prompt', action: 'wordLeft', help: 'back one word', match: (i, k) => metaCh('b')(i, k) || (k.leftArrow && (k.ctrl || k.meta)) },
   { keys: 'Alt-F / Ctrl-Right', when: 'prompt', action: 'wordRight', help: 'forward one word', match: (i, k) => metaCh('f')(i, k) || (k.rightArrow && (k.ctrl || k.meta)) },
   { keys: 'Left / Ctrl-B', when: 'prompt', action: 'left', help: 'cursor left', match: (i, k) => k.leftArrow || (k.ctrl && i === 'b') },

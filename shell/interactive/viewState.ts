@@ -76,9 +76,3 @@ export function viewWindow(m: ViewModel, height: number, scroll: number): { line
   else top = Math.max(0, Math.min(scroll, total - h));
   return { lines: m.lines.slice(top, top + h), selected: m.cursor === undefined ? -1 : m.cursor - top, scroll: top, total };
 }
-
-/** The transcript lines to show: `height` of them ending `back` lines before the last. */
-export function transcriptWindow<T>(lines: readonly T[], height: number, back: number): T[] {
-  const end = Math.max(0, lines.length - back);
-  return lines.slice(Math.max(0, end - height), end);
-}

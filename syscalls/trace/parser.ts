@@ -53,6 +53,7 @@ export const MACHINE_KEYS: Readonly<Record<string, MachineKeySpec>> = {
   tlb: { kind: 'word', help: 'TLB geometry name or spec string' },
   pcid: { kind: 'bool', help: 'tag TLB entries with PCIDs: on|off' },
   seed: { kind: 'int', min: 0n, help: 'seed of every pseudo-random choice' },
+  aslr: { kind: 'bool', help: 'randomise each process\'s mmap base from the seed: on|off' },
 };
 
 /** Linux errno names; the runner may pass its own table instead. */
@@ -161,7 +162,7 @@ export function parseScript(text: string, options: ParseOptions = {}): ParseResu
 
 /** Parse one shell line (or a few, if a block is being continued) at options.line/col. */
 export function parseLine(text: string, options: ParseOptions = {}): ParseResult {
-  return run(options.file ?? '<stdin>', text, options);
+  return run(options.file ?? '<stdin>', text, options, 'end of line');
 }
 
 /** Read the entry file through the loader, then parseScript it. */
@@ -227,7 +228,8 @@ export function looksBinary(text: string): boolean {
   return bad > Math.max(4, sample.length / 20);
 }
 
-function run(file: string, rawText: string, options: ParseOptions): ParseResult {
+/** `eofName`: how the end of the text reads in messages (a typed line ends, a file's end is its end). */
+function run(file: string, rawText: string, options: ParseOptions, eofName = 'end of file'): ParseResult {
   const text = stripBom(rawText);
   const binary = looksBinary(text);
   const ctx = cloneContext(options.context ?? createParseContext());
@@ -250,6 +252,7 @@ function run(file: string, rawText: string, options: ParseOptions): ParseResult 
     stopMessage: binary
       ? `this does not look like a trace script (binary data); stopped after ${BINARY_ERRORS} errors`
       : `too many errors; stopped after ${MAX_ERRORS}`,
+    eofName,
   };
   let statements: Statement[] = [];
   let p: Parser | undefined;
@@ -304,6 +307,7 @@ interface Shared {
   /** After this many errors parsing stops with stopMessage. */
   maxErrors: number;
   stopMessage: string;
+  eofName: string;
 }
 
 /** Unwinds one statement after its error has been recorded. */
@@ -365,7 +369,7 @@ class Parser {
   private describe(t: Token): string {
     switch (t.kind) {
       case 'newline': return 'end of line';
-      case 'eof': return 'end of file';
+      case 'eof': return this.sh.eofName;
       case 'string': return `string ${t.text}`;
       default: return `'${t.text}'`;
     }

@@ -130,6 +130,13 @@ export class TraceRunner {
     return a;
   }
 
+  /** Who runs the next statement outside a block (`as NAME` moves it): the name scripts use for it and the actor. */
+  get acting(): { name: string; process: Process; thread: Thread; label: string } {
+    const a = this.current;
+    const name = [...this.actors].find(([, x]) => x === a)?.[0] ?? a.label;
+    return { name, process: a.process, thread: a.thread, label: a.label };
+  }
+
   /** Syscall names and argument counts, for the parser's checks and the shell's completion. */
   static knownCalls(): Map<string, { minArgs: number; maxArgs: number }> {
     return SYSCALLS.arities();

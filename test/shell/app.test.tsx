@@ -3,7 +3,7 @@ import { render, cleanup } from 'ink-testing-library';
 import { App } from '../../shell/interactive/app.js';
 import { newSession } from './helpers.js';
 
-const KEY = { ENTER: '\r', TAB: '\t', ESC: '\u001B', DOWN: '\u001B[B', RIGHT: '\u001B[C', LEFT: '\u001B[D', CTRL_C: '\u0003', CTRL_D: '\u0004', BACKSPACE: '\u007F' } as const;
+const KEY = { CTRL_R: '\u0012', ENTER: '\r', TAB: '\t', ESC: '\u001B', DOWN: '\u001B[B', RIGHT: '\u001B[C', LEFT: '\u001B[D', CTRL_C: '\u0003', CTRL_D: '\u0004', BACKSPACE: '\u007F' } as const;
 
 const tick = () => new Promise((r) => setTimeout(r, 25));
 
@@ -21,9 +21,9 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'process alice uid=1000 gid=100', KEY.ENTER);
     const frame = lastFrame()!;
-    expect(frame).toContain('sjmp> process alice uid=1000 gid=100');
+    expect(frame).toContain('sjmp init> process alice uid=1000 gid=100');
     expect(frame).toContain('[alice[2]] process alice = pid 2 uid=1000 gid=100');
-    expect(frame.split('\n').at(-1)).toMatch(/^sjmp>/);
+    expect(frame.split('\n').at(-1)).toMatch(/^sjmp init>/);
   });
 
   it('opens a view that updates after the next command', async () => {
@@ -38,7 +38,7 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
   it('shows a clear message for bad input and goes on', async () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'tlb 12', KEY.ENTER);
-    expect(lastFrame()).toContain('<stdin>:1:5: no CPU 12 (the machine has 4: 0..3)');
+    expect(lastFrame()).toContain('no CPU 12 (the machine has 4: 0..3)');
     await type(stdin, 'stats', KEY.ENTER);
     expect(lastFrame()).toMatch(/── stats/);
   });
@@ -46,9 +46,9 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
   it('completes with Tab and edits with Backspace', async () => {
     const { stdin, lastFrame } = render(<App session={newSession()} />);
     await type(stdin, 'vas_cr', KEY.TAB);
-    expect(lastFrame()).toContain('sjmp> vas_create(');
+    expect(lastFrame()).toContain('sjmp init> vas_create(');
     await type(stdin, KEY.BACKSPACE, KEY.BACKSPACE);
-    expect(lastFrame()).toContain('sjmp> vas_creat');
+    expect(lastFrame()).toContain('sjmp init> vas_creat');
     await type(stdin, KEY.CTRL_C);
     await type(stdin, 'vas_', KEY.TAB);
     expect(lastFrame()).toContain('vas_attach  vas_clone  vas_create');
@@ -72,7 +72,7 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     await type(stdin, KEY.RIGHT);
     expect(lastFrame()).toMatch(/▾ PD\[128\][^\n]*\n\s+· PT\[0\]\s+0x1000_0000\s+PWUAD/);
     await type(stdin, KEY.ESC);
-    expect(lastFrame()).toContain('sjmp> ');
+    expect(lastFrame()).toContain('sjmp p> ');
   });
 
   it('leaves on Ctrl-D at an empty prompt', async () => {
@@ -80,5 +80,39 @@ describe('the Ink shell (ink-testing-library, 100 columns x 24 rows)', () => {
     const { stdin } = render(<App session={session} />);
     await type(stdin, KEY.CTRL_D);
     expect(session.exited).toBe(true);
+  });
+});
+
+describe('the Ink shell: reading long lines, searching, leaving', () => {
+  it('wraps a long result and a long error onto more rows instead of cutting them with …', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process p', KEY.ENTER, 'as p', KEY.ENTER, 'load64 0x1234', KEY.ENTER);
+    const frame = lastFrame()!;
+    expect(frame).not.toContain('…');
+    expect(frame).toMatch(/\[p\[2\]\] load64 0x1234 = killed .*segmentation fault: read at 0x1234: no mapping at\n {2}this address \(segmentation fault\) \[no map entry\] in primary "p" #\d+\)/);
+    expect(frame).toContain('p[2] was killed; type `reset` for a fresh machine');
+    for (const row of frame.split('\n')) expect(row.length).toBeLessThanOrEqual(100);
+  });
+
+  it('Ctrl-R finds an earlier line, Enter runs it', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process zed uid=1234', KEY.ENTER, 'ps', KEY.ENTER, KEY.CTRL_R, 'zed');
+    expect(lastFrame()!.split('\n').at(-1)).toBe("(reverse-i-search)'zed': process zed uid=1234");
+    await type(stdin, KEY.ENTER);
+    expect(lastFrame()).toContain('sjmp init> process zed uid=1234');
+  });
+
+  it('shows the acting process in the prompt', async () => {
+    const { stdin, lastFrame } = render(<App session={newSession()} />);
+    await type(stdin, 'process bob', KEY.ENTER, 'as bob', KEY.ENTER);
+    expect(lastFrame()!.split('\n').at(-1)).toMatch(/^sjmp bob>/);
+  });
+
+  it('leaves no prompt behind after exit', async () => {
+    const session = newSession();
+    const { stdin, lastFrame } = render(<App session={session} />);
+    await type(stdin, 'exit', KEY.ENTER);
+    expect(session.exited).toBe(true);
+    expect(lastFrame()!.trimEnd().split('\n').at(-1)).toBe('sjmp init> exit');
   });
 });

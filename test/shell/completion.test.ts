@@ -69,3 +69,18 @@ describe('completion', () => {
     expect(at('zzz')).toBeNull();
   });
 });
+
+describe('completion inside a call\'s arguments', () => {
+  it('offers values (names, processes, constants), never call names', () => {
+    expect(at('vas_attach(v')?.candidates).toEqual(['vh', 'vid']);
+    expect(at('seg_attach(vid, s')?.text).toBe('seg_attach(vid, sid');
+    expect(at('mmap(base, 4096, R')?.text).toBe('mmap(base, 4096, RW');
+    expect(at('vas_find("x", a')?.text).toBe('vas_find("x", alice');
+    expect(at('vas_attach(vas_')).toBeNull();
+  });
+
+  it('after the call closes, a value may be a call again', () => {
+    expect(at('x = vas_f')?.text).toBe('x = vas_find(');
+    expect(at('vas_attach(vid) = v')?.candidates).toEqual(['vas_attach', 'vas_create', 'vas_find', 'vas_switch', 'vh', 'vid']);
+  });
+});

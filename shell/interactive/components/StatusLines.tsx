@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import type { Busy } from '../session.js';
+import type { Busy } from '../state.js';
 import { progressBar } from '../engines.js';
 
 /** A running command's progress bar (or "running ..."), and the candidates of an ambiguous completion. */

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
-import type { TranscriptLine } from '../session.js';
+import type { TranscriptLine } from '../state.js';
 import { TONE_STYLE } from './tone.js';
 
-/** The last lines of the transcript, cut to the width (no wrapping, so the layout holds). */
+/** Transcript rows, already wrapped to the width (layout.ts), so the pane keeps its height. */
 export function TranscriptPane({ lines, height }: { lines: readonly TranscriptLine[]; height: number }) {
   return (
     <Box flexDirection="column" height={height}>

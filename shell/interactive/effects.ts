@@ -1,0 +1,424 @@
+// The shell's edge: everything that touches the machine, files or a running engine. The reducer
+// asks for work (Effect); ShellEffects does it and reports back with events (print, openView,
+// busy, facts ...). It is also the host shell commands run against (commands.ts), so a command's
+// argument checks, file IO and evaluation happen here and never inside the reducer or a render.
+
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve, basename } from 'node:path';
+import type { Kernel } from '../../kernel/kernel.js';
+import { counters, namedSpaces, processes, segments, type SpaceRef } from '../../kernel/snapshot.js';
+import {
+  parseFile, parseLine, nodeFileLoader, formatDiagnostic, machineSettings, createParseContext, suggest, KEYWORDS,
+  type Diagnostic, type MachineSetting,
+} from '../../syscalls/trace/index.js';
+import { TraceRunner, TRACE_CONSTANTS, formatEntry, type TranscriptEntry } from '../../syscalls/trace/runner.js';
+import { evaluateNumber } from '../../syscalls/trace/evaluate.js';
+import { givenMachineOptions, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
+import { SessionRecord } from './sessionRecord.js';
+import { saveHistoryLine } from './history.js';
+import { helpFor } from './help.js';
+import { classifyLine, checkArity, commandNames, findCommand, type CommandHost, type ViewSpec, type Word } from './commands.js';
+import type { Engines } from './engines.js';
+import { buildRunner } from './machine.js';
+import { navigateView } from './viewState.js';
+import { initialPtState, walkAddress, walkPathKeys, walkCursor, ptRows, type PtState } from './views/pageTable.js';
+import { resolveSpace, parseNumber } from './views/target.js';
+import type { Tone } from './views/format.js';
+import { examine, parseExamineFormat, physicalReader, virtualReader } from './examine.js';
+import { promptFor, type MachineFacts, type ShellState } from './state.js';
+import type { Effect, ShellEvent } from './reducer.js';
+
+export interface EffectsOptions {
+  /** Machine options from the command line; they override `machine` lines. */
+  machine?: GlobalOptions;
+  /** Where history is kept; null keeps it in memory only. */
+  historyFile?: string | null;
+  engines?: Engines;
+  /** Directory relative paths (`run`, `save`) resolve against; default the process's cwd. */
+  cwd?: string;
+  /**
+   * Lead messages about typed lines with `<stdin>:LINE:COL:` (piped input, where the line number
+   * finds the line in the script); at a terminal the caret under the line just typed says it all.
+   */
+  positions?: boolean;
+}
+
+const SOURCE = '<stdin>';
+/** `<stdin>:L:C: ` leading a message, or ` at <stdin>:L:C` ending a failed transcript line. */
+const STDIN_POSITION = /^<stdin>:\d+:\d+: | at <stdin>:\d+:\d+$/gm;
+
+export class ShellEffects implements CommandHost {
+  runner: TraceRunner;
+  /** Lines run so far: positions in messages are `<stdin>:N:col`. */
+  private lineNo = 0;
+  /** Line number of the first line of an open block. */
+  private pendingLine = 0;
+  /** The line being run, for error carets. */
+  private currentText = '';
+  private readonly cli: GlobalOptions;
+  private readonly engines: Engines;
+  private readonly cwd: string;
+  private readonly historyFile: string | null;
+  private readonly positions: boolean;
+  /** What `save` writes. */
+  private record = new SessionRecord();
+  private queue: Promise<void> = Promise.resolve();
+  private abort: AbortController | null = null;
+
+  constructor(private readonly state: () => ShellState, private readonly emit: (e: ShellEvent) => void, opts: EffectsOptions = {}) {
+    this.cli = opts.machine ?? {};
+    this.engines = opts.engines ?? {};
+    this.cwd = opts.cwd ?? process.cwd();
+    this.historyFile = opts.historyFile ?? null;
+    this.positions = opts.positions ?? false;
+    this.runner = buildRunner(this.cli);
+  }
+
+  get kernel(): Kernel { return this.runner.kernel; }
+
+  get view(): ViewSpec | null { return this.state().view; }
+
+  /** Do one effect; resolves when it is done (a line waits for the lines queued before it). */
+  perform(e: Effect): Promise<void> {
+    switch (e.kind) {
+      case 'run':
+        this.queue = this.queue.then(() => this.runLine(e.text));
+        return this.queue;
+      case 'remember': {
+        const err = this.historyFile ? saveHistoryLine(this.historyFile, e.line, e.entries) : null;
+        if (err) this.print(err, 'warn');
+        return Promise.resolve();
+      }
+      case 'stop':
+        this.abort?.abort();
+        return Promise.resolve();
+      case 'navigate': {
+        const v = this.view;
+        const next = v && navigateView(this.kernel, v, e.move, this.state().viewPage);
+        if (next) this.emit({ type: 'setView', view: next });
+        return Promise.resolve();
+      }
+    }
+  }
+
+  /** What completion and the prompt need to know about the machine now. */
+  facts(): MachineFacts {
+    const k = this.kernel;
+    const ctx = this.runner.context;
+    return {
+      actor: this.runner.acting.name,
+      completion: {
+        commands: commandNames(),
+        calls: this.runner.knownCalls(),
+        keywords: KEYWORDS,
+        names: [...new Set([...ctx.names.keys(), ...this.runner.names.keys()])],
+        processes: [...ctx.processes.keys(), ...ctx.nameThreads.keys()],
+        constants: Object.keys(TRACE_CONSTANTS),
+        objectNames: [...(namedSpaces(k) ?? []).map((v) => v.name), ...(segments(k) ?? []).filter((x) => !x.deleted).map((x) => x.name)],
+        fileCommands: ['run', 'save'],
+        processCommands: ['vmmap', 'pt'],
+        helpCommands: ['help'],
+      },
+    };
+  }
+
+  /** The machine described, as every report names it. */
+  machine(): string {
+    return counters(this.kernel).machine;
+  }
+
+  // ------------------------------------------------------------------ output
+
+  print(lines: string | readonly string[], tone: Tone = 'normal'): void {
+    this.emit({ type: 'print', lines, tone });
+  }
+
+  /** A failure: counted (piped, the shell then exits 1) and shown in red. */
+  private failed(lines: string | readonly string[]): void {
+    this.emit({ type: 'print', lines, tone: 'warn', failed: true });
+  }
+
+  /** Messages as the shell shows them: without `<stdin>:L:C` at a terminal (the caret or the echo above says where). */
+  private diagnosticText(text: string): string {
+    return this.positions ? text : text.replace(STDIN_POSITION, '');
+  }
+
+  /** The message, the line and a caret under the word, like a parse error. */
+  fail(at: Word | null, message: string): void {
+    const col = at?.col ?? 1;
+    const d: Diagnostic = { file: SOURCE, line: this.lineNo, col, endCol: col + (at?.text.length ?? 1), message, sourceLine: this.currentText };
+    this.failed(this.diagnosticText(formatDiagnostic(d)));
+  }
+
+  private printEntry(e: TranscriptEntry): void {
+    if (e.kind === 'error') {
+      // A dead actor: one line that says what to do, not the same three lines for every statement.
+      if (/^\S+ (is not running|has exited)\b/.test(e.note ?? '')) return this.failed(`${this.diagnosticText(e.at.split('\n')[0])}; ${ACTOR_HINT}`);
+      return this.failed(this.diagnosticText(e.at));
+    }
+    const tone: Tone = !e.ok ? 'warn' : e.kind === 'info' ? 'dim' : e.kind === 'expect' || e.kind === 'fault' ? 'accent' : 'normal';
+    this.emit({ type: 'print', lines: this.diagnosticText(formatEntry(e)), tone, failed: !e.ok });
+  }
+
+  // ------------------------------------------------------------------ running lines
+
+  /** Run one line: a shell command, or a trace statement (possibly continuing a block). */
+  private async runLine(text: string): Promise<void> {
+    this.lineNo++;
+    this.currentText = text;
+    const s = this.state();
+    this.print(`${promptFor(s.pending, s.facts.actor)}${text}`, 'dim');
+    try {
+      if (s.pending.length === 0) {
+        const c = classifyLine(text);
+        if (c.kind === 'command') {
+          const bad = checkArity(c.command, c.args, c.self);
+          if (bad) this.fail(bad.at, bad.message);
+          else await c.command.run(this, c.args, c.self);
+          return;
+        }
+        if (text.trim() === '') return;
+      }
+      this.statement(text);
+    } catch (e) {
+      // An emulator bug must not take the shell down: report it in one line and go on.
+      this.failed(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.emit({ type: 'facts', facts: this.facts() });
+    }
+  }
+
+  private statement(text: string): void {
+    const before = this.state().pending;
+    if (before.length === 0) this.pendingLine = this.lineNo;
+    const lines = [...before, text];
+    const whole = lines.join('\n');
+    if (/^\s*machine\b/.test(whole) && !this.runner.context.started) {
+      this.emit({ type: 'pending', lines: [] });
+      return this.machineLine(whole);
+    }
+    const acting = this.runner.acting;
+    const r = this.runner.runLine(whole, this.pendingLine);
+    // An open `{` is reported as an error too; the block simply continues on the next line.
+    if (r.incomplete) return this.emit({ type: 'pending', lines });
+    this.emit({ type: 'pending', lines: [] });
+    if (r.errors.length) {
+      this.failed(this.diagnosticText(r.errors.map(formatDiagnostic).join('\n')));
+      this.unknownWordHint(r.errors[0], whole);
+      return;
+    }
+    for (const e of r.entries) this.printEntry(e);
+    if (acting.process.live === false && r.entries.some((e) => e.kind === 'fault' && e.process === acting.label)) {
+      this.print(`${acting.label} was killed; ${ACTOR_HINT}`, 'warn');
+    }
+    this.record.statement(whole);
+  }
+
+  /** A first word that is neither a command nor a call: say which commands come close. */
+  private unknownWordHint(d: Diagnostic, text: string): void {
+    const first = /^\s*([A-Za-z_]\w*)/.exec(text)?.[1];
+    if (!first || d.col > (text.indexOf(first) + 1) + first.length || this.runner.knownCalls().includes(first)) return;
+    const near = suggest(first, commandNames());
+    if (near && findCommand(near)) this.print(`(${near} is a shell command: ${findCommand(near)!.usage})`, 'dim');
+  }
+
+  /** A fresh machine from the command line and these settings; false after reporting a bad one. */
+  private rebuild(settings: MachineSetting[], at: Word | null): boolean {
+    try {
+      this.runner = buildRunner(this.cli, machineLineOptions(settings));
+      return true;
+    } catch (e) {
+      this.fail(at, (e as Error).message);
+      return false;
+    }
+  }
+
+  /** `machine key=value ...` before anything ran: rebuild the machine with these settings. */
+  private machineLine(text: string): void {
+    const r = parseLine(text, { line: this.pendingLine, context: createParseContext() });
+    if (!r.ok) return this.failed(this.diagnosticText(r.errors.map(formatDiagnostic).join('\n')));
+    const typed = [...this.record.typedSettings, ...machineSettings(r.statements).values()];
+    const all = [...this.record.fileSettings, ...typed];
+    if (!this.rebuild(all, null)) return;
+    this.record.typedSettings = typed;
+    for (const s of all) this.runner.context.machineKeys.set(s.key, s.span);
+    this.print(`machine: ${this.machine()}${Object.keys(givenMachineOptions(this.cli)).length ? ' (command-line options win)' : ''}`, 'dim');
+  }
+
+  // ------------------------------------------------------------------ CommandHost
+
+  openView(v: ViewSpec): void {
+    const view = v.kind === 'pt' && v.state.expanded.size === 0 ? { ...v, state: this.initialPt(v.words) } : v;
+    this.emit({ type: 'openView', view });
+  }
+
+  private initialPt(words: string[]): PtState {
+    const t = resolveSpace(this.kernel, words);
+    return t.ok ? initialPtState(this.kernel, t.value.space) : { expanded: new Set(), cursor: 0, walkVa: null };
+  }
+
+  closeView(): void {
+    this.emit({ type: 'closeView' });
+  }
+
+  evaluate(at: Word, text: string): bigint | null {
+    const prefix = '__value = ';
+    const ctx = { ...createParseContext(), names: new Map(this.runner.context.names), processes: this.runner.context.processes };
+    const r = parseLine(prefix + text, { line: this.lineNo, col: at.col - prefix.length, context: ctx, knownConstants: Object.keys(TRACE_CONSTANTS) });
+    const st = r.statements[0];
+    if (!r.ok || st?.kind !== 'let') {
+      const d = r.errors[0];
+      this.fail(d ? { text: 'x'.repeat(Math.max(1, d.endCol - d.col)), col: d.col } : at, d?.message ?? `not a value: '${text}'`);
+      return null;
+    }
+    try {
+      return evaluateNumber(st.value, this.runner.env);
+    } catch (e) {
+      this.fail(at, (e as Error).message);
+      return null;
+    }
+  }
+
+  /** View arguments with bound names replaced by their values (so `pt vh` works), checked now. */
+  checkSpace(args: readonly Word[]): string[] | null {
+    const words = args.map((w) => {
+      const v = this.runner.names.get(w.text);
+      return typeof v === 'bigint' && parseNumber(w.text) === null && !this.namesObject(w.text) ? v.toString() : w.text;
+    });
+    const r = resolveSpace(this.kernel, words);
+    if (r.ok) return words;
+    this.fail(args[r.arg] ?? args[args.length - 1] ?? null, r.message);
+    return null;
+  }
+
+  /** A process or named address space is called `name`: it wins over a bound name. */
+  private namesObject(name: string): boolean {
+    const k = this.kernel;
+    return processes(k).some((p) => p.name === name) || (namedSpaces(k) ?? []).some((v) => v.name === name);
+  }
+
+  walk(va: bigint): void {
+    const v = this.view;
+    if (!v || v.kind !== 'pt') return;
+    const t = resolveSpace(this.kernel, v.words);
+    if (!t.ok) return this.fail(null, t.message);
+    const w = walkAddress(this.kernel, t.value.space, va);
+    const expanded = new Set(v.state.expanded);
+    for (const k of walkPathKeys(w)) expanded.add(k);
+    const cursor = walkCursor(ptRows(this.kernel, t.value.space, expanded), w);
+    this.emit({ type: 'setView', view: { ...v, state: { expanded, cursor, walkVa: va } } });
+  }
+
+  examine(self: Word, args: readonly Word[], physical: boolean): void {
+    const slash = self.text.indexOf('/');
+    const f = parseExamineFormat(slash < 0 ? '' : self.text.slice(slash + 1));
+    if (!f.ok) return this.fail(self, f.message);
+    // The address is the rest of the line, so `x/4gx base + 16` reads as one expression.
+    const addr = this.evaluate(args[0], args.map((w) => w.text).join(' '));
+    if (addr === null) return;
+    let translate;
+    if (physical) translate = physicalReader(this.kernel);
+    else {
+      const space = this.actingSpace();
+      if (!space.ok) return this.fail(self, space.message);
+      translate = virtualReader(this.kernel, space.value);
+    }
+    const r = examine(this.kernel, translate, addr, f.value);
+    if (r.ok) this.print(r.lines);
+    else this.failed(r.lines);
+  }
+
+  /** The space the acting thread executes in now: its primary, or its shadow of a named space it switched into. */
+  private actingSpace(): { ok: true; value: SpaceRef } | { ok: false; message: string } {
+    const a = this.runner.acting;
+    const p = processes(this.kernel).find((x) => x.pid === a.process.pid);
+    const t = p?.threads.find((x) => x.name === a.thread.name);
+    if (!p?.live || !t) return { ok: false, message: `${a.label} is not running: x reads the acting process's memory (xp reads physical memory)` };
+    const r = resolveSpace(this.kernel, [String(p.pid), String(t.vh)]);
+    return r.ok ? { ok: true, value: r.value.space } : { ok: false, message: r.message };
+  }
+
+  async runFile(path: Word): Promise<void> {
+    const abs = resolve(this.cwd, path.text);
+    const opts = { loader: nodeFileLoader(dirname(abs)), knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) };
+    // Machine settings in a file apply only to a machine nothing has run on yet, as typed ones do.
+    const probe = parseFile(basename(abs), { ...opts, context: createParseContext() });
+    const settings = [...machineSettings(probe.statements).values()];
+    if (probe.ok && settings.length && !this.runner.context.started) {
+      if (!this.rebuild([...this.record.settings, ...settings], path)) return;
+      this.record.fileSettings = [...this.record.fileSettings, ...settings];
+      this.print(`machine: ${this.machine()}`, 'dim');
+    }
+    const r = parseFile(basename(abs), { ...opts, context: this.runner.context });
+    if (!r.ok) {
+      const missing = r.errors[0]?.message.startsWith('cannot read');
+      return missing ? this.fail(path, r.errors[0].message) : this.failed(r.errors.map(formatDiagnostic).join('\n'));
+    }
+    this.emit({ type: 'busy', busy: { label: `run ${path.text}`, progress: null, cancellable: false } });
+    await new Promise((res) => setImmediate(res)); // let the screen show "running" first
+    try {
+      const before = this.runner.transcript.length;
+      const s = this.runner.runScript(r.statements, r.sources);
+      for (const e of this.runner.transcript.slice(before)) this.printEntry(e);
+      this.record.file(abs);
+      const bad = s.expectations.failed > 0 || s.errors > 0;
+      this.print(`--- ${path.text}: ${s.statements} statements, expectations ${s.expectations.passed} passed / ${s.expectations.failed} failed, ${s.faults} faults, ${s.errors} errors`, bad ? 'warn' : 'good');
+    } finally {
+      this.emit({ type: 'busy', busy: null });
+    }
+  }
+
+  save(path: Word): void {
+    const abs = resolve(this.cwd, path.text);
+    const { text, statements } = this.record.text(abs, this.cli);
+    try {
+      writeFileSync(abs, text);
+    } catch (e) {
+      return this.fail(path, `cannot write ${path.text}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    this.print(`saved ${statements} statement${statements === 1 ? '' : 's'} to ${path.text}`, 'good');
+  }
+
+  async runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void> {
+    const engine = this.engines[name];
+    if (!engine) return this.fail(null, `${name} is not available in this build (no ${name} engine was given to the shell)`);
+    const ac = new AbortController();
+    this.abort = ac;
+    this.emit({ type: 'busy', busy: { label: name, progress: null, cancellable: true } });
+    try {
+      const out = await engine(args.map((a) => a.text), (progress) => this.emit({ type: 'progress', progress }), ac.signal);
+      if (ac.signal.aborted) this.print(`${name} cancelled`, 'warn');
+      else this.print(out.lines);
+    } catch (e) {
+      if (ac.signal.aborted) this.print(`${name} cancelled`, 'warn');
+      else this.fail(args[0] ?? null, `${name}: ${(e as Error).message}`);
+    } finally {
+      this.abort = null;
+      this.emit({ type: 'busy', busy: null });
+    }
+  }
+
+  reset(): void {
+    this.runner = buildRunner(this.cli);
+    this.record = new SessionRecord();
+    this.emit({ type: 'closeView' });
+    this.print(`fresh machine: ${this.machine()}`, 'dim');
+  }
+
+  clear(): void {
+    this.emit({ type: 'clear' });
+  }
+
+  exit(): void {
+    this.emit({ type: 'exit' });
+  }
+
+  helpText(topic: Word | null): string[] {
+    const h = helpFor(topic?.text ?? null, this.runner.knownCalls(), this.historyFile);
+    if (h.ok) return h.lines;
+    this.fail(topic, h.message);
+    return [];
+  }
+}
+
+const ACTOR_HINT = 'type `reset` for a fresh machine, or `process NAME` then `as NAME` to act as another process';
