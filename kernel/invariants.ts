@@ -8,6 +8,7 @@ import type { Kernel } from './kernel.js';
 import type { InvariantContributor } from './hooks.js';
 import type { Vmspace } from './vm/vmspace.js';
 import type { Pmap } from './vm/pmap.js';
+import type { OpenFile } from './proc/process.js';
 import { VmObject } from './vm/vmObject.js';
 import { type MapEntry, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY } from './vm/vmMap.js';
 import { PTE_RW, PTE_US, PTE_HI_XD, pteFrame } from '../mmu/pte.js';
@@ -79,6 +80,7 @@ function collectObjects(kernel: Kernel, extras: InvariantContributor[], report: 
   };
   for (const vs of kernel.spaces) for (const e of vs.map.entries) add(e.object, `${vs.describe()} entry ${hex(e.start)}`);
   for (const f of kernel.tmpfs.files.values()) add(f.object, `tmpfs ${f.path}`);
+  for (const f of openFiles(kernel)) if (f.object) add(f.object, `open file ${f.describe()}`);
   for (const c of extras) for (const h of held(c)) add(h.object, c.name);
   return seen;
 }
@@ -144,6 +146,13 @@ function checkReferences(kernel: Kernel, objects: Set<VmObject>, extras: Invaria
     if (f.unlinked) report(`tmpfs ${f.path} is still listed but marked unlinked`);
     else bump(f.object);
   }
+  // An open file holds one reference however many descriptors (fork, dup) share it, and counts those descriptors.
+  const descriptors = new Map<OpenFile, number>();
+  for (const p of kernel.processes.values()) for (const f of p.fds.values()) descriptors.set(f, (descriptors.get(f) ?? 0) + 1);
+  for (const [f, n] of descriptors) {
+    if (f.object) bump(f.object);
+    if (f.refCount !== n) report(`open file ${f.describe()}: refCount ${f.refCount} but ${n} descriptors name it`);
+  }
   for (const c of extras) for (const h of held(c)) bump(h.object, h.refs);
   for (const o of objects) {
     const want = refs.get(o) ?? 0;
@@ -153,6 +162,13 @@ function checkReferences(kernel: Kernel, objects: Set<VmObject>, extras: Invaria
     const sh = shadows.get(o) ?? new Set<VmObject>();
     if (!sameSet(o.shadows, sh)) report(`${o.describe()} shadows (${o.shadows.size}) disagree with the ${sh.size} objects backed by it`);
   }
+}
+
+/** Every open file of every process, once each (descriptors shared by fork name one file). */
+function openFiles(kernel: Kernel): Set<OpenFile> {
+  const out = new Set<OpenFile>();
+  for (const p of kernel.processes.values()) for (const f of p.fds.values()) out.add(f);
+  return out;
 }
 
 function sameSet<T>(a: Set<T>, b: Set<T>): boolean {

@@ -34,7 +34,7 @@ export class ProcessKilled extends Error {
 export interface KernelEvent {
   cycles: number;
   cpu: number;
-  kind: 'fault-killed' | 'exit' | 'spawn' | 'fork' | 'info';
+  kind: 'fault-killed' | 'exit' | 'spawn' | 'fork' | 'info' | 'panic';
   text: string;
 }
 
@@ -475,8 +475,35 @@ export class Kernel implements VmHost {
     }
   }
 
+  /**
+   * Visit the user range [va, va+len) of `t` page by page as physical chunks, in order, as the
+   * kernel's copy loops do. `fn` gets the chunk's physical address, the bytes done before it and
+   * its length, and returns how many bytes it used (fewer ends the walk). The walk stops at the
+   * first page that cannot be accessed: EFAULT if that is the first, otherwise the bytes done
+   * (a partial read/write, as Linux returns). Work is bounded by the pages actually visited.
+   */
+  forEachUserChunk(t: Thread, va: bigint, len: number, access: AccessKind, fn: (pa: number, done: number, n: number) => number): number {
+    let done = 0;
+    while (done < len) {
+      const a = va + BigInt(done);
+      const n = Math.min(len - done, 4096 - Number(a % 4096n));
+      let pa: number;
+      try {
+        pa = this.userPa(t, a, access);
+      } catch (e) {
+        if (done > 0 && e instanceof SysError && e.errno === ERRNO.EFAULT) break;
+        throw e;
+      }
+      const used = fn(pa, done, n);
+      done += used;
+      if (used < n) break;
+    }
+    return done;
+  }
+
   /** Copy `len` bytes of `t`'s memory at `va` into the kernel, faulting pages in as a user access
-   *  would. Returns them; EFAULT (nothing copied) when any byte is unmapped or unreadable. */
+   *  would. Returns them; EFAULT (nothing copied) when any byte is unmapped or unreadable. Callers cap `len`
+   *  (pipes, messages, words): it is a host buffer. */
   copyin(t: Thread, va: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let done = 0;

@@ -9,9 +9,11 @@ import { traceCommand, type TraceOptions } from './commands/trace.js';
 import { demoCommand } from './commands/demo.js';
 import { gupsCommand, addGupsOptions, gupsEngine, type GupsCliOptions } from './commands/gups.js';
 import { nibbleCommand, addNibbleOptions, nibbleEngine, type NibbleCliOptions } from './commands/nibble.js';
+import { fuzzCommand, addFuzzOptions, type FuzzCliOptions } from './commands/fuzz.js';
 import { samCommand, SAM_HELP } from './commands/sam.js';
 import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
+import { imageInfoCommand, imageNewCommand } from './commands/image.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
 
@@ -36,8 +38,22 @@ export function buildProgram(): Command {
     .option('-c', 'a per-call table of calls, errors and modelled cycles instead of the transcript')
     .option('-t', 'start each transcript line with its modelled timestamp (cycles since boot, all CPUs)')
     .option('-o <file>', 'write the transcript and summary to a file (checked before anything runs)')
+    .option('--image <file>', 'machine image: load it if it exists (else start a new machine), run, save back on a clean exit')
+    .option('--read-only', 'with --image: load, never write back')
     .action((files: string[], o: TraceOptions, cmd: Command) => { process.exitCode = traceCommand(files, { ...cmd.optsWithGlobals(), ...o }); });
   addMachineOptions(trace);
+
+  const image = program.command('image').description('machine images: named spaces, segments and tmpfs files that outlive sjmp (docs/image-format.md)');
+  const imageNew = image.command('new')
+    .description('write a new image holding an empty machine (machine options choose it)')
+    .argument('<file>', 'image file to create')
+    .action((file: string, _o: unknown, cmd: Command) => { process.exitCode = imageNewCommand(file, cmd.optsWithGlobals() as GlobalOptions); });
+  addMachineOptions(imageNew);
+  image.command('info')
+    .description('what an image holds: machine, named spaces, segments, files (every checksum verified)')
+    .argument('<file>', 'image file')
+    .option('--json', 'as a JSON document')
+    .action((file: string, o: { json?: boolean }) => { process.exitCode = imageInfoCommand(file, o); });
 
   const demo = program.command('demo')
     .description('a short tour of the MMU: a page walk level by level, TLB hits and misses, a tagged and an untagged switch')
@@ -56,6 +72,15 @@ export function buildProgram(): Command {
   addNibbleOptions(nibble);
   addMachineOptions(nibble);
   nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
+
+  const fuzz = program.command('fuzz')
+    .description('the system-call fuzzer: random multi-process programs on random machines, checked against a memory-contents model, the kernel invariants, progress bounds and leaks; failures shrunk to trace scripts');
+  addFuzzOptions(fuzz);
+  // `--seed` is also a global machine option, which commander hands to the program: take it from there.
+  fuzz.action(async (o: FuzzCliOptions, cmd: Command) => {
+    const seed = (cmd.optsWithGlobals() as { seed?: string }).seed ?? o.seed;
+    process.exitCode = await fuzzCommand({ ...o, seed });
+  });
 
   // samtools' own options (-h, -c, -F ...) pass through untouched; sjmp's (--design, --json, ...)
   // are taken out by samCommand.

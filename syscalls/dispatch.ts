@@ -1,6 +1,9 @@
 // The system-call boundary. `syscall` puts the thread on its CPU, charges the entry/exit cost,
 // checks the arguments against the table, runs the handler and turns a SysError into -errno.
-// A ProcessKilled (or an emulator bug) is not an errno and goes on up.
+// A ProcessKilled is not an errno and goes on up. Anything else a handler throws is an emulator
+// bug: it never reaches the caller as a raw JS exception. The kernel records a named panic report
+// (kernelPanics), kills the calling process as Linux does on an oops, and the caller sees a
+// KernelPanic — a ProcessKilled, so programs, the scheduler and traces handle it like any kill.
 //
 // Blocking protocol: a handler that cannot proceed returns WouldBlock(channel) having changed
 // nothing. `syscall` hands it back as is; the caller sleeps on `channel` and calls again with
@@ -10,7 +13,7 @@
 //  - a synchronous driver (trace runner, shell) sees isWouldBlock(r), may kernel.block() the
 //    thread to show it as sleeping, runs other actors, and retries later.
 
-import type { Kernel } from '../kernel/kernel.js';
+import { ProcessKilled, type Kernel } from '../kernel/kernel.js';
 import type { Thread } from '../kernel/proc/process.js';
 import { SysError, errnoName, fail } from '../kernel/errno.js';
 import { WouldBlock, isWouldBlock } from '../kernel/proc/ipc.js';
@@ -35,6 +38,62 @@ export interface LastError {
   message: string;
 }
 
+/** What the kernel records when a call hit an emulator bug instead of returning. */
+export interface PanicReport {
+  /** The call's name and arguments as the caller passed them. */
+  call: string;
+  pid: number;
+  process: string;
+  /** "RangeError: Invalid typed array length". */
+  error: string;
+  stack: string;
+  /** Modelled cycles of the CPU at the panic. */
+  at: number;
+}
+
+/** A system call panicked the kernel: its process was killed with the panic as the report. */
+export class KernelPanic extends ProcessKilled {
+  constructor(process: Thread['process'], readonly panic: PanicReport) {
+    super(process, `kernel panic in ${panic.call}: ${panic.error}`);
+    this.name = 'KernelPanic';
+  }
+}
+
+const panics = new WeakMap<Kernel, PanicReport[]>();
+
+/** Every panic this kernel has reported, oldest first. */
+export function kernelPanics(k: Kernel): readonly PanicReport[] {
+  return panics.get(k) ?? [];
+}
+
+function describeCall(name: string, args: readonly RawArg[]): string {
+  const shown = args.map((a) => (typeof a === 'function' ? '<body>' : typeof a === 'string' ? JSON.stringify(a) : typeof a === 'bigint' ? `0x${a.toString(16)}` : String(a)));
+  return `${name}(${shown.join(', ')})`;
+}
+
+/** Record the panic, kill the caller's process (whatever state it is in), and build what the caller sees. */
+function panic(k: Kernel, t: Thread, name: string, args: readonly RawArg[], e: unknown): KernelPanic {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const report: PanicReport = {
+    call: describeCall(name, args), pid: t.process.pid, process: t.process.name,
+    error: `${err.name}: ${err.message}`, stack: err.stack ?? '', at: k.current.clock,
+  };
+  let list = panics.get(k);
+  if (!list) panics.set(k, (list = []));
+  list.push(report);
+  const text = `kernel panic in ${report.call}: ${report.error}`;
+  try {
+    k.log('panic', `${t.process.name}[${t.process.pid}] ${text}`);
+    k.exit(t.process, 128 + 9, text);
+  } catch (e2) {
+    // The teardown hit the same corruption: leave the process dead to its callers anyway.
+    t.process.state = 'zombie';
+    t.process.killedBy = text;
+    report.error += ` (and while killing the process: ${e2 instanceof Error ? e2.message : String(e2)})`;
+  }
+  return new KernelPanic(t.process, report);
+}
+
 const lastErrors = new WeakMap<Thread, LastError>();
 /** Threads with a call that blocked and has not completed yet, for strace's unfinished/resumed. */
 const unfinished = new WeakMap<Thread, string>();
@@ -53,6 +112,15 @@ function stripErrnoPrefix(e: SysError): string {
 export function syscall(k: Kernel, t: Thread, nameOrNumber: string | number, args: readonly RawArg[] = [], opts: SyscallOptions = {}): SyscallReturn {
   const def: SyscallDef | undefined = (opts.table ?? SYSCALLS).lookup(nameOrNumber);
   const name = def?.name ?? String(nameOrNumber);
+  try {
+    return dispatch(k, t, def, name, nameOrNumber, args, opts);
+  } catch (e) {
+    if (e instanceof ProcessKilled) throw e;
+    throw panic(k, t, name, args, e);
+  }
+}
+
+function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: string, nameOrNumber: string | number, args: readonly RawArg[], opts: SyscallOptions): SyscallReturn {
   let cpu;
   try {
     cpu = k.enter(t);

@@ -3,6 +3,7 @@
 // space it is executing in, the CPU it runs on or is pinned to — and, for programs, its body.
 
 import type { Vmspace } from '../vm/vmspace.js';
+import type { VmObject } from '../vm/vmObject.js';
 
 export interface Credentials {
   uid: number;
@@ -33,6 +34,8 @@ export interface OpenFile {
   refCount: number;
   /** Release resources when the last descriptor closes. */
   close(): void;
+  /** The vm object this open file holds one reference on (a tmpfs file), for the invariant checker. */
+  readonly object?: VmObject;
   describe(): string;
 }
 

@@ -9,8 +9,8 @@
 
 import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
-import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 import { fail } from '../errno.js';
+import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
 
 export interface TableInfo {

@@ -157,7 +157,10 @@ function growStack(host: VmHost, vs: Vmspace, va: number): MapEntry | null {
   const above = vs.map.overlapping(va, vs.map.max).find((e) => e.start > va);
   if (!above || (above.flags & ENTRY_GROWS_DOWN) === 0) return null;
   const newStart = va - (va % 4096);
-  const stackTop = above.end;
+  // The limit counts from the top of the whole stack: the pieces earlier growth added sit
+  // contiguously below the original entry, so walk up through them.
+  let stackTop = above.end;
+  for (let e = vs.map.lookup(stackTop); e && e.start === stackTop && e.label === above.label; e = vs.map.lookup(stackTop)) stackTop = e.end;
   if (stackTop - newStart > STACK_MAX) return null;
   if (!vs.map.isFree(newStart, above.start)) return null;
   // Extend by a new entry sharing the stack's role; its own zero-fill object.

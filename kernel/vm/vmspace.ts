@@ -25,6 +25,9 @@ export const MAP_EXCL = 0x4000;
 export const MAP_POPULATE = 0x8000;
 export const MAP_KNOWN = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANON | MAP_EXCL | MAP_POPULATE;
 
+/** MAP_POPULATE walks ranges up to this many pages page by page (see residentCandidates). */
+const POPULATE_WALK_PAGES = 2 ** 18;
+
 export type SpaceKind = 'primary' | 'named' | 'shadow';
 
 /** Granularity at which a shadow links its private home's tables: one level-3 table (PDPT). */
@@ -184,10 +187,9 @@ export class Vmspace {
   populate(e: MapEntry, from = e.start, to = e.end): number {
     const obj = e.object;
     if (!obj || e.prot === 0) return 0;
-    const ps = obj.pageSize;
     const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
     let n = 0;
-    for (let va = Math.max(e.start, from); va < Math.min(e.end, to); va += ps) {
+    for (const va of this.residentCandidates(e, Math.max(e.start, from), Math.min(e.end, to))) {
       this.host.charge('vm', this.host.costs.objectPageLookup);
       const hit = lookupPage(obj, e.offset + (va - e.start));
       if (!hit) continue;
@@ -198,6 +200,40 @@ export class Vmspace {
     }
     this.host.flushPmap(this.pmap);
     return n;
+  }
+
+  /**
+   * The page addresses of entry `e` to look up, in order. Up to POPULATE_WALK_PAGES pages the
+   * whole range is walked page by page, as it always was (its modelled cost is one lookup per
+   * page); beyond that only pages resident somewhere in the object chain are visited, like a
+   * page-cache range lookup that skips holes — walking 2^40 bytes page by page was 2^28 steps
+   * (42 minutes of emulator time) for a mapping with nothing resident.
+   */
+  private residentCandidates(e: MapEntry, from: number, to: number): number[] {
+    const obj = e.object!;
+    const ps = obj.pageSize;
+    const pages = (to - from) / ps;
+    let resident = 0;
+    for (let o: VmObject | null = obj; o; o = o.backing) resident += o.pages.size;
+    const out: number[] = [];
+    if (pages <= POPULATE_WALK_PAGES || pages <= resident) {
+      for (let va = from; va < to; va += ps) out.push(va);
+      return out;
+    }
+    const seen = new Set<number>();
+    let off = e.offset;
+    for (let o: VmObject | null = obj; o; o = o.backing) {
+      for (const [pindex, _pa] of o.pages) {
+        const byteOff = pindex * o.pageSize - off; // offset of this page within the entry's view
+        for (let b = byteOff; b < byteOff + o.pageSize; b += ps) {
+          if (b < from - e.start || b >= to - e.start) continue;
+          const va = e.start + (b - (b % ps));
+          if (!seen.has(va)) { seen.add(va); out.push(va); }
+        }
+      }
+      off += o.backingOffset;
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Unmap [start, end): page tables first (with shootdown), then entries and their objects. */

@@ -18,8 +18,9 @@ import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary, type Transc
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { buildMachine, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
 import { UsageError } from '../errors.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface TraceOptions extends GlobalOptions {
+export interface TraceOptions extends GlobalOptions, ImageOptions {
   json?: boolean;
   quiet?: boolean;
   /** strace -e: `trace=vas_*,seg_*` (or the list alone). */
@@ -68,16 +69,20 @@ export function parseTraceFile(file: string): ParseResult {
   return parseFile(basename(abs), { loader: nodeFileLoader(dirname(abs)), ...parseOptions });
 }
 
-/** Run one parsed script on a fresh machine. */
-/** Run a parsed script on a fresh machine; `machine` receives that machine (tests check its invariants). */
-export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void, machine?: (k: Kernel) => void): TraceFileResult {
-  let config;
+/** The machine a script asks for: defaults, its `machine` line, then the command line. */
+function traceMachine(file: string, parsed: ParseResult, opts: GlobalOptions) {
   try {
-    config = buildMachine(opts, scriptMachine(parsed));
+    return buildMachine(opts, scriptMachine(parsed));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
-  const kernel = new Kernel(config);
+}
+
+/** Run a parsed script on a fresh machine (or on `on`, a machine loaded from an image); `machine`
+ *  receives that machine (tests check its invariants). */
+export function runParsedTrace(file: string, parsed: ParseResult, opts: GlobalOptions, onEntry?: (e: TranscriptEntry) => void, machine?: (k: Kernel) => void, on?: Kernel): TraceFileResult {
+  const kernel = on ?? new Kernel(traceMachine(file, parsed, opts));
+  const config = kernel.config;
   machine?.(kernel);
   const runner = new TraceRunner(kernel, { onEntry });
   const summary = runner.runScript(parsed.statements, parsed.sources);
@@ -234,12 +239,22 @@ export function traceCommand(files: string[], opts: TraceOptions): number {
   }
   checkProcessNames(filter, parsed.map((p) => p.r.statements));
   const out = openOutput(opts.o);
+  // With --image every script runs, in order, on the one machine the image holds.
+  const session = opts.image
+    ? openImageSession(opts, () => traceMachine(parsed[0].f, parsed[0].r, opts), parsed.map(({ f, r }) => ({ file: f, given: scriptMachine(r) })))
+    : null;
   const results: TraceFileResult[] = [];
   try {
     for (const { f, r } of parsed) {
       const showLive = !opts.json && !opts.quiet && !opts.c;
       const live = showLive ? (e: TranscriptEntry) => { if (selected(filter, e)) out.write(formatLine(e, !!opts.t) + '\n'); } : undefined;
-      const res = runParsedTrace(f, r, opts, live);
+      let res: TraceFileResult;
+      try {
+        res = runParsedTrace(f, r, opts, live, undefined, session?.kernel);
+      } catch (e) {
+        session?.finish(false);
+        throw e;
+      }
       results.push(res);
       // Failures go to stderr whatever is shown, so --quiet, -o, -c and --json still say where.
       if (res.summary.failures.length) process.stderr.write(res.summary.failures.join('\n') + '\n');
@@ -254,6 +269,8 @@ export function traceCommand(files: string[], opts: TraceOptions): number {
       const names = failed.length ? ` (failed: ${failed.map((r) => r.file).join(', ')})` : '';
       out.write(`=== ${results.length} files: ${results.length - failed.length} passed, ${failed.length} failed${names}\n`);
     }
+    // Saved back only when every script passed: a failed run leaves the image as it was.
+    session?.finish(failed.length === 0);
     return failed.length ? 1 : 0;
   } finally {
     out.close();

@@ -5,10 +5,11 @@ import type { Kernel } from '../../kernel/kernel.js';
 import type { OpenFile, Process, Thread } from '../../kernel/proc/process.js';
 import type { TmpFile } from '../../kernel/fs/tmpfs.js';
 import { fail } from '../../kernel/errno.js';
-import { referenceObject, releaseObject, allocObjectPage, type ObjectHost } from '../../kernel/vm/vmObject.js';
+import { referenceObject, releaseObject, allocObjectPage, type ObjectHost, type VmObject } from '../../kernel/vm/vmObject.js';
 import { createPipe, pipeRead, pipeWrite, PipeEnd, permits } from '../../kernel/proc/ipc.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_KNOWN, O_RDONLY, O_TRUNC, O_WRONLY, formatOpenFlags } from '../constants.js';
 import { defineSyscall, type SysResult } from '../table.js';
+import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 
 /** File lengths in bytes (the object's size is whole pages). */
 const lengths = new WeakMap<TmpFile, number>();
@@ -27,6 +28,8 @@ export class FileHandle implements OpenFile {
     referenceObject(file.object);
   }
 
+  get object(): VmObject { return this.file.object; }
+
   close(): void {
     releaseObject(this.host, this.file.object);
   }
@@ -44,6 +47,7 @@ function pageShiftOf(pageSize: number): number {
 
 /** Resize a file; shrinking is refused while it is mapped (its pages could be in use). */
 function truncate(k: Kernel, f: TmpFile, len: number): void {
+  if (len > MAX_FILE_BYTES) fail('EFBIG', `${len} is beyond the largest file size`);
   const obj = f.object;
   const size = Math.ceil(len / obj.pageSize) * obj.pageSize;
   if (size < obj.size) {
@@ -54,6 +58,12 @@ function truncate(k: Kernel, f: TmpFile, len: number): void {
         obj.pages.delete(pindex);
       }
     }
+  }
+  // Bytes past the new end in its last page read as zeros if the file grows again (as Linux zeroes them).
+  const old = fileLength(f);
+  if (len < old && len % obj.pageSize !== 0) {
+    const pa = obj.pages.get(Math.floor(len / obj.pageSize));
+    if (pa !== undefined) k.mem.fill(pa + (len % obj.pageSize), obj.pageSize - (len % obj.pageSize), 0);
   }
   obj.size = size;
   lengths.set(f, len);
@@ -85,46 +95,62 @@ function openFile(k: Kernel, t: Thread, path: string, flags: number, mode: numbe
   return t.process.allocFd(new FileHandle(k, f, readable, writable));
 }
 
+/** Linux's MAX_RW_COUNT: one read or write moves at most this many bytes. */
+export const MAX_RW_COUNT = 0x7fff_f000;
+/** The largest tmpfs file: offsets and lengths stay exact as numbers (offset + MAX_RW_COUNT < 2^53). */
+export const MAX_FILE_BYTES = 2 ** 52;
+
+/**
+ * Copy between a user buffer and the file's page cache, chunk by chunk (no host buffer): the
+ * work is bounded by the pages actually copied. `toUser` reads the file; otherwise it writes,
+ * allocating page-cache pages as it goes. Returns the bytes moved (short at a bad user page or,
+ * for writes, when memory runs out).
+ */
+function copyFilePages(k: Kernel, t: Thread, h: FileHandle, va: bigint, n: number, toUser: boolean): number {
+  const obj = h.file.object;
+  const ps = obj.pageSize;
+  return k.forEachUserChunk(t, va, n, toUser ? ACCESS_WRITE : ACCESS_READ, (upa, done, m) => {
+    let used = 0;
+    while (used < m) {
+      const off = h.offset + done + used;
+      const inPage = off % ps;
+      const c = Math.min(m - used, ps - inPage);
+      k.charge('vm', k.costs.objectPageLookup);
+      let fpa = obj.pages.get(Math.floor(off / ps)) ?? -1;
+      if (toUser) {
+        if (fpa < 0) k.mem.fill(upa + used, c, 0); // a hole reads as zeros
+        else k.mem.copy(upa + used, fpa + inPage, c);
+      } else {
+        if (fpa < 0) {
+          fpa = allocObjectPage(k, obj, off - inPage, true);
+          if (fpa < 0) return used;
+          if ((off - inPage) + ps > obj.size) obj.size = off - inPage + ps;
+        }
+        k.mem.copy(fpa + inPage, upa + used, c);
+      }
+      k.charge('copy', c * k.costs.copyPerByte);
+      used += c;
+    }
+    return used;
+  });
+}
+
 function fileRead(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number): number {
   if (!h.readable) fail('EBADF', `${h.file.path} is not open for reading`);
-  const obj = h.file.object;
-  const n = Math.max(0, Math.min(len, fileLength(h.file) - h.offset));
-  const data = new Uint8Array(n);
-  for (let done = 0; done < n;) {
-    const off = h.offset + done;
-    const inPage = off % obj.pageSize;
-    const m = Math.min(n - done, obj.pageSize - inPage);
-    k.charge('vm', k.costs.objectPageLookup);
-    const pa = obj.pages.get(Math.floor(off / obj.pageSize));
-    if (pa !== undefined) data.set(k.mem.readBytes(pa + inPage, m), done);
-    done += m;
-  }
-  k.copyout(t, va, data);
-  h.offset += n;
-  return n;
+  const n = Math.max(0, Math.min(len, MAX_RW_COUNT, fileLength(h.file) - h.offset));
+  if (n === 0) return 0;
+  const done = copyFilePages(k, t, h, va, n, true);
+  h.offset += done;
+  return done;
 }
 
 function fileWrite(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number): number {
   if (!h.writable) fail('EBADF', `${h.file.path} is not open for writing`);
-  const data = k.copyin(t, va, len);
-  const obj = h.file.object;
-  const end = h.offset + len;
-  if (end > obj.size) obj.size = Math.ceil(end / obj.pageSize) * obj.pageSize;
-  let done = 0;
-  while (done < len) {
-    const off = h.offset + done;
-    const inPage = off % obj.pageSize;
-    const m = Math.min(len - done, obj.pageSize - inPage);
-    k.charge('vm', k.costs.objectPageLookup);
-    let pa = obj.pages.get(Math.floor(off / obj.pageSize)) ?? -1;
-    if (pa < 0) pa = allocObjectPage(k, obj, off - inPage, true);
-    if (pa < 0) {
-      if (done === 0) fail('ENOSPC', `no memory for ${h.file.path}`);
-      break;
-    }
-    k.mem.writeBytes(pa + inPage, data.subarray(done, done + m));
-    done += m;
-  }
+  if (len === 0) return 0;
+  if (h.offset >= MAX_FILE_BYTES) fail('EFBIG', `offset ${h.offset} is at the largest file size`);
+  const n = Math.min(len, MAX_RW_COUNT, MAX_FILE_BYTES - h.offset);
+  const done = copyFilePages(k, t, h, va, n, false);
+  if (done === 0) fail('ENOSPC', `no memory for ${h.file.path}`);
   h.offset += done;
   lengths.set(h.file, Math.max(fileLength(h.file), h.offset));
   return done;
@@ -172,6 +198,7 @@ export const fileCalls = [
       if (!(h instanceof FileHandle)) fail('ESPIPE', `descriptor ${fd} cannot seek`);
       const base = whence === 0 ? 0 : whence === 1 ? h.offset : whence === 2 ? fileLength(h.file) : fail('EINVAL', 'whence must be 0, 1 or 2');
       if (base + offset < 0) fail('EINVAL', 'negative offset');
+      if (base + offset > MAX_FILE_BYTES) fail('EINVAL', 'offset beyond the largest file size');
       h.offset = base + offset;
       return h.offset;
     },

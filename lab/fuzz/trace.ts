@@ -1,0 +1,106 @@
+// A fuzz program as a trace script (docs/traces.md): one statement per step, references by name,
+// each load carrying the model's expected value and each access the model says must fault
+// written as `expect fault`, so running the script shows the failure at its line. Also checks
+// that the written script reproduces the failure with the trace runner.
+
+import { Kernel } from '../../kernel/kernel.js';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
+import { formatSize } from '../../mmu/units.js';
+import { parseScript } from '../../syscalls/trace/parser.js';
+import { TraceRunner, TRACE_CONSTANTS } from '../../syscalls/trace/runner.js';
+import { isRef, type Arg, type Step } from './program.js';
+import type { Failure } from './session.js';
+
+export interface TraceContext {
+  header: string[];
+  machine: Partial<MachineConfig> & { paging: 4 | 5; memBytes: number; cpus: number; nodes: number; seed: number };
+  predictions: ReadonlyMap<number, { kind: 'value'; value: bigint } | { kind: 'fault' }>;
+  failure: Failure;
+  /** The bound the failing call broke (progress failures). */
+  cycleBound?: number;
+}
+
+const hex = (v: bigint): string => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
+
+/** A literal as trace text, or null when the language cannot say it (NaN, Infinity, fractions). */
+function literal(v: number | bigint | string): string | null {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return hex(v);
+  if (!Number.isFinite(v) || !Number.isInteger(v)) return null;
+  if (Math.abs(v) < 4096) return String(v);
+  return hex(BigInt(v));
+}
+
+export function programToTrace(steps: readonly Step[], ctx: TraceContext): string {
+  const m = ctx.machine;
+  const lines = [...ctx.header.map((h) => `# ${h}`)];
+  lines.push(`machine paging=${m.paging} mem=${formatSize(m.memBytes).replace(/\s|iB/g, '')} nodes=${m.nodes} cpus=${m.cpus} pcid=${m.tagPolicy === 'tagged' ? 'on' : 'off'} seed=${m.seed}`);
+  if (m.aslr) lines.push('# the fuzzer ran this machine with ASLR on (no machine key says so yet): mmap addresses may differ');
+  lines.push('');
+  const bound = new Set<string>();
+  const processes = new Set<string>(['init']);
+  const arg = (a: Arg): string | null => {
+    if (!isRef(a)) return literal(a);
+    if (!bound.has(a.ref) && !processes.has(a.ref)) return literal(a.fallback);
+    return a.add ? `(${a.ref} + ${a.add})` : a.ref;
+  };
+  steps.forEach((s, i) => {
+    const failing = i === ctx.failure.step;
+    const mark = failing ? `    # <- ${ctx.failure.oracle}: ${ctx.failure.message.split('\n')[0]}` : '';
+    const who = s.kind === 'spawn' || s.kind === 'thread' ? '' : `@${s.actor} `;
+    switch (s.kind) {
+      case 'spawn':
+        lines.push(`process ${s.actor} uid=${s.uid} gid=${s.gid}${s.groups?.length ? ` groups=${s.groups.join(',')}` : ''}${mark}`);
+        processes.add(s.actor);
+        return;
+      case 'thread':
+        lines.push(`thread ${s.actor}${mark}`);
+        return;
+      case 'call': {
+        const args = s.args.map(arg);
+        const text = `${s.name}(${args.map((x) => x ?? '?').join(', ')})`;
+        if (args.some((x) => x === null)) {
+          lines.push(`# not expressible in a trace (${s.args.filter((x) => !isRef(x) && literal(x) === null).map(String).join(', ')}): ${who}${text}${mark}`);
+          return;
+        }
+        lines.push(`${who}${s.bind ? `${s.bind} = ` : ''}${text}${mark}`);
+        if (s.bind) { bound.add(s.bind); if (s.name === 'fork') processes.add(s.bind); }
+        if (failing && ctx.failure.oracle === 'progress' && ctx.cycleBound) lines.push(`expect cycles <= ${ctx.cycleBound}`);
+        return;
+      }
+      case 'load': case 'store': {
+        const addr = arg(s.addr);
+        if (addr === null) return;
+        const p = ctx.predictions.get(i);
+        const access = s.kind === 'load' ? `load64 ${addr}` : `store64 ${addr} ${hex(BigInt.asUintN(64, s.value))}`;
+        if (p?.kind === 'fault') lines.push(`${who}expect fault ${access}${mark}`);
+        else if (p?.kind === 'value' && s.kind === 'load') lines.push(`${who}${access} = ${hex(p.value)}${mark}`);
+        else lines.push(`${who}${access}${mark}`);
+        return;
+      }
+    }
+  });
+  if (ctx.failure.oracle === 'invariants' || ctx.failure.oracle === 'leak') {
+    lines.push('');
+    if (ctx.failure.oracle === 'leak') lines.push('# the leak shows once every process has exited and every segment, space, file and queue is deleted');
+    lines.push('check invariants');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Run the written script with the trace runner on the same machine: true when it reports a failed
+ * step (an expectation, an unexpected fault or kill, a panic), null when it does not parse.
+ */
+export function traceReproduces(text: string, config: Partial<MachineConfig>): { reproduces: boolean | null; note: string } {
+  const parsed = parseScript(text, { file: 'fuzz.trace', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
+  if (!parsed.ok) return { reproduces: null, note: `does not parse: ${parsed.errors[0]?.message ?? ''}` };
+  try {
+    const runner = new TraceRunner(new Kernel(config));
+    const summary = runner.runScript(parsed.statements, parsed.sources);
+    const bad = runner.transcript.find((e) => !e.ok);
+    return { reproduces: bad !== undefined || summary.expectations.failed > 0, note: bad ? `${bad.at}: ${bad.text}${bad.note ? ` (${bad.note})` : ''}` : 'every step held' };
+  } catch (e) {
+    return { reproduces: true, note: `the runner threw ${e instanceof Error ? e.message : String(e)}` };
+  }
+}

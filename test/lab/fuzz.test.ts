@@ -1,0 +1,128 @@
+// The fuzzer in the test suite: a bounded run over fixed seeds with every phase (the isolation
+// defects of the once known-bug phases are fixed), the regression traces the fuzzer wrote for real
+// bugs, and checks that the fuzzer itself finds what it should.
+
+import { describe, it, expect } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSeed, replay, shrink, randomMachine, DEFAULT_FUZZ } from '../../lab/fuzz/fuzz.js';
+import { FuzzRng } from '../../lab/fuzz/generate.js';
+import { Session } from '../../lab/fuzz/session.js';
+import { ALL_PHASES, KNOWN_BUG_PHASES, type Step } from '../../lab/fuzz/program.js';
+import { programToTrace, traceReproduces } from '../../lab/fuzz/trace.js';
+import { parsePhases } from '../../lab/fuzz/run.js';
+import { parseTraceFile, runParsedTrace } from '../../shell/commands/trace.js';
+import { formatDiagnostics } from '../../syscalls/trace/index.js';
+import { parseScript } from '../../syscalls/trace/parser.js';
+import { TraceRunner } from '../../syscalls/trace/runner.js';
+
+const CLEAN = ALL_PHASES.filter((p) => !KNOWN_BUG_PHASES.includes(p));
+const regressions = fileURLToPath(new URL('./fuzz-regressions', import.meta.url));
+
+describe('sjmp fuzz (bounded)', () => {
+  it.each([1, 2, 3])('seed %i: 3000 calls over random machines, every phase, no oracle failure', (seed) => {
+    const r = runSeed({ ...DEFAULT_FUZZ, seed, calls: 3000, phases: ALL_PHASES, shrinkMs: 5000 });
+    expect(r.calls).toBeGreaterThanOrEqual(3000);
+    expect(r.accesses).toBeGreaterThan(1000);
+    for (const p of ['basic', 'hostile', 'spacejmp', 'shadow-private']) expect(Object.keys(r.byPhase)).toContain(p);
+    expect(r.failures.map((f) => `${f.oracle}: ${f.message}\n${f.trace}`)).toEqual([]);
+  });
+
+  it('is deterministic per seed', () => {
+    const a = runSeed({ ...DEFAULT_FUZZ, seed: 7, calls: 600, phases: CLEAN });
+    const b = runSeed({ ...DEFAULT_FUZZ, seed: 7, calls: 600, phases: CLEAN });
+    expect({ ...a, wallMs: 0 }).toEqual({ ...b, wallMs: 0 });
+  });
+
+  it('catches a copy-on-write bug: the model disagrees when a fork child sees its parent\'s later store', () => {
+    // A program that is fine, then the same program replayed against a kernel whose fork shares
+    // the heap instead of copying it (simulated by the model expecting the opposite value).
+    const machine = randomMachine(new FuzzRng(5));
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 1n, phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'fork', args: [], bind: 'p1', phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 2n, phase: 'basic' },
+      { kind: 'load', actor: 'p1', addr: 0x1000_0000, phase: 'basic' },
+      { kind: 'load', actor: 'p0', addr: 0x1000_0000, phase: 'basic' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.predictions.get(4)).toEqual({ kind: 'value', value: 1n });
+    expect(s.predictions.get(5)).toEqual({ kind: 'value', value: 2n });
+    // A model that believed the child shares the parent's heap would expect 2 in the child: the
+    // kernel's (correct) 1 is then a memory failure, so a kernel that shared would be caught.
+    const again = new Session(machine, { invariantsEvery: 1 });
+    for (let i = 0; i < 4; i++) expect(again.run(steps[i], i)).toBe(true);
+    again.model.processes.get('p1')!.priv.find(0x1000_0000)!.bytes.write64(0, 2n);
+    expect(again.run(steps[4], 4)).toBe(false);
+    expect(again.failures[0].oracle).toBe('memory');
+    expect(again.failures[0].message).toMatch(/read 0x1 but the model says 0x2/);
+  });
+
+  it('shrinks a failure and writes a trace that reproduces it', () => {
+    // A progress bound so tight that fork (a page-table copy) breaks it: one failing call among
+    // twenty unrelated steps and another process, shrunk to the process and its fork.
+    const machine = randomMachine(new FuzzRng(11));
+    const filler: Step[] = Array.from({ length: 20 }, (_, i) => ({ kind: 'call', actor: i % 2 ? 'p0' : 'p1', name: 'getpid', args: [], phase: 'basic' as const, bind: `g${i}` }));
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'spawn', actor: 'p1', uid: 1002, gid: 200, groups: [100], phase: 'basic' },
+      ...filler.slice(0, 10),
+      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 5n, phase: 'basic' },
+      ...filler.slice(10),
+      { kind: 'call', actor: 'p0', name: 'fork', args: [], bind: 'p2', phase: 'basic' },
+    ];
+    const s = replay(machine, steps, 0, 1000);
+    expect(s.failures[0]?.oracle).toBe('progress');
+    const small = shrink(machine, steps, s.failures[0], 0, 20_000, new Set(ALL_PHASES), 1000);
+    expect(small.steps.map((x) => x.kind === 'call' ? x.name : x.kind)).toEqual(['spawn', 'fork']);
+    const f = small.session.failures[0];
+    const trace = programToTrace(small.steps, { header: ['test'], machine, predictions: small.session.predictions, failure: f, cycleBound: f.cycleBound });
+    expect(trace).toMatch(/^machine paging=/m);
+    expect(trace).toMatch(/^process p0 uid=1000 gid=100$/m);
+    expect(trace).toMatch(/^@p0 p2 = fork\(\)/m);
+    expect(trace).toMatch(/^expect cycles <= 1000$/m);
+    // `expect cycles` is the trace language's (issue 13, trace work): where the parser has it the
+    // trace must reproduce the failure; where it does not yet, the check says so rather than pass.
+    const hasExpectCycles = parseScript('getpid()\nexpect cycles <= 1\n', { knownCalls: TraceRunner.knownCalls() }).ok;
+    const rep = traceReproduces(trace, machine);
+    if (hasExpectCycles) expect(rep.reproduces).toBe(true);
+    else expect(rep).toMatchObject({ reproduces: null, note: expect.stringMatching(/does not parse/) });
+  });
+
+  it('models a mapping across the segment region\'s edge in both parts, and fork copies both', () => {
+    // The 10^6-call run's only failures were this model gap (seeds 19, 23, 104).
+  const machine = { paging: 4 as const, memBytes: 256 * 2 ** 20, nodes: 1, cpus: 3, seed: 1713982462, tagPolicy: 'flush' as const, aslr: true };
+  const steps: Step[] = [
+    { kind: 'spawn', actor: 'p0', uid: 1003, gid: 1003, phase: 'basic' },
+    { kind: 'call', actor: 'p0', name: 'mmap', args: [0x3ffffffff000, 0x200000000, 3, 0x1012], phase: 'hostile' },
+    { kind: 'store', actor: 'p0', addr: 0x40008003dd90, value: 7n, phase: 'basic' },
+    { kind: 'call', actor: 'p0', name: 'fork', args: [], bind: 'p3', phase: 'basic' },
+    { kind: 'load', actor: 'p3', addr: 0x40008003dd90, phase: 'basic' },
+    { kind: 'load', actor: 'p3', addr: 0x3ffffffff008, phase: 'basic' },
+  ];
+  const s = replay(machine, steps, 1);
+  expect(s.failures).toEqual([]);
+  expect(s.predictions.get(4)).toEqual({ kind: 'value', value: 7n });
+  });
+
+  it('parses --phases', () => {
+    expect(parsePhases('clean')).toEqual(CLEAN);
+    expect(parsePhases('all,-shared-pt')).toEqual(ALL_PHASES.filter((p) => p !== 'shared-pt'));
+    expect(parsePhases('spacejmp')).toEqual(['basic', 'spacejmp']);
+    expect(() => parsePhases('bogus')).toThrow(/unknown phase "bogus"/);
+  });
+});
+
+describe('fuzzer-written regression traces', () => {
+  const files = readdirSync(regressions).filter((f) => f.endsWith('.trace')).sort();
+  it.each(files)('%s holds', (name) => {
+    const parsed = parseTraceFile(join(regressions, name));
+    if (!parsed.ok) throw new Error(formatDiagnostics(parsed.errors));
+    const r = runParsedTrace(name, parsed, {});
+    expect(r.transcript.filter((e) => !e.ok).map((e) => `${e.at} ${e.text} ${e.note ?? ''}`)).toEqual([]);
+    expect(r.summary.expectations.failed).toBe(0);
+  });
+});
