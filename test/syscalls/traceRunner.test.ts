@@ -48,8 +48,9 @@ describe('a script that dies fails', () => {
   });
 
   it('a kernel panic is a failed step at its line; the summary still comes and nothing more runs', () => {
-    const { summary, lines } = run('getpid() = 1\nvas_create("v", 0600)\ngetpid() = 1\n', {
-      patch: (k) => { k.spacejmp.vasCreate = () => { throw new TypeError('boom'); }; },
+    // A JS exception outside the system-call boundary (which turns its own into kills): spawning.
+    const { summary, lines } = run('getpid() = 1\nprocess alice\ngetpid() = 1\n', {
+      patch: (k) => { const spawn = k.spawn.bind(k); k.spawn = (name, ...rest) => { if (name !== 'init') throw new TypeError('boom'); return spawn(name, ...rest); }; },
     });
     expect(summary.passed).toBe(false);
     expect(summary.panic).toBe('t.trace:2:1: TypeError: boom');
@@ -61,8 +62,8 @@ describe('a script that dies fails', () => {
 
   it('after a panic in the shell, every later line says the machine is gone', () => {
     const runner = new TraceRunner(new Kernel({ memBytes: GiB, cpus: 1 }));
-    runner.kernel.spacejmp.vasCreate = () => { throw new Error('boom'); };
-    const first = runner.runLine('vas_create("v", 0600)', 1);
+    runner.kernel.spawn = () => { throw new Error('boom'); };
+    const first = runner.runLine('process alice', 1);
     expect(first.entries.map((e) => e.kind)).toEqual(['panic']);
     const next = runner.runLine('getpid()', 2);
     expect(next.entries[0].kind).toBe('error');
