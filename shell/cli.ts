@@ -30,9 +30,14 @@ export function buildProgram(): Command {
 
   const trace = program.command('trace')
     .description('run trace scripts: an strace-like transcript, expectations checked, a summary')
-    .argument('<files...>', 'trace files (.trace)')
-    .option('--json', 'transcript and summary as JSON')
-    .option('--quiet', 'only the summary')
+    .argument('<files...>', 'trace files (.trace); - reads one from stdin')
+    .option('--json', 'transcript and summary as one JSON document (docs/json.md)')
+    .option('--quiet', 'only the summary (failures are still printed on stderr)')
+    .option('-e <expr>', 'strace-style selection of the transcript: trace=NAME,... with * globs, e.g. trace=vas_*,seg_*; trace=!NAME,... for all but those')
+    .option('-p <process>', 'only these processes (name or pid; repeat or separate with commas)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-c', 'a per-call table of calls, errors and modelled cycles instead of the transcript')
+    .option('-t', 'start each transcript line with its modelled timestamp (cycles since boot, all CPUs)')
+    .option('-o <file>', 'write the transcript and summary to a file (checked before anything runs)')
     .option('--image <file>', 'machine image: load it if it exists (else start a new machine), run, save back on a clean exit')
     .option('--read-only', 'with --image: load, never write back')
     .action((files: string[], o: TraceOptions, cmd: Command) => { process.exitCode = traceCommand(files, { ...cmd.optsWithGlobals(), ...o }); });

@@ -59,6 +59,17 @@ export function formatMapFlags(v: number): string {
   return formatBits(v, MAP_FLAGS, '0');
 }
 
+/** A permission mode in octal as chmod and strace write it: 0644, 0660, 000. */
+export function formatMode(v: number): string {
+  const o = v.toString(8).padStart(3, '0');
+  return o.startsWith('0') ? o : '0' + o;
+}
+
+/** waitpid options: 0 or WNOHANG. */
+export function formatWaitOptions(v: number): string {
+  return formatBits(v, [['WNOHANG', WNOHANG]], '0');
+}
+
 export function formatOpenFlags(v: number): string {
   const acc = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'][v & O_ACCMODE];
   const rest = formatBits(v & ~O_ACCMODE, OPEN_FLAGS, '');

@@ -6,7 +6,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Thread } from '../kernel/proc/process.js';
 import { formatAddr } from '../mmu/units.js';
-import { formatMapFlags, formatProt } from './constants.js';
+import { formatMapFlags, formatMode, formatProt } from './constants.js';
 import { describeRaw } from './args.js';
 import type { ArgSpec, RawArg, SyscallDef } from './table.js';
 
@@ -66,18 +66,47 @@ export function setTraced(k: Kernel, pid: number, on: boolean): void {
   k.process(pid).traced = on;
 }
 
-function formatValue(a: ArgSpec | undefined, v: unknown): string {
-  if (a?.format) return (a.format as (x: unknown) => string)(v);
+/**
+ * The transcript's one number style: negative numbers and 0..9 in decimal, everything else in hex
+ * grouped by four digits (0x1_0001, 0x7f00_0000_0000), whoever prints it (calls, loads, stores).
+ * Anything that is not an integer (NaN, Infinity, 0.5, a string) is shown as it is, never thrown on.
+ */
+export function formatNumber(v: number | bigint): string {
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) return String(v);
+  const b = BigInt(v);
+  if (b < 0n) return b.toString();
+  return b < 10n ? b.toString() : formatAddr(b);
+}
+
+/** An integer argument: safe integers (or bigints) as `show` renders them, anything else as passed. */
+function integerArg(v: unknown, show: (n: number) => string): string {
+  const n = asSafeInteger(v);
+  if (n !== null) return show(n);
+  return typeof v === 'bigint' ? v.toString() : describeRaw(v as RawArg);
+}
+
+function asSafeInteger(v: unknown): number | null {
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  return null;
+}
+
+function formatValue(a: ArgSpec | undefined, v: unknown, all: readonly unknown[]): string {
+  if (a?.format) {
+    const format = a.format as (x: unknown, args: readonly unknown[]) => string;
+    // Integers only: a call given garbage (NaN, a string) shows the garbage, never throws.
+    return typeof v === 'string' || typeof v === 'boolean' ? describeRaw(v) : integerArg(v, (n) => format(n, all.map((x) => asSafeInteger(x) ?? x)));
+  }
   switch (a?.type) {
     case 'addr':
     case 'ptr':
-      return typeof v === 'bigint' || typeof v === 'number' ? formatAddr(v) : describeRaw(v as RawArg);
+      return typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v)) ? formatAddr(BigInt.asUintN(64, BigInt(v))) : describeRaw(v as RawArg);
     case 'prot':
-      return typeof v === 'number' ? formatProt(v) : describeRaw(v as RawArg);
+      return integerArg(v, formatProt);
     case 'mapflags':
-      return typeof v === 'number' ? formatMapFlags(v) : describeRaw(v as RawArg);
+      return integerArg(v, formatMapFlags);
     case 'mode':
-      return typeof v === 'number' ? '0' + v.toString(8) : describeRaw(v as RawArg);
+      return integerArg(v, formatMode);
     case 'bool':
       return v === true ? '1' : v === false ? '0' : describeRaw(v as RawArg);
     case 'body':
@@ -89,7 +118,7 @@ function formatValue(a: ArgSpec | undefined, v: unknown): string {
 
 /** Arguments as strace shows them: converted values when they passed their checks, raw ones otherwise. */
 export function formatArgs(def: SyscallDef | undefined, values: readonly unknown[]): string[] {
-  return values.map((v, i) => formatValue(def?.args[i], v));
+  return values.map((v, i) => formatValue(def?.args[i], v, values));
 }
 
 export function formatResult(def: SyscallDef | undefined, r: number | bigint): string {

@@ -53,8 +53,11 @@ export interface ArgSpec<T extends ArgType = ArgType> {
   default?: ArgTypeMap[T];
   /** fd only: -1 ("no descriptor") is allowed. */
   orNone?: boolean;
-  /** How strace shows the value, when the type's own form is not the clearest (open flags). */
-  format?: (v: never) => string;
+  /**
+   * How strace shows the value, when the type's own form is not the clearest (open flags,
+   * commands); `args` are all the call's values, for an argument whose meaning depends on another.
+   */
+  format?: (v: never, args: readonly unknown[]) => string;
 }
 
 /** What a caller may pass: numbers, bigints (trace literals), strings, booleans, functions. */

@@ -9,9 +9,10 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { counters, namedSpaces, processes, segments, type SpaceRef } from '../../kernel/snapshot.js';
 import {
   parseFile, parseLine, nodeFileLoader, formatDiagnostic, machineSettings, createParseContext, suggest, KEYWORDS,
-  type Diagnostic, type Expr, type MachineSetting,
+  type Diagnostic, type MachineSetting,
 } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type TranscriptEntry } from '../../syscalls/trace/runner.js';
+import { evaluateNumber } from '../../syscalls/trace/evaluate.js';
 import { givenMachineOptions, machineLineOptions, type GlobalOptions } from '../machineOptions.js';
 import { SessionRecord } from './sessionRecord.js';
 import { saveHistoryLine } from './history.js';
@@ -262,7 +263,7 @@ export class ShellEffects implements CommandHost {
 
   evaluate(at: Word, text: string): bigint | null {
     const prefix = '__value = ';
-    const ctx = { ...createParseContext(), names: new Map(this.runner.context.names) };
+    const ctx = { ...createParseContext(), names: new Map(this.runner.context.names), processes: this.runner.context.processes };
     const r = parseLine(prefix + text, { line: this.lineNo, col: at.col - prefix.length, context: ctx, knownConstants: Object.keys(TRACE_CONSTANTS) });
     const st = r.statements[0];
     if (!r.ok || st?.kind !== 'let') {
@@ -271,29 +272,10 @@ export class ShellEffects implements CommandHost {
       return null;
     }
     try {
-      return this.evalExpr(st.value);
+      return evaluateNumber(st.value, this.runner.env);
     } catch (e) {
       this.fail(at, (e as Error).message);
       return null;
-    }
-  }
-
-  private evalExpr(e: Expr): bigint {
-    switch (e.kind) {
-      case 'number': return e.value;
-      case 'string': throw new Error('expected a number, got a string');
-      case 'name': {
-        const v = this.runner.names.get(e.name);
-        if (typeof v === 'bigint') return v;
-        throw new Error(v === undefined ? `'${e.name}' has no value yet` : `'${e.name}' is a string`);
-      }
-      case 'const': return BigInt(TRACE_CONSTANTS[e.name]);
-      case 'neg': return -this.evalExpr(e.operand);
-      case 'binary': {
-        const l = this.evalExpr(e.left);
-        const r = this.evalExpr(e.right);
-        return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : l | r;
-      }
     }
   }
 

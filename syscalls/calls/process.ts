@@ -4,7 +4,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { fail } from '../../kernel/errno.js';
 import { WouldBlock } from '../../kernel/proc/ipc.js';
-import { WNOHANG } from '../constants.js';
+import { WNOHANG, formatWaitOptions } from '../constants.js';
 import { defineSyscall, type SysResult } from '../table.js';
 
 /** The wait status word (Linux layout): exit code in bits 8..15, or the killing signal in bits 0..6. */
@@ -69,7 +69,7 @@ export const processCalls = [
 
   defineSyscall({
     number: 61, name: 'waitpid',
-    args: [{ name: 'pid', type: 'pid', default: -1 }, { name: 'status', type: 'ptr', default: 0n }, { name: 'options', type: 'flags', default: 0 }],
+    args: [{ name: 'pid', type: 'pid', default: -1 }, { name: 'status', type: 'ptr', default: 0n }, { name: 'options', type: 'flags', default: 0, format: formatWaitOptions }],
     blocking: true, doc: 'reap a child that exited (pid -1: any); blocks unless WNOHANG',
     handler: (k, t, [pid, status, options]) => waitFor(k, t, pid, status, options),
   }),
@@ -89,6 +89,15 @@ export const processCalls = [
       const nt = k.newThread(p, name || `t${p.threads.length}`, null, cpu);
       if (entry) nt.body = entry(nt);
       return nt.tid;
+    },
+  }),
+
+  defineSyscall({
+    number: 1003, name: 'thread_exit', args: [{ name: 'status', type: 'int', default: 0 }],
+    doc: 'end the calling thread; the last thread to go ends its process with this status',
+    handler: (k, t, [status]) => {
+      k.exitThread(t, status);
+      return 0;
     },
   }),
 

@@ -7,11 +7,15 @@ import { WouldBlock } from '../../kernel/proc/ipc.js';
 import '../../kernel/spacejmp/spacejmp.js'; // installs SpaceJMP into every kernel (kernel.spacejmp)
 import { defineSyscall } from '../table.js';
 import { pageAddr } from './memory.js';
+import {
+  formatSegAllocFlags, formatSegCtlArg, formatSegCtlCmd, formatSegProt, formatVasCtlArg, formatVasCtlCmd, formatVasHandle, formatVasSwitchFlags,
+} from './spacejmpConstants.js';
+import { formatAddr } from '../../mmu/units.js';
 
 const sj = (k: import('../../kernel/kernel.js').Kernel) => k.spacejmp;
-const hex = (r: number | bigint): string => (r < 0 ? String(r) : `0x${r.toString(16)}`);
-/** vh values (VH_BIT set) read best in hex; vids, PRIMARY and CURRENT in decimal. */
-const handle = (v: number): string => (v >= 0x10000 ? `0x${v.toString(16)}` : String(v));
+const hex = (r: number | bigint): string => (r < 0 ? String(r) : formatAddr(r));
+/** vh values (VH_BIT set) read best in hex, vids in decimal, 0 and -1 as PRIMARY and CURRENT. */
+const handle = formatVasHandle;
 
 export const spacejmpCalls = [
   defineSyscall({
@@ -41,7 +45,7 @@ export const spacejmpCalls = [
     handler: (k, t, [vh]) => { sj(k).vasDetach(t, vh); return 0; },
   }),
   defineSyscall({
-    name: 'vas_switch', args: [{ name: 'vh', type: 'int', format: handle }, { name: 'flags', type: 'flags', default: 0 }],
+    name: 'vas_switch', args: [{ name: 'vh', type: 'int', format: handle }, { name: 'flags', type: 'flags', default: 0, format: formatVasSwitchFlags }],
     blocking: true,
     doc: 'switch the calling thread into vh (0 = primary); blocks on a lockable segment unless VAS_NOWAIT',
     handler: (k, t, [vh, flags]) => {
@@ -56,7 +60,10 @@ export const spacejmpCalls = [
     handler: (k, t) => sj(k).vasCurrent(t),
   }),
   defineSyscall({
-    name: 'vas_ctl', args: [{ name: 'cmd', type: 'int' }, { name: 'vid', type: 'int' }, { name: 'arg', type: 'int', default: 0 }],
+    name: 'vas_ctl', args: [
+      { name: 'cmd', type: 'int', format: formatVasCtlCmd }, { name: 'vid', type: 'int' },
+      { name: 'arg', type: 'int', default: 0, format: (arg: number, all) => formatVasCtlArg(all[0] as number, arg) },
+    ],
     doc: 'VAS_CTL_INFO (returns the number of segments), VAS_CTL_DELETE, VAS_CTL_TAGS 0|1, VAS_CTL_CHMOD mode, VAS_CTL_PTPOLICY 0 (copy) | 1 (shared)',
     handler: (k, t, [cmd, vid, arg]) => {
       const r = sj(k).vasCtl(t, cmd, vid, arg);
@@ -65,7 +72,7 @@ export const spacejmpCalls = [
   }),
   defineSyscall({
     name: 'seg_alloc',
-    args: [{ name: 'name', type: 'string' }, { name: 'base', type: 'addr' }, { name: 'size', type: 'size' }, { name: 'mode', type: 'mode' }, { name: 'flags', type: 'flags', default: 0 }],
+    args: [{ name: 'name', type: 'string' }, { name: 'base', type: 'addr' }, { name: 'size', type: 'size' }, { name: 'mode', type: 'mode' }, { name: 'flags', type: 'flags', default: 0, format: formatSegAllocFlags }],
     doc: 'allocate a segment of wired memory at base (in the segment region); SEG_2M for 2 MiB pages; returns its sid',
     handler: (k, t, [name, base, size, mode, flags]) => sj(k).segAlloc(t, name, pageAddr(base, 'segment base'), size, mode, flags),
   }),
@@ -75,7 +82,7 @@ export const spacejmpCalls = [
     handler: (k, t, [name]) => sj(k).segFind(t, name),
   }),
   defineSyscall({
-    name: 'seg_attach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1 }, { name: 'flags', type: 'flags', default: 0 }],
+    name: 'seg_attach', args: [{ name: 'target', type: 'int', format: handle }, { name: 'sid', type: 'int' }, { name: 'prot', type: 'int', default: -1, format: formatSegProt }, { name: 'flags', type: 'flags', default: 0, format: formatVasSwitchFlags }],
     blocking: true,
     doc: 'map a segment into a named space (vid, and all its shadows, each at its attacher\'s rights), an attached space (vh), PRIMARY or CURRENT; threads running there take a lockable segment\'s lock first: blocks, or EBUSY with VAS_NOWAIT',
     handler: (k, t, [target, sid, prot, flags]) => {
@@ -94,7 +101,10 @@ export const spacejmpCalls = [
     handler: (k, t, [sid]) => sj(k).segClone(t, sid),
   }),
   defineSyscall({
-    name: 'seg_ctl', args: [{ name: 'sid', type: 'int' }, { name: 'cmd', type: 'int' }, { name: 'arg', type: 'int', default: 0 }],
+    name: 'seg_ctl', args: [
+      { name: 'sid', type: 'int' }, { name: 'cmd', type: 'int', format: formatSegCtlCmd },
+      { name: 'arg', type: 'int', default: 0, format: (arg: number, all) => formatSegCtlArg(all[1] as number, arg) },
+    ],
     doc: 'SEG_CTL_INFO (returns the size), SEG_CTL_DELETE, SEG_CTL_LOCKABLE 0|1, SEG_CTL_CHMOD mode',
     handler: (k, t, [sid, cmd, arg]) => {
       const r = sj(k).segCtl(t, sid, cmd, arg);

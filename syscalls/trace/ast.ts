@@ -240,7 +240,58 @@ export interface IncludeStmt {
   span: Span;
 }
 
+/** `expect cycles OP N`: the modelled cycles of the previous statement compare so. */
+export interface ExpectCyclesStmt {
+  kind: 'expectCycles';
+  op: CompareOp | '=';
+  value: Expr;
+  span: Span;
+}
+
+/** `expect errno one of (ENOENT, ESRCH)` or `expect errno ENOENT`: the previous call failed with one of these. */
+export interface ExpectErrnoStmt {
+  kind: 'expectErrno';
+  errnos: string[];
+  span: Span;
+}
+
+/** `expect blocked ACTOR`: that thread is still asleep in a call. */
+export interface ExpectBlockedStmt {
+  kind: 'expectBlocked';
+  actor: ActorRef;
+  span: Span;
+}
+
+/** `probe loadN ADDR` / `probe storeN ADDR V`: the access is tried; a fault is recorded, nobody is killed. */
+export interface ProbeStmt {
+  kind: 'probe';
+  access: LoadStmt | StoreStmt;
+  span: Span;
+}
+
+/** `check invariants`: the kernel's invariant checker must find nothing. */
+export interface CheckStmt {
+  kind: 'check';
+  what: 'invariants';
+  span: Span;
+}
+
+/** `show refs seg SID`, `show refs vas VID`, `show locks SID`, `show frames`: kernel state into the transcript. */
+export interface ShowStmt {
+  kind: 'show';
+  what: 'refs' | 'locks' | 'frames';
+  target?: 'seg' | 'vas';
+  arg?: Expr;
+  span: Span;
+}
+
 export type Statement =
+  | ExpectCyclesStmt
+  | ExpectErrnoStmt
+  | ExpectBlockedStmt
+  | ProbeStmt
+  | CheckStmt
+  | ShowStmt
   | CallStmt
   | LetStmt
   | LoadStmt

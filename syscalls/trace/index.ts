@@ -2,9 +2,10 @@
 export type * from './ast.js';
 export { lex, parseNumberText, type Token, type TokenKind } from './lexer.js';
 export {
-  parseScript, parseLine, parseFile, parseMachineSetting, machineSettings, createParseContext,
+  parseScript, parseLine, parseFile, parseMachineSetting, looksBinary, machineSettings, createParseContext,
   MACHINE_KEYS, ERRNO_NAMES, KEYWORDS,
   type ParseOptions, type ParseResult, type ParseContext, type FileLoader, type KnownCalls, type CallArity, type MachineKeySpec,
 } from './parser.js';
 export { formatDiagnostic, formatDiagnostics, formatAt, diagnosticAt, suggest, didYouMean, SourceMap } from './diagnostics.js';
 export { nodeFileLoader, memoryLoader } from './loader.js';
+export { evaluate, evaluateNumber, sameBits, EvalError, type EvalEnv } from './evaluate.js';

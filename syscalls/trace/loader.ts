@@ -2,16 +2,22 @@
 // Kept apart from the parser so the parser itself stays free of I/O (tests pass in-memory loaders).
 
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { FileLoader } from './parser.js';
 
-/** Resolves an include relative to the including file (the entry file relative to baseDir). */
+/**
+ * Resolves an include relative to the including file (the entry file relative to baseDir). Files
+ * are named relative to the current directory when inside it (`examples/a.trace:3:5: ...`, as a
+ * compiler prints them), absolute otherwise; either way one file has one name.
+ */
 export function nodeFileLoader(baseDir: string = process.cwd()): FileLoader {
   return (path, fromFile) => {
-    const from = fromFile === '' || fromFile.startsWith('<') ? baseDir : dirname(fromFile);
-    const file = isAbsolute(path) ? path : resolve(from, path);
+    const from = fromFile === '' || fromFile.startsWith('<') ? baseDir : dirname(resolve(fromFile));
+    const abs = isAbsolute(path) ? path : resolve(from, path);
+    const rel = relative(process.cwd(), abs);
+    const file = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
     try {
-      return { file, text: readFileSync(file, 'utf8') };
+      return { file, text: readFileSync(abs, 'utf8') };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       return { error: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message };

@@ -83,6 +83,12 @@ const KEYWORD_SET = new Set(KEYWORDS);
 const COMPARE_OPS = new Set(['>', '>=', '<', '<=', '!=']);
 const ERRNO_SHAPE = /^E[A-Z0-9]+$/;
 const MAX_NESTING = 200;
+const SHOW_WHAT = ['refs', 'locks', 'frames'] as const;
+const EXPECT_WHAT = ['fault', 'cycles', 'errno', 'blocked'] as const;
+/** A script with more errors than this stops being parsed (the rest would be noise). */
+const MAX_ERRORS = 1000;
+/** Errors kept before saying that binary input is not a trace script. */
+const BINARY_ERRORS = 3;
 
 /**
  * What earlier statements declared: bound names, processes and their threads, machine keys.
@@ -203,8 +209,30 @@ export function machineSettings(statements: readonly Statement[]): Map<string, M
   return out;
 }
 
+/** A byte-order mark at the start of a file is not part of the script. */
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Binary data read as text: a NUL, or more than a few control characters and undecodable bytes
+ * (U+FFFD) near the start. Such input stops after a few errors instead of hundreds.
+ */
+export function looksBinary(text: string): boolean {
+  const sample = text.slice(0, 8192);
+  if (sample.includes('\0')) return true;
+  let bad = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample.charCodeAt(i);
+    if ((c < 0x20 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 11) || c === 0x7f || c === 0xfffd) bad++;
+  }
+  return bad > Math.max(4, sample.length / 20);
+}
+
 /** `eofName`: how the end of the text reads in messages (a typed line ends, a file's end is its end). */
-function run(file: string, text: string, options: ParseOptions, eofName = 'end of file'): ParseResult {
+function run(file: string, rawText: string, options: ParseOptions, eofName = 'end of file'): ParseResult {
+  const text = stripBom(rawText);
+  const binary = looksBinary(text);
   const ctx = cloneContext(options.context ?? createParseContext());
   const sources = new SourceMap();
   const errors: Diagnostic[] = [];
@@ -221,6 +249,10 @@ function run(file: string, text: string, options: ParseOptions, eofName = 'end o
     errnos: new Set(options.knownErrnos ?? ERRNO_NAMES),
     machineKeys: options.machineKeys ?? MACHINE_KEYS,
     maxDepth: options.maxIncludeDepth ?? 32,
+    maxErrors: binary ? BINARY_ERRORS : MAX_ERRORS,
+    stopMessage: binary
+      ? `this does not look like a trace script (binary data); stopped after ${BINARY_ERRORS} errors`
+      : `too many errors; stopped after ${MAX_ERRORS}`,
     eofName,
   };
   let statements: Statement[] = [];
@@ -230,12 +262,20 @@ function run(file: string, text: string, options: ParseOptions, eofName = 'end o
     p = new Parser(file, text, firstLine, firstCol, shared, [file], 0);
     statements = p.parseSequence('eof');
   } catch (e) {
+    if (e instanceof StopParsing) return { ok: false, statements: [], errors, sources, incomplete: false };
     // A parser bug must still come out as a diagnostic with a position, never as an exception.
     errors.push({ file, line: firstLine, col: 1, endCol: 2, message: `internal parser error: ${errorText(e)}`, sourceLine: '' });
   }
   const ok = errors.length === 0;
   if (ok && options.context) Object.assign(options.context, ctx);
   return { ok, statements, errors, sources, incomplete: shared.incomplete };
+}
+
+/** A source line safe to echo under an error: control characters shown as \u{..}, at most 200 characters. */
+function printableLine(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return clean.length > 200 ? clean.slice(0, 200) + '…' : clean;
 }
 
 function errorText(e: unknown): string {
@@ -265,11 +305,17 @@ interface Shared {
   errnos: Set<string>;
   machineKeys: Readonly<Record<string, MachineKeySpec>>;
   maxDepth: number;
+  /** After this many errors parsing stops with stopMessage. */
+  maxErrors: number;
+  stopMessage: string;
   eofName: string;
 }
 
 /** Unwinds one statement after its error has been recorded. */
 class StatementFailed {}
+
+/** Unwinds the whole parse: too many errors (or binary input). */
+class StopParsing {}
 
 type ExprMode = 'comma' | 'space';
 
@@ -355,7 +401,12 @@ class Parser {
     const line = at.line;
     const col = Math.max(1, at.col);
     const endCol = 'kind' in at ? at.endCol : at.endLine === at.line ? at.endCol : Number.MAX_SAFE_INTEGER;
-    this.sh.errors.push({ file: this.file, line, col, endCol: Math.max(col + 1, endCol), message, sourceLine: this.lineText(line) });
+    const errors = this.sh.errors;
+    errors.push({ file: this.file, line, col, endCol: Math.max(col + 1, endCol), message, sourceLine: printableLine(this.lineText(line)) });
+    if (errors.length >= this.sh.maxErrors) {
+      errors.push({ file: this.file, line, col: 1, endCol: 2, message: this.sh.stopMessage, sourceLine: '' });
+      throw new StopParsing();
+    }
   }
 
   private fail(at: Token | Span, message: string): never {
@@ -490,9 +541,16 @@ class Parser {
       case 'process': return this.process();
       case 'thread': return this.thread();
       case 'as': return this.as();
-      case 'expect': return this.expectFault();
+      case 'expect': return this.expect();
       default:
         if (MEM_KEYWORDS.has(t.text)) return this.memStatement(undefined);
+    }
+    // Contextual words: `probe`, `check` and `show` start a statement only when followed by what
+    // they take, so scripts may still use them as names.
+    if (after.kind === 'ident') {
+      if (t.text === 'probe' && MEM_KEYWORDS.has(after.text)) return this.probe();
+      if (t.text === 'check' && after.text === 'invariants') return this.check();
+      if (t.text === 'show' && (SHOW_WHAT as readonly string[]).includes(after.text)) return this.show();
     }
     if (this.isPunct(after, '(')) return this.call(undefined);
     if (this.isPunct(after, '=')) return this.binding();
@@ -629,13 +687,102 @@ class Parser {
     return { kind: 'memcpy', dst: args[0], src: args[1], len: args[2], span: this.spanFrom(start) };
   }
 
+  /** `expect fault ...`, `expect cycles OP N`, `expect errno ...`, `expect blocked ACTOR`. */
+  private expect(): Statement {
+    const f = this.peek(1);
+    const what = f.kind === 'ident' ? f.text : '';
+    switch (what) {
+      case 'fault': return this.expectFault();
+      case 'cycles': return this.expectCycles();
+      case 'errno': return this.expectErrno();
+      case 'blocked': return this.expectBlocked();
+      default:
+        this.next();
+        if (f.kind === 'error') this.unexpected(f, 'fault, cycles, errno or blocked');
+        this.fail(f, `expected 'fault', 'cycles', 'errno' or 'blocked' after 'expect', found ${this.describe(f)}${f.kind === 'ident' ? didYouMean(f.text, EXPECT_WHAT) : ''}`);
+    }
+  }
+
+  private expectCycles(): Statement {
+    const kw = this.next();
+    this.next(); // cycles
+    const t = this.peek();
+    if (!(t.kind === 'punct' && (COMPARE_OPS.has(t.text) || t.text === '='))) this.unexpected(t, "a comparison after 'expect cycles' (<, <=, >, >=, =, !=)");
+    this.next();
+    const value = this.numericExpr('space');
+    return { kind: 'expectCycles', op: t.text as CompareOp | '=', value, span: this.spanFrom(kw) };
+  }
+
+  private expectErrno(): Statement {
+    const kw = this.next();
+    this.next(); // errno
+    const errnos: string[] = [];
+    const one = (): void => {
+      const t = this.peek();
+      if (this.isPunct(t, '-')) this.fail(t, "write the errno names without '-': expect errno one of (ENOENT, ESRCH)");
+      if (t.kind !== 'ident' || !ERRNO_SHAPE.test(t.text)) this.unexpected(t, 'an errno name (ENOENT, EINVAL, ...)');
+      if (!this.sh.errnos.has(t.text)) this.fail(t, `unknown errno '${t.text}'${didYouMean(t.text, this.sh.errnos)}`);
+      errnos.push(this.next().text);
+    };
+    const t = this.peek();
+    if (t.kind === 'ident' && t.text === 'one' && this.peek(1).kind === 'ident' && this.peek(1).text === 'of') {
+      this.next();
+      this.next();
+      if (!this.isPunct(this.peek(), '(')) this.unexpected(this.peek(), "'(' after 'one of': expect errno one of (ENOENT, ESRCH)");
+      this.next();
+      one();
+      while (this.isPunct(this.peek(), ',')) {
+        this.next();
+        one();
+      }
+      if (!this.isPunct(this.peek(), ')')) this.unexpected(this.peek(), "',' or ')' in the errno list");
+      this.next();
+    } else {
+      one();
+    }
+    return { kind: 'expectErrno', errnos, span: this.spanFrom(kw) };
+  }
+
+  private expectBlocked(): Statement {
+    const kw = this.next();
+    this.next(); // blocked
+    const actor = this.actorRef(true);
+    return { kind: 'expectBlocked', actor, span: this.spanFrom(kw) };
+  }
+
+  private probe(): Statement {
+    const kw = this.next();
+    const t = this.peek();
+    if (!t.text.startsWith('load') && !t.text.startsWith('store')) this.fail(t, `probe takes a load or a store (probe load64 ADDR, probe store64 ADDR VALUE), not ${t.text}`);
+    const access = this.memStatement(undefined) as Extract<MemStmt, { kind: 'load' | 'store' }>;
+    if (access.kind === 'load' && access.expect) this.fail(access.expect.span, 'a probe records what happens; it has no expectation (use load64 ADDR = V)');
+    return { kind: 'probe', access, span: this.spanFrom(kw) };
+  }
+
+  private check(): Statement {
+    const kw = this.next();
+    this.next(); // invariants
+    return { kind: 'check', what: 'invariants', span: this.spanFrom(kw) };
+  }
+
+  private show(): Statement {
+    const kw = this.next();
+    const what = this.next().text as (typeof SHOW_WHAT)[number];
+    if (what === 'frames') return { kind: 'show', what, span: this.spanFrom(kw) };
+    let target: 'seg' | 'vas' = 'seg';
+    if (what === 'refs') {
+      const t = this.peek();
+      if (!(t.kind === 'ident' && (t.text === 'seg' || t.text === 'vas'))) this.unexpected(t, "'seg SID' or 'vas VID' after 'show refs'");
+      target = this.next().text as 'seg' | 'vas';
+    }
+    if (this.atStatementEnd()) this.unexpected(this.peek(), what === 'refs' ? `a ${target === 'seg' ? 'sid' : 'vid'}` : 'a sid');
+    const arg = this.numericExpr('space');
+    return { kind: 'show', what, target, arg, span: this.spanFrom(kw) };
+  }
+
   private expectFault(): ExpectFaultStmt {
     const kw = this.next();
-    const f = this.peek();
-    if (!(f.kind === 'ident' && f.text === 'fault')) {
-      this.unexpected(f, "'fault' after 'expect' (expect fault [read|write] [unmapped|protection|noncanonical] ...)");
-    }
-    this.next();
+    this.next(); // fault
     let access: FaultAccess | undefined;
     let reason: FaultReason | undefined;
     while (true) {
@@ -841,8 +988,10 @@ class Parser {
       this.fail(pt, `include cycle: ${[...this.fileStack.slice(this.fileStack.indexOf(loaded.file)), loaded.file].join(' -> ')}`);
     }
     if (this.depth + 1 > this.sh.maxDepth) this.fail(pt, `includes nested deeper than ${this.sh.maxDepth}`);
-    this.sh.sources.add(loaded.file, loaded.text);
-    const sub = new Parser(loaded.file, loaded.text, 1, 1, this.sh, [...this.fileStack, loaded.file], this.depth + 1);
+    const text = stripBom(loaded.text);
+    if (looksBinary(text)) this.fail(pt, `cannot include "${path}": this does not look like a trace script (binary data)`);
+    this.sh.sources.add(loaded.file, text);
+    const sub = new Parser(loaded.file, text, 1, 1, this.sh, [...this.fileStack, loaded.file], this.depth + 1);
     const body = sub.parseSequence('eof');
     return { kind: 'include', path, file: loaded.file, body, span: this.spanFrom(kw) };
   }
@@ -1015,10 +1164,9 @@ class Parser {
           return { kind: 'const', name, span: this.spanOf(t) };
         }
         const names = this.sh.ctx.names;
-        if (!names.has(name)) {
-          const hint = didYouMean(name, names.keys());
-          const proc = this.sh.ctx.processes.has(name) ? ` ('${name}' is a process; its pid comes from getpid() run as ${name})` : '';
-          this.fail(t, `unknown name '${name}'${hint}${proc}${hint || proc ? '' : ' (bind it first: name = ...)'}`);
+        if (!names.has(name) && !this.sh.ctx.processes.has(name)) {
+          const hint = didYouMean(name, [...names.keys(), ...this.sh.ctx.processes.keys()]);
+          this.fail(t, `unknown name '${name}'${hint}${hint ? '' : ' (bind it first: name = ...)'}`);
         }
         this.next();
         return { kind: 'name', name, span: this.spanOf(t) };

@@ -36,13 +36,18 @@ function transcriptText(r: TraceFileResult): string {
 
 /** What each example is there to show, as text its transcript must contain. */
 const SHOWS: Record<string, (string | RegExp)[]> = {
-  'alice-bob.trace': ['= -ENOMEM', 'vas_switch(0x10001) = 0', '= 0xa_11ce', '= 0xb0b'],
-  'excl-vs-switch.trace': [/MAP_FIXED\|MAP_ANON\|MAP_EXCL\) = -ENOMEM/, 'seg_attach(0, 1) = -EEXIST', 'vas_switch(0x10001) = 0', '= 0x7_ab1e', '= fault (write, protection)'],
-  'lockable.trace': ['= -EBUSY', '<blocked on seg-lock:counter>', 'vas_switch(0x10001) <resumed> = 0'],
-  'permissions.trace': ['seg_find("secret") = -EACCES', 'vas_attach(1) = -EACCES', 'seg_attach(0, 2, 3) = -EACCES', '= fault (write, protection)', '= -EPERM'],
+  'alice-bob.trace': ['= -ENOMEM', 'vas_switch(0x1_0001) = 0', '= 0xa_11ce', '= 0xb0b'],
+  'excl-vs-switch.trace': [/MAP_FIXED\|MAP_ANON\|MAP_EXCL\) = -ENOMEM/, 'seg_attach(PRIMARY, 1) = -EEXIST', 'vas_switch(0x1_0001) = 0', '= 0x7_ab1e', '= fault (write, protection)'],
+  'lockable.trace': ['= -EBUSY', '<blocked on seg-lock:counter>', 'vas_switch(0x1_0001) <resumed> = 0'],
+  'permissions.trace': ['seg_find("secret") = -EACCES', 'vas_attach(1) = -EACCES', 'seg_attach(PRIMARY, 2, PROT_READ|PROT_WRITE) = -EACCES', '= fault (write, protection)', '= -EPERM'],
   'cow-fork.trace': ['fork() = 3', '[child[3]] load64 0x10_0000_0000 = 2', '[parent[2]] load64 0x10_0000_0000 = 1', '[parent[2]] load64 0x10_0000_0000 = 3'],
   'survivor.trace': ['exit(0) = 0', '[dave[6]] seg_find("journal") = 1', '[dave[6]] load64 0x4000_0000_0000 = 0x1_0001'],
   'five-level.trace': ['seg_alloc("higher", 0x40_0000_0000_0000', 'load64 0x40_0000_0000_0000 = 0xffff_ffff_ffff_fffe'],
+  'checks.trace': [
+    'expect cycles < 5000 = 1127 cycles', 'expect errno one of (ENOENT, EACCES) = -ENOENT', 'expect blocked bob[3] = blocked in vas_switch()',
+    'show locks 1 = segment 1 "counter": writer alice[2].main; waiting: bob[3].main', 'probe load64 0x1000 = fault (read, unmapped)',
+    'probe store64 0x1000_0000 2 = ok', '[bob[3]] getppid() = 1', 'thread_exit(0) = 0', 'check invariants = hold',
+  ],
   'five-level-on-4.trace': ['seg_alloc("high", 0x1_0000_0000_0000, 1048576, 0660) = -EINVAL', '= fault (read, noncanonical)'],
 };
 
@@ -63,6 +68,8 @@ describe('examples/*.trace', () => {
     expect(r.summary.errors).toBe(0);
     expect(r.summary.expectations.failed).toBe(0);
     expect(r.summary.expectations.passed).toBeGreaterThan(0);
+    expect(r.summary.failures).toEqual([]);
+    expect(r.summary.passed).toBe(true);
   });
 
   it.each(examples)('%s shows what it says it shows', (name) => {
@@ -91,9 +98,9 @@ describe('examples/*.trace', () => {
 
   it('the blocked switch in lockable.trace resumes after the holder switches out', () => {
     const t = run('lockable.trace').transcript.map(formatEntry);
-    const blocked = t.findIndex((l) => l.startsWith('[bob[3]] vas_switch(0x10001) = <blocked'));
-    const release = t.findIndex((l, i) => i > blocked && l.startsWith('[alice[2]] vas_switch(0) = 0'));
-    const resumed = t.findIndex((l) => l.startsWith('[bob[3]] vas_switch(0x10001) <resumed> = 0'));
+    const blocked = t.findIndex((l) => l.startsWith('[bob[3]] vas_switch(0x1_0001) = <blocked'));
+    const release = t.findIndex((l, i) => i > blocked && l.startsWith('[alice[2]] vas_switch(PRIMARY) = 0'));
+    const resumed = t.findIndex((l) => l.startsWith('[bob[3]] vas_switch(0x1_0001) <resumed> = 0'));
     expect(blocked).toBeGreaterThanOrEqual(0);
     expect(release).toBeGreaterThan(blocked);
     expect(resumed).toBe(release + 1);

@@ -296,7 +296,7 @@ describe('expect fault', () => {
     expect(firstErr('expect fault { v = load64 1 }')).toBe("1:16: only loads, stores, memset and memcpy can be inside 'expect fault { }'");
     expect(firstErr('expect fault wrte store64 1 2')).toMatch(/^1:14: unknown fault qualifier 'wrte' \(did you mean write\?\)/);
     expect(firstErr('expect fault read write load64 1')).toBe("1:19: the access is already given ('read')");
-    expect(firstErr('expect load64 1')).toMatch(/^1:8: expected 'fault' after 'expect'/);
+    expect(firstErr('expect load64 1')).toMatch(/^1:8: expected 'fault', 'cycles', 'errno' or 'blocked' after 'expect'/);
     expect(firstErr('expect fault')).toMatch(/^1:13: expected a load, store, memset or memcpy/);
   });
 });
@@ -667,5 +667,70 @@ describe('hostile input', () => {
     const open = parseScript('{'.repeat(5000));
     expect(open.ok).toBe(false);
     expect(open.errors.some((e) => e.message.startsWith('internal'))).toBe(false);
+  });
+});
+
+describe('binary input and byte-order marks', () => {
+  it('a binary file stops after a few errors with "this does not look like a trace script"', () => {
+    const bytes = Buffer.alloc(4096);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) % 256;
+    const r = parseScript(bytes.toString('utf8'), { file: 'a.out' });
+    expect(r.ok).toBe(false);
+    expect(r.errors.length).toBeLessThanOrEqual(4);
+    expect(r.errors[r.errors.length - 1].message).toMatch(/^this does not look like a trace script \(binary data\)/);
+    // The echoed source lines are printable and short.
+    for (const e of r.errors) expect(e.sourceLine.length).toBeLessThanOrEqual(201);
+  });
+
+  it('a text script with many mistakes still reports each of them', () => {
+    const r = parseScript('foo\n'.repeat(30));
+    expect(r.errors).toHaveLength(30);
+  });
+
+  it('a BOM at the start of a file is not part of the script', () => {
+    expect(ok('\uFEFFgetpid()')).toHaveLength(1);
+    const r = parseFile('b.trace', { loader: memoryLoader({ 'b.trace': '\uFEFFinclude "c.trace"\nx = 1', 'c.trace': '\uFEFFy = 2' }) });
+    expect(r.errors).toEqual([]);
+    expect(errs('\uFEFFx = )')).toEqual(["1:5: expected a value, found ')'"]);
+  });
+});
+
+describe('statements that check what happened', () => {
+  it('parses expect cycles, expect errno, expect blocked, probe, check invariants and show', () => {
+    const ss = ok([
+      'process bob', 'sid = 1', 'getpid()', 'expect cycles < 500', 'expect cycles = 357',
+      'expect errno ENOENT', 'expect errno one of (ENOENT, ESRCH)', 'expect blocked bob', 'expect blocked bob.main',
+      'probe load64 0x1000', 'probe store8 0x1000 -1', 'check invariants',
+      'show refs seg sid', 'show refs vas 2', 'show locks sid', 'show frames',
+    ].join('\n'), { knownCalls: CALLS });
+    expect(ss.map((s) => s.kind)).toEqual([
+      'process', 'let', 'call', 'expectCycles', 'expectCycles', 'expectErrno', 'expectErrno', 'expectBlocked', 'expectBlocked',
+      'probe', 'probe', 'check', 'show', 'show', 'show', 'show',
+    ]);
+    const e = ss[6];
+    if (e.kind === 'expectErrno') expect(e.errnos).toEqual(['ENOENT', 'ESRCH']);
+  });
+
+  it('probe, check and show are words only where they start those statements', () => {
+    expect(ok('probe = 1\ncheck = probe + 1\nshow = check').map((s) => s.kind)).toEqual(['let', 'let', 'let']);
+  });
+
+  it('reports what is wrong with them', () => {
+    expect(firstErr('expect cycles 5')).toBe("1:15: expected a comparison after 'expect cycles' (<, <=, >, >=, =, !=), found '5'");
+    expect(firstErr('expect errno -ENOENT')).toBe("1:14: write the errno names without '-': expect errno one of (ENOENT, ESRCH)");
+    expect(firstErr('expect errno ENOENTT')).toBe("1:14: unknown errno 'ENOENTT' (did you mean ENOENT?)");
+    expect(firstErr('expect errno one of (ENOENT ESRCH)')).toBe("1:29: expected ',' or ')' in the errno list, found 'ESRCH'");
+    expect(firstErr('expect blocked carol')).toBe("1:16: unknown process 'carol'");
+    expect(firstErr('probe memset 1 2 3')).toBe('1:7: probe takes a load or a store (probe load64 ADDR, probe store64 ADDR VALUE), not memset');
+    expect(firstErr('probe load64 1 = 2')).toBe('1:16: a probe records what happens; it has no expectation (use load64 ADDR = V)');
+    expect(firstErr('show refs 1')).toBe("1:11: expected 'seg SID' or 'vas VID' after 'show refs', found '1'");
+    expect(firstErr('show locks')).toBe("1:11: expected a sid, found end of file");
+    expect(firstErr('expect cycle < 1')).toBe("1:8: expected 'fault', 'cycles', 'errno' or 'blocked' after 'expect', found 'cycle' (did you mean cycles?)");
+  });
+
+  it('a process name is a value (its pid)', () => {
+    const s = one('process alice\nx = alice + 1');
+    expect(s.kind === 'let' && show(s.value)).toBe('(alice + 1)');
+    expect(firstErr('process alice\nx = alic')).toBe("2:5: unknown name 'alic' (did you mean alice?)");
   });
 });
