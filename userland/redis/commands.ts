@@ -408,9 +408,13 @@ function saddCommand(c: CommandContext, argv: Uint8Array[]): void {
   c.reply.integer(v === 0 ? withNewKey(ds, argv[1], T_SET, fill) : fill(v));
 }
 
-function sremCommand(c: CommandContext, argv: Uint8Array[]): void {
+/**
+ * SREM and HDEL: remove members (fields) argv[2..] from the set (hash) at argv[1], replying with
+ * how many were there; the key goes when its dict empties, as in Redis.
+ */
+function deleteMembers(c: CommandContext, argv: Uint8Array[], type: number): void {
   const { ds } = c;
-  const { v } = dictObject(ds, argv[1], T_SET);
+  const { v } = dictObject(ds, argv[1], type);
   if (v === 0) return c.reply.integer(0);
   let n = 0;
   for (let j = 2; j < argv.length; j++) {
@@ -421,6 +425,10 @@ function sremCommand(c: CommandContext, argv: Uint8Array[]): void {
     }
   }
   c.reply.integer(n);
+}
+
+function sremCommand(c: CommandContext, argv: Uint8Array[]): void {
+  deleteMembers(c, argv, T_SET);
 }
 
 function smembersCommand(c: CommandContext, argv: Uint8Array[]): void {
@@ -470,18 +478,7 @@ function hgetCommand(c: CommandContext, argv: Uint8Array[]): void {
 }
 
 function hdelCommand(c: CommandContext, argv: Uint8Array[]): void {
-  const { ds } = c;
-  const { v } = dictObject(ds, argv[1], T_HASH);
-  if (v === 0) return c.reply.integer(0);
-  let n = 0;
-  for (let j = 2; j < argv.length; j++) {
-    if (ds.dictDelete(v, argv[j])) n++;
-    if (ds.dictCount(v) === 0) {
-      ds.deleteKey(argv[1]);
-      break;
-    }
-  }
-  c.reply.integer(n);
+  deleteMembers(c, argv, T_HASH);
 }
 
 function hgetallCommand(c: CommandContext, argv: Uint8Array[]): void {
