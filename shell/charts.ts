@@ -148,6 +148,20 @@ export function checkOutputPath(option: string, path: string): void {
   try { accessSync(dir, constants.W_OK); } catch { throw new RangeError(`${option} ${path}: folder ${dir} is not writable`); }
 }
 
+/**
+ * Write a run's charts once the run is over. A failure does not throw: the files written so far and
+ * the error line come back, so the caller prints the results anyway and then fails.
+ */
+export async function writeChartsAfterRun(plot: string, charts: { file: string; spec: ChartSpec }[]): Promise<{ written: string[]; error: string | null }> {
+  const written: string[] = [];
+  try {
+    for (const c of charts) written.push(...await writeChart(c.file, c.spec));
+  } catch (e) {
+    return { written, error: `could not write ${plot}: ${(e as Error).message}` };
+  }
+  return { written, error: null };
+}
+
 /** Write the chart (SVG + Vega-Lite spec); returns the files written. */
 export async function writeChart(svgPath: string, spec: ChartSpec): Promise<string[]> {
   const f = chartFiles(svgPath);

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText } from '../../lab/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
-import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { formatSize } from '../../mmu/units.js';
@@ -98,17 +98,10 @@ export async function gupsCommand(o: GupsCliOptions): Promise<number> {
   const progress = progressLine();
   const report = await runGupsPlan(plan, (p) => progress.update(p.done, p.total, p.label));
   progress.clear();
-  const written: string[] = [];
-  let writeError: string | null = null;
-  if (o.plot) {
-    const sets = [...new Set(report.results.map((x) => x.updateSet))];
-    const files = plotFiles(o.plot, sets);
-    try {
-      for (const [i, u] of sets.entries()) written.push(...await writeChart(files[i], gupsChart(report, u)));
-    } catch (e) {
-      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
-    }
-  }
+  const sets = [...new Set(report.results.map((x) => x.updateSet))];
+  const { written, error: writeError } = o.plot
+    ? await writeChartsAfterRun(o.plot, plotFiles(o.plot, sets).map((file, i) => ({ file, spec: gupsChart(report, sets[i]) })))
+    : { written: [], error: null };
   // The results are printed whatever happened to the chart files: a run is never thrown away.
   const verified = report.results.every((x) => x.verification.passed);
   if (o.json) process.stdout.write(formatJson(jsonEnvelope('gups', verified && !writeError, { ...report, machine: machineJson(plan.machine), machineText: report.machine, charts: written })));

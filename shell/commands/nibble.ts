@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
 import type { GlobalOptions } from '../machineOptions.js';
-import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
 import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
@@ -130,15 +130,10 @@ export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
   const progress = progressLine();
   const r = runNibbleCommand(opts, (p) => progress.update(p.done, p.total, `${p.workload}: ${p.label}`));
   progress.clear();
-  const written: string[] = [];
-  let writeError: string | null = null;
-  if (o.plot) {
-    try {
-      for (const [i, c] of nibbleCharts(r).entries()) written.push(...await writeChart(i === 0 ? o.plot : o.plot.replace(/(\.svg)?$/i, `-${i + 1}.svg`), c));
-    } catch (e) {
-      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
-    }
-  }
+  const plot = o.plot;
+  const { written, error: writeError } = plot
+    ? await writeChartsAfterRun(plot, nibbleCharts(r).map((spec, i) => ({ file: i === 0 ? plot : plot.replace(/(\.svg)?$/i, `-${i + 1}.svg`), spec })))
+    : { written: [], error: null };
   // The results are printed whatever happened to the chart files.
   if (o.json) {
     // Nibble builds one machine per configuration (cores = client threads + compactors), so the

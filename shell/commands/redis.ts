@@ -3,10 +3,11 @@
 // redis-benchmark talk to, with every connection an emulated client of the chosen design.
 
 import type { Command } from 'commander';
-import { runRedisBench, parseDesign, type RedisBenchReport, type RedisBenchParams, type RedisProgress } from '../../lab/redis/bench.js';
+import { runRedisBench, parseDesign, type RedisBenchReport, type RedisBenchParams } from '../../lab/redis/bench.js';
 import { serveRedis, type ServeDesign } from '../../lab/redis/serve.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
-import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { progressLine } from '../progress.js';
+import { textChart, writeChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
@@ -109,12 +110,6 @@ export function formatRedisReport(r: RedisBenchReport): string[] {
   return out;
 }
 
-function progressLine(p: RedisProgress): string {
-  const width = 30;
-  const filled = Math.round((p.total ? p.done / p.total : 0) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}  ${p.label}`;
-}
-
 export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number> {
   let params;
   let machine;
@@ -125,18 +120,12 @@ export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
-  const tty = process.stderr.isTTY;
-  const report = await runRedisBench(machine, params, (p) => { if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`); });
-  if (tty) process.stderr.write('\r\x1b[K');
-  let written: string[] = [];
-  let writeError: string | null = null;
-  if (o.plot) {
-    try {
-      written = await writeChart(o.plot, redisChart(report));
-    } catch (e) {
-      writeError = `could not write ${o.plot}: ${(e as Error).message}`;
-    }
-  }
+  const progress = progressLine();
+  const report = await runRedisBench(machine, params, (p) => progress.update(p.done, p.total, p.label));
+  progress.clear();
+  const { written, error: writeError } = o.plot
+    ? await writeChartsAfterRun(o.plot, [{ file: o.plot, spec: redisChart(report) }])
+    : { written: [], error: null };
   // The results are printed whatever happened to the chart file.
   const ok = report.results.every((x) => x.errors.length === 0);
   if (o.json) process.stdout.write(formatJson(jsonEnvelope('redis bench', ok && !writeError, { ...report, machine: machineJson(machine), machineText: report.machine, charts: written })));
