@@ -13,7 +13,7 @@
 
 import type { GlobalOptions } from '../machineOptions.js';
 import { buildMachine } from '../machineOptions.js';
-import { textChart, writeChart, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
+import { textChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
 import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
@@ -151,9 +151,16 @@ async function benchCommand(own: SamOwnOptions, machine: GlobalOptions): Promise
   }
   const report = runSamBench(config, { reads: own.reads ?? 200_000, seed: own.seed }, stageProgress);
   clearProgress();
-  const written = own.plot ? await writeChart(own.plot, samChart(report)) : [];
-  if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam bench', report.consistent, { machine: machineJson(config), ...report, written })));
+  const { written, error: writeError } = own.plot
+    ? await writeChartsAfterRun(own.plot, [{ file: own.plot, spec: samChart(report) }])
+    : { written: [], error: null };
+  // The results are printed whatever happened to the chart file.
+  if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam bench', report.consistent && !writeError, { machine: machineJson(config), ...report, written })));
   else process.stdout.write([...formatSamBench(report), ...(written.length ? [`chart written to ${written.join(', ')}`] : [])].join('\n') + '\n');
+  if (writeError) {
+    process.stderr.write(`sjmp: ${writeError}\n`);
+    return 1;
+  }
   return report.consistent ? 0 : 1;
 }
 

@@ -3,7 +3,7 @@
 // data errors exit 1 with one clear line.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,5 +66,15 @@ describe('sjmp sam', () => {
     expect(j.consistent).toBe(true);
     expect(j.designs.map((d) => d.design)).toEqual(['files', 'vas']);
     expect(j.pipelineSpeedup).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('bench: a chart that cannot be written after the run still prints the results, then fails', () => {
+    const blocked = join(dir, 'blocked.svg');
+    mkdirSync(blocked); // a folder where the file should go: the write fails after the run
+    const r = sjmp('sam', 'bench', '--reads', '1000', '--plot', blocked);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/outputs of flagstat, idxstats, view and depth identical across designs: yes/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/could not write .*blocked\.svg/);
   }, 120_000);
 });
