@@ -639,8 +639,16 @@ export class Session {
       const vas = this.model.vases.get(vid);
       if (!vas) return;
       vas.segments.set(sid, p);
+      // The named space's segments come first (docs/spacejmp.md): in every shadow of it, what the
+      // attacher mapped in that range on his own (a segment attached to the shadow, a fixed
+      // mapping) goes, and the segment is reached at the attacher's own rights, fixed now —
+      // even where his own read-only attachment of the same segment was there before.
       for (const pm of this.model.processes.values()) {
-        for (const att of pm.attachments.values()) if (att.vid === vid) att.segProt.set(sid, this.model.shadowProt(pm.cred, att.vasWritable, vas, sid));
+        for (const att of pm.attachments.values()) {
+          if (att.vid !== vid) continue;
+          att.own.carve(seg.base, seg.base + seg.size);
+          att.segProt.set(sid, this.model.shadowProt(pm.cred, att.vasWritable, vas, sid));
+        }
       }
       return;
     }

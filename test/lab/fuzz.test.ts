@@ -108,6 +108,34 @@ describe('sjmp fuzz (bounded)', () => {
   expect(s.predictions.get(4)).toEqual({ kind: 'value', value: 7n });
   });
 
+  it('models a segment added to a named space replacing a shadow\'s own read-only attachment of it (seed 507)', () => {
+    // docs/spacejmp.md: the named space's segments come first; the attacher's own rights are fixed
+    // when the segment becomes reachable through the named space, so p0's shadow becomes writable.
+    const machine = { paging: 4 as const, memBytes: 128 * 2 ** 20, nodes: 1, cpus: 4, seed: 1281638860, tagPolicy: 'tagged' as const, aslr: false };
+    const a = 0x400080017c18;
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1003, gid: 1003, phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'seg_alloc', args: ['s36', 0x400080017000, 0x1000, 0o666, 0], bind: 's3', phase: 'spacejmp' },
+      { kind: 'spawn', actor: 'p1', uid: 1001, gid: 100, phase: 'basic' },
+      { kind: 'call', actor: 'p1', name: 'vas_create', args: ['s0', 0o666], bind: 'v5', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'vas_attach', args: [{ ref: 'v5', fallback: 1 }], bind: 'h7', phase: 'spacejmp' },
+      { kind: 'spawn', actor: 'p4', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'seg_attach', args: [{ ref: 'h7', fallback: 0x10001 }, { ref: 's3', fallback: 1 }, 1], phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'vas_switch', args: [{ ref: 'h7', fallback: 0x10001 }, 0], phase: 'spacejmp' },
+      { kind: 'store', actor: 'p0', addr: a, value: 1n, phase: 'spacejmp' },
+      { kind: 'call', actor: 'p4', name: 'seg_attach', args: [{ ref: 'v5', fallback: 1 }, { ref: 's3', fallback: 1 }, -1], phase: 'spacejmp' },
+      { kind: 'store', actor: 'p0', addr: a, value: 7n, phase: 'spacejmp' },
+      { kind: 'load', actor: 'p0', addr: a, phase: 'spacejmp' },
+      { kind: 'call', actor: 'p1', name: 'seg_detach', args: [{ ref: 'v5', fallback: 1 }, { ref: 's3', fallback: 1 }], phase: 'spacejmp' },
+      { kind: 'load', actor: 'p0', addr: a, phase: 'spacejmp' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.predictions.get(8)).toEqual({ kind: 'fault' });
+    expect(s.predictions.get(11)).toEqual({ kind: 'value', value: 7n });
+    expect(s.predictions.get(13)).toEqual({ kind: 'fault' });
+  });
+
   it('parses --phases', () => {
     expect(parsePhases('clean')).toEqual(CLEAN);
     expect(parsePhases('all,-shared-pt')).toEqual(ALL_PHASES.filter((p) => p !== 'shared-pt'));
