@@ -5,7 +5,6 @@
 
 import { Command, Option } from 'commander';
 import { machineFromOptions, type MachineConfig, type MachineOptionsText, DEFAULT_MACHINE } from '../kernel/machineConfig.js';
-import type { MachineSetting } from '../syscalls/trace/index.js';
 
 export interface GlobalOptions extends MachineOptionsText {
   debug?: boolean;
@@ -38,23 +37,7 @@ export function givenMachineOptions(o: GlobalOptions): MachineOptionsText {
   return out;
 }
 
-/**
- * A `machine` line's settings as option text: `pcid=on|off` is `--tags tagged|flush`, `cost=` is
- * `--costs`, `aslr=on|off` is `--aslr`; the other keys have the option's name. Booleans come from
- * the parser already decided (it accepts on/off, true/false, yes/no, 1/0).
- */
-export function machineLineOptions(settings: Iterable<MachineSetting>): MachineOptionsText {
-  const out: MachineOptionsText = {};
-  const o = out as Record<string, unknown>;
-  for (const s of settings) {
-    const v = typeof s.value === 'bigint' ? s.value.toString() : s.value;
-    if (s.key === 'pcid') out.tags = v === true ? 'tagged' : 'flush';
-    else if (s.key === 'aslr') out.aslr = v === true;
-    else if (s.key === 'cost') out.costs = String(v);
-    else o[s.key] = typeof v === 'boolean' ? String(v) : v;
-  }
-  return out;
-}
+export { machineLineOptions } from '../syscalls/trace/machineLine.js';
 
 /** Option text merged: later sources win key by key (script settings, then the command line). */
 export function mergeMachineOptions(...layers: MachineOptionsText[]): MachineOptionsText {

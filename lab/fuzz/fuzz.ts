@@ -184,7 +184,7 @@ export function runSeed(o: FuzzOptions): SeedResult {
       `phases its steps ran in: ${stepPhases.join(', ')}`,
     ];
     const trace = programToTrace(small.steps, { header, machine, predictions: small.session.predictions, failure: sf, cycleBound: sf.cycleBound });
-    const rep = traceReproduces(trace, machine);
+    const rep = traceReproduces(trace);
     failures.push({
       seed: o.seed, program: programs - 1, oracle: sf.oracle, message: sf.message, phases: stepPhases,
       knownBug: stepPhases.some((p) => KNOWN_BUG_PHASES.includes(p)), machine: describeSpec(machine),

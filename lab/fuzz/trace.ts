@@ -4,10 +4,12 @@
 // that the written script reproduces the failure with the trace runner.
 
 import { Kernel } from '../../kernel/kernel.js';
-import type { MachineConfig } from '../../kernel/machineConfig.js';
+import { machineFromOptions, type MachineConfig } from '../../kernel/machineConfig.js';
 import { formatSize } from '../../mmu/units.js';
-import { parseScript } from '../../syscalls/trace/parser.js';
+import { parseScript, machineSettings } from '../../syscalls/trace/parser.js';
+import { machineLineOptions } from '../../syscalls/trace/machineLine.js';
 import { TraceRunner, TRACE_CONSTANTS } from '../../syscalls/trace/runner.js';
+import { formatDouble } from '../../syscalls/trace/evaluate.js';
 import { isRef, type Arg, type Step } from './program.js';
 import type { Failure } from './session.js';
 
@@ -22,11 +24,15 @@ export interface TraceContext {
 
 const hex = (v: bigint): string => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
-/** A literal as trace text, or null when the language cannot say it (NaN, Infinity, fractions). */
-function literal(v: number | bigint | string): string | null {
+/**
+ * A literal as trace text. A number that is not a safe integer (NaN, ±Infinity, a fraction, an
+ * integer beyond 2^53) is written as a double (`NaN`, `0.5`, `9007199254740992.0`) so the call
+ * gets the same double the fuzzer passed, not an exact integer the kernel would treat otherwise.
+ */
+function literal(v: number | bigint | string): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'bigint') return hex(v);
-  if (!Number.isFinite(v) || !Number.isInteger(v)) return null;
+  if (!Number.isSafeInteger(v)) return formatDouble(v);
   if (Math.abs(v) < 4096) return String(v);
   return hex(BigInt(v));
 }
@@ -34,12 +40,13 @@ function literal(v: number | bigint | string): string | null {
 export function programToTrace(steps: readonly Step[], ctx: TraceContext): string {
   const m = ctx.machine;
   const lines = [...ctx.header.map((h) => `# ${h}`)];
-  lines.push(`machine paging=${m.paging} mem=${formatSize(m.memBytes).replace(/\s|iB/g, '')} nodes=${m.nodes} cpus=${m.cpus} pcid=${m.tagPolicy === 'tagged' ? 'on' : 'off'} seed=${m.seed}`);
-  if (m.aslr) lines.push('# the fuzzer ran this machine with ASLR on (no machine key says so yet): mmap addresses may differ');
+  // Every setting the fuzzer varies, so the script runs on the same machine (ASLR included: the
+  // same seed then moves every mmap base the same way). The keys are the machine statement's.
+  lines.push(`machine paging=${m.paging} mem=${formatSize(m.memBytes).replace(/\s|iB/g, '')} nodes=${m.nodes} cpus=${m.cpus} pcid=${m.tagPolicy === 'tagged' ? 'on' : 'off'} seed=${m.seed}${m.aslr ? ' aslr=on' : ''}`);
   lines.push('');
   const bound = new Set<string>();
   const processes = new Set<string>(['init']);
-  const arg = (a: Arg): string | null => {
+  const arg = (a: Arg): string => {
     if (!isRef(a)) return literal(a);
     if (!bound.has(a.ref) && !processes.has(a.ref)) return literal(a.fallback);
     return a.add ? `(${a.ref} + ${a.add})` : a.ref;
@@ -58,11 +65,7 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
         return;
       case 'call': {
         const args = s.args.map(arg);
-        const text = `${s.name}(${args.map((x) => x ?? '?').join(', ')})`;
-        if (args.some((x) => x === null)) {
-          lines.push(`# not expressible in a trace (${s.args.filter((x) => !isRef(x) && literal(x) === null).map(String).join(', ')}): ${who}${text}${mark}`);
-          return;
-        }
+        const text = `${s.name}(${args.join(', ')})`;
         lines.push(`${who}${s.bind ? `${s.bind} = ` : ''}${text}${mark}`);
         if (s.bind) { bound.add(s.bind); if (s.name === 'fork') processes.add(s.bind); }
         if (failing && ctx.failure.oracle === 'progress' && ctx.cycleBound) lines.push(`expect cycles <= ${ctx.cycleBound}`);
@@ -70,7 +73,6 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
       }
       case 'load': case 'store': {
         const addr = arg(s.addr);
-        if (addr === null) return;
         const p = ctx.predictions.get(i);
         const access = s.kind === 'load' ? `load64 ${addr}` : `store64 ${addr} ${hex(BigInt.asUintN(64, s.value))}`;
         if (p?.kind === 'fault') lines.push(`${who}expect fault ${access}${mark}`);
@@ -89,14 +91,15 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
 }
 
 /**
- * Run the written script with the trace runner on the same machine: true when it reports a failed
- * step (an expectation, an unexpected fault or kill, a panic), null when it does not parse.
+ * Run the written script with the trace runner on the machine its own `machine` line describes (as
+ * `sjmp trace` would): true when it reports a failed step (an expectation, an unexpected fault or
+ * kill, a panic), null when it does not parse.
  */
-export function traceReproduces(text: string, config: Partial<MachineConfig>): { reproduces: boolean | null; note: string } {
+export function traceReproduces(text: string): { reproduces: boolean | null; note: string } {
   const parsed = parseScript(text, { file: 'fuzz.trace', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
   if (!parsed.ok) return { reproduces: null, note: `does not parse: ${parsed.errors[0]?.message ?? ''}` };
   try {
-    const runner = new TraceRunner(new Kernel(config));
+    const runner = new TraceRunner(new Kernel(machineFromOptions(machineLineOptions(machineSettings(parsed.statements).values()))));
     const summary = runner.runScript(parsed.statements, parsed.sources);
     const bad = runner.transcript.find((e) => !e.ok);
     return { reproduces: bad !== undefined || summary.expectations.failed > 0, note: bad ? `${bad.at}: ${bad.text}${bad.note ? ` (${bad.note})` : ''}` : 'every step held' };

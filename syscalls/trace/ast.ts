@@ -24,6 +24,18 @@ export interface NumberLit {
   span: Span;
 }
 
+/**
+ * A double, written with a point (`0.5`, `2.0`, `1.5e3`) or as `NaN` / `Infinity`: passed to a
+ * call as the double it is (what a program passing a JS number would pass), never rounded to an
+ * integer, so hostile arguments (NaN, ±Infinity, fractions, integers beyond 2^53) can be written.
+ */
+export interface FloatLit {
+  kind: 'float';
+  value: number;
+  raw: string;
+  span: Span;
+}
+
 export interface StringLit {
   kind: 'string';
   value: string;
@@ -63,7 +75,7 @@ export interface BinaryExpr {
   span: Span;
 }
 
-export type Expr = NumberLit | StringLit | NameRef | ConstRef | NegExpr | BinaryExpr;
+export type Expr = NumberLit | FloatLit | StringLit | NameRef | ConstRef | NegExpr | BinaryExpr;
 
 // ---------------------------------------------------------------------------------------------
 // Results: binding and expectation

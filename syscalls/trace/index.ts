@@ -8,4 +8,5 @@ export {
 } from './parser.js';
 export { formatDiagnostic, formatDiagnostics, formatAt, diagnosticAt, suggest, didYouMean, SourceMap } from './diagnostics.js';
 export { nodeFileLoader, memoryLoader } from './loader.js';
-export { evaluate, evaluateNumber, sameBits, EvalError, type EvalEnv } from './evaluate.js';
+export { machineLineOptions } from './machineLine.js';
+export { evaluate, evaluateNumber, sameBits, formatValue, formatDouble, EvalError, type EvalEnv, type Value } from './evaluate.js';

@@ -2,7 +2,7 @@
 // becomes an `error` token carrying its message, so the parser reports it in order with its own
 // errors and at most once per statement.
 
-export type TokenKind = 'ident' | 'number' | 'string' | 'punct' | 'newline' | 'eof' | 'error';
+export type TokenKind = 'ident' | 'number' | 'float' | 'string' | 'punct' | 'newline' | 'eof' | 'error';
 
 export interface Token {
   kind: TokenKind;
@@ -17,6 +17,8 @@ export interface Token {
   /** number: its value and radix. */
   value?: bigint;
   radix?: 2 | 8 | 10 | 16;
+  /** float: its value (a double: written with a point or an exponent). */
+  float?: number;
   /** string: the decoded text. */
   str?: string;
   /** error: what is wrong. */
@@ -27,6 +29,8 @@ const PUNCT2 = ['>=', '<=', '!='];
 const PUNCT1 = '(),={}|+-*.@;<>';
 const SIZE_SHIFT: Record<string, bigint> = { K: 10n, M: 20n, G: 30n, T: 40n, P: 50n };
 const U64_MAX = (1n << 64n) - 1n;
+/** A decimal double: digits with a fraction, an exponent, or both (`0.5`, `2.0`, `1e-7`, `1.5E3`). */
+const FLOAT_RE = /^[0-9](?:[0-9]|_(?=[0-9]))*(?:\.[0-9](?:[0-9]|_(?=[0-9]))*(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)/;
 
 function isIdentStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
@@ -111,6 +115,12 @@ export function lex(text: string, firstLine = 1, firstCol = 1): Token[] {
       continue;
     }
     if (isDigit(c)) {
+      const fl = FLOAT_RE.exec(text.slice(i));
+      if (fl && !isIdentChar(text[i + fl[0].length] ?? '') && text[i + fl[0].length] !== '.') {
+        i += fl[0].length;
+        push({ kind: 'float', text: fl[0], float: Number(fl[0].replace(/_/g, '')), col: col(start), endCol: col(i), start });
+        continue;
+      }
       while (i < text.length && isIdentChar(text[i])) i++;
       const t = text.slice(start, i);
       const r = parseNumberText(t);

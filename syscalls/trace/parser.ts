@@ -944,7 +944,7 @@ class Parser {
     const t = this.next();
     if (t.kind === 'error') this.unexpected(t, 'a value');
     if (spec.kind === 'int' || spec.kind === 'size') {
-      if (t.kind !== 'number') this.fail(t, `${key} needs a number (${spec.help})`);
+      if (t.kind !== 'number') this.fail(t, `${key} needs ${t.kind === 'float' ? 'an integer' : 'a number'} (${spec.help})`);
       const v = t.value!;
       if (spec.kind === 'int' && t.radix === 10 && /[a-zA-Z]/.test(t.text)) this.fail(t, `${key} is a count, not a size`);
       if (spec.allowed && !spec.allowed.includes(v)) this.fail(t, `${key} must be ${spec.allowed.join(' or ')}, not ${t.text}`);
@@ -1075,7 +1075,7 @@ class Parser {
   // -- expressions ----------------------------------------------------------------------------
 
   private startsExpr(t: Token): boolean {
-    if (t.kind === 'number' || t.kind === 'string' || t.kind === 'error') return true;
+    if (t.kind === 'number' || t.kind === 'float' || t.kind === 'string' || t.kind === 'error') return true;
     if (t.kind === 'ident') return true;
     return this.isPunct(t, '(') || this.isPunct(t, '-');
   }
@@ -1148,12 +1148,19 @@ class Parser {
       case 'number':
         this.next();
         return { kind: 'number', value: t.value!, raw: t.text, radix: t.radix!, span: this.spanOf(t) };
+      case 'float':
+        this.next();
+        return { kind: 'float', value: t.float!, raw: t.text, span: this.spanOf(t) };
       case 'string':
         this.next();
         return { kind: 'string', value: t.str!, span: this.spanOf(t) };
       case 'ident': {
         const name = t.text;
         if (KEYWORD_SET.has(name)) this.fail(t, `'${name}' is a keyword, not a value`);
+        if (name === 'NaN' || name === 'Infinity') {
+          this.next();
+          return { kind: 'float', value: name === 'NaN' ? NaN : Infinity, raw: name, span: this.spanOf(t) };
+        }
         if (/^[A-Z]/.test(name)) {
           const known = this.sh.constants;
           if (known && !known.has(name)) {

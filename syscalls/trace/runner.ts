@@ -19,7 +19,7 @@ import { formatArgs, formatNumber } from '../strace.js';
 import { CONSTANTS } from '../constants.js';
 import { SPACEJMP_CONSTANTS } from '../calls/spacejmpConstants.js';
 import type { Statement, Expr, Expectation, Span, CallStmt, MemStmt, ActorRef, Width } from './ast.js';
-import { EvalError, evaluate, sameBits, type EvalEnv } from './evaluate.js';
+import { EvalError, evaluate, sameBits, formatDouble, type EvalEnv, type Value } from './evaluate.js';
 import { createParseContext, parseLine, type ParseContext } from './parser.js';
 import { SourceMap, formatAt } from './diagnostics.js';
 import type { Diagnostic } from './ast.js';
@@ -99,7 +99,7 @@ interface Last { text: string; cycles: number; call: boolean; value: bigint | nu
 export class TraceRunner {
   readonly context: ParseContext = createParseContext();
   readonly sources = new SourceMap();
-  readonly names = new Map<string, bigint | string>();
+  readonly names = new Map<string, Value>();
   readonly actors = new Map<string, Actor>();
   readonly transcript: TranscriptEntry[] = [];
   private readonly pending: Pending[] = [];
@@ -633,14 +633,15 @@ export class TraceRunner {
 
   // ------------------------------------------------------------------ expressions
 
-  private evalExpr(e: Expr): bigint | string {
+  private evalExpr(e: Expr): Value {
     return evaluate(e, this.env);
   }
 
   private evalNumber(e: Expr): bigint {
     const v = this.evalExpr(e);
     if (typeof v === 'string') throw new RunError(e.span, 'expected a number, got a string');
-    return v;
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RunError(e.span, `expected an integer, got ${formatDouble(v)}`);
+    return BigInt(v);
   }
 
   private num(e: Expr): number {

@@ -44,6 +44,7 @@ function firstErr(text: string, options: ParseOptions = {}): string {
 function show(e: Expr): string {
   switch (e.kind) {
     case 'number': return `${e.value}`;
+    case 'float': return `${e.value}f`;
     case 'string': return JSON.stringify(e.value);
     case 'name': return e.name;
     case 'const': return e.name;
@@ -60,6 +61,16 @@ function value(text: string): Expr {
 
 describe('numbers', () => {
   it('reads decimal, hex with underscores, octal, binary and sizes as exact bigints', () => {
+    expect(value('0.5')).toMatchObject({ kind: 'float', value: 0.5, raw: '0.5' });
+    expect(value('2.0')).toMatchObject({ kind: 'float', value: 2 });
+    expect(value('9007199254740993.0')).toMatchObject({ kind: 'float', value: 2 ** 53 });
+    expect(value('1e-7')).toMatchObject({ kind: 'float', value: 1e-7 });
+    expect(value('1_000.25E3')).toMatchObject({ kind: 'float', value: 1000250 });
+    expect(value('NaN')).toMatchObject({ kind: 'float', raw: 'NaN' });
+    expect(show(value('-Infinity'))).toBe('(-Infinityf)');
+    expect(show(value('-0.5 * 2'))).toBe('((-0.5f) * 2)');
+    expect(firstErr('x = 1.5.2')).toBe("1:6: unexpected '.' after the statement");
+    expect(firstErr('machine mem=1.5')).toMatch(/^1:13: mem needs an integer \(/);
     expect(value('42')).toMatchObject({ kind: 'number', value: 42n, radix: 10 });
     expect(value('1_000_000')).toMatchObject({ value: 1000000n });
     expect(value('0x7f00_0000_0000')).toMatchObject({ value: 0x7f0000000000n, radix: 16, raw: '0x7f00_0000_0000' });

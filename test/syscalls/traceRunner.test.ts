@@ -12,10 +12,10 @@ import { parseScript } from '../../syscalls/trace/index.js';
 import { TraceRunner, TRACE_CONSTANTS, formatEntry, type RunSummary } from '../../syscalls/trace/runner.js';
 import { evaluateNumber } from '../../syscalls/trace/evaluate.js';
 
-function run(text: string, opts: { mem?: number; patch?: (k: Kernel) => void } = {}): { summary: RunSummary; lines: string[]; runner: TraceRunner } {
+function run(text: string, opts: { mem?: number; paging?: 4 | 5; patch?: (k: Kernel) => void } = {}): { summary: RunSummary; lines: string[]; runner: TraceRunner } {
   const parsed = parseScript(text, { file: 't.trace', knownCalls: TraceRunner.knownCalls(), knownConstants: Object.keys(TRACE_CONSTANTS) });
   expect(parsed.errors).toEqual([]);
-  const k = new Kernel({ memBytes: opts.mem ?? GiB, cpus: 2 });
+  const k = new Kernel({ memBytes: opts.mem ?? GiB, cpus: 2, paging: opts.paging ?? 4 });
   opts.patch?.(k);
   const runner = new TraceRunner(k);
   const summary = runner.runScript(parsed.statements, parsed.sources);
@@ -230,6 +230,45 @@ describe('names and constants', () => {
     const st = parsed.statements[0];
     expect(st.kind).toBe('let');
     if (st.kind === 'let') expect(evaluateNumber(st.value, runner.env)).toBe(242n);
+  });
+});
+
+describe('doubles: NaN, Infinity, fractions and integers written with a point', () => {
+  it('a call receives the double itself, so the system-call boundary must reject it', () => {
+    const { summary, lines } = run([
+      'process a',
+      '@a mmap(0, NaN, RW, MAP_PRIVATE|MAP_ANON) = -EINVAL',
+      '@a mmap(0, 0.5, RW, MAP_PRIVATE|MAP_ANON) = -EINVAL',
+      '@a mmap(-Infinity, 4K, RW, MAP_PRIVATE|MAP_ANON) = -EINVAL',
+      '@a mmap(0, 4096.0, RW, MAP_PRIVATE|MAP_ANON) = ok',
+      'x = 0.25 * 2 + 1e-3',
+      '@a close(x) = -EINVAL',
+      // A double beyond 2^53 is refused as a double before any address check.
+      '@a mmap(9007199254740992.0, 4K, RW, MAP_PRIVATE|MAP_ANON|MAP_FIXED) = -EINVAL',
+      '',
+    ].join('\n'));
+    expect(summary.failures).toEqual([]);
+    expect(summary.expectations.passed).toBe(6);
+    expect(lines.join('\n')).toMatch(/mmap\(0x0, NaN, .*expected an integer, got NaN/);
+    expect(lines.join('\n')).toMatch(/close\(0\.501\)/);
+  });
+
+  it('a double beyond 2^53 differs from the exact integer where the kernel would take the integer', () => {
+    // 2^53 is a user address with 5-level paging (in the segment region, where MAP_FIXED may map).
+    const text = (a: string) => `process a\n@a mmap(${a}, 4K, RW, MAP_PRIVATE|MAP_ANON|MAP_FIXED)\n`;
+    const exact = run(text('0x20_0000_0000_0000'), { paging: 5 });
+    const dbl = run(text('9007199254740992.0'), { paging: 5 });
+    expect(exact.lines[1]).toMatch(/= 0x20_0000_0000_0000/);
+    expect(dbl.lines[1]).toMatch(/= -EINVAL/);
+  });
+
+  it('where an integer is needed, a double is one only when it is a safe integer', () => {
+    const ok = run(`process a\n@a ${MAP}\n@a store64 p 2.0\n@a load64 p = 2\n`);
+    expect(ok.summary.failures).toEqual([]);
+    const bad = run(`process a\n@a ${MAP}\n@a store64 p NaN\n`);
+    expect(bad.summary.failures.join('\n')).toMatch(/t\.trace:3:14: expected an integer, got NaN/);
+    const or = run('x = 1.5 | 1\n');
+    expect(or.summary.failures.join('\n')).toMatch(/'\|' needs integers, got 1\.5/);
   });
 });
 
