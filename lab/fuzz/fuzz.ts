@@ -183,7 +183,7 @@ export function runSeed(o: FuzzOptions): SeedResult {
       `machine: ${describeSpec(machine)}`,
       `phases its steps ran in: ${stepPhases.join(', ')}`,
     ];
-    const trace = programToTrace(small.steps, { header, machine, predictions: small.session.predictions, failure: sf, cycleBound: sf.cycleBound });
+    const trace = programToTrace(small.steps, { header, machine, predictions: small.session.predictions, notCreated: small.session.notCreated, failure: sf, cycleBound: sf.cycleBound });
     const rep = traceReproduces(trace);
     failures.push({
       seed: o.seed, program: programs - 1, oracle: sf.oracle, message: sf.message, phases: stepPhases,

@@ -298,11 +298,14 @@ export class MemoryModel {
   }
 
   /**
-   * Rights of a named space's segment for an attacher (the documented rule): write only if the
-   * attacher could write the space when it attached and may write the segment now.
+   * Rights of a named space's segment for an attacher (the documented rule): none (no mapping) if
+   * the attacher may not read the segment — a live add cannot be refused on his behalf, so he
+   * simply does not get it; write only if the attacher could write the space when it attached and
+   * may write the segment now.
    */
   shadowProt(cred: Cred, vasWritable: boolean, v: ModelVas, sid: number): number {
     const s = this.segments.get(sid)!;
+    if (!allows(cred, s, 'r')) return 0;
     let prot = v.segments.get(sid)!;
     if (!vasWritable || !allows(cred, s, 'w')) prot &= ~PROT_W;
     return prot;

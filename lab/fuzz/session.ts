@@ -9,6 +9,7 @@
 //   leak       once everything has exited and every name is deleted, every frame is free
 
 import { Kernel, ProcessKilled } from '../../kernel/kernel.js';
+import { SysError } from '../../kernel/errno.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { MachineFault } from '../../mmu/cpu.js';
@@ -87,6 +88,8 @@ export class Session {
   readonly phasesSeen = new Set<Phase>();
   /** What the model predicted for each access step (by index), for the trace of a failure. */
   readonly predictions = new Map<number, { kind: 'value'; value: bigint } | { kind: 'fault' }>();
+  /** Spawn and thread steps the kernel refused (ENOMEM, EBUSY for a segment lock), with why. */
+  readonly notCreated = new Map<number, string>();
   calls = 0;
   accesses = 0;
   /** Per call name: how many returned a value, how many an errno (coverage at a glance). */
@@ -200,7 +203,7 @@ export class Session {
     try {
       p = this.kernel.spawn(s.actor, { uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : [] }, { parent: init });
     } catch (e) {
-      if (e instanceof Error && /ENOMEM/.test(e.message)) return; // out of memory: the process does not exist
+      if (e instanceof Error && /ENOMEM/.test(e.message)) { this.notCreated.set(this.stepIndex, e.message); return; } // out of memory: the process does not exist
       throw e;
     }
     this.addProcess(s.actor, p);
@@ -211,7 +214,15 @@ export class Session {
     const p = this.procs.get(processOf(s.actor));
     const m = this.processModel(s.actor);
     if (!p || !p.live || !m) return;
-    const t = this.kernel.newThread(p, s.actor.slice(s.actor.indexOf('.') + 1), null, -1);
+    let t: Thread;
+    try {
+      t = this.kernel.newThread(p, s.actor.slice(s.actor.indexOf('.') + 1), null, -1);
+    } catch (e) {
+      // A refusal with an errno (EBUSY: a lockable segment the primary maps is held against the
+      // new thread, as thread_create reports) is an outcome: the thread does not exist.
+      if (e instanceof SysError) { this.notCreated.set(this.stepIndex, e.message); return; }
+      throw e;
+    }
     this.threads.set(s.actor, t);
     m.threadSpace.set(s.actor, 0);
   }

@@ -17,6 +17,9 @@ export interface TraceContext {
   header: string[];
   machine: Partial<MachineConfig> & { paging: 4 | 5; memBytes: number; cpus: number; nodes: number; seed: number };
   predictions: ReadonlyMap<number, { kind: 'value'; value: bigint } | { kind: 'fault' }>;
+  /** Spawn and thread steps the kernel refused, with why: written as comments, and the actor's
+   *  steps until it is created are left out (the fuzzer skipped them too). */
+  notCreated?: ReadonlyMap<number, string>;
   failure: Failure;
   /** The bound the failing call broke (progress failures). */
   cycleBound?: number;
@@ -51,10 +54,19 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
     if (!bound.has(a.ref) && !processes.has(a.ref)) return literal(a.fallback);
     return a.add ? `(${a.ref} + ${a.add})` : a.ref;
   };
+  const absent = new Set<string>();
   steps.forEach((s, i) => {
     const failing = i === ctx.failure.step;
     const mark = failing ? `    # <- ${ctx.failure.oracle}: ${ctx.failure.message.split('\n')[0]}` : '';
     const who = s.kind === 'spawn' || s.kind === 'thread' ? '' : `@${s.actor} `;
+    const refused = ctx.notCreated?.get(i);
+    if (refused !== undefined && (s.kind === 'spawn' || s.kind === 'thread')) {
+      lines.push(`# ${s.kind === 'spawn' ? 'process' : 'thread'} ${s.actor} not created: ${refused}${mark}`);
+      absent.add(s.actor);
+      return;
+    }
+    if (s.kind === 'spawn' || s.kind === 'thread') absent.delete(s.actor);
+    else if (absent.has(s.actor) || absent.has(s.actor.split('.')[0])) return;
     switch (s.kind) {
       case 'spawn':
         lines.push(`process ${s.actor} uid=${s.uid} gid=${s.gid}${s.groups?.length ? ` groups=${s.groups.join(',')}` : ''}${mark}`);

@@ -8,7 +8,7 @@ import { ProcessKilled } from '../../kernel/kernel.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { MachineFault, VECTOR_GP } from '../../mmu/cpu.js';
 import { ACCESS_WRITE } from '../../mmu/pageWalker.js';
-import { errnoName, errnoValue } from '../../kernel/errno.js';
+import { errnoName, errnoValue, SysError } from '../../kernel/errno.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { Attachment, NamedVas } from '../../kernel/spacejmp/spacejmp.js';
 import { Vmspace } from '../../kernel/vm/vmspace.js';
@@ -274,7 +274,15 @@ export class TraceRunner {
       const owner = this.resolveActor({ process: s.actor.process, span: s.actor.span });
       const cpu = s.cpu ? this.num(s.cpu) : -1;
       if (cpu >= this.kernel.cpus.length) throw new RunError(s.cpu!.span, `no CPU ${cpu}`);
-      const t = this.kernel.newThread(owner.process, s.actor.thread, null, cpu);
+      let t: Thread;
+      try {
+        t = this.kernel.newThread(owner.process, s.actor.thread, null, cpu);
+      } catch (e) {
+        // The kernel refusing a thread (EBUSY: a segment lock it would need, ESRCH) is the
+        // statement failing at its line, not a kernel panic.
+        if (e instanceof SysError) throw new RunError(s.span, `thread ${key} cannot start: ${e.message}`);
+        throw e;
+      }
       actor = this.addActor(s.actor.process, owner.process, t);
       this.report(actor, 'info', `thread ${key}`, true, 0, s.span, undefined, `tid ${t.tid} cpu ${t.cpu}`);
     }

@@ -137,6 +137,44 @@ describe('sjmp fuzz (bounded)', () => {
     expect(s.predictions.get(13)).toEqual({ kind: 'fault' });
   });
 
+  it('models a live add the attacher may not read as no mapping in his shadow (10^6-call run, seed 54)', () => {
+    const machine = { paging: 5 as const, memBytes: 128 * 2 ** 20, nodes: 1, cpus: 2, seed: 895058717, tagPolicy: 'tagged' as const, aslr: false };
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1002, gid: 200, groups: [100], phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'vas_create', args: ['s1', 0o660], bind: 'v5', phase: 'spacejmp' },
+      { kind: 'spawn', actor: 'p4', uid: 0, gid: 0, phase: 'basic' },
+      { kind: 'call', actor: 'p4', name: 'seg_alloc', args: ['s34', 0x400080003000, 0x2000, 0o660, 0], bind: 's28', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'vas_attach', args: [{ ref: 'v5', fallback: 1 }], bind: 'h', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'vas_switch', args: [{ ref: 'h', fallback: 0x10001 }, 0], phase: 'spacejmp' },
+      { kind: 'call', actor: 'p4', name: 'seg_attach', args: [{ ref: 'v5', fallback: 1 }, { ref: 's28', fallback: 1 }, 1], phase: 'spacejmp' },
+      { kind: 'load', actor: 'p0', addr: 0x4000800046d0, phase: 'spacejmp' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.predictions.get(7)).toEqual({ kind: 'fault' });
+  });
+
+  it('a thread the kernel refuses (EBUSY: a segment lock it would need) is an outcome, written as a comment', () => {
+    // 10^6-call run: 21 seeds failed with "exception" here; the harness, not the kernel, was wrong.
+    const machine = { paging: 4 as const, memBytes: 2 ** 30, nodes: 1, cpus: 3, seed: 1990298645, tagPolicy: 'tagged' as const, aslr: false };
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 0, gid: 0, phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'seg_alloc', args: ['s3', 0x4000c000a000, 0x3000, 0o606, 0], bind: 's10', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'seg_ctl', args: [{ ref: 's10', fallback: 1 }, 3, 1], phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'seg_attach', args: [-1, { ref: 's10', fallback: 1 }, 3], phase: 'spacejmp' },
+      { kind: 'thread', actor: 'p0.t1', phase: 'basic' },
+      { kind: 'call', actor: 'p0.t1', name: 'getpid', args: [], phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'getpid', args: [], phase: 'basic' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.notCreated.get(4)).toMatch(/^EBUSY: a new thread would need segment "s3"/);
+    const trace = programToTrace(steps, { header: [], machine, predictions: s.predictions, notCreated: s.notCreated, failure: { oracle: 'memory', step: -1, message: '' } });
+    expect(trace).toMatch(/^# thread p0\.t1 not created: EBUSY/m);
+    expect(trace).not.toMatch(/@p0\.t1/);
+    expect(traceReproduces(trace)).toEqual({ reproduces: false, note: 'every step held' });
+  });
+
   it('writes hostile doubles and ASLR into the trace, which then gives every call the fuzzer\'s result', () => {
     // 5-level paging: 2^53 is a user address, so the double 2^53 (EINVAL) and the exact integer
     // (a mapping) differ; ASLR on: mmap lands where the machine seed puts it, in the trace too.

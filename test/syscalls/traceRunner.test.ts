@@ -233,6 +233,21 @@ describe('names and constants', () => {
   });
 });
 
+describe('a thread the kernel refuses', () => {
+  it('fails the script at the thread statement with its errno, not as a kernel panic', () => {
+    const { summary } = run([
+      'process a uid=0 gid=0',
+      '@a s = seg_alloc("s", SEG_BASE, 4K, 0600) = >0',
+      '@a seg_ctl(s, SEG_CTL_LOCKABLE, 1) = 0',
+      '@a seg_attach(PRIMARY, s, RW) = 0',
+      'thread a.t1',
+      '',
+    ].join('\n'));
+    expect(summary.failures).toEqual([expect.stringMatching(/^t\.trace:5:1: thread a\.t1 cannot start: EBUSY: a new thread would need segment "s"/)]);
+    expect(summary.panic).toBeNull();
+  });
+});
+
 describe('doubles: NaN, Infinity, fractions and integers written with a point', () => {
   it('a call receives the double itself, so the system-call boundary must reject it', () => {
     const { summary, lines } = run([
