@@ -22,12 +22,21 @@ const CLEAN = ALL_PHASES.filter((p) => !KNOWN_BUG_PHASES.includes(p));
 const regressions = fileURLToPath(new URL('./fuzz-regressions', import.meta.url));
 
 describe('sjmp fuzz (bounded)', () => {
-  it.each([1, 2, 3])('seed %i: 3000 calls over random machines, every phase, no oracle failure', (seed) => {
-    const r = runSeed({ ...DEFAULT_FUZZ, seed, calls: 3000, phases: ALL_PHASES, shrinkMs: 5000 });
-    expect(r.calls).toBeGreaterThanOrEqual(3000);
+  const boundedPhases = new Map<string, number>();
+  // 10 seeds x 5000 calls (50,000 calls, the same seeds and sizes as the first ten of
+  // `sjmp fuzz --calls 1000000`), every phase; about 20-30 s of one core.
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('seed %i: 5000 calls over random machines, every phase, no oracle failure', (seed) => {
+    const r = runSeed({ ...DEFAULT_FUZZ, seed, calls: 5000, phases: ALL_PHASES, shrinkMs: 5000 });
+    expect(r.calls).toBeGreaterThanOrEqual(5000);
     expect(r.accesses).toBeGreaterThan(1000);
     for (const p of ['basic', 'hostile', 'spacejmp', 'shadow-private']) expect(Object.keys(r.byPhase)).toContain(p);
+    for (const [p, n] of Object.entries(r.byPhase)) boundedPhases.set(p, (boundedPhases.get(p) ?? 0) + n);
     expect(r.failures.map((f) => `${f.oracle}: ${f.message}\n${f.trace}`)).toEqual([]);
+  });
+
+  it('the bounded run made calls in every phase', () => {
+    expect([...boundedPhases.keys()].sort()).toEqual([...ALL_PHASES].sort());
+    for (const p of ALL_PHASES) expect(boundedPhases.get(p)).toBeGreaterThan(50);
   });
 
   it('is deterministic per seed', () => {
