@@ -13,8 +13,8 @@ import {
   SEG_2M, VAS_NOWAIT, VH_BIT,
 } from '../../kernel/spacejmp/spacejmp.js';
 import type { Session } from './session.js';
-import type { Arg, Phase, Step } from './program.js';
-import { processOf } from './program.js';
+import type { Arg, Phase, Step, Width } from './program.js';
+import { processOf, isRef } from './program.js';
 
 /** A small seeded PRNG of the fuzzer's own (mulberry32), so programs do not depend on the kernel's. */
 export class FuzzRng {
@@ -139,9 +139,23 @@ export class Generator {
     const addr = this.address(actor, privateOk);
     if (addr === null) return null;
     const r = this.rng;
-    if (r.chance(0.5)) return { kind: 'load', actor, addr, phase: privateOk && this.session.spaceOf(actor) !== 0 ? 'shadow-private' : 'basic' };
+    // Mostly aligned 64-bit accesses; also narrow ones, unaligned ones, and ones that cross into
+    // the next page (two accesses on x86: both pages checked before any byte moves).
+    const width: Width = r.chance(0.7) ? 8 : r.pick<Width>([1, 2, 4]);
+    const roll = r.below(10);
+    const at = roll === 0 && width > 1 ? this.moved(addr, (o) => o - (o % 4096) + 4096 - 1 - r.below(width - 1))
+      : roll === 1 ? this.moved(addr, (o) => o + 1 + r.below(7)) : addr;
+    const phase = privateOk && this.session.spaceOf(actor) !== 0 ? 'shadow-private' : 'basic';
+    if (r.chance(0.5)) return { kind: 'load', actor, addr: at, width, phase };
     const value = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
-    return { kind: 'store', actor, addr, value, phase: privateOk && this.session.spaceOf(actor) !== 0 ? 'shadow-private' : 'basic' };
+    return { kind: 'store', actor, addr: at, value, width, phase };
+  }
+
+  /** An address moved within its page (a literal, or a reference's offset from its page-aligned base). */
+  private moved(a: Arg, f: (offset: number) => number): Arg {
+    if (isRef(a)) return { ...a, add: f(a.add ?? 0) };
+    if (typeof a === 'number') return f(a);
+    return a;
   }
 
   // ------------------------------------------------------------------ memory calls
@@ -251,6 +265,9 @@ export class Generator {
       }
       case 3: return this.call(actor, 'waitpid', [-1, r.chance(0.5) ? this.buffer(actor) : 0, WNOHANG]);
       case 4: {
+        // A driven thread ends itself now and then; the main thread rarely (the process goes on
+        // while another thread lives, and ends with the last).
+        if (r.chance(actor.includes('.') ? 0.6 : 0.03)) return this.call(actor, 'thread_exit', [r.below(256)]);
         const n = this.session.threadNames(proc).length;
         if (n >= 3) return this.call(actor, 'sched_yield', []);
         return { kind: 'thread', actor: `${proc}.t${n}`, phase: 'basic' };

@@ -138,19 +138,6 @@ export class RegionList {
   }
 }
 
-/** What an access at an address should do. */
-export type Prediction =
-  | { kind: 'value'; value: bigint; writable: boolean; region: Region }
-  | { kind: 'fault' }
-  /** The model cannot say (an access the semantics leave open): check nothing. */
-  | { kind: 'unknown' };
-
-export function readRegion(r: Region, a: number): bigint {
-  const off = r.offset + (a - r.start);
-  if (r.overlay && r.overlay.pages.has(Math.floor(off / r.overlay.pageSize))) return r.overlay.bytes.read64(off);
-  return r.bytes.read64(off);
-}
-
 /** A private file mapping's first write to a page copies the file's page (of the file's page size). */
 function copyUp(r: Region, off: number): void {
   const o = r.overlay!;
@@ -158,16 +145,6 @@ function copyUp(r: Region, off: number): void {
   if (o.pages.has(page)) return;
   for (let i = 0; i < o.pageSize; i++) o.bytes.write8(page * o.pageSize + i, r.bytes.read8(page * o.pageSize + i));
   o.pages.add(page);
-}
-
-export function writeRegion(r: Region, a: number, v: bigint): void {
-  const off = r.offset + (a - r.start);
-  if (r.overlay) {
-    copyUp(r, off);
-    r.overlay.bytes.write64(off, v);
-    return;
-  }
-  r.bytes.write64(off, v);
 }
 
 /** One byte through a region, for read/write system calls. */
@@ -283,18 +260,28 @@ export class MemoryModel {
     return true;
   }
 
-  predictLoad(p: ModelProcess, vh: number, a: number): Prediction {
-    const hit = this.resolve(p, vh, a);
-    if (!hit) return { kind: 'fault' };
-    if (hit.prot === 0) return { kind: 'fault' };
-    if ((hit.prot & PROT_R) === 0) return { kind: 'unknown' }; // write- or exec-only: x86 reads anyway, or not
-    return { kind: 'value', value: readRegion(hit.region, a), writable: (hit.prot & PROT_W) !== 0, region: hit.region };
-  }
-
-  predictStore(p: ModelProcess, vh: number, a: number): { ok: boolean; region?: Region } {
-    const hit = this.resolve(p, vh, a);
-    if (!hit || (hit.prot & PROT_W) === 0) return { ok: false };
-    return { ok: true, region: hit.region };
+  /**
+   * An access of `width` bytes at `a`, as x86 makes it: one access per page it touches, lower page
+   * first, every page translated and checked (a stack grows on the way) before any byte moves, so a
+   * fault on either page moves nothing. Returns the regions holding each byte, or why not.
+   */
+  predictAccess(p: ModelProcess, vh: number, a: number, width: number, write: boolean, stackTop: number, stackMax: number):
+    | { kind: 'ok'; regions: Region[] } | { kind: 'fault' } | { kind: 'unknown' } {
+    const pages = Math.floor(a / PAGE) === Math.floor((a + width - 1) / PAGE) ? [a] : [a, (Math.floor(a / PAGE) + 1) * PAGE];
+    let unknown = false;
+    for (const q of pages) {
+      if (!this.resolve(p, vh, q)) this.growStack(p, q, stackTop, stackMax);
+      const hit = this.resolve(p, vh, q);
+      if (!hit || hit.prot === 0) return { kind: 'fault' };
+      if (write ? (hit.prot & PROT_W) === 0 : (hit.prot & PROT_R) === 0) {
+        if (write) return { kind: 'fault' };
+        unknown = true; // write- or exec-only: x86 reads anyway, or not
+      }
+    }
+    if (unknown) return { kind: 'unknown' };
+    const regions: Region[] = [];
+    for (let i = 0; i < width; i++) regions.push(this.resolve(p, vh, a + i)!.region);
+    return { kind: 'ok', regions };
   }
 
   /**

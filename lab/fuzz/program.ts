@@ -33,8 +33,11 @@ export type Step =
   | { kind: 'spawn'; actor: string; uid: number; gid: number; groups?: readonly number[]; phase: Phase }
   | { kind: 'thread'; actor: string; phase: Phase }
   | { kind: 'call'; actor: string; name: string; args: Arg[]; bind?: string; phase: Phase }
-  | { kind: 'load'; actor: string; addr: Arg; phase: Phase }
-  | { kind: 'store'; actor: string; addr: Arg; value: bigint; phase: Phase };
+  /** Loads and stores: `width` bytes (1, 2, 4 or 8; 8 when absent) at any alignment, page crossings included. */
+  | { kind: 'load'; actor: string; addr: Arg; width?: Width; phase: Phase }
+  | { kind: 'store'; actor: string; addr: Arg; value: bigint; width?: Width; phase: Phase };
+
+export type Width = 1 | 2 | 4 | 8;
 
 export interface FuzzMachine {
   config: Partial<MachineConfig>;

@@ -13,7 +13,6 @@ import { SysError } from '../../kernel/errno.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { checkKernelInvariants } from '../../kernel/invariants.js';
 import { MachineFault } from '../../mmu/cpu.js';
-import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 import { RESERVED_START, reservedEnd, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, STACK_MAX, TEXT_BASE, TEXT_SIZE } from '../../kernel/layout.js';
 import { syscall, isWouldBlock, KernelPanic } from '../../syscalls/dispatch.js';
 import type { RawArg } from '../../syscalls/table.js';
@@ -21,8 +20,8 @@ import {
   MAP_ANON, MAP_FIXED, MAP_SHARED, O_ACCMODE, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY,
 } from '../../syscalls/constants.js';
 import { VH_BIT, VAS_CTL_DELETE, VAS_CTL_CHMOD, SEG_CTL_CHMOD, SEG_2M } from '../../kernel/spacejmp/spacejmp.js';
-import { MemoryModel, allows, Bytes, RegionList, PROT_R, PROT_W, readRegion8, writeRegion8, writeRegion, type ModelProcess, type Region } from './model.js';
-import { isRef, processOf, type Arg, type Phase, type Step } from './program.js';
+import { MemoryModel, allows, Bytes, RegionList, PROT_R, PROT_W, readRegion8, writeRegion8, type ModelProcess, type Region } from './model.js';
+import { isRef, processOf, type Arg, type Phase, type Step, type Width } from './program.js';
 
 export type OracleName = 'exception' | 'panic' | 'invariants' | 'memory' | 'progress' | 'leak';
 
@@ -336,68 +335,60 @@ export class Session {
     const vh = m.threadSpace.get(s.actor) ?? 0;
     this.phasesSeen.add(s.phase === 'hostile' ? 'hostile' : 'basic');
     if (vh !== 0) this.phasesSeen.add(this.model.inReserved(Number(va)) ? 'spacejmp' : 'shadow-private');
-    const exact = va < 2n ** 56n && va % 8n === 0n && (va & 4095n) <= 4088n;
+    const width = s.width ?? 8;
+    const exact = va + BigInt(width) <= 2n ** 56n;
     const a = Number(va);
     const unchecked = this.unchecked.has(m.name) || !exact;
-    if (exact && !this.model.resolve(m, vh, a)) this.model.growStack(m, a, STACK_TOP, STACK_MAX);
-    const predicted = exact ? (s.kind === 'load' ? this.model.predictLoad(m, vh, a) : null) : null;
-    const storeOk = exact && s.kind === 'store' ? this.model.predictStore(m, vh, a) : null;
-    const expectFault = exact && (s.kind === 'load' ? predicted!.kind === 'fault' : !storeOk!.ok);
+    const want = exact ? this.model.predictAccess(m, vh, a, width, s.kind === 'store', STACK_TOP, STACK_MAX) : null;
+    const predictedValue = want?.kind === 'ok' && s.kind === 'load' ? readBytes(want.regions, a, width) : null;
+    const expectFault = want?.kind === 'fault';
     if (!unchecked) {
       if (expectFault) this.predictions.set(this.stepIndex, { kind: 'fault' });
-      else if (predicted?.kind === 'value') this.predictions.set(this.stepIndex, { kind: 'value', value: predicted.value });
+      else if (predictedValue !== null) this.predictions.set(this.stepIndex, { kind: 'value', value: predictedValue });
     }
     const k = this.kernel;
     let got: bigint | null = null;
     let faulted = false;
     try {
-      const run = (): void => { got = this.perform(t, s, va); };
-      if (expectFault || !exact || predicted?.kind === 'unknown') k.catchingFaults(run); else run();
+      const run = (): void => { got = this.perform(t, s, va, width); };
+      if (expectFault || !exact || want?.kind === 'unknown') k.catchingFaults(run); else run();
     } catch (e) {
       if (e instanceof MachineFault) faulted = true;
       else if (e instanceof ProcessKilled) {
         this.died(m.name, 11);
         if (/out of memory/.test(e.report)) return; // the machine ran out: a legitimate kill
-        if (!unchecked) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)}: killed (${e.report}) but the model says it ${s.kind === 'load' ? `reads ${hex(predicted?.kind === 'value' ? predicted.value : 0n)}` : 'may write'}`);
+        if (!unchecked) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)}: killed (${e.report}) but the model says it ${s.kind === 'load' ? `reads ${hex(predictedValue ?? 0n)}` : 'may write'}`);
         return;
       } else throw e;
     }
     if (faulted && /out of memory/.test(k.lastUnresolved?.report ?? '')) return;
-    if (unchecked || predicted?.kind === 'unknown') return;
-    if (s.kind === 'load') {
-      const p = predicted!;
-      if (p.kind === 'fault') {
-        if (!faulted) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} read ${hex(got!)} but the model says it faults (nothing mapped or not readable)`);
-        return;
+    if (unchecked || !want || want.kind === 'unknown') return;
+    const where = (r: Region[]): string => [...new Set(r.map((x) => `${x.kind} ${x.label}`))].join(' and ');
+    if (want.kind === 'fault') {
+      if (!faulted) {
+        this.fail('memory', s.kind === 'load'
+          ? `${describeStep(s)} in ${spaceName(vh)} read ${hex(got!)} but the model says it faults (nothing mapped or not readable)`
+          : `${describeStep(s)} in ${spaceName(vh)} succeeded but the model says it may not write there`);
       }
-      if (p.kind !== 'value') return;
-      if (faulted) { this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} faulted (${k.lastUnresolved?.report ?? ''}) but the model says it reads ${hex(p.value)} from ${p.region.label}`); return; }
-      if (got !== p.value) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} read ${hex(got!)} but the model says ${hex(p.value)} (${p.region.kind} ${p.region.label})`);
       return;
     }
-    if (!storeOk!.ok) {
-      if (!faulted) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} succeeded but the model says it may not write there`);
+    if (faulted) {
+      this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} faulted (${k.lastUnresolved?.report ?? ''}) but the model says ${s.kind === 'load' ? `it reads ${hex(predictedValue!)} from` : 'it may write'} ${where(want.regions)}`);
       return;
     }
-    if (faulted) { this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} faulted (${k.lastUnresolved?.report ?? ''}) but the model says ${storeOk!.region!.label} is writable`); return; }
-    writeRegion(storeOk!.region!, a, s.value);
-  }
-
-  /** The access through the thread's MMU, exactly as the trace runner performs it. */
-  private perform(t: Thread, s: Step & { kind: 'load' | 'store' }, va: bigint): bigint | null {
-    const cpu = this.kernel.enter(t);
-    const mem = this.kernel.mem;
-    const small = va < 2n ** 53n && va % 8n === 0n;
     if (s.kind === 'load') {
-      if (small) {
-        const lo = cpu.load64(Number(va)) >>> 0;
-        return (BigInt(cpu.hi >>> 0) << 32n) | BigInt(lo);
-      }
-      return mem.read64Big(cpu.translateBig(va, ACCESS_READ));
+      if (got !== predictedValue) this.fail('memory', `${describeStep(s)} in ${spaceName(vh)} read ${hex(got!)} but the model says ${hex(predictedValue!)} (${where(want.regions)})`);
+      return;
     }
     const v = BigInt.asUintN(64, s.value);
-    if (small) cpu.store64(Number(va), Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
-    else mem.write64Big(cpu.translateBig(va, ACCESS_WRITE), v);
+    for (let i = 0; i < width; i++) writeRegion8(want.regions[i], a + i, Number((v >> BigInt(8 * i)) & 0xffn));
+  }
+
+  /** The access through the thread's CPU, exactly as the trace runner performs it (page crossings split as x86 does). */
+  private perform(t: Thread, s: Step & { kind: 'load' | 'store' }, va: bigint, width: Width): bigint | null {
+    const cpu = this.kernel.enter(t);
+    if (s.kind === 'load') return cpu.loadBig(va, width);
+    cpu.storeBig(va, width, BigInt.asUintN(64, s.value));
     return null;
   }
 
@@ -454,6 +445,12 @@ export class Session {
         break;
       }
       case 'exit': this.exited(m.name, n(0)); break;
+      case 'thread_exit': {
+        // The thread is gone (its steps are skipped from now on); the last one ends the process.
+        m.threadSpace.delete(s.actor);
+        if (!this.procs.get(m.name)?.live) this.exited(m.name, n(0));
+        break;
+      }
       case 'wait': case 'waitpid': {
         const status = n(s.name === 'wait' ? 0 : 1);
         if (status !== 0) {
@@ -714,6 +711,13 @@ export class Session {
   }
 }
 
+/** `width` bytes at `a`, little-endian, each through the region holding it. */
+function readBytes(regions: readonly Region[], a: number, width: number): bigint {
+  let v = 0n;
+  for (let i = width - 1; i >= 0; i--) v = (v << 8n) | BigInt(readRegion8(regions[i], a + i));
+  return v;
+}
+
 function allowsW(m: ModelProcess, o: { uid: number; gid: number; mode: number }): boolean {
   return allows(m.cred, o, 'w');
 }
@@ -732,7 +736,7 @@ export function describeStep(s: Step): string {
     case 'spawn': return `process ${s.actor} uid=${s.uid} gid=${s.gid}`;
     case 'thread': return `thread ${s.actor}`;
     case 'call': return `${s.actor}: ${s.bind ? `${s.bind} = ` : ''}${s.name}(${s.args.map(show).join(', ')})`;
-    case 'load': return `${s.actor}: load64 ${show(s.addr)}`;
-    case 'store': return `${s.actor}: store64 ${show(s.addr)} ${hex(s.value)}`;
+    case 'load': return `${s.actor}: load${8 * (s.width ?? 8)} ${show(s.addr)}`;
+    case 'store': return `${s.actor}: store${8 * (s.width ?? 8)} ${show(s.addr)} ${hex(BigInt.asUintN(8 * (s.width ?? 8), s.value))}`;
   }
 }

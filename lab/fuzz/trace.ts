@@ -80,13 +80,17 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
         const text = `${s.name}(${args.join(', ')})`;
         lines.push(`${who}${s.bind ? `${s.bind} = ` : ''}${text}${mark}`);
         if (s.bind) { bound.add(s.bind); if (s.name === 'fork') processes.add(s.bind); }
+        // Both always succeed: the fuzzer skipped the actor's later steps, so the trace does too.
+        if (s.name === 'exit') absent.add(s.actor.split('.')[0]);
+        if (s.name === 'thread_exit') absent.add(s.actor);
         if (failing && ctx.failure.oracle === 'progress' && ctx.cycleBound) lines.push(`expect cycles <= ${ctx.cycleBound}`);
         return;
       }
       case 'load': case 'store': {
         const addr = arg(s.addr);
         const p = ctx.predictions.get(i);
-        const access = s.kind === 'load' ? `load64 ${addr}` : `store64 ${addr} ${hex(BigInt.asUintN(64, s.value))}`;
+        const bits = 8 * (s.width ?? 8);
+        const access = s.kind === 'load' ? `load${bits} ${addr}` : `store${bits} ${addr} ${hex(BigInt.asUintN(bits, s.value))}`;
         if (p?.kind === 'fault') lines.push(`${who}expect fault ${access}${mark}`);
         else if (p?.kind === 'value' && s.kind === 'load') lines.push(`${who}${access} = ${hex(p.value)}${mark}`);
         else lines.push(`${who}${access}${mark}`);

@@ -223,6 +223,57 @@ describe('sjmp fuzz (bounded)', () => {
     expect(session.env.get('r5')).toBe(2n ** 53n);
   });
 
+  it('models narrow, unaligned and page-crossing accesses: a fault on the second page moves no byte', () => {
+    const machine = randomMachine(new FuzzRng(3));
+    const H = 0x1000_0000; // the heap: 1 MiB, then nothing mapped
+    const end = H + 2 ** 20;
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: H + 4094, value: 0x1122334455667788n, width: 8, phase: 'basic' }, // across two heap pages
+      { kind: 'load', actor: 'p0', addr: H + 4095, width: 2, phase: 'basic' },
+      { kind: 'load', actor: 'p0', addr: H + 4093, width: 4, phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: end - 2, value: 0xaabbccddn, width: 4, phase: 'basic' }, // second page unmapped
+      { kind: 'load', actor: 'p0', addr: end - 2, width: 2, phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: H + 9, value: 0x1ffn, width: 1, phase: 'basic' },
+      { kind: 'load', actor: 'p0', addr: H + 8, width: 8, phase: 'basic' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.predictions.get(2)).toEqual({ kind: 'value', value: 0x6677n });
+    expect(s.predictions.get(3)).toEqual({ kind: 'value', value: 0x66778800n });
+    expect(s.predictions.get(4)).toEqual({ kind: 'fault' });
+    expect(s.predictions.get(5)).toEqual({ kind: 'value', value: 0n });
+    expect(s.predictions.get(7)).toEqual({ kind: 'value', value: 0xff00n });
+    const trace = programToTrace(steps, { header: [], machine, predictions: s.predictions, failure: { oracle: 'memory', step: -1, message: '' } });
+    expect(trace).toMatch(/^@p0 expect fault store32 0x100ffffe 0xaabbccdd$/m);
+    expect(trace).toMatch(/^@p0 load16 0x10000fff = 0x6677$/m);
+    expect(traceReproduces(trace)).toEqual({ reproduces: false, note: 'every step held' });
+  });
+
+  it('follows thread_exit: the thread\'s later steps are skipped, the last thread ends the process', () => {
+    const machine = randomMachine(new FuzzRng(4));
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 1000, gid: 100, phase: 'basic' },
+      { kind: 'thread', actor: 'p0.t1', phase: 'basic' },
+      { kind: 'call', actor: 'p0.t1', name: 'thread_exit', args: [3], phase: 'basic' },
+      { kind: 'call', actor: 'p0.t1', name: 'getpid', args: [], bind: 'gone', phase: 'basic' },
+      { kind: 'store', actor: 'p0', addr: 0x1000_0000, value: 1n, phase: 'basic' },
+      { kind: 'thread', actor: 'p0.t2', phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'thread_exit', args: [4], phase: 'basic' },
+      { kind: 'load', actor: 'p0.t2', addr: 0x1000_0000, phase: 'basic' },
+      { kind: 'call', actor: 'p0.t2', name: 'thread_exit', args: [5], phase: 'basic' },
+    ];
+    const s = replay(machine, steps, 1);
+    expect(s.failures).toEqual([]);
+    expect(s.env.has('gone')).toBe(false);
+    expect(s.predictions.get(7)).toEqual({ kind: 'value', value: 1n });
+    expect(s.model.processes.get('p0')!.live).toBe(false);
+    expect(s.kernelProcess('p0')!.live).toBe(false);
+    const trace = programToTrace(steps, { header: [], machine, predictions: s.predictions, failure: { oracle: 'memory', step: -1, message: '' } });
+    expect(trace).not.toMatch(/getpid/);
+    expect(traceReproduces(trace)).toEqual({ reproduces: false, note: 'every step held' });
+  });
+
   it('parses --phases', () => {
     expect(parsePhases('clean')).toEqual(CLEAN);
     expect(parsePhases('all,-shared-pt')).toEqual(ALL_PHASES.filter((p) => p !== 'shared-pt'));
