@@ -182,7 +182,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
         // A starting line: the loaders finished at different times; measure from when all are set.
         ready++;
         while (ready < c.threads) {
-          r.compute(100);
+          r.compute(r.costs.ycsbStartPoll);
           yield* r.yield();
         }
         const t0 = r.cpu.rdtsc();
@@ -193,7 +193,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
           x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
           const u2 = (x >>> 0) / 4294967296;
           const keynum = c.dist === 'uniform' ? Math.floor(u2 * c.objects) : zipf.next(u2);
-          r.compute(20); // choosing the operation and the key
+          r.compute(r.costs.ycsbChoose); // choosing the operation and the key
           if (u1 * 100 < c.getPct) {
             yield* s.get(t, keynum + 1, 0, dst);
           } else {
