@@ -40,6 +40,8 @@ export interface YcsbRunConfig {
   blockSize: number;
   segmentBlocks: number;
   profile: string;
+  /** Cost overrides (--costs text), applied to `profile`. */
+  costs?: string;
   seed: number;
   /** Called now and then with measured-phase operations done so far. */
   onOps?: (done: number) => void;
@@ -113,7 +115,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
   const config = storeConfig(c, cpus);
   const L = computeLayout(config);
   const nodeMem = Math.ceil((L.nodeStride + L.metaBytes + 128 * MiB) / (2 * MiB)) * 2 * MiB;
-  const profile = resolveProfile(c.profile);
+  const profile = resolveProfile(c.profile, c.costs ?? '');
   const k = new Kernel({ memBytes: nodes * nodeMem, cpus, nodes, seed: c.seed, profile });
   const cpuOf = (node: number, local: number): number => node * perNode + local;
   const clientCpu = (i: number): number => cpuOf(i % nodes, Math.floor(i / nodes));
