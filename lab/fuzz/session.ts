@@ -274,6 +274,14 @@ export class Session {
 
   /** Pages of work a call's length argument allows, capped at the machine's memory. */
   private workPages(name: string, args: RawArg[]): number {
+    // Calls whose work is the segments they copy or map, not a length argument: seg_clone copies
+    // every page of the segment, vas_clone and the attaches map every segment they bring.
+    const id = (i: number): number => { const x = args[i]; return typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : NaN; };
+    const segPages = (sid: number): number => Math.ceil((this.model.segments.get(sid)?.size ?? 0) / 4096);
+    const vasPages = (vid: number): number => [...(this.model.vases.get(vid)?.segments.keys() ?? [])].reduce((n, sid) => n + segPages(sid), 0);
+    if (name === 'seg_clone') return segPages(id(0));
+    if (name === 'seg_attach') return segPages(id(1));
+    if (name === 'vas_clone' || name === 'vas_attach') return vasPages(id(0));
     const li = LENGTH_ARG[name];
     if (li === undefined) return 0;
     const len = args[li];
@@ -439,6 +447,9 @@ export class Session {
         if (!s.bind) break;
         const child = this.kernel.processes.get(v);
         if (!child) break;
+        // The child's private region is a copy of what the model knows of the parent's: if the
+        // model lost track of the parent (a copy too large to follow), it has of the child too.
+        if (this.unchecked.has(m.name)) this.unchecked.add(s.bind);
         const cm = this.model.forkProcess(m, s.bind, v);
         this.fds.set(s.bind, new Map(fdt));
         this.addProcess(s.bind, child, cm);

@@ -78,6 +78,14 @@ export function programToTrace(steps: readonly Step[], ctx: TraceContext): strin
       case 'call': {
         const args = s.args.map(arg);
         const text = `${s.name}(${args.join(', ')})`;
+        const arity = TraceRunner.knownCalls().get(s.name);
+        if (arity && (args.length < arity.minArgs || args.length > arity.maxArgs)) {
+          // The fuzzer calls with too few or too many arguments (hostile phase); the trace
+          // language refuses that before running, and the call failed with an errno (it changed
+          // nothing), so the trace keeps it as a comment.
+          lines.push(`# ${who}${text}: ${args.length} arguments, which a trace cannot write (${s.name} takes ${arity.minArgs === arity.maxArgs ? arity.minArgs : `${arity.minArgs}..${arity.maxArgs}`})${mark}`);
+          return;
+        }
         lines.push(`${who}${s.bind ? `${s.bind} = ` : ''}${text}${mark}`);
         if (s.bind) { bound.add(s.bind); if (s.name === 'fork') processes.add(s.bind); }
         // Both always succeed: the fuzzer skipped the actor's later steps, so the trace does too.
