@@ -274,6 +274,22 @@ describe('sjmp fuzz (bounded)', () => {
     expect(traceReproduces(trace)).toEqual({ reproduces: false, note: 'every step held' });
   });
 
+  it('bounds seg_clone by the pages it copies, and writes a wrong-arity call as a comment (10^6-call run, seed 7)', () => {
+    const machine = { paging: 4 as const, memBytes: 256 * 2 ** 20, nodes: 1, cpus: 2, seed: 7, tagPolicy: 'flush' as const, aslr: false };
+    const steps: Step[] = [
+      { kind: 'spawn', actor: 'p0', uid: 0, gid: 0, phase: 'basic' },
+      { kind: 'call', actor: 'p0', name: 'seg_alloc', args: ['big', 0x4000_0000_0000, 16 * 2 ** 20, 0o600, 0], bind: 's1', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'seg_clone', args: [{ ref: 's1', fallback: 1 }], bind: 's2', phase: 'spacejmp' },
+      { kind: 'call', actor: 'p0', name: 'vas_create', args: [], bind: 'v', phase: 'hostile' },
+    ];
+    const s = replay(machine, steps, 0);
+    expect(s.failures).toEqual([]); // 4096 pages copied: ~3 M modelled cycles, over the 2 M base
+    expect(s.env.get('v')).toBe(-22n);
+    const trace = programToTrace(steps, { header: [], machine, predictions: s.predictions, failure: { oracle: 'memory', step: -1, message: '' } });
+    expect(trace).toMatch(/^# @p0 vas_create\(\): 0 arguments, which a trace cannot write \(vas_create takes 2\)$/m);
+    expect(traceReproduces(trace)).toEqual({ reproduces: false, note: 'every step held' });
+  });
+
   it('parses --phases', () => {
     expect(parsePhases('clean')).toEqual(CLEAN);
     expect(parsePhases('all,-shared-pt')).toEqual(ALL_PHASES.filter((p) => p !== 'shared-pt'));
