@@ -132,6 +132,14 @@ export class Cpu {
   /** Cycles data accesses spent beyond the L1D hit latency (component "cache"). */
   private cacheCycles = 0;
 
+  // --- the kernel's own references (kernelRef), counted apart from user accesses ---
+  /** Supervisor references the kernel made through this core (its text, data and stacks). */
+  kernelAccesses = 0;
+  /** What those references counted, moved out of the user counters: see KS_* for the layout. */
+  readonly kernelStats = new Float64Array(KS_SIZE);
+  /** kernelRef's before-image of the counters it moves (scratch: no allocation per reference). */
+  private readonly kSnap = new Float64Array(KS_SIZE);
+
   // --- front cache (structure of arrays) ---
   protected readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
   protected readonly fcWTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
@@ -197,8 +205,11 @@ export class Cpu {
 
   get paging(): PagingMode { return this.la57 ? 5 : 4; }
 
-  /** Modelled cycles of this core. */
-  get clock(): number { return this.cycles + this.accesses * this.costs.dataAccess; }
+  /**
+   * Modelled cycles of this core. The kernel's own references (kernelRef) bump `accesses` too, for
+   * the TLB's LRU stamps, but are not user loads/stores: their cost is charged as events.
+   */
+  get clock(): number { return this.cycles + (this.accesses - this.kernelAccesses) * this.costs.dataAccess; }
 
   /** Read the time-stamp counter: the core's modelled clock. */
   rdtsc(): number { return this.clock; }
@@ -540,6 +551,106 @@ export class Cpu {
       cycles += this.levelLatency(level, pa, 1);
     }
     return cycles;
+  }
+
+  /**
+   * One reference the kernel makes in supervisor mode (its text, data, stack) at (lo, hi): through
+   * this core's TLB, paging-structure caches, walker and data caches exactly as a user access, so
+   * kernel entries compete with user entries and a flushing CR3 write really costs the kernel walks.
+   * Its counts are kept apart (kernelStats) and the user counters are left as they were, so user
+   * counters stay comparable with and without kernel references. Charged only beyond a warm hit:
+   * an STLB hit and walk references as component "kernel-tlb", a data-cache miss beyond the L1D
+   * latency as "kernel-cache"; the warm cost of the path is in the measured figures that price it
+   * (`syscall`, `atomicRmw`). Returns the physical address. The kernel half is wired, so a fault
+   * here is a kernel bug and throws.
+   */
+  kernelRef(lo: number, hi: number, access: AccessKind): number {
+    const s = this.kSnap;
+    this.snapKernel(s);
+    this.accesses++; // the LRU clock: this reference is the most recent use of its entry
+    this.kernelAccesses++;
+    const pa = this.tryTranslate(lo, hi, access, false);
+    if (pa < 0) throw new MachineFault(this.lastFault!, this.id);
+    if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+    this.moveToKernel(s);
+    return pa;
+  }
+
+  private snapKernel(s: Float64Array): void {
+    s[KS_SLOW_L1_HITS] = this.slowL1Hits;
+    s[KS_L1_MISSES] = this.l1Misses;
+    s[KS_STLB_HITS] = this.stlbHits;
+    s[KS_WALKS] = this.walks;
+    s[KS_WALK_REFS] = this.walkRefs;
+    s[KS_TLB_CYCLES] = this.walkCycles;
+    s[KS_STLB_CYCLES] = this.stlbCycles;
+    s[KS_CACHE_CYCLES] = this.cacheCycles;
+    for (let l = 2; l <= 5; l++) { s[KS_PSC_HITS + l - 2] = this.pscHits[l]; s[KS_PSC_MISSES + l - 2] = this.pscMisses[l]; }
+    for (let i = 0; i < 8; i++) s[KS_CACHE_SERVED + i] = this.cacheServed[i];
+    s[KS_CACHE_REMOTE] = this.cacheRemote[0];
+    s[KS_CACHE_REMOTE + 1] = this.cacheRemote[1];
+  }
+
+  /** Move what happened since `s` from the user counters to kernelStats (cycles to kernel components). */
+  private moveToKernel(s: Float64Array): void {
+    const k = this.kernelStats;
+    k[KS_SLOW_L1_HITS] += this.slowL1Hits - s[KS_SLOW_L1_HITS]; this.slowL1Hits = s[KS_SLOW_L1_HITS];
+    k[KS_L1_MISSES] += this.l1Misses - s[KS_L1_MISSES]; this.l1Misses = s[KS_L1_MISSES];
+    k[KS_STLB_HITS] += this.stlbHits - s[KS_STLB_HITS]; this.stlbHits = s[KS_STLB_HITS];
+    k[KS_WALKS] += this.walks - s[KS_WALKS]; this.walks = s[KS_WALKS];
+    k[KS_WALK_REFS] += this.walkRefs - s[KS_WALK_REFS]; this.walkRefs = s[KS_WALK_REFS];
+    for (let l = 2; l <= 5; l++) {
+      k[KS_PSC_HITS + l - 2] += this.pscHits[l] - s[KS_PSC_HITS + l - 2]; this.pscHits[l] = s[KS_PSC_HITS + l - 2];
+      k[KS_PSC_MISSES + l - 2] += this.pscMisses[l] - s[KS_PSC_MISSES + l - 2]; this.pscMisses[l] = s[KS_PSC_MISSES + l - 2];
+    }
+    for (let i = 0; i < 8; i++) { k[KS_CACHE_SERVED + i] += this.cacheServed[i] - s[KS_CACHE_SERVED + i]; this.cacheServed[i] = s[KS_CACHE_SERVED + i]; }
+    for (let i = 0; i < 2; i++) { k[KS_CACHE_REMOTE + i] += this.cacheRemote[i] - s[KS_CACHE_REMOTE + i]; this.cacheRemote[i] = s[KS_CACHE_REMOTE + i]; }
+    // Cycles stay on the clock; only their component changes.
+    const walkC = this.walkCycles - s[KS_TLB_CYCLES];
+    const stlbC = this.stlbCycles - s[KS_STLB_CYCLES];
+    if (walkC !== 0 || stlbC !== 0) {
+      // walkAndFill and the STLB-hit path add to the hot fields; take the kernel's share back out.
+      this.walkCycles -= walkC;
+      this.stlbCycles -= stlbC;
+      k[KS_TLB_CYCLES] += walkC + stlbC;
+      this.cyclesByRec['kernel-tlb'] = (this.cyclesByRec['kernel-tlb'] ?? 0) + walkC + stlbC;
+    }
+    const cacheC = this.cacheCycles - s[KS_CACHE_CYCLES];
+    if (cacheC !== 0) {
+      this.cacheCycles -= cacheC;
+      k[KS_CACHE_CYCLES] += cacheC;
+      this.cyclesByRec['kernel-cache'] = (this.cyclesByRec['kernel-cache'] ?? 0) + cacheC;
+    }
+  }
+
+  /** What the kernel's own references counted (kernelRef): the same terms as the user counters. */
+  kernelCounters(): KernelCounters {
+    const k = this.kernelStats;
+    const out: KernelCounters = {
+      accesses: this.kernelAccesses,
+      l1Hits: this.kernelAccesses - k[KS_L1_MISSES],
+      l1Misses: k[KS_L1_MISSES],
+      stlbHits: k[KS_STLB_HITS],
+      stlbMisses: k[KS_L1_MISSES] - k[KS_STLB_HITS],
+      walks: k[KS_WALKS],
+      walkRefs: k[KS_WALK_REFS],
+      tlbCycles: k[KS_TLB_CYCLES],
+      cacheCycles: k[KS_CACHE_CYCLES],
+    };
+    if (this.caches !== null) {
+      const served = (b: number, kind: number): CacheKindCounters => {
+        const c = (lv: number): number => k[KS_CACHE_SERVED + b + lv];
+        const total = c(0) + c(1) + c(2) + c(3);
+        const remote = k[KS_CACHE_REMOTE + kind];
+        return {
+          accesses: total, l1dHits: c(LEVEL_L1), l1dMisses: total - c(LEVEL_L1),
+          l2Hits: c(LEVEL_L2), l2Misses: c(LEVEL_LLC) + c(LEVEL_DRAM), llcHits: c(LEVEL_LLC), llcMisses: c(LEVEL_DRAM),
+          dramLocal: c(LEVEL_DRAM) - remote, dramRemote: remote,
+        };
+      };
+      out.caches = { data: served(0, 0), pageTable: served(4, 1) };
+    }
+    return out;
   }
 
   /** Data-cache counters (caches on): per level, for data lines and for page-table lines. */
@@ -1014,10 +1125,11 @@ export class Cpu {
       cpu: this.id,
       node: this.node,
       modelledCycles: this.clock,
-      accesses: this.accesses,
+      accesses: this.accesses - this.kernelAccesses,
       // Accesses that never left the fast path hit the L1 by construction; slow-path lookups
-      // (retries after a fault included) are counted as they happen.
-      l1Hits: this.accesses - this.slowAccesses + this.slowL1Hits,
+      // (retries after a fault included) are counted as they happen. User accesses only: the
+      // kernel's own references are in kernelCounters().
+      l1Hits: this.accesses - this.kernelAccesses - this.slowAccesses + this.slowL1Hits,
       l1Misses: this.l1Misses,
       stlbHits: this.stlbHits,
       stlbMisses: this.l1Misses - this.stlbHits,
@@ -1027,7 +1139,7 @@ export class Cpu {
       cr3Writes: this.cr3Writes,
       tlbFlushes: this.tlbFlushes,
       invalidations: this.invlpgs,
-      cyclesBy: { access: this.accesses * this.costs.dataAccess, ...this.cyclesBy },
+      cyclesBy: { access: (this.accesses - this.kernelAccesses) * this.costs.dataAccess, ...this.cyclesBy },
     };
   }
 
@@ -1040,8 +1152,8 @@ export class Cpu {
   /** counters() with the per-structure TLB counters: everything this core counted. */
   allCounters(): CoreCounters {
     const caches = this.cacheCounters();
-    // With caches off the record is exactly what it always was (the golden counters hold it).
-    return caches === null ? { ...this.counters(), tlb: this.tlbCounters() } : { ...this.counters(), tlb: this.tlbCounters(), caches };
+    const base = { ...this.counters(), tlb: this.tlbCounters(), kernel: this.kernelCounters() };
+    return caches === null ? base : { ...base, caches };
   }
 
   tlbCounters(): Record<string, TlbStructureCounters> {
@@ -1066,7 +1178,40 @@ export class Cpu {
 /** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
 export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
 
-export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters }
+/**
+ * The user counters of a core (CpuCounters: user loads and stores, and the TLB work they caused)
+ * with the per-structure TLB counts, the caches (caches on) and, apart, the kernel's own references.
+ */
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters; kernel: KernelCounters }
+
+/**
+ * The kernel's own supervisor references (Cpu.kernelRef: syscall entry and exit, vas_switch's
+ * handle lookup and pmap activation, ...) — never part of the user counters. tlbCycles and
+ * cacheCycles are the modelled cycles charged for them (components "kernel-tlb", "kernel-cache").
+ */
+export interface KernelCounters {
+  accesses: number;
+  l1Hits: number; l1Misses: number;
+  stlbHits: number; stlbMisses: number;
+  walks: number; walkRefs: number;
+  tlbCycles: number; cacheCycles: number;
+  caches?: { data: CacheKindCounters; pageTable: CacheKindCounters };
+}
+
+// kernelStats layout: raw counter deltas of kernel references.
+const KS_SLOW_L1_HITS = 0;
+const KS_L1_MISSES = 1;
+const KS_STLB_HITS = 2;
+const KS_WALKS = 3;
+const KS_WALK_REFS = 4;
+const KS_TLB_CYCLES = 5;
+const KS_CACHE_CYCLES = 6;
+const KS_PSC_HITS = 7; // 4 levels (2..5)
+const KS_PSC_MISSES = 11;
+const KS_CACHE_SERVED = 15; // 8: kind * 4 + level
+const KS_CACHE_REMOTE = 23; // 2
+const KS_STLB_CYCLES = 25; // kSnap only
+const KS_SIZE = 26;
 
 /** Which level served a kind of line (data, or page-table lines the walker read). */
 export interface CacheKindCounters {
