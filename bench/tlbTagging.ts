@@ -176,7 +176,7 @@ function summarise(rows: Fig47Row[], caches: boolean, p: CostParams, tlb: TlbGeo
   return `modelled cycles (profile m2) of one load from a random page after a CR3 write, the switch excluded. ` +
     `Within TLB reach: ${small.pages} page untagged ${small.untagged} vs tagged ${small.tagged} (the same-space CR3 rewrite ${small.taggedSameSpace}, no CR3 write ${small.noSwitch}), ${small.taggedSpeedup}x; ` +
     `tagged is above no-CR3-write there because the switch's kernel references take L1 DTLB entries under both tags (an STLB hit afterwards). ` +
-    (firstLoss ? `Tagged first rises at ${firstLoss.pages} pages (${firstLoss.tagged}): two spaces keep two copies of each translation. ` : '') +
+    (firstLoss ? `Tagged first rises at ${firstLoss.pages} pages (${firstLoss.tagged})${caches ? ' as the data lines stop fitting the L1D and L2' : ': two spaces keep two copies of each translation'}. ` : '') +
     `Beyond the ${tlb.l1_4k.entries}+${tlb.stlb.entries}-entry reach the benefit tails off: at ${big.pages} pages (${big.workingSet}) untagged ${big.untagged}, tagged ${big.tagged}, no CR3 write ${big.noSwitch} (tagged gains ${big.taggedSpeedup}x). ` +
     (caches
       ? `With caches the walk's upper-level lines stay in L1D/L2 and the data line's own miss dominates as the working set outgrows the caches, so the tagged and untagged curves meet, as in the reference.`
