@@ -127,9 +127,9 @@ export class KernelHalf {
    * One reference at byte `offset` of the kernel page at `page` (page-aligned, so exact as a
    * number: a kernel-half address with a line offset would need more than 53 bits).
    */
-  private ref(cpu: Cpu, page: number, offset: number, access: AccessKind): void {
+  private ref(cpu: Cpu, page: number, offset: number, access: AccessKind, lines = 1): void {
     if (!this.hasSpace(cpu)) return;
-    cpu.kernelRef(((page >>> 0) + offset) >>> 0, Math.floor(page / TWO32), access);
+    cpu.kernelRef(((page >>> 0) + offset) >>> 0, Math.floor(page / TWO32), access, lines);
   }
 
   /** An instruction fetch on text page `page` (one per routine entered). */
@@ -139,8 +139,8 @@ export class KernelHalf {
     this.ref(cpu, KDATA + page * 4096, (line % LINES) * 64, access);
   }
 
-  private percpu(cpu: Cpu, page: number, line: number, access: AccessKind): void {
-    this.ref(cpu, KPERCPU + (cpu.id * PERCPU_PAGES + page) * 4096, line * 64, access);
+  private percpu(cpu: Cpu, page: number, line: number, access: AccessKind, lines = 1): void {
+    this.ref(cpu, KPERCPU + (cpu.id * PERCPU_PAGES + page) * 4096, line * 64, access, lines);
   }
 
   /** A line of a proc structure (two lines each: 0 = thread/proc header, 1 = the VAS handle table and its lock). */
@@ -169,7 +169,7 @@ export class KernelHalf {
   syscallEntry(cpu: Cpu, proc: object, number: number): void {
     this.text(cpu, TEXT_ENTRY);
     this.percpu(cpu, 0, 0, ACCESS_READ);
-    for (let l = 61; l < 64; l++) this.percpu(cpu, 1, l, ACCESS_WRITE);
+    this.percpu(cpu, 1, 61, ACCESS_WRITE, 3);
     this.text(cpu, TEXT_SYSCALL);
     this.procLine(cpu, proc, 0, ACCESS_READ);
     this.data(cpu, DATA_SYSENT, Math.floor(Math.max(0, number) / 2), ACCESS_READ);
@@ -178,7 +178,7 @@ export class KernelHalf {
   /** System-call exit: the return path's text and the trapframe read back from the kernel stack. */
   syscallExit(cpu: Cpu): void {
     this.text(cpu, TEXT_ENTRY);
-    for (let l = 61; l < 64; l++) this.percpu(cpu, 1, l, ACCESS_READ);
+    this.percpu(cpu, 1, 61, ACCESS_READ, 3);
   }
 }
 

@@ -111,8 +111,9 @@ export class Cpu {
   tlbFlushes = 0;
   invlpgs = 0;
   /** Paging-structure cache lookups by level (index 2..5) on walks. */
-  readonly pscHits = new Float64Array(6);
-  readonly pscMisses = new Float64Array(6);
+  /** (Swapped for the kernel's own arrays while a kernel reference runs: see kernelRef.) */
+  pscHits = new Float64Array(6);
+  pscMisses = new Float64Array(6);
   private readonly cyclesByRec: Record<string, number> = Object.create(null);
   /** Hot components kept as plain fields and folded into cyclesBy when it is read. */
   private walkCycles = 0;
@@ -126,19 +127,22 @@ export class Cpu {
    * lines read by the walker; level LEVEL_L1..LEVEL_DRAM is the level that served the access.
    */
   readonly caches: CacheHierarchy | null;
-  readonly cacheServed = new Float64Array(8);
+  cacheServed = new Float64Array(8);
   /** DRAM fills from another node's memory, by kind (data, page table). */
-  readonly cacheRemote = new Float64Array(2);
+  cacheRemote = new Float64Array(2);
   /** Cycles data accesses spent beyond the L1D hit latency (component "cache"). */
   private cacheCycles = 0;
 
   // --- the kernel's own references (kernelRef), counted apart from user accesses ---
   /** Supervisor references the kernel made through this core (its text, data and stacks). */
   kernelAccesses = 0;
-  /** What those references counted, moved out of the user counters: see KS_* for the layout. */
+  /** What those references counted (scalars), kept out of the user counters: see KS_* for the layout. */
   readonly kernelStats = new Float64Array(KS_SIZE);
-  /** kernelRef's before-image of the counters it moves (scratch: no allocation per reference). */
-  private readonly kSnap = new Float64Array(KS_SIZE);
+  /** The kernel's own paging-structure-cache and data-cache counters (same layout as the user ones). */
+  private kPscHits = new Float64Array(6);
+  private kPscMisses = new Float64Array(6);
+  private kCacheServed = new Float64Array(8);
+  private kCacheRemote = new Float64Array(2);
 
   // --- front cache (structure of arrays) ---
   protected readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
@@ -564,63 +568,44 @@ export class Cpu {
    * (`syscall`, `atomicRmw`). Returns the physical address. The kernel half is wired, so a fault
    * here is a kernel bug and throws.
    */
-  kernelRef(lo: number, hi: number, access: AccessKind): number {
-    const s = this.kSnap;
-    this.snapKernel(s);
+  kernelRef(lo: number, hi: number, access: AccessKind, lines = 1): number {
+    // The user counters are set aside (scalars in locals, arrays swapped for the kernel's own), the
+    // reference counts into zeroed fields, and what it counted is added to the kernel's. Cycles stay
+    // on the clock; only their component changes.
+    const slowL1 = this.slowL1Hits, l1m = this.l1Misses, stlb = this.stlbHits, walks = this.walks, refs = this.walkRefs;
+    const walkC = this.walkCycles, stlbC = this.stlbCycles, cacheC = this.cacheCycles;
+    const pscH = this.pscHits, pscM = this.pscMisses, served = this.cacheServed, remote = this.cacheRemote;
+    this.slowL1Hits = 0; this.l1Misses = 0; this.stlbHits = 0; this.walks = 0; this.walkRefs = 0;
+    this.walkCycles = 0; this.stlbCycles = 0; this.cacheCycles = 0;
+    this.pscHits = this.kPscHits; this.pscMisses = this.kPscMisses; this.cacheServed = this.kCacheServed; this.cacheRemote = this.kCacheRemote;
     this.accesses++; // the LRU clock: this reference is the most recent use of its entry
     this.kernelAccesses++;
-    const pa = this.tryTranslate(lo, hi, access, false);
+    let pa: number;
+    try {
+      pa = this.tryTranslate(lo, hi, access, false);
+      if (pa >= 0 && this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+      // The next lines of the same page (`lines` > 1, within the page): L1 hits on the entry just
+      // used, with nothing touched in between, so its LRU stamp needs no refresh (the cpu.ts
+      // micro-cache argument); each is still an access and, with caches on, a line lookup.
+      for (let i = 1; i < lines && pa >= 0; i++) {
+        this.accesses++;
+        this.kernelAccesses++;
+        this.slowL1Hits++;
+        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa + 64 * i);
+      }
+    } finally {
+      const k = this.kernelStats;
+      k[KS_SLOW_L1_HITS] += this.slowL1Hits; k[KS_L1_MISSES] += this.l1Misses; k[KS_STLB_HITS] += this.stlbHits;
+      k[KS_WALKS] += this.walks; k[KS_WALK_REFS] += this.walkRefs;
+      const tlbC = this.walkCycles + this.stlbCycles;
+      if (tlbC !== 0) { k[KS_TLB_CYCLES] += tlbC; this.cyclesByRec['kernel-tlb'] = (this.cyclesByRec['kernel-tlb'] ?? 0) + tlbC; }
+      if (this.cacheCycles !== 0) { k[KS_CACHE_CYCLES] += this.cacheCycles; this.cyclesByRec['kernel-cache'] = (this.cyclesByRec['kernel-cache'] ?? 0) + this.cacheCycles; }
+      this.slowL1Hits = slowL1; this.l1Misses = l1m; this.stlbHits = stlb; this.walks = walks; this.walkRefs = refs;
+      this.walkCycles = walkC; this.stlbCycles = stlbC; this.cacheCycles = cacheC;
+      this.pscHits = pscH; this.pscMisses = pscM; this.cacheServed = served; this.cacheRemote = remote;
+    }
     if (pa < 0) throw new MachineFault(this.lastFault!, this.id);
-    if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
-    this.moveToKernel(s);
     return pa;
-  }
-
-  private snapKernel(s: Float64Array): void {
-    s[KS_SLOW_L1_HITS] = this.slowL1Hits;
-    s[KS_L1_MISSES] = this.l1Misses;
-    s[KS_STLB_HITS] = this.stlbHits;
-    s[KS_WALKS] = this.walks;
-    s[KS_WALK_REFS] = this.walkRefs;
-    s[KS_TLB_CYCLES] = this.walkCycles;
-    s[KS_STLB_CYCLES] = this.stlbCycles;
-    s[KS_CACHE_CYCLES] = this.cacheCycles;
-    for (let l = 2; l <= 5; l++) { s[KS_PSC_HITS + l - 2] = this.pscHits[l]; s[KS_PSC_MISSES + l - 2] = this.pscMisses[l]; }
-    for (let i = 0; i < 8; i++) s[KS_CACHE_SERVED + i] = this.cacheServed[i];
-    s[KS_CACHE_REMOTE] = this.cacheRemote[0];
-    s[KS_CACHE_REMOTE + 1] = this.cacheRemote[1];
-  }
-
-  /** Move what happened since `s` from the user counters to kernelStats (cycles to kernel components). */
-  private moveToKernel(s: Float64Array): void {
-    const k = this.kernelStats;
-    k[KS_SLOW_L1_HITS] += this.slowL1Hits - s[KS_SLOW_L1_HITS]; this.slowL1Hits = s[KS_SLOW_L1_HITS];
-    k[KS_L1_MISSES] += this.l1Misses - s[KS_L1_MISSES]; this.l1Misses = s[KS_L1_MISSES];
-    k[KS_STLB_HITS] += this.stlbHits - s[KS_STLB_HITS]; this.stlbHits = s[KS_STLB_HITS];
-    k[KS_WALKS] += this.walks - s[KS_WALKS]; this.walks = s[KS_WALKS];
-    k[KS_WALK_REFS] += this.walkRefs - s[KS_WALK_REFS]; this.walkRefs = s[KS_WALK_REFS];
-    for (let l = 2; l <= 5; l++) {
-      k[KS_PSC_HITS + l - 2] += this.pscHits[l] - s[KS_PSC_HITS + l - 2]; this.pscHits[l] = s[KS_PSC_HITS + l - 2];
-      k[KS_PSC_MISSES + l - 2] += this.pscMisses[l] - s[KS_PSC_MISSES + l - 2]; this.pscMisses[l] = s[KS_PSC_MISSES + l - 2];
-    }
-    for (let i = 0; i < 8; i++) { k[KS_CACHE_SERVED + i] += this.cacheServed[i] - s[KS_CACHE_SERVED + i]; this.cacheServed[i] = s[KS_CACHE_SERVED + i]; }
-    for (let i = 0; i < 2; i++) { k[KS_CACHE_REMOTE + i] += this.cacheRemote[i] - s[KS_CACHE_REMOTE + i]; this.cacheRemote[i] = s[KS_CACHE_REMOTE + i]; }
-    // Cycles stay on the clock; only their component changes.
-    const walkC = this.walkCycles - s[KS_TLB_CYCLES];
-    const stlbC = this.stlbCycles - s[KS_STLB_CYCLES];
-    if (walkC !== 0 || stlbC !== 0) {
-      // walkAndFill and the STLB-hit path add to the hot fields; take the kernel's share back out.
-      this.walkCycles -= walkC;
-      this.stlbCycles -= stlbC;
-      k[KS_TLB_CYCLES] += walkC + stlbC;
-      this.cyclesByRec['kernel-tlb'] = (this.cyclesByRec['kernel-tlb'] ?? 0) + walkC + stlbC;
-    }
-    const cacheC = this.cacheCycles - s[KS_CACHE_CYCLES];
-    if (cacheC !== 0) {
-      this.cacheCycles -= cacheC;
-      k[KS_CACHE_CYCLES] += cacheC;
-      this.cyclesByRec['kernel-cache'] = (this.cyclesByRec['kernel-cache'] ?? 0) + cacheC;
-    }
   }
 
   /** What the kernel's own references counted (kernelRef): the same terms as the user counters. */
@@ -639,9 +624,9 @@ export class Cpu {
     };
     if (this.caches !== null) {
       const served = (b: number, kind: number): CacheKindCounters => {
-        const c = (lv: number): number => k[KS_CACHE_SERVED + b + lv];
+        const c = (lv: number): number => this.kCacheServed[b + lv];
         const total = c(0) + c(1) + c(2) + c(3);
-        const remote = k[KS_CACHE_REMOTE + kind];
+        const remote = this.kCacheRemote[kind];
         return {
           accesses: total, l1dHits: c(LEVEL_L1), l1dMisses: total - c(LEVEL_L1),
           l2Hits: c(LEVEL_L2), l2Misses: c(LEVEL_LLC) + c(LEVEL_DRAM), llcHits: c(LEVEL_LLC), llcMisses: c(LEVEL_DRAM),
@@ -1206,12 +1191,7 @@ const KS_WALKS = 3;
 const KS_WALK_REFS = 4;
 const KS_TLB_CYCLES = 5;
 const KS_CACHE_CYCLES = 6;
-const KS_PSC_HITS = 7; // 4 levels (2..5)
-const KS_PSC_MISSES = 11;
-const KS_CACHE_SERVED = 15; // 8: kind * 4 + level
-const KS_CACHE_REMOTE = 23; // 2
-const KS_STLB_CYCLES = 25; // kSnap only
-const KS_SIZE = 26;
+const KS_SIZE = 7;
 
 /** Which level served a kind of line (data, or page-table lines the walker read). */
 export interface CacheKindCounters {
