@@ -13,6 +13,8 @@
 //                     kernel's loadSpace; no vas_switch): the reference's literal "write to CR3"
 //   noSwitch          no CR3 write at all: the baseline
 // Page choice and line offset come from a seeded generator, the same sequence for every series.
+// Every series runs with caches off and on (m2's geometry): with caches on each point starts cold
+// and warms every line of the working set once, and walk references cost the level serving them.
 
 import os from 'node:os';
 import { syscall } from '../syscalls/dispatch.js';

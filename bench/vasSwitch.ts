@@ -1,10 +1,11 @@
 // vas_switch benchmark (issue 4, Benchmarks (1) and (3)); prints one JSON document on stdout,
 // progress on stderr; never pass/fail.
 //
-//  (1) Table 6 of the reference: the modelled cycles of one vas_switch by component (syscall entry
-//      and exit, the CR3 load, the rest of the kernel's switch, the untagged kernel refill), with
-//      TLB tags and without, for the m2 (DragonFly BSD) and m2-barrelfish profiles, next to the
-//      reference's figures.
+//  (1) Table 6 of the reference: the modelled cycles of one vas_switch by component, every one an
+//      event (syscall entry and exit, the VAS lock, pm_active atomics, the CR3 load, the kernel's own
+//      references through the TLB: after an untagged flush, its refills), with TLB tags and without,
+//      caches off and on, for the m2 (DragonFly BSD) and m2-barrelfish profiles, next to the
+//      reference's figures and with the difference explained (docs/cost-model.md).
 //  (3) Emulator wall-clock: vas_switch calls per second (back and forth between two attached
 //      spaces, through the real syscall path) against mmap+munmap of a window of N pages of a
 //      preloaded tmpfs file (MAP_FIXED|MAP_SHARED|MAP_POPULATE, then munmap; syscall path) as N
