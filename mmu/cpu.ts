@@ -621,6 +621,8 @@ export class Cpu {
       walkRefs: k[KS_WALK_REFS],
       tlbCycles: k[KS_TLB_CYCLES],
       cacheCycles: k[KS_CACHE_CYCLES],
+      pscHits: this.kPscHits.reduce((a, b) => a + b, 0),
+      pscMisses: this.kPscMisses.reduce((a, b) => a + b, 0),
     };
     if (this.caches !== null) {
       const served = (b: number, kind: number): CacheKindCounters => {
@@ -1180,6 +1182,8 @@ export interface KernelCounters {
   stlbHits: number; stlbMisses: number;
   walks: number; walkRefs: number;
   tlbCycles: number; cacheCycles: number;
+  /** Paging-structure-cache lookups of the kernel's walks (all levels). */
+  pscHits: number; pscMisses: number;
   caches?: { data: CacheKindCounters; pageTable: CacheKindCounters };
 }
 

@@ -3,11 +3,13 @@
 // they were, and are charged only beyond a warm hit (components kernel-tlb, kernel-cache).
 
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { Cpu, MachineFault, ACCESS_READ, ACCESS_WRITE } from '../../mmu/cpu.js';
 import { PROFILE_M2 } from '../../mmu/costModel.js';
 import { CacheHierarchy } from '../../mmu/cache.js';
 import { splitBig } from '../../mmu/address.js';
+import { SMALL_TLB } from '../../mmu/tlb.js';
 import { MiB } from '../../mmu/units.js';
 import { PtBuilder } from './ptBuilder.js';
 
@@ -91,5 +93,69 @@ describe('Cpu.kernelRef', () => {
     expect(k.pageTable.accesses).toBe(cpu.kernelCounters().walkRefs);
     expect(cpu.kernelCounters().cacheCycles).toBe(PROFILE_M2.params.dramLocal - PROFILE_M2.params.dataAccess);
     expect(cpu.cyclesBy['kernel-cache']).toBe(cpu.kernelCounters().cacheCycles);
+  });
+});
+
+describe('Cpu.kernelRef against a plain supervisor translation (property)', () => {
+  // Oracle: the same operations on a twin core where each kernel reference is an ordinary
+  // supervisor-mode translateHalves (counted as if it were a user access). kernelRef must leave the
+  // TLB in the same state, its kernel counts plus the user counts must equal the twin's counts, and
+  // the clocks must differ by exactly the warm cost the kernel's references are not charged.
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('user' as const), page: fc.integer({ min: 0, max: 40 }), write: fc.boolean() }),
+    fc.record({ k: fc.constant('kernel' as const), page: fc.integer({ min: 0, max: 40 }), write: fc.boolean() }),
+    fc.record({ k: fc.constant('flush' as const) }),
+  );
+  it('splits the counts without changing what happens', () => {
+    fc.assert(fc.property(fc.boolean(), fc.array(op, { minLength: 1, maxLength: 120 }), (caches, ops) => {
+      const build = () => {
+        const mem = new PhysicalMemory({ bytes: 64 * MiB });
+        const pt = new PtBuilder(mem, 4, { base: 1 * MiB, limit: 8 * MiB });
+        for (let i = 0; i <= 40; i++) {
+          pt.map(USER_VA + i * 4096, frame(100 + i), { writable: true, user: true });
+          pt.map(KVA + BigInt(i * 4096), frame(200 + i), { writable: true, user: false });
+        }
+        const h = caches ? CacheHierarchy.forCore(PROFILE_M2.caches, CacheHierarchy.newLlc(PROFILE_M2.caches)) : undefined;
+        const cpu = new Cpu(mem, { paging: 4, costs: PROFILE_M2.params, caches: h, tlb: { ...SMALL_TLB } });
+        cpu.writeCr4({ pcide: true, pge: true });
+        cpu.writeCr3(pt.root);
+        return { cpu, pt };
+      };
+      const a = build();
+      const b = build();
+      let kernelRefs = 0;
+      for (const o of ops) {
+        for (const [m, plain] of [[a, false], [b, true]] as const) {
+          if (o.k === 'flush') { m.cpu.writeCr3(m.pt.root); continue; }
+          if (o.k === 'user') {
+            if (o.write) m.cpu.store32(USER_VA + o.page * 4096, 1); else m.cpu.load32(USER_VA + o.page * 4096);
+            continue;
+          }
+          const [lo, hi] = splitBig(KVA + BigInt(o.page * 4096));
+          const acc = o.write ? ACCESS_WRITE : ACCESS_READ;
+          if (plain) m.cpu.translateHalves(lo, hi, acc, false); else m.cpu.kernelRef(lo, hi, acc);
+        }
+        if (o.k === 'kernel') kernelRefs++;
+      }
+      const ua = a.cpu.counters();
+      const ka = a.cpu.kernelCounters();
+      const tb = b.cpu.counters();
+      expect(ua.accesses + ka.accesses).toBe(tb.accesses);
+      expect(ua.l1Misses + ka.l1Misses).toBe(tb.l1Misses);
+      expect(ua.stlbHits + ka.stlbHits).toBe(tb.stlbHits);
+      expect(ua.walks + ka.walks).toBe(tb.walks);
+      expect(ua.walkRefs + ka.walkRefs).toBe(tb.walkRefs);
+      expect(a.cpu.clock).toBe(b.cpu.clock - kernelRefs * PROFILE_M2.params.dataAccess);
+      expect(a.cpu.tlb.occupancy()).toEqual(b.cpu.tlb.occupancy());
+      const psc = (m: Cpu, f: 'hits' | 'misses'): number => Object.entries(m.tlbCounters()).filter(([n]) => n.startsWith('PSC')).reduce((x, [, t]) => x + t[f], 0);
+      expect(psc(a.cpu, 'hits') + ka.pscHits).toBe(psc(b.cpu, 'hits'));
+      expect(psc(a.cpu, 'misses') + ka.pscMisses).toBe(psc(b.cpu, 'misses'));
+      if (caches) {
+        const ca = a.cpu.cacheCounters()!;
+        const cb = b.cpu.cacheCounters()!;
+        expect(ca.data.accesses + ka.caches!.data.accesses).toBe(cb.data.accesses);
+        expect(ca.pageTable.accesses + ka.caches!.pageTable.accesses).toBe(cb.pageTable.accesses);
+      }
+    }), { numRuns: 60 });
   });
 });
