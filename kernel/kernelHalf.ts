@@ -181,8 +181,3 @@ export class KernelHalf {
     this.percpu(cpu, 1, 61, ACCESS_READ, 3);
   }
 }
-
-/** Whether `va` (a page-aligned number) lies in the kernel half. */
-export function inKernelHalf(va: number): boolean {
-  return va >= KERNBASE;
-}
