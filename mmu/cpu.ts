@@ -186,7 +186,7 @@ export class Cpu {
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
     this.caches = opts.caches ?? null;
     this.frontOk = this.caches === null;
-    this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
+    this.l1Head = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) {

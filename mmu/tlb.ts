@@ -108,9 +108,8 @@ export class TlbArray {
     readonly name: string,
     g: TlbArrayGeometry,
     private readonly pcidEpoch: Uint32Array,
-    /** LRU stamps and generations may be shared with the CPU's front cache. */
+    /** LRU stamps may be shared with the CPU's front cache (the L1 arrays share one stamp space). */
     readonly stamp: Float64Array = new Float64Array(g.entries),
-    readonly gen: Int32Array = new Int32Array(g.entries),
     readonly base: number = 0,
     /** Bumped on every epoch change (a PCID flush): clean sets become unknown again. */
     private readonly flushSerial: Int32Array = new Int32Array(1),
@@ -282,7 +281,6 @@ export class TlbArray {
     ep[victim] = pe[pcid];
     stamps[base + victim] = stamp;
     if (this.ordered) this.rMoveToTail(victim, stamp);
-    this.gen[base + victim]++;
     return victim;
   }
 
@@ -290,7 +288,6 @@ export class TlbArray {
     this.setClean[(s / this.ways) | 0] = -1;
     this.pcid[s] = -1;
     this.flags[s] = 0;
-    this.gen[this.base + s]++;
     const fh = this.frontHead;
     if (this.onKill !== null && (fh === null || fh[this.base + s] >= 0)) this.onKill(this.base + s);
   }
@@ -554,14 +551,13 @@ export const HIT_NONE = 0;
 
 /**
  * The TLB of one core: L1 DTLB (per size) backed by the STLB, plus paging-structure caches.
- * The L1 arrays share one generation/stamp space so the CPU's direct-mapped front cache can name
+ * The L1 arrays share one stamp space (global slot indices) so the CPU's direct-mapped front cache can name
  * an L1 slot by a single index and notice when it is evicted or invalidated.
  */
 export class Tlb {
   readonly pcidEpoch = new Uint32Array(4096);
   /** Bumped whenever an epoch changes (see TlbArray.setClean). */
   private readonly flushSerial = new Int32Array(1);
-  readonly l1Gen: Int32Array;
   readonly l1Stamp: Float64Array;
   readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
   readonly stlb: TlbArray;
@@ -579,15 +575,14 @@ export class Tlb {
     const n4 = geometry.l1_4k.entries;
     const n2 = geometry.l1_2m.entries;
     const n1 = geometry.l1_1g.entries;
-    this.l1Gen = new Int32Array(n4 + n2 + n1);
     this.l1Stamp = new Float64Array(n4 + n2 + n1);
     this.l1 = [
-      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0, this.flushSerial),
-      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4, this.flushSerial),
-      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2, this.flushSerial),
+      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, 0, this.flushSerial),
+      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, n4, this.flushSerial),
+      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, n4 + n2, this.flushSerial),
     ];
-    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, undefined, 0, this.flushSerial, true);
-    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, undefined, 0, this.flushSerial, true);
+    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, 0, this.flushSerial, true);
+    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, 0, this.flushSerial, true);
     if (geometry.psc) {
       this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
       this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
@@ -597,7 +592,7 @@ export class Tlb {
     this.hitArray = this.l1[0];
   }
 
-  /** Global slot index (into l1Gen/l1Stamp) of slot s of the L1 array for `size`. */
+  /** Global slot index (into l1Stamp) of slot s of the L1 array for `size`. */
   l1Global(size: number, s: number): number {
     return this.l1[size - 1].base + s;
   }
@@ -671,7 +666,7 @@ export class Tlb {
   flushPcid(pcid: number): void {
     this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
     this.flushSerial[0] = (this.flushSerial[0] + 1) | 0;
-    for (const a of this.l1) a.invalidatePcidEager(pcid); // generations tell the front cache
+    for (const a of this.l1) a.invalidatePcidEager(pcid); // kills tell the front cache (onKill)
     this.flushPscPcid(pcid);
   }
 
