@@ -160,7 +160,11 @@ export class TlbArray {
   private rMoveToTail(s: number, stamp: number): void {
     const set = (s / this.ways) | 0;
     const tail = this.rTail[set];
-    if (tail === s) return;
+    if (tail === s) {
+      const p = this.rPrev[s];
+      if (p >= 0 && this.stamp[this.base + p] > stamp) this.ordered = false;
+      return;
+    }
     if (this.stamp[this.base + tail] > stamp) { this.ordered = false; return; }
     const p = this.rPrev[s];
     const n = this.rNext[s];
