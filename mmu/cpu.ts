@@ -18,9 +18,10 @@ import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from '
 /**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
  * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
- * host cache every TLB miss disturbs: a miss touches about ten front arrays at a random index, and
- * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing every miss host cache
- * misses of its own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md).
+ * host cache every fill disturbs: a fill touches about ten front arrays at a random index, and
+ * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing host cache misses of
+ * their own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md). Fills
+ * now happen on slow-path L1 hits only (see tryTranslate), not after every TLB miss.
  */
 const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
