@@ -12,8 +12,12 @@ import { formatSize } from '../../mmu/units.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface GupsCliOptions extends GlobalOptions, GupsOptionsText {
+/** What `gups --image` keeps (for --help and the docs). */
+export const GUPS_IMAGE_NOTE = 'gups takes the machine (configuration) from it; every run builds its own machine of that configuration, so nothing a run makes persists (the table is private to the run)';
+
+export interface GupsCliOptions extends GlobalOptions, GupsOptionsText, ImageOptions {
   plot?: string;
   json?: boolean;
 }
@@ -89,12 +93,24 @@ function plotFiles(plot: string, sets: number[]): string[] {
 
 export async function gupsCommand(o: GupsCliOptions): Promise<number> {
   let plan;
+  // The image supplies the machine configuration (and is saved back, unchanged, on a clean exit).
+  const session = o.image ? openImageSession(o, () => buildMachine(o)) : null;
   try {
-    plan = planGups(o, buildMachine(o));
-    if (o.plot) checkOutputPath('--plot', o.plot);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+    try {
+      plan = planGups(o, session?.kernel.config ?? buildMachine(o));
+      if (o.plot) checkOutputPath('--plot', o.plot);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const code = await gupsRun(o, plan);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
   }
+}
+
+async function gupsRun(o: GupsCliOptions, plan: ReturnType<typeof planGups>): Promise<number> {
   const progress = progressLine();
   const report = await runGupsPlan(plan, (p) => progress.update(p.done, p.total, p.label));
   progress.clear();

@@ -4,15 +4,16 @@
 
 import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
-import type { GlobalOptions } from '../machineOptions.js';
+import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
 import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface NibbleCliOptions extends GlobalOptions {
+export interface NibbleCliOptions extends GlobalOptions, ImageOptions {
   workload?: string;
   modes?: string;
   threads?: string;
@@ -122,7 +123,29 @@ export function formatNibbleReport(r: NibbleResults): string[] {
   return out;
 }
 
+/** What `nibble --image` keeps (for --help and the docs). */
+export const NIBBLE_IMAGE_NOTE = 'nibble takes its profile, seed and nodes from it; each configuration builds its own machine, so nothing a run makes persists (the logs are private to the run)';
+
 export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
+  nibbleOptions(o); // option errors first, before the image is touched
+  // A new image gets nibble's own default of 2 sockets.
+  const session = o.image ? openImageSession(o, () => buildMachine({ ...o, nodes: o.nodes ?? '2' })) : null;
+  try {
+    let run = o;
+    if (session) {
+      const c = session.kernel.config;
+      if (c.profile.name.includes('+')) throw new UsageError(`nibble: image ${session.file} has cost overrides (profile ${c.profile.name}); nibble takes a named profile only`);
+      run = { ...o, profile: c.profile.name, seed: String(c.seed), nodes: String(c.nodes) };
+    }
+    const code = await nibbleRun(run);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+async function nibbleRun(o: NibbleCliOptions): Promise<number> {
   const opts = nibbleOptions(o);
   if (o.plot) {
     try { checkOutputPath('--plot', o.plot); } catch (e) { throw new UsageError((e as Error).message); }
