@@ -6,6 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, basename, relative } from 'node:path';
 import { Kernel } from '../../kernel/kernel.js';
+import { formatSize } from '../../mmu/units.js';
 import { counters, namedSpaces, processes, segments, type SpaceRef } from '../../kernel/snapshot.js';
 import {
   parseFile, parseLine, nodeFileLoader, formatDiagnostic, machineSettings, createParseContext, suggest, KEYWORDS,
@@ -292,7 +293,7 @@ export class ShellEffects implements CommandHost {
     try {
       if (this.image) {
         // The machine is the image's: a setting may only agree with it.
-        checkAgainstImage(this.image.file, this.kernel.config, machineLineOptions(settings), (k, v) => `machine ${k}=${String(v)}`);
+        checkAgainstImage(this.image.file, this.kernel.config, machineLineOptions(settings), (k, v) => `machine ${k}=${k === 'mem' && /^\d+$/.test(String(v)) ? formatSize(Number(v)) : String(v)}`);
         return true;
       }
       this.runner = buildRunner(this.cli, machineLineOptions(settings));
@@ -450,7 +451,7 @@ export class ShellEffects implements CommandHost {
     if (!path && !img) return this.fail(null, 'no machine image: save FILE writes one (save FILE.trace writes the statements as a trace)');
     const file = path ? resolve(this.cwd, path.text) : resolve(this.cwd, img!.file);
     const same = img !== null && resolve(this.cwd, img.file) === file;
-    if (same && img.readOnly) return this.fail(path, `image ${img.file} is read-only (--read-only): save FILE writes elsewhere`);
+    if (same && img.readOnly) return this.fail(path, `image ${this.imageStatus()!.file} is read-only (--read-only): save FILE writes elsewhere`);
     let release: (() => void) | null = null;
     try {
       if (!same) release = takeImageLock(file, {});
@@ -473,7 +474,7 @@ export class ShellEffects implements CommandHost {
   /** `load FILE`: the machine of an image (locked) replaces this one; refused with unsaved changes unless `--discard`. */
   load(path: Word, discard: boolean): void {
     if (this.dirty && !discard) {
-      return this.fail(path, `the machine has unsaved changes${this.image ? ` (image ${this.image.file})` : ''}: save first, or load --discard ${path.text}`);
+      return this.fail(path, `the machine has unsaved changes${this.image ? ` (image ${this.imageStatus()!.file})` : ''}: save first, or load --discard ${path.text}`);
     }
     const file = resolve(this.cwd, path.text);
     const img = this.image;
@@ -497,7 +498,7 @@ export class ShellEffects implements CommandHost {
     const file = resolve(this.cwd, img.file);
     if (!existsSync(file)) {
       this.useMachine(new Kernel(this.kernel.config), true);
-      this.print(`image ${img.file} is not written yet: a fresh machine of its configuration`, 'dim');
+      this.print(`image ${this.imageStatus()!.file} is not written yet: a fresh machine of its configuration`, 'dim');
       return;
     }
     try {
@@ -505,7 +506,7 @@ export class ShellEffects implements CommandHost {
       const l = imageCall(() => loadImageWithInfo(file));
       img.compress = l.compressed;
       this.useMachine(l.kernel);
-      this.print(`reloaded image ${img.file}: ${this.machine()}`, 'good');
+      this.print(`reloaded image ${this.imageStatus()!.file}: ${this.machine()}`, 'good');
     } catch (e) {
       this.fail(at, (e as Error).message);
     }
