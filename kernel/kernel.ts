@@ -8,7 +8,7 @@ import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
 import { CacheHierarchy } from '../mmu/cache.js';
 import { CachedCpu } from '../mmu/cachedCpu.js';
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
-import type { CostParams } from '../mmu/costModel.js';
+import { programCostsOf, type CostParams, type ProgramCosts } from '../mmu/costModel.js';
 import { splitBig, joinBig } from '../mmu/address.js';
 import { formatAddr } from '../mmu/units.js';
 import { FrameAllocator } from './vm/frameAllocator.js';
@@ -149,6 +149,17 @@ export class Kernel implements VmHost {
 
   /** The cost parameters of the machine's profile (modelled cycles per event). */
   get costs(): CostParams { return this.config.profile.params; }
+
+  private programCostsView: ProgramCosts | null = null;
+
+  /**
+   * What programs may read of the profile: the program-side costs (GUPS's per-update work, Nibble's
+   * hashing and spinning, ...), frozen. The runtime hands it to programs as `rt.costs`, so a
+   * program's own charges follow `--profile` and `--costs` like the kernel's.
+   */
+  get programCosts(): ProgramCosts {
+    return (this.programCostsView ??= programCostsOf(this.config.profile.params));
+  }
 
   // ------------------------------------------------------------------ VmHost
 

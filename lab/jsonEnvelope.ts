@@ -5,7 +5,8 @@
 
 import type { MachineConfig } from '../kernel/machineConfig.js';
 import type { TlbGeometry } from '../mmu/tlb.js';
-import type { CostParams } from '../mmu/costModel.js';
+import { programCostsOf, type CostParams, type ProgramCosts } from '../mmu/costModel.js';
+import { profileOverrides } from './programCosts.js';
 import type { CacheGeometry } from '../mmu/cache.js';
 
 /** Bumped when a field changes meaning or disappears (adding fields does not bump it). */
@@ -19,7 +20,14 @@ export interface MachineJson {
   nodes: number;
   cpus: number;
   /** Cost profile of the modelled cycles, with every parameter. */
-  profile: { name: string; params: CostParams };
+  profile: {
+    name: string;
+    params: CostParams;
+    /** The parameters --costs changed from the named profile's. */
+    overrides: Record<string, number>;
+    /** The program-side parameters (the view programs read as rt.costs). */
+    programCosts: ProgramCosts;
+  };
   seed: number;
   aslr: boolean;
   /** Default TLB tag policy of address spaces: 'flush' or 'tagged'. */
@@ -33,7 +41,7 @@ export interface MachineJson {
 export function machineJson(c: MachineConfig): MachineJson {
   return {
     paging: c.paging, memBytes: c.memBytes, nodes: c.nodes, cpus: c.cpus,
-    profile: { name: c.profile.name, params: { ...c.profile.params } },
+    profile: { name: c.profile.name, params: { ...c.profile.params }, overrides: profileOverrides(c.profile), programCosts: programCostsOf(c.profile.params) },
     seed: c.seed, aslr: c.aslr, tagPolicy: c.tagPolicy, tlb: c.tlb,
     caches: c.caches ? 'on' : 'off',
     ...(c.caches ? { cacheGeometry: c.profile.caches } : {}),

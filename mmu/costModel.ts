@@ -60,6 +60,65 @@ export interface CostParams {
   dramLocal: number;
   /** With caches on: latency of a line from another node's DRAM (one interconnect hop). */
   dramRemote: number;
+  // ---- Program-side costs: CPU work a program (or a harness's client loop) charges that it does not
+  // spell out as loads and stores. Programs read these through the runtime (syscalls/abi.ts
+  // ProgramCosts); the values are estimates of the instructions involved, not measurements.
+  /** GUPS, per update besides its memory accesses: the LFSR step, index and window arithmetic, the
+   *  pending-set bookkeeping (a handful of ALU ops and a branch). */
+  gupsUpdate: number;
+  /** Nibble: hashing one 8-byte key with FNV-1a (8 xor-multiply steps) and picking table and bucket. */
+  nibbleHash: number;
+  /** Nibble: one spin on a held bucket lock before yielding to the scheduler. */
+  nibbleSpin: number;
+  /** Nibble compaction: scoring one candidate segment (a division and two multiplications). */
+  nibbleScore: number;
+  /** Nibble: what a compaction thread idles between polls of its socket's free blocks. */
+  nibblePoll: number;
+  /** Nibble: what a writer waits before trying again for space that compaction is about to release. */
+  nibbleSpaceWait: number;
+  /** RDTSC as Nibble's epochs read it, priced as the reference does on Haswell. */
+  rdtsc: number;
+  /** SAM: parsing one byte of SAM text (htslib's sam_parse1 runs at ~150 MB/s). */
+  samParsePerByte: number;
+  /** SAM: formatting one byte of SAM text output (number to text, table lookups). */
+  samFormatPerByte: number;
+  /** SAM sort: one comparison (the compare call, branches, the swap). */
+  samSortCompare: number;
+  /** BGZF: zlib inflate per output byte (~400 MB/s on a 2.5 GHz core). */
+  bgzfInflatePerByte: number;
+  /** BGZF: zlib deflate (level 6, the htslib default) per input byte (~60 MB/s). */
+  bgzfDeflatePerByte: number;
+  /** Redis: per command besides the dataset's own loads and stores (table lookup, arity check). */
+  redisCommand: number;
+  /** Redis: hashing a key, fixed part (finalisation); plus redisHashPerByte per key byte. */
+  redisHashBase: number;
+  /** Redis: hashing a key, per byte (one FNV-1a round). */
+  redisHashPerByte: number;
+  /** Redis KEYS: matching one key against the pattern. */
+  redisKeysPerKey: number;
+  /** YCSB client (lab/nibble): choosing the next operation and key (two xorshift draws, Zipf). */
+  ycsbChoose: number;
+  /** YCSB client: one poll while waiting at the starting line for the other clients. */
+  ycsbStartPoll: number;
+}
+
+/** The program-side parameters of a profile: the ones programs read through the runtime. */
+export const PROGRAM_COST_KEYS = [
+  'gupsUpdate', 'nibbleHash', 'nibbleSpin', 'nibbleScore', 'nibblePoll', 'nibbleSpaceWait', 'rdtsc',
+  'samParsePerByte', 'samFormatPerByte', 'samSortCompare', 'bgzfInflatePerByte', 'bgzfDeflatePerByte',
+  'redisCommand', 'redisHashBase', 'redisHashPerByte', 'redisKeysPerKey', 'ycsbChoose', 'ycsbStartPoll',
+] as const satisfies readonly (keyof CostParams)[];
+
+export type ProgramCostName = (typeof PROGRAM_COST_KEYS)[number];
+
+/** What a program may read of the active profile: its own costs, read-only. */
+export type ProgramCosts = Readonly<Pick<CostParams, ProgramCostName>>;
+
+/** The program-side parameters of `p` as a frozen object (the view the runtime hands programs). */
+export function programCostsOf(p: CostParams): ProgramCosts {
+  const out = {} as Record<ProgramCostName, number>;
+  for (const k of PROGRAM_COST_KEYS) out[k] = p[k];
+  return Object.freeze(out);
 }
 
 export interface CostProfile {
@@ -125,6 +184,24 @@ export const PROFILE_M2: CostProfile = {
     llcLatency: 38,
     dramLocal: 200,
     dramRemote: 330,
+    gupsUpdate: 8,
+    nibbleHash: 30,
+    nibbleSpin: 40,
+    nibbleScore: 20,
+    nibblePoll: 5000,
+    nibbleSpaceWait: 2000,
+    rdtsc: 30,
+    samParsePerByte: 16,
+    samFormatPerByte: 8,
+    samSortCompare: 20,
+    bgzfInflatePerByte: 6,
+    bgzfDeflatePerByte: 40,
+    redisCommand: 40,
+    redisHashBase: 8,
+    redisHashPerByte: 1,
+    redisKeysPerKey: 10,
+    ycsbChoose: 20,
+    ycsbStartPoll: 100,
   },
   caches: IVY_BRIDGE_EP_CACHES,
 };
@@ -170,7 +247,7 @@ export const PROFILE_M3: CostProfile = {
 /** Free of costs except accesses: useful to see pure event counts. */
 export const PROFILE_ZERO: CostProfile = {
   name: 'zero',
-  description: 'every event costs 0 cycles except a data access (1)',
+  description: 'every event costs 0 cycles except a data access (1), program-side work included',
   params: Object.fromEntries(Object.keys(PROFILE_M2.params).map((k) => [k, 0])) as unknown as CostParams,
   caches: IVY_BRIDGE_EP_CACHES,
 };

@@ -19,7 +19,9 @@ export {
   VAS_PRIMARY, VAS_CURRENT, VAS_NOWAIT, VAS_CTL_INFO, VAS_CTL_DELETE, VAS_CTL_TAGS, VAS_CTL_CHMOD, VAS_CTL_PTPOLICY,
   SEG_CTL_INFO, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, SEG_CTL_CHMOD, SEG_2M,
 } from '../kernel/spacejmp/spacejmp.js';
-export type { CpuCounters } from '../mmu/cpu.js';
+export type { CpuCounters, CacheCounters } from '../mmu/cpu.js';
+/** The program-side costs of the machine's profile (read-only; docs/cost-model.md lists them). */
+export type { ProgramCosts } from '../mmu/costModel.js';
 
 /** The machine a runtime makes system calls into (opaque to programs). */
 export type Machine = Kernel;

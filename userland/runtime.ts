@@ -13,7 +13,7 @@
 
 import {
   SysError, errnoName, HEAP_BASE, HEAP_SIZE, STACK_TOP,
-  type Machine, type ThreadHandle, type ThreadBody, type YieldRequest, type UserCpu, type CpuInfo, type CpuCounters,
+  type Machine, type ThreadHandle, type ThreadBody, type YieldRequest, type UserCpu, type CpuInfo, type CpuCounters, type ProgramCosts,
 } from '../syscalls/abi.js';
 import { syscall, isWouldBlock, lastSyscallError, type SyscallReturn } from '../syscalls/dispatch.js';
 import type { RawArg } from '../syscalls/table.js';
@@ -131,6 +131,13 @@ export class Runtime implements MemoryAccess {
   writeBytes(va: number, data: Uint8Array): void {
     for (let i = 0; i < data.length; i++) this.cpu.store8(va + i, data[i]);
   }
+
+  /**
+   * The machine profile's program-side costs (read-only): what a program charges with `compute`
+   * for work it does not spell out as loads and stores, e.g. `rt.compute(rt.costs.gupsUpdate * n)`.
+   * They change with --profile and --costs like every other modelled cost.
+   */
+  get costs(): ProgramCosts { return this.kernel.programCosts; }
 
   /** Charge modelled CPU work that the program does not spell out as loads and stores. */
   compute(cycles: number): void {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { runGups, rawBaseline, machineMemoryFor, hostBytesFor, type GupsResult } from './engine.js';
 import { GUPS_DESIGNS, type GupsDesign } from '../../userland/gups/designs.js';
 import { parseSize, formatSize } from '../../mmu/units.js';
+import { costsReport, type CostsReport } from '../programCosts.js';
 
 /** The built-in default: small enough that the whole comparison runs in well under a minute. */
 export const DEFAULT_TABLE = '1M';
@@ -36,6 +37,8 @@ export interface GupsOptionsText {
 export interface GupsReport {
   machine: string;
   profile: string;
+  /** The profile, its --costs overrides and the program-side costs GUPS charged. */
+  costs: CostsReport;
   seed: number;
   tagPolicy: string;
   /** Data caches modelled or not (docs/cost-model.md). */
@@ -135,6 +138,7 @@ export async function runGupsPlan(plan: GupsPlan, onProgress?: (p: GupsProgress)
   return {
     machine: describeMachine(plan.machine),
     profile: plan.machine.profile.name,
+    costs: costsReport(plan.machine.profile, 'gups'),
     seed: plan.machine.seed,
     tagPolicy: plan.machine.tagPolicy,
     caches: plan.machine.caches ? 'on' : 'off',

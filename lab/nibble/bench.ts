@@ -3,6 +3,7 @@
 // as table rows, chart series and one JSON-able document; every throughput names its clock
 // (modelled, with the cost profile, or emulator wall-clock).
 
+import { costsReport, type CostsReport } from '../programCosts.js';
 import { resolveProfile } from '../../mmu/costModel.js';
 import { runYcsb, type KeyDist, type YcsbRunResult } from './ycsb.js';
 import { entryBytes } from '../../userland/nibble/log.js';
@@ -18,6 +19,8 @@ export interface NibbleCommandOptions {
   modes?: NibbleMode[];
   /** Cost profile of the modelled machine (default m2) and seed (default 1). */
   profile?: string;
+  /** Cost overrides, as --costs takes them ("nibbleHash=60,syscall=500"). */
+  costs?: string;
   seed?: number;
   /** Sockets of the emulated machine (default 2). */
   nodes?: number;
@@ -67,6 +70,8 @@ export interface Series {
 
 export interface NibbleResults {
   profile: string;
+  /** The profile, its --costs overrides and the program-side costs Nibble and its clients charged. */
+  costs: CostsReport;
   clockGHz: number;
   machine: string;
   ycsb: YcsbRunResult[];
@@ -86,6 +91,7 @@ function resolve(o: NibbleCommandOptions) {
     workloads: o.workloads ?? ['ycsb', 'fill', 'frag'],
     modes: (o.modes ?? ['nibble', 'nibble2']).map((m) => (m === 'nibble' ? 1 : 2) as 1 | 2),
     profile: o.profile ?? 'm2',
+    costs: o.costs ?? '',
     seed: o.seed ?? 1,
     nodes,
     logBytesPerNode: (o.capacityMiB ?? 32) * 2 ** 20,
@@ -117,9 +123,10 @@ function ycsbRow(r: YcsbRunResult): Record<string, string | number> {
 /** Run the selected experiments; `onProgress` hears about every finished configuration. */
 export function runNibbleCommand(options: NibbleCommandOptions = {}, onProgress: (p: NibbleProgress) => void = () => {}): NibbleResults {
   const o = resolve(options);
-  const prof = resolveProfile(o.profile);
+  const prof = resolveProfile(o.profile, o.costs);
   const out: NibbleResults = {
     profile: prof.name,
+    costs: costsReport(prof, 'nibble'),
     clockGHz: prof.params.clockGHz,
     machine: `${o.nodes} sockets; per configuration one core per client thread plus ${o.compactors} compaction core(s) per socket; log ${o.logBytesPerNode / 2 ** 20} MiB per socket in ${o.blockSize / 1024} KiB blocks, ${o.segmentBlocks}-block head segments`,
     ycsb: [], fill: [], frag: [],
@@ -130,7 +137,7 @@ export function runNibbleCommand(options: NibbleCommandOptions = {}, onProgress:
       'copies move 8-byte words, one modelled access each (the reference uses rep movsb); the modelled machine has no NUMA distance, so write-local has no modelled benefit',
     ],
   };
-  const base = { nodes: o.nodes, compactorsPerNode: o.compactors, logBytesPerNode: o.logBytesPerNode, blockSize: o.blockSize, segmentBlocks: o.segmentBlocks, profile: o.profile, seed: o.seed };
+  const base = { nodes: o.nodes, compactorsPerNode: o.compactors, logBytesPerNode: o.logBytesPerNode, blockSize: o.blockSize, segmentBlocks: o.segmentBlocks, profile: o.profile, costs: o.costs, seed: o.seed };
 
   if (o.workloads.includes('ycsb')) {
     const total = o.modes.length * o.dists.length * o.gets.length * o.threads.length;

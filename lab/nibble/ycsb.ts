@@ -40,6 +40,8 @@ export interface YcsbRunConfig {
   blockSize: number;
   segmentBlocks: number;
   profile: string;
+  /** Cost overrides (--costs text), applied to `profile`. */
+  costs?: string;
   seed: number;
   /** Called now and then with measured-phase operations done so far. */
   onOps?: (done: number) => void;
@@ -113,7 +115,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
   const config = storeConfig(c, cpus);
   const L = computeLayout(config);
   const nodeMem = Math.ceil((L.nodeStride + L.metaBytes + 128 * MiB) / (2 * MiB)) * 2 * MiB;
-  const profile = resolveProfile(c.profile);
+  const profile = resolveProfile(c.profile, c.costs ?? '');
   const k = new Kernel({ memBytes: nodes * nodeMem, cpus, nodes, seed: c.seed, profile });
   const cpuOf = (node: number, local: number): number => node * perNode + local;
   const clientCpu = (i: number): number => cpuOf(i % nodes, Math.floor(i / nodes));
@@ -182,7 +184,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
         // A starting line: the loaders finished at different times; measure from when all are set.
         ready++;
         while (ready < c.threads) {
-          r.compute(100);
+          r.compute(r.costs.ycsbStartPoll);
           yield* r.yield();
         }
         const t0 = r.cpu.rdtsc();
@@ -193,7 +195,7 @@ export function runYcsb(c: YcsbRunConfig): YcsbRunResult {
           x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
           const u2 = (x >>> 0) / 4294967296;
           const keynum = c.dist === 'uniform' ? Math.floor(u2 * c.objects) : zipf.next(u2);
-          r.compute(20); // choosing the operation and the key
+          r.compute(r.costs.ycsbChoose); // choosing the operation and the key
           if (u1 * 100 < c.getPct) {
             yield* s.get(t, keynum + 1, 0, dst);
           } else {

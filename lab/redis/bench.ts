@@ -5,6 +5,7 @@
 // keys, attaching) is outside the measured phase: every client waits on a start pipe, the CPUs'
 // clocks are aligned, and the phase runs from there until the last client has finished.
 
+import { costsReport, type CostsReport } from '../programCosts.js';
 import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { Scheduler } from '../../kernel/proc/scheduler.js';
@@ -210,6 +211,8 @@ export async function runRedisOne(base: MachineConfig, d: DesignSpec, clients: n
 export interface RedisBenchReport {
   machine: string;
   profile: string;
+  /** The profile, its --costs overrides and the program-side costs the server charged. */
+  costs: CostsReport;
   clocks: { modelled: string; wall: string };
   params: Omit<RedisBenchParams, 'designs'> & { designs: string[] };
   results: RedisBenchResult[];
@@ -238,6 +241,7 @@ export async function runRedisBench(base: MachineConfig, p: RedisBenchParams, on
   return {
     machine: `${base.cpus}+ CPUs (one per client and server), ${base.profile.name}, paging ${base.paging}-level, TLB tags ${base.tagPolicy}`,
     profile: base.profile.name,
+    costs: costsReport(base.profile, 'redis'),
     clocks: {
       modelled: `requests per modelled second of the emulated machine (profile ${base.profile.name}, ${base.profile.params.clockGHz} GHz)`,
       wall: 'the emulator\'s own wall-clock time for the measured phase',

@@ -3,6 +3,7 @@
 // each step as samtools does (SAM in, a sorted BAM and its .bai in between); the vas design
 // imports once and every step attaches the data set. Outputs of the two must be identical.
 
+import { costsReport, type CostsReport } from '../programCosts.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { SamMachine, type SamDesign, type ToolRun } from './machine.js';
 import { synthSam, type SynthData } from './synth.js';
@@ -38,6 +39,8 @@ export interface SamBenchReport {
   inputBytes: number;
   region: string;
   profile: string;
+  /** The profile, its --costs overrides and the program-side costs the tools charged. */
+  costs: CostsReport;
   clockGHz: number;
   clocks: { modelled: string; wall: string };
   designs: DesignResult[];
@@ -147,7 +150,7 @@ export function runSamBench(config: MachineConfig, o: SamBenchOptions, progress?
   });
   const ghz = config.profile.params.clockGHz;
   return {
-    reads: data.records, inputBytes: data.text.length, region, profile: config.profile.name, clockGHz: ghz,
+    reads: data.records, inputBytes: data.text.length, region, profile: config.profile.name, costs: costsReport(config.profile, 'sam'), clockGHz: ghz,
     clocks: { modelled: `modelled cycles of the emulated machine (profile ${config.profile.name}, ${ghz} GHz)`, wall: 'wall-clock of the emulator itself (host time)' },
     designs: runs.map((r) => r.result), speedup,
     pipelineSpeedup: f && v ? f.result.totalCycles / v.result.totalCycles : NaN,

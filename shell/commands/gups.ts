@@ -11,6 +11,7 @@ import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js
 import { formatSize } from '../../mmu/units.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
+import { costsLine } from '../../lab/programCosts.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 import { openImageSession, type ImageOptions } from './image.js';
 
@@ -69,6 +70,7 @@ export function formatGupsReport(r: GupsReport, explain = false): string[] {
   const out: string[] = explain ? [...GUPS_EXPLAINED, ''] : [];
   out.push(`GUPS (HPCC RandomAccess): table ${formatSize(r.tableBytes)} (${r.tableBytes / 8} words), ${r.updates} updates, ${formatSize(r.pageSize)} pages`);
   out.push(`machine: ${r.machine}`);
+  out.push(costsLine(r.costs));
   out.push(`clocks: "modelled" = ${r.clocks.modelled}; "wall" = ${r.clocks.wall}`);
   if (r.raw) out.push(`baseline (same run): raw typed-array GUPS loop over the same table size: ${num(r.raw.mups)} MUPS wall-clock`);
   const sets = [...new Set(r.results.map((x) => x.updateSet))];

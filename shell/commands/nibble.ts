@@ -2,6 +2,8 @@
 // (Nibble vs Nibble-2, threads, GET mixes, uniform/zipfian), throughput as the store fills, and
 // fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
 
+import { costsLine, profileOverrides } from '../../lab/programCosts.js';
+import { resolveProfile } from '../../mmu/costModel.js';
 import type { Command } from 'commander';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
@@ -55,11 +57,11 @@ function one(name: string, text: string | undefined, min: number): number | unde
 
 /** Command-line text to the engine's options; a small, fast configuration with --quick. */
 /** Machine options nibble does not take: each configuration builds its own machine. */
-const NOT_FOR_NIBBLE = ['paging', 'mem', 'cpus', 'costs', 'tlb', 'tags', 'aslr', 'caches'] as const;
+const NOT_FOR_NIBBLE = ['paging', 'mem', 'cpus', 'tlb', 'tags', 'aslr', 'caches'] as const;
 
 export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
   for (const k of NOT_FOR_NIBBLE) {
-    if (o[k] !== undefined) throw new UsageError(`--${k} is not supported by nibble: each configuration builds its own machine (one core per client thread and compactor, --nodes sockets); it takes --profile, --seed and --nodes`);
+    if (o[k] !== undefined) throw new UsageError(`--${k} is not supported by nibble: each configuration builds its own machine (one core per client thread and compactor, --nodes sockets); it takes --profile, --costs, --seed and --nodes`);
   }
   const quick: NibbleCommandOptions = o.quick
     ? { objects: 2000, ops: 4000, threads: [1, 4], gets: [95, 50], dists: ['uniform'], fills: [0.3, 0.6, 0.8], capacityMiB: 8, fragCapacityMiB: 8, patterns: ['P2', 'P4', 'P6'] }
@@ -73,6 +75,7 @@ export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
   const nodes = o.nodes === undefined ? undefined : Number(o.nodes);
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
   if (nodes !== undefined && !(Number.isInteger(nodes) && nodes >= 1 && nodes <= 8)) throw new UsageError('--nodes must be 1..8');
+  try { resolveProfile(o.profile ?? 'm2', o.costs ?? ''); } catch (e) { throw new UsageError((e as Error).message); }
   const out: NibbleCommandOptions = {
     ...quick,
     workloads: words('workload', o.workload, ['ycsb', 'fill', 'frag'] as const) ?? quick.workloads,
@@ -86,6 +89,7 @@ export function nibbleOptions(o: NibbleCliOptions): NibbleCommandOptions {
     capacityMiB: one('capacity', o.capacity, 1) ?? quick.capacityMiB,
     fills: fills ?? quick.fills,
     profile: o.profile,
+    costs: o.costs,
     seed,
     nodes,
   };
@@ -112,7 +116,7 @@ export function nibbleCharts(r: NibbleResults): ChartSpec[] {
 }
 
 export function formatNibbleReport(r: NibbleResults): string[] {
-  const out = [`Nibble on ${r.machine}`, `clocks: "modelled" = cycles of the emulated machine, profile ${r.profile} at ${r.clockGHz} GHz; "wall" = emulator wall-clock`];
+  const out = [`Nibble on ${r.machine}`, `clocks: "modelled" = cycles of the emulated machine, profile ${r.profile} at ${r.clockGHz} GHz; "wall" = emulator wall-clock`, costsLine(r.costs)];
   for (const [name, rows] of Object.entries(r.tables)) {
     if (!rows.length) continue;
     const header = Object.keys(rows[0]);
@@ -124,7 +128,7 @@ export function formatNibbleReport(r: NibbleResults): string[] {
 }
 
 /** What `nibble --image` keeps (for --help and the docs). */
-export const NIBBLE_IMAGE_NOTE = 'nibble takes its profile, seed and nodes from it; each configuration builds its own machine, so nothing a run makes persists (the logs are private to the run)';
+export const NIBBLE_IMAGE_NOTE = 'nibble takes its profile (with cost overrides), seed and nodes from it; each configuration builds its own machine, so nothing a run makes persists (the logs are private to the run)';
 
 export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
   nibbleOptions(o); // option errors first, before the image is touched
@@ -134,8 +138,8 @@ export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
     let run = o;
     if (session) {
       const c = session.kernel.config;
-      if (c.profile.name.includes('+')) throw new UsageError(`nibble: image ${session.file} has cost overrides (profile ${c.profile.name}); nibble takes a named profile only`);
-      run = { ...o, profile: c.profile.name, seed: String(c.seed), nodes: String(c.nodes) };
+      const overrides = Object.entries(profileOverrides(c.profile)).map(([k, v]) => `${k}=${v}`).join(',');
+      run = { ...o, profile: c.profile.name.split('+')[0], costs: overrides || undefined, seed: String(c.seed), nodes: String(c.nodes) };
     }
     const code = await nibbleRun(run);
     session?.finish(code === 0);

@@ -2,6 +2,7 @@
 // terminal chart, an SVG, JSON), and a real RESP2 server on 127.0.0.1 that redis-cli and
 // redis-benchmark talk to, with every connection an emulated client of the chosen design.
 
+import { costsLine, costsReport } from '../../lab/programCosts.js';
 import type { Command } from 'commander';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { runRedisBench, parseDesign, type RedisBenchReport, type RedisBenchParams } from '../../lab/redis/bench.js';
@@ -99,6 +100,7 @@ export function formatRedisReport(r: RedisBenchReport): string[] {
   out.push(`Redis designs: ${p.keys} keys, ${p.valueSize}-byte values, ${Math.round(p.getRatio * 100)}% GET / ${Math.round((1 - p.getRatio) * 100)}% SET, ${p.ops} requests per client`);
   out.push(`machine: ${r.machine}`);
   out.push(`clocks: "modelled" = ${r.clocks.modelled}; "wall" = ${r.clocks.wall}`);
+  out.push(costsLine(r.costs));
   const rows = r.results.map((x) => [
     x.design, x.clients, num(x.modelledRps), num(x.wallRps), num(x.cyclesPerRequest, 0), num(x.switchesPerRequest), num(x.blockedSwitchesPerRequest),
     num(x.tlbMissesPerRequest), num(x.syscallCyclesPerRequest, 0), x.errors.length ? `FAILED: ${x.errors[0]}` : `ok (${x.hits}/${x.gets} GET hits)`,
@@ -193,6 +195,7 @@ async function serve(machine: MachineConfig, opts: { design: ServeDesign; bytes:
   }
   const where = session ? `, image ${session.file}${kept ? ' (its dataset)' : ' (a new dataset)'}${session.readOnly ? ', read-only' : ''}` : '';
   log(`sjmp redis serve: listening on 127.0.0.1:${srv.port} (design ${opts.design}, dataset ${formatSize(opts.bytes)} of emulated memory, profile ${machine.profile.name}${where}); Ctrl-C or SHUTDOWN to stop`);
+  log(costsLine(costsReport(machine.profile, 'redis')));
   const onSig = (): void => { log('sjmp redis serve: interrupted, exiting'); void srv.close(); };
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);

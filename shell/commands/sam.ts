@@ -12,6 +12,7 @@
 // Options of sjmp itself (anywhere after `sam`): --design files|vas, --json, --plot FILE,
 // --reads N, --seed N. Everything else goes to the tool as samtools would take it.
 
+import { costsLine } from '../../lab/programCosts.js';
 import type { GlobalOptions } from '../machineOptions.js';
 import { buildMachine } from '../machineOptions.js';
 import { textChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
@@ -131,6 +132,7 @@ export function formatSamBench(r: SamBenchReport): string[] {
   const out: string[] = [];
   out.push(`sam pipeline: ${r.reads} synthetic reads (${(r.inputBytes / 2 ** 20).toFixed(1)} MiB of SAM), region ${r.region}`);
   out.push(`clocks: "modelled" = ${r.clocks.modelled}; "wall" = ${r.clocks.wall}`);
+  out.push(costsLine(r.costs));
   const f = r.designs.find((d) => d.design === 'files');
   const v = r.designs.find((d) => d.design === 'vas');
   const rows = r.speedup.filter((s) => s.files || s.vas).map((s) => {

@@ -28,10 +28,6 @@ export interface GupsParams {
   pageSize: 4096 | 2097152;
 }
 
-/** Modelled CPU work per update besides its memory accesses: the LFSR step, index and window
- *  arithmetic, the pending-set bookkeeping (a handful of ALU ops and a branch). */
-export const COMPUTE_CYCLES_PER_UPDATE = 8;
-
 /** What the program reports back to the engine (host side). */
 export interface GupsProgramReport {
   startCycles: number;
@@ -115,7 +111,7 @@ function applySet(rt: Runtime, pend: number, w: number, n: number, u: number, wi
     }
     rt.xor64Batch(batchVa, batchLo, batchHi, m);
   }
-  rt.compute(COMPUTE_CYCLES_PER_UPDATE * n);
+  rt.compute(rt.costs.gupsUpdate * n); // the profile's per-update ALU work (docs/cost-model.md)
 }
 
 /** The stream loop shared by every design. */

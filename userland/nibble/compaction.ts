@@ -19,8 +19,6 @@ import { reclaimTag, minEpoch } from './epoch.js';
 const FULL_ENOUGH = 0.98;
 /** Compaction yields to the scheduler after this many objects even without preemption. */
 const OBJECTS_PER_STEP = 32;
-/** Cycles to compute one candidate's score (a division and two multiplications). */
-const SCORE_CYCLES = 20;
 
 export interface CompactResult {
   /** Segments queued for reclamation (emptied or found empty). */
@@ -97,7 +95,7 @@ export function* compactNode(s: Shape, t: NibbleThread, n: number, threads: numb
     const u = live / (m.load32(sa + S_NBLOCKS) * s.B);
     if (u >= FULL_ENOUGH) continue;
     const age = Math.max(1, now - loadNum(m, sa + S_EPOCH));
-    m.charge('nibble-compact', SCORE_CYCLES);
+    m.charge('nibble-compact', m.costs.nibbleScore);
     ids.push(g);
     scores.push(((1 - u) * age) / (1 + u));
     lives.push(live);

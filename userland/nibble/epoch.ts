@@ -12,12 +12,9 @@ import type { MemPort } from './mem.js';
 import type { Shape } from './shape.js';
 import { TWO32 } from './mem.js';
 
-/** rdtsc as the reference prices it on Haswell. */
-export const RDTSC_CYCLES = 30;
-
 export function pin(s: Shape, m: MemPort, slot: number): void {
   const tsc = Math.max(1, m.rdtsc());
-  m.charge('rdtsc', RDTSC_CYCLES);
+  m.charge('rdtsc', m.costs.rdtsc);
   const a = s.epochSlot(slot);
   m.store32(a, tsc % TWO32 | 0);
   m.store32(a + 4, Math.floor(tsc / TWO32) | 0);
@@ -43,7 +40,7 @@ export function minEpoch(s: Shape, m: MemPort, threads: number): number {
 /** The tag for a segment retired now (see the note at the top). */
 export function reclaimTag(s: Shape, m: MemPort, threads: number): number {
   let tag = m.rdtsc();
-  m.charge('rdtsc', RDTSC_CYCLES);
+  m.charge('rdtsc', m.costs.rdtsc);
   for (let i = 0; i < threads; i++) {
     const a = s.epochSlot(i);
     const v = (m.load32(a) >>> 0) + (m.load32(a + 4) >>> 0) * TWO32;

@@ -16,15 +16,10 @@ import type { NibbleThread } from './thread.js';
 import { H, fnv1a64 } from './hash.js';
 import { BUCKET_BYTES, ENTRIES_PER_BUCKET, B_KEYS, B_VALUES, T_NBUCKETS, T_COUNT, T_RESIZING, T_RESIZES } from './layout.js';
 
-/** Cycles for hashing 8 bytes with FNV-1a (8 xor-multiply steps) and picking table and bucket. */
-export const HASH_CYCLES = 30;
-/** Cycles charged per spin on a held lock before yielding to the scheduler. */
-export const SPIN_CYCLES = 40;
-
 /** Hash a key into the thread's scratch: subtable, hash bits, current bucket address and count. */
 export function locate(s: Shape, t: NibbleThread, klo: number, khi: number): void {
   fnv1a64(klo, khi);
-  t.m.charge('nibble-hash', HASH_CYCLES);
+  t.m.charge('nibble-hash', t.m.costs.nibbleHash);
   t.table = ((H.hi << 3) | (H.lo >>> 29)) & s.tableMask;
   t.hashLo = H.lo;
   bucketFor(s, t);
@@ -79,7 +74,7 @@ export function* lockBucket(s: Shape, t: NibbleThread): Step {
     }
     t.lockSpins++;
     s.stats.lockSpins++;
-    m.charge('nibble-spin', SPIN_CYCLES);
+    m.charge('nibble-spin', m.costs.nibbleSpin);
     yield;
   }
 }
@@ -97,7 +92,7 @@ export function* resizeTable(s: Shape, t: NibbleThread, table: number): Step {
   const hdr = s.tableHdr(table);
   if (m.load32(hdr + T_RESIZING) !== 0) {
     while (m.load32(hdr + T_RESIZING) !== 0) {
-      m.charge('nibble-spin', SPIN_CYCLES);
+      m.charge('nibble-spin', m.costs.nibbleSpin);
       yield;
     }
     return 1;
@@ -111,7 +106,7 @@ export function* resizeTable(s: Shape, t: NibbleThread, table: number): Step {
     for (;;) {
       const v = m.load32(a);
       if ((v & 1) === 0) { m.store32(a, (v + 1) | 0); break; }
-      m.charge('nibble-spin', SPIN_CYCLES);
+      m.charge('nibble-spin', m.costs.nibbleSpin);
       yield;
     }
   }
@@ -142,7 +137,7 @@ export function* resizeTable(s: Shape, t: NibbleThread, table: number): Step {
       fill++;
       m.store64(ka, 0, 0);
     }
-    m.charge('nibble-hash', HASH_CYCLES * ENTRIES_PER_BUCKET);
+    m.charge('nibble-hash', m.costs.nibbleHash * ENTRIES_PER_BUCKET);
   }
   for (let b = 0; b < 2 * nb; b++) {
     const a = base + b * BUCKET_BYTES;

@@ -4,6 +4,8 @@
 // userland runtime's per-thread view can be adapted to it. There is no CAS: emulated threads only
 // interleave where a body yields, so a load followed by a store with no yield between them is atomic.
 
+import type { ProgramCosts } from '../../syscalls/abi.js';
+
 export interface MemPort {
   load32(va: number): number;
   store32(va: number, v: number): void;
@@ -14,6 +16,8 @@ export interface MemPort {
   /** The core's modelled clock (rdtsc). */
   rdtsc(): number;
   charge(component: string, cycles: number): void;
+  /** The machine profile's program-side costs (what `charge` is given for hashing, spinning, ...). */
+  readonly costs: ProgramCosts;
   /** Core id (rdtscp's TSC_AUX). */
   readonly id: number;
   /** Socket (NUMA node) of the core. */

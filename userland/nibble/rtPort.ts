@@ -3,6 +3,7 @@
 
 import type { Runtime } from '../runtime.js';
 import type { MemPort } from './mem.js';
+import type { ProgramCosts } from '../../syscalls/abi.js';
 
 export class RtPort implements MemPort {
   constructor(readonly rt: Runtime) {}
@@ -13,6 +14,7 @@ export class RtPort implements MemPort {
   get hi(): number { return this.rt.cpu.hi; }
   rdtsc(): number { return this.rt.cpu.rdtsc(); }
   charge(component: string, cycles: number): void { this.rt.cpu.charge(component, cycles); }
+  get costs(): ProgramCosts { return this.rt.costs; }
   get id(): number { return this.rt.cpu.id; }
   get node(): number { return this.rt.cpu.node; }
 }

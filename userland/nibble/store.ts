@@ -23,7 +23,7 @@ import {
   S_NBLOCKS, S_INFLIGHT, SEG_FREE, SEG_HEAD, SEG_CLOSED, SEG_RECLAIM, SEG_COMPACTING, SEG_DEST,
 } from './layout.js';
 import { pin, quiesce } from './epoch.js';
-import { locate, bucketFor, findKey, findEmpty, readEntry, entryAddr, entrySeg, writeEntry, lockBucket, unlockBucket, resizeTable, countAdd, SPIN_CYCLES } from './index.js';
+import { locate, bucketFor, findKey, findEmpty, readEntry, entryAddr, entrySeg, writeEntry, lockBucket, unlockBucket, resizeTable, countAdd } from './index.js';
 import { HEADER_BYTES, MAX_VALUE, entryBytes, slotBytesOf, headerWord, advance, allocSegment, writeAddr, writeHeader, bump, liveAdd, copyLogPiece, freeBlocks, countRoll } from './log.js';
 import { compactNode, pendingSegments, needsCompaction, reclaim } from './compaction.js';
 
@@ -36,10 +36,6 @@ export const PUT_TOO_BIG = -3;
 
 /** Largest piece copied between two preemption points. */
 const PREEMPT_PIECE = 64;
-/** Cycles a compaction thread idles between polls of its socket's free blocks. */
-export const COMPACTOR_POLL_CYCLES = 5000;
-/** Cycles a writer waits before trying again for space that compaction is about to release. */
-const SPACE_WAIT_CYCLES = 2000;
 
 export interface NodeUsage {
   node: number;
@@ -165,7 +161,7 @@ export class NibbleStore extends Shape {
       if ((v & 1) !== 0) {
         t.lockSpins++;
         this.stats.lockSpins++;
-        m.charge('nibble-spin', SPIN_CYCLES);
+        m.charge('nibble-spin', m.costs.nibbleSpin);
         yield;
         continue;
       }
@@ -362,7 +358,7 @@ export class NibbleStore extends Shape {
       const enough = freeBlocks(this, m, n) - this.segBlocks >= this.reserve;
       if (!enough && r.gain === 0 && r.released === 0 && pendingSegments(this, t, n) === 0) return -1;
       if (!enough) {
-        m.charge('nibble-wait', SPACE_WAIT_CYCLES);
+        m.charge('nibble-wait', m.costs.nibbleSpaceWait);
         yield;
       }
       pin(this, m, t.slot);
@@ -416,7 +412,7 @@ export class NibbleStore extends Shape {
       } else {
         reclaim(this, t, n, this.threads(m));
       }
-      m.charge('nibble-compactor-idle', COMPACTOR_POLL_CYCLES);
+      m.charge('nibble-compactor-idle', m.costs.nibblePoll);
       yield;
     }
     return passes;

@@ -248,7 +248,7 @@ function keysCommand(c: CommandContext, argv: Uint8Array[]): void {
   const pat = argv[1];
   const all = pat.length === 1 && pat[0] === 0x2a;
   const keys = c.ds.keys().filter((k) => all || globMatch(pat, k));
-  c.ds.m.compute(keys.length * 10);
+  c.ds.m.compute(keys.length * c.ds.m.costs.redisKeysPerKey);
   c.reply.bulkArray(keys);
 }
 
@@ -823,7 +823,7 @@ function checkArity(spec: CommandSpec, argv: Uint8Array[]): CommandSpec | string
  * stores (the table lookup, argument checks) is charged as a small fixed cost.
  */
 export function execute(c: CommandContext, argv: Uint8Array[]): CommandSpec | null {
-  c.ds.m.compute(40);
+  c.ds.m.compute(c.ds.m.costs.redisCommand);
   const spec = resolveCommand(argv);
   if (typeof spec === 'string') {
     c.reply.error(spec);

@@ -3,12 +3,16 @@
 // piece of the dataset is reached through these, so its costs land on the CPU that runs the command.
 // Pointers are virtual addresses stored as two 32-bit halves (they lie above 2^46).
 
+import type { ProgramCosts } from '../../syscalls/abi.js';
+
 export interface RedisMem {
   load8(va: number): number;
   store8(va: number, v: number): void;
   load32(va: number): number;
   store32(va: number, v: number): void;
   compute(cycles: number): void;
+  /** The machine profile's program-side costs (what `compute` is given per command, per hash, ...). */
+  readonly costs: ProgramCosts;
 }
 
 const TWO32 = 4294967296;
@@ -83,6 +87,6 @@ export function hashBytes(m: RedisMem, bytes: Uint8Array): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  m.compute(8 + bytes.length);
+  m.compute(m.costs.redisHashBase + m.costs.redisHashPerByte * bytes.length);
   return h >>> 0;
 }

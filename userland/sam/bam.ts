@@ -4,7 +4,7 @@
 // program's own memory (loaded and stored through its CPU); zlib's work is charged per byte.
 
 import type { Runtime } from '../runtime.js';
-import { BGZF_BLOCK_DATA, BGZF_EOF, BGZF_HEADER, BgzfError, DEFLATE_CYCLES_PER_BYTE, INFLATE_CYCLES_PER_BYTE, blockSize, deflateBlock, inflateBlock } from './bgzf.js';
+import { BGZF_BLOCK_DATA, BGZF_EOF, BGZF_HEADER, BgzfError, blockSize, deflateBlock, inflateBlock } from './bgzf.js';
 import { loadBytes, storeBytes } from './mem.js';
 import { SamError, makeHeader, type SamHeader } from './record.js';
 
@@ -130,7 +130,7 @@ export class BamReader implements ByteSource {
         if (e instanceof BgzfError) throw new SamError(this.file, `byte ${e.offset}`, e.message.replace(/^BGZF block at byte offset \d+: /, 'BGZF block: '));
         throw e;
       }
-      this.rt.compute(this.data.length * INFLATE_CYCLES_PER_BYTE);
+      this.rt.compute(this.data.length * this.rt.costs.bgzfInflatePerByte);
       this.inflated += this.data.length;
       this.blockOffset = at;
       this.compPos += size;
@@ -199,7 +199,7 @@ export class BamWriter {
   flush(): void {
     if (this.n === 0) return;
     const data = this.block.subarray(0, this.n);
-    this.rt.compute(this.n * DEFLATE_CYCLES_PER_BYTE);
+    this.rt.compute(this.n * this.rt.costs.bgzfDeflatePerByte);
     this.writeRaw(deflateBlock(data));
     this.n = 0;
   }

@@ -1,14 +1,10 @@
 // BGZF (SAMv1 §4.1): a BAM file is a series of gzip members of at most 64 KiB each, with the
 // member's size in a "BC" extra field so a reader can seek to any block. Inflation and deflation
 // are done by node:zlib on bytes the program loaded from (or will store to) emulated memory; the
-// modelled cost of that computation is charged per byte by the caller (see INFLATE_CYCLES_PER_BYTE).
+// modelled cost of that computation is charged per byte by the caller (the profile's bgzfInflatePerByte and bgzfDeflatePerByte).
 
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
 
-/** Modelled cost of zlib inflate per output byte (~400 MB/s on a 2.5 GHz core). */
-export const INFLATE_CYCLES_PER_BYTE = 6;
-/** Modelled cost of zlib deflate (level 6, the htslib default) per input byte (~60 MB/s). */
-export const DEFLATE_CYCLES_PER_BYTE = 40;
 /** Uncompressed bytes per block (htslib's BGZF_BLOCK_SIZE). */
 export const BGZF_BLOCK_DATA = 0xff00;
 export const BGZF_HEADER = 18;

@@ -9,9 +9,6 @@ import type { RecordSink } from './dataset.js';
 import { loadBytes } from './mem.js';
 import { MAX_LINE, SamError, parseHeaderText, parseSamLine, type SamHeader } from './record.js';
 
-/** Modelled cost of parsing SAM text per byte (htslib's sam_parse1 runs at ~150 MB/s). */
-export const PARSE_CYCLES_PER_BYTE = 16;
-
 export interface ConvertOptions {
   /** Longest line accepted (default MAX_LINE). */
   maxLine?: number;
@@ -85,7 +82,7 @@ function convertSam(rt: Runtime, fd: number, file: string, buf: number, bufSize:
     if (n === 0) break;
     bytesRead += n;
     loadBytes(rt, buf, n, chunk);
-    rt.compute(n * PARSE_CYCLES_PER_BYTE);
+    rt.compute(n * rt.costs.samParsePerByte);
     let start = 0;
     for (let i = 0; i < n; i++) {
       if (chunk[i] !== 10) continue;

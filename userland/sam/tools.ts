@@ -13,10 +13,6 @@ import {
   R_NEXT_REFID, R_POS, R_REFID, formatRecord, strnumCmp, type SamHeader,
 } from './record.js';
 
-/** Modelled cost of one comparison of the sort (the compare call, branches, the swap). */
-export const SORT_COMPARE_CYCLES = 20;
-/** Modelled cost of formatting one SAM field (number to text, table lookups). */
-export const FORMAT_CYCLES_PER_BYTE = 8;
 
 /** A usage or data error the way samtools reports it: message for stderr, exit status 1. */
 export class ToolError extends Error {
@@ -262,7 +258,7 @@ export function regionRecords(rt: Runtime, idx: IndexView, src: ChunkSource, r: 
 
 export function writeRecord(rt: Runtime, out: Out, a: number, h: SamHeader): void {
   const line = formatRecord(recBytes(rt, a), h) + '\n';
-  rt.compute(line.length * FORMAT_CYCLES_PER_BYTE);
+  rt.compute(line.length * rt.costs.samFormatPerByte);
   out.text(line);
 }
 
@@ -277,7 +273,7 @@ export interface SortResult {
 /**
  * samtools sort's order: coordinate (tid as unsigned, pos + 1, reverse strand) or natural name
  * order then (flag & 0xC0); equal keys keep their input order (a stable sort). Keys are loaded
- * once per record; each comparison is charged SORT_COMPARE_CYCLES.
+ * once per record; each comparison is charged the profile's samSortCompare.
  */
 export function sortRecords(rt: Runtime, ds: Dataset, kind: 'coordinate' | 'queryname'): SortResult {
   const addrs: number[] = [];
@@ -304,7 +300,7 @@ export function sortRecords(rt: Runtime, ds: Dataset, kind: 'coordinate' | 'quer
     }
     idx.sort((x, y) => { comparisons++; return strnumCmp(names[x], names[y]) || pair[x] - pair[y]; });
   }
-  rt.compute(comparisons * SORT_COMPARE_CYCLES);
+  rt.compute(comparisons * rt.costs.samSortCompare);
   return { order: idx.map((i) => addrs[i]), comparisons };
 }
 
