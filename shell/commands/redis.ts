@@ -238,7 +238,7 @@ export function addRedisCommands(program: Command, addMachineOptions: (c: Comman
     .description('a RESP2 server on 127.0.0.1: every TCP connection an emulated client (redis-cli, redis-benchmark work against it)')
     .option('--port <n>', 'TCP port (0: any free port)', '6379')
     .option('--design <d>', 'jmp (clients switch into the dataset\'s space) or rpc (a server process, IPC)', 'jmp')
-    .option('--memory <size>', 'emulated memory for the dataset', '64M')
+    .option('--memory <size>', 'emulated memory for the dataset (default: 64M; with --image, that of the image\'s dataset)')
     .option('--max-bulk <size>', 'longest bulk string accepted (proto-max-bulk-len)', '8M')
     .option('--maxmemory <size>', 'used bytes above which writes get -OOM (default: the dataset memory less 1/16)');
   addImageOptions(serve, REDIS_IMAGE_NOTE);

@@ -512,9 +512,10 @@ export class ShellEffects implements CommandHost {
     }
   }
 
-  /** Run on `kernel` from now on: a new runner, nothing recorded, views closed. */
-  private useMachine(kernel: Kernel, dirty = false): void {
-    this.runner = new TraceRunner(kernel);
+  /** Run on `kernel` (or with `runner`, already on its machine) from now on: nothing recorded, views closed. */
+  private useMachine(machine: Kernel | TraceRunner, dirty = false): void {
+    this.runner = machine instanceof TraceRunner ? machine : new TraceRunner(machine);
+    const kernel = this.runner.kernel;
     this.record = new SessionRecord();
     if (this.image) this.image.kernel = kernel;
     this.emit({ type: 'closeView' });
@@ -554,7 +555,7 @@ export class ShellEffects implements CommandHost {
   /** A fresh machine (same options); with an image, its machine as the file holds it (unsaved changes are dropped). */
   reset(): void {
     if (this.image) return this.reloadImage(this.image, null);
-    this.useMachine(buildRunner(this.cli).kernel);
+    this.useMachine(buildRunner(this.cli));
     this.print(`fresh machine: ${this.machine()}`, 'dim');
   }
 

@@ -166,8 +166,8 @@ describe('--image across two processes, per command', () => {
 });
 
 /** A `sjmp redis serve` child on a free port: its pid and port once it listens. */
-async function startServe(img: string): Promise<{ pid: number; port: number; exited: Promise<number | null>; stderr: () => string }> {
-  const p = spawn(process.execPath, [cli, 'redis', 'serve', '--port', '0', '--memory', '4M', '--image', img], { cwd: dir });
+async function startServe(img: string, memory = ['--memory', '4M']): Promise<{ pid: number; port: number; exited: Promise<number | null>; stderr: () => string }> {
+  const p = spawn(process.execPath, [cli, 'redis', 'serve', '--port', '0', ...memory, '--image', img], { cwd: dir });
   let err = '';
   const exited = new Promise<number | null>((res) => p.on('exit', (code) => res(code)));
   const port = await new Promise<number>((res, rej) => {
@@ -221,7 +221,8 @@ describe('redis serve --image across processes, and waiting for the lock', () =>
     expect(await waited).toBe(0);
     expect(waiterOut).toContain('expectations 2 passed / 0 failed');
 
-    const b = await startServe(img);
+    const b = await startServe(img, []); // no --memory: the image's dataset size
+    expect(b.stderr()).toContain('dataset 4M of emulated memory');
     expect(b.stderr()).toContain('(its dataset)');
     expect(await resp(b.port, [['GET', 'city'], ['INCR', 'visits']], /:2\r\n$/)).toBe('$6\r\nZurich\r\n:2\r\n');
     process.kill(b.pid, 'SIGTERM');
