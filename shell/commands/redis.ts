@@ -17,7 +17,7 @@ import { parseSize, formatSize } from '../../mmu/units.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 
-export interface RedisBenchCliOptions extends GlobalOptions {
+export interface RedisBenchCliOptions extends GlobalOptions, ImageOptions {
   design?: string;
   clients?: string;
   ratio?: string;
@@ -113,16 +113,30 @@ export function formatRedisReport(r: RedisBenchReport): string[] {
   return out;
 }
 
+/** What `redis bench --image` keeps (for --help and the docs). */
+export const REDIS_BENCH_IMAGE_NOTE = 'redis bench takes the machine configuration from it; every design and client count builds its own machine, so nothing a run makes persists (use redis serve --image to keep a dataset)';
+
 export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number> {
   let params;
-  let machine;
   try {
     params = benchParams(o);
-    machine = buildMachine(o);
     if (o.plot) checkOutputPath('--plot', o.plot);
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
+  const session = o.image ? openImageSession(o, () => buildMachine(o)) : null;
+  try {
+    let machine: MachineConfig;
+    try { machine = session?.kernel.config ?? buildMachine(o); } catch (e) { throw new UsageError((e as Error).message); }
+    const code = await redisBench(o, params, machine);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+async function redisBench(o: RedisBenchCliOptions, params: RedisBenchParams, machine: MachineConfig): Promise<number> {
   const progress = progressLine();
   const report = await runRedisBench(machine, params, (p) => progress.update(p.done, p.total, p.label));
   progress.clear();
@@ -232,6 +246,7 @@ export function addRedisCommands(program: Command, addMachineOptions: (c: Comman
   const redis = program.command('redis').description('a Redis-style data-structure server in emulated memory: rpc (server processes) vs jmp (RedisJMP, vas_switch) — bench, or serve real redis-cli/redis-benchmark');
   const bench = addBenchOptions(redis.command('bench')
     .description('GET/SET throughput of the designs vs clients (the reference\'s §10.4)'));
+  addImageOptions(bench, REDIS_BENCH_IMAGE_NOTE);
   addMachineOptions(bench);
   bench.action(async (o: RedisBenchCliOptions, cmd: Command) => { process.exitCode = await redisBenchCommand({ ...cmd.optsWithGlobals(), ...o }); });
   const serve = redis.command('serve')

@@ -12,6 +12,7 @@ import { demoCommand } from '../../shell/commands/demo.js';
 import { samCommand } from '../../shell/commands/sam.js';
 import { gupsCommand } from '../../shell/commands/gups.js';
 import { nibbleCommand } from '../../shell/commands/nibble.js';
+import { redisBenchCommand } from '../../shell/commands/redis.js';
 import { readImageInfo, saveImage, loadImage } from '../../lab/image/image.js';
 import { lockPath } from '../../lab/image/lock.js';
 import { RedisMachine } from '../../lab/redis/serve.js';
@@ -122,6 +123,16 @@ describe('gups and nibble --image: the machine configuration', () => {
     const b = await run({});
     expect(JSON.parse(b.out).machine).toMatchObject({ cpus: 2, seed: 5 });
     await expect(run({ seed: '6' })).rejects.toThrow(`--seed 6 conflicts with image ${image}, whose seed is 5`);
+  });
+
+  it('redis bench: the machine comes from the image', async () => {
+    const image = join(dir, 'rbench.img');
+    const o = { image, design: 'jmp', clients: '1', requests: '20', keys: '50', json: true };
+    expect((await captured(() => redisBenchCommand({ ...o, profile: 'm3' }))).code).toBe(0);
+    const b = await captured(() => redisBenchCommand(o));
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.out).machine.profile.name).toBe('m3');
+    await expect(captured(() => redisBenchCommand({ ...o, profile: 'm2' }))).rejects.toThrow(`--profile m2 conflicts with image ${image}, whose profile is m3`);
   });
 
   it('nibble: profile, seed and nodes come from the image', async () => {
