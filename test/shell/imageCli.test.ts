@@ -153,6 +153,18 @@ describe('--image across two processes, per command', () => {
     expect(sjmp('demo', '--image', img).stdout).toContain('already on this machine (from its image): tour 2');
   });
 
+  it('shell (piped): what one session makes, the next finds; a session with a failure saves nothing', () => {
+    const img = file('shell.img');
+    const shell = (input: string, ...args: string[]) => spawnSync(process.execPath, [cli, 'shell', '--image', img, ...args], { cwd: dir, encoding: 'utf8', input });
+    const a = shell('base = 0x4000_0000_0000\nsid = seg_alloc("kept", base, 4K, 0644) = >=0\nseg_attach(PRIMARY, sid) = 0\nstore64 base 0xbeef\n', '--mem', '1G');
+    expect(a.stderr).toBe('');
+    expect(a.status).toBe(0);
+    const b = shell('base = 0x4000_0000_0000\nprocess q\nas q\nsid = seg_find("kept") = >=0\nseg_attach(PRIMARY, sid) = 0\nload64 base = 0xbeef\nvas_create("extra", 0600) = >0\nload64 base = 1\n');
+    expect(b.status).toBe(1); // the last expectation fails: not a clean exit
+    expect(b.stdout).toContain('load64 0x4000_0000_0000 = 0xbeef');
+    expect(JSON.parse(sjmp('image', 'info', '--json', img).stdout).namedSpaces).toEqual([]);
+  });
+
   it('sam: import in one process, flagstat on the data set by name in the next', () => {
     const golden = join(root, 'test/userland/samGolden');
     copyFileSync(join(golden, 'toy.sam'), file('toy.sam'));
