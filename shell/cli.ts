@@ -121,9 +121,9 @@ export function buildProgram(): Command {
       image,
       run: o.run,
       engines: {
-        gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
-        nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
-        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
+        gups: (args, onProgress, signal, config) => gupsEngine(args, onProgress, signal, machine, config),
+        nibble: (args, onProgress, signal, config) => nibbleEngine(args, onProgress, signal, machine, config),
+        redis: (args, onProgress, signal, config) => redisEngine(args, onProgress, signal, machine, config),
       },
     });
   });

@@ -3,6 +3,7 @@
 // windows (and an SVG of it with --plot), or JSON.
 
 import type { Command } from 'commander';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText } from '../../lab/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, writeChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
@@ -144,9 +145,9 @@ export function addGupsOptions(cmd: Command): Command {
 }
 
 /** The shell's `gups ...` command: same options, output as lines. */
-export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}, image?: MachineConfig): Promise<EngineOutput> {
   const o = parseEngineArgs<GupsCliOptions>('gups', addGupsOptions, args);
-  const plan = planGups({ ...o, mem: machine.mem }, buildMachine(machine));
+  const plan = planGups({ ...o, mem: image ? undefined : machine.mem }, image ?? buildMachine(machine));
   if (o.plot) checkOutputPath('--plot', o.plot);
   const report = await runGupsPlan(plan, (p) => onProgress(p), signal);
   const written: string[] = [];

@@ -234,10 +234,10 @@ function addBenchOptions(cmd: Command): Command {
 }
 
 /** The shell's `redis ...` command: the bench with the same options, output as lines. */
-export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}, image?: MachineConfig): Promise<EngineOutput> {
   const o = parseEngineArgs<RedisBenchCliOptions>('redis', addBenchOptions, args);
   if (o.plot) checkOutputPath('--plot', o.plot);
-  const report = await runRedisBench(buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
+  const report = await runRedisBench(image ?? buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
   const written = o.plot ? await writeChart(o.plot, redisChart(report)) : [];
   return { lines: [...formatRedisReport(report), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])] };
 }

@@ -540,7 +540,7 @@ export class ShellEffects implements CommandHost {
     this.abort = ac;
     this.emit({ type: 'busy', busy: { label: name, progress: null, cancellable: true } });
     try {
-      const out = await engine(args.map((a) => a.text), (progress) => this.emit({ type: 'progress', progress }), ac.signal);
+      const out = await engine(args.map((a) => a.text), (progress) => this.emit({ type: 'progress', progress }), ac.signal, this.image ? this.kernel.config : undefined);
       if (ac.signal.aborted) this.print(`${name} cancelled`, 'warn');
       else this.print(out.lines);
     } catch (e) {

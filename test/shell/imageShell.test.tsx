@@ -142,6 +142,20 @@ describe('sjmp shell --image (the session the command line opens)', () => {
   });
 });
 
+describe('benchmark engines in an image shell', () => {
+  it('get the image\'s machine configuration (none without an image)', async () => {
+    const seen: (number | undefined)[] = [];
+    const engines = { gups: async (_a: readonly string[], _p: unknown, _s: AbortSignal, config?: { seed: number }) => { seen.push(config?.seed); return { lines: ['ok'] }; } };
+    const file = join(dir, 'engines.img');
+    const s = newSession({ cwd: dir, engines, image: openImageSession({ image: file }, () => buildMachine({ seed: '77' })) });
+    await s.submit('gups --windows 1');
+    s.closeImage(false);
+    const t = newSession({ cwd: dir, engines });
+    await t.submit('gups --windows 1');
+    expect(seen).toEqual([77, undefined]);
+  });
+});
+
 describe('the Ink shell draws the image status line', () => {
   it('shows the image name, then the unsaved-changes marker after a change, and "saved" after save', async () => {
     const file = join(dir, 'ink.img');
