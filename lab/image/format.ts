@@ -229,7 +229,14 @@ export class ImageReader {
       pos += SECTION_HEADER_BYTES + Number(len);
     }
     if (pos !== size) throw new ImageError(file, `sections end at ${pos}, the file at ${size}`);
-    if (this.sections.at(-1)?.name !== 'END!') throw new ImageError(file, 'no END! section (incomplete image)');
+    const end = this.sections.at(-1);
+    if (end?.name !== 'END!') throw new ImageError(file, 'no END! section (incomplete image)');
+    // Checked here because nothing reads END!: it is empty, so its CRC is 0.
+    if (end.length !== 0 || end.crc !== 0) throw new ImageError(file, 'END! section is not empty (corrupt)');
+    // Section flags are outside every checksum; the version (inside the header's) decides them:
+    // version 2 is written exactly when DATA is compressed.
+    const data = this.sections.find((x) => x.name === 'DATA');
+    if (this.version >= 2 && data && !data.compressed) throw new ImageError(file, `format version ${this.version} with an uncompressed DATA section (corrupt section flags)`);
   }
 
   /** Open and check the header and section table; ImageError for anything wrong, never a crash. */

@@ -392,3 +392,27 @@ describe('machine images: a live save (the shell\'s save)', () => {
     expect(readFileSync(live).equals(readFileSync(down))).toBe(true);
   });
 });
+
+describe('machine images: no byte outside a check', () => {
+  it('every single-bit flip of a small compressed image is refused (END!\'s CRC, section flags included)', () => {
+    const k = new Kernel({ memBytes: 1 * GiB });
+    const t = k.spawn('a', { uid: 0, gid: 0 }).threads[0];
+    const sid = call(k, t, 'seg_alloc', 's', RESERVED_START, 8192, 0o644, 0);
+    call(k, t, 'seg_attach', VAS_PRIMARY, sid, PROT_READ | PROT_WRITE);
+    k.enter(t).store32(RESERVED_START + 100, 0x1234);
+    const src = join(dir, 'flip-src.img');
+    saveImage(k, src, { compress: true });
+    const good = readFileSync(src);
+    const file = join(dir, 'flip.img');
+    const loaded: string[] = [];
+    for (let at = 0; at < good.length; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const m = Buffer.from(good);
+        m[at] ^= 1 << bit;
+        writeFileSync(file, m);
+        try { loadImage(file); loaded.push(`${at}:${bit}`); } catch (e) { expect(e).toBeInstanceOf(ImageError); }
+      }
+    }
+    expect(loaded).toEqual([]);
+  });
+});
