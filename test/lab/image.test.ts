@@ -394,7 +394,7 @@ describe('machine images: a live save (the shell\'s save)', () => {
 });
 
 describe('machine images: no byte outside a check', () => {
-  it('every single-bit flip of a small compressed image is refused (END!\'s CRC, section flags included)', () => {
+  it('a bit flip at every byte of a small compressed image is refused (END!\'s CRC, section flags included)', () => {
     const k = new Kernel({ memBytes: 1 * GiB });
     const t = k.spawn('a', { uid: 0, gid: 0 }).threads[0];
     const sid = call(k, t, 'seg_alloc', 's', RESERVED_START, 8192, 0o644, 0);
@@ -406,7 +406,8 @@ describe('machine images: no byte outside a check', () => {
     const file = join(dir, 'flip.img');
     const loaded: string[] = [];
     for (let at = 0; at < good.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
+      // Bit 0 (every flag is bit 0) and one other bit per byte: all of them would take ~8x longer.
+      for (const bit of [0, 1 + (at % 7)]) {
         const m = Buffer.from(good);
         m[at] ^= 1 << bit;
         writeFileSync(file, m);
