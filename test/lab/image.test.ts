@@ -345,9 +345,9 @@ describe('machine images: compressed (format version 2)', () => {
 });
 
 describe('machine images: a loaded machine is as a fresh boot leaves it', () => {
-  it('pids start at 1, every CPU counter and clock is zero, and a trace runs with the same results as on a fresh machine', () => {
-    const config = { memBytes: 1 * GiB, cpus: 2, aslr: true, seed: 9, tagPolicy: 'tagged' as const };
-    const file = join(dir, 'boot.img');
+  it.each([false, true])('pids start at 1, every CPU counter and clock is zero, and the same work has the same results as on a fresh machine (caches %s)', (caches) => {
+    const config = { memBytes: 1 * GiB, cpus: 2, aslr: true, seed: 9, tagPolicy: 'tagged' as const, caches };
+    const file = join(dir, `boot-${caches}.img`);
     // An image holding named objects (so loading runs loader processes with several credentials).
     const k0 = new Kernel(config);
     const t0 = k0.spawn('maker', { uid: 1000, gid: 100 }).threads[0];
