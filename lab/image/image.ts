@@ -168,7 +168,7 @@ function imageRecords(k: Kernel) {
     segments: [...v.segments.values()].map(({ seg, prot }) => ({ sid: seg.sid, prot })),
   }));
   const files = [...k.tmpfs.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
-  const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.object.size, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
+  const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.length, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
   return { segs, segRecs, spaceRecs, files, fileRecs };
 }
 

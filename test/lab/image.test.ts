@@ -92,6 +92,8 @@ function build(seed: number): { k: Kernel; model: Model } {
     model.spaces.push({ name, mode, uid: USERS[u].uid, tags, ptPolicy, segs: segsIn });
   }
   // A tmpfs file with contents written through a shared mapping.
+  // Its length in bytes need not be a whole number of pages, and must survive as it is.
+  model.file.size = 3 * 4096 - rnd(4000);
   const fd = call(k, root, 'open', model.file.path, O_RDWR | O_CREAT, 0o640);
   call(k, root, 'ftruncate', fd, model.file.size);
   const va = call(k, root, 'mmap', 0, model.file.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -130,6 +132,7 @@ function expectMachine(k: Kernel, model: Model): void {
     expect(new Map(v.segments.map((x) => [x.name, x.prot]))).toEqual(m.segs);
   }
   const fd = call(k, reader, 'open', model.file.path, 0);
+  expect(call(k, reader, 'lseek', fd, 0, 2)).toBe(model.file.size);
   const va = call(k, reader, 'mmap', 0, model.file.size, PROT_READ, MAP_SHARED, fd, 0);
   const cpu = k.enter(reader);
   for (const [off, v] of model.file.writes) expect(cpu.load32(va + off)).toBe(v);
