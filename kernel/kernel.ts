@@ -19,6 +19,7 @@ import { vmFault, faultReport } from './vm/vmFault.js';
 import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from './proc/process.js';
 import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
+import { KernelHalf } from './kernelHalf.js';
 import { Rng } from './rng.js';
 import type { LifecycleHooks } from './hooks.js';
 import { fail, SysError, ERRNO } from './errno.js';
@@ -64,6 +65,8 @@ export class Kernel implements VmHost {
   /** Thread running on each CPU (or last run there), and the space its CR3 holds. */
   readonly running: (Thread | null)[];
   readonly loaded: (Vmspace | null)[];
+  /** The kernel's own text, data and per-CPU pages, linked into every address space. */
+  readonly kernelHalf: KernelHalf;
   /** The CPU executing kernel code now; kernel work is charged to it. */
   current: Cpu;
   readonly events: KernelEvent[] = [];
@@ -85,7 +88,24 @@ export class Kernel implements VmHost {
     this.mem = new PhysicalMemory({ bytes: c.memBytes, nodes: c.nodes });
     this.frames = new FrameAllocator(this.mem);
     this.rng = new Rng(c.seed);
-    this.cpus = [];
+    this.cpus = this.bootCpus();
+    this.current = this.cpus[0];
+    this.running = new Array(c.cpus).fill(null);
+    this.loaded = new Array(c.cpus).fill(null);
+    for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
+    // Built at boot, before any address space: boot work is not charged to any CPU.
+    const bootHost = { mem: this.mem, tables: this.tables, costs: this.costs, allocTablePage: (n: number) => this.allocTablePage(n), freeTablePage: (pa: number) => this.freeTablePage(pa), allocFrame: (o: number, n: number) => this.allocFrame(o, n), charge: () => {} };
+    this.kernelHalf = new KernelHalf(bootHost, c.paging, c.cpus, c.profile.params.kernelGlobal === 1, (i) => this.cpus[i].node, (cpu) => this.loaded[cpu.id] !== null);
+    const kh = this.kernelHalf;
+    this.hooks.push({ invariants: { name: 'kernel half', ownedFrames: () => kh.frames, check: () => kh.check(this.mem) } });
+    this.tmpfs = new Tmpfs(this);
+    for (const install of bootModules) install(this);
+  }
+
+  /** The CPUs as at power-on: empty TLBs and caches, zero counters and clocks. */
+  private bootCpus(): Cpu[] {
+    const c = this.config;
+    const cpus: Cpu[] = [];
     const perNode = Math.max(1, Math.ceil(c.cpus / c.nodes));
     // With caches on: one LLC per node, shared by that node's cores; L1D and L2 per core.
     const llcs = c.caches ? Array.from({ length: c.nodes }, () => CacheHierarchy.newLlc(c.profile.caches)) : [];
@@ -95,14 +115,45 @@ export class Kernel implements VmHost {
       const cpu = c.caches ? new CachedCpu(this.mem, { ...opts, caches: CacheHierarchy.forCore(c.profile.caches, llcs[node]) }) : new Cpu(this.mem, opts);
       cpu.writeCr4({ pcide: true, pge: true });
       cpu.faultHandler = (cp, f) => this.onFault(cp, f);
-      this.cpus.push(cpu);
+      cpus.push(cpu);
     }
+    return cpus;
+  }
+
+  /**
+   * Leave a machine with no processes as a fresh boot would: new CPUs (empty TLBs and caches,
+   * zero counters and clocks), pids and the CPU round-robin from the start, the seeded random
+   * stream from the seed, the event log empty, and the free PCIDs in boot order. Spaces that exist
+   * (named spaces restored from a machine image) keep their PCIDs and, as new spaces do, are
+   * flushed on every CPU before their first use. Used after restoring an image, whose loader
+   * processes would otherwise leave their pids and modelled cycles behind.
+   */
+  resetToBoot(): void {
+    if (this.processes.size > 0) throw new Error('resetToBoot: processes still exist');
+    const cpus = this.bootCpus();
+    this.cpus.splice(0, this.cpus.length, ...cpus);
     this.current = this.cpus[0];
-    this.running = new Array(c.cpus).fill(null);
-    this.loaded = new Array(c.cpus).fill(null);
-    for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
-    this.tmpfs = new Tmpfs(this);
-    for (const install of bootModules) install(this);
+    this.running.fill(null);
+    this.loaded.fill(null);
+    this.nextPid = 1;
+    this.nextCpuForThread = 0;
+    this.rng.reseed(this.config.seed);
+    this.events.length = 0;
+    this.lastUnresolved = null;
+    const used = new Set<number>();
+    for (const vs of this.spaces) {
+      const pm = vs.pmap;
+      pm.activeOn.clear();
+      pm.taggedOn.clear();
+      pm.staleOn.clear();
+      if (pm.pcid !== 0) {
+        used.add(pm.pcid);
+        for (const cpu of this.cpus) pm.staleOn.add(cpu.id);
+      }
+    }
+    this.freePcids.length = 0;
+    for (let p = 4095; p >= 1; p--) if (!used.has(p)) this.freePcids.push(p);
+    this.kernelHalf.resetSlots();
   }
 
   /** The cost parameters of the machine's profile (modelled cycles per event). */
@@ -194,6 +245,11 @@ export class Kernel implements VmHost {
   }
 
   // ------------------------------------------------------------------ address spaces
+
+  /** Every new address space shares the kernel half (called by Vmspace for its new pmap). */
+  linkKernelHalf(pm: Pmap): void {
+    this.kernelHalf.linkInto(pm);
+  }
 
   /** A new address space; `tags` chooses whether it gets its own PCID. */
   newVmspace(kind: SpaceKind, name = '', tags: TagPolicy = this.config.tagPolicy): Vmspace {

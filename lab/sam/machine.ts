@@ -45,8 +45,9 @@ export class SamMachine {
   readonly kernel: Kernel;
   private seq = 0;
 
-  constructor(readonly config: MachineConfig) {
-    this.kernel = new Kernel(config);
+  /** `kernel`: a machine to run on (one loaded from an image, with its data sets); default a fresh one. */
+  constructor(readonly config: MachineConfig, kernel?: Kernel) {
+    this.kernel = kernel ?? new Kernel(config);
   }
 
   get profile(): string { return this.config.profile.name; }
