@@ -472,8 +472,9 @@ export class Cpu {
       if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
     } else {
       this.l1Misses++;
+      return this.walkAndFill(lo, hi, access, userMode, true);
     }
-    return this.walkAndFill(lo, hi, access, userMode);
+    return this.walkAndFill(lo, hi, access, userMode, false);
   }
 
   private pkeyDenies(pkey: number, access: AccessKind, userMode: boolean): boolean {
@@ -490,7 +491,8 @@ export class Cpu {
     return (f & (TF_U | TF_W | TF_D)) === (TF_U | TF_W | TF_D) && (!this.pke || ((this.pkru >>> (2 * pkey)) & 3) === 0);
   }
 
-  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+  /** `missed`: the TLB lookup of this access found nothing (no TLB change since): see Tlb.fill. */
+  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean, missed: boolean): number {
     const tlb = this.tlb;
     const w = this.walker;
     const stamp = this.accesses;
@@ -525,7 +527,7 @@ export class Cpu {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
-    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
+    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed);
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     return w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
   }
