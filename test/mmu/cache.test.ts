@@ -169,6 +169,47 @@ describe('the core with caches on', () => {
     expect(cpu.slowAccesses).toBe(cpu.accesses);
   });
 
+  it.each([['Cpu', false], ['CachedCpu', true]] as const)('%s: an unaligned access that spans two 64-byte lines touches both lines', (_name, cached) => {
+    const mem = new PhysicalMemory({ bytes: 256 * MiB });
+    const pt = new PtBuilder(mem, 4, { base: 16 * MiB, limit: 20 * MiB });
+    const g = PROFILE_M2.caches;
+    const opts = { paging: 4 as const, costs: PROFILE_M2.params, caches: CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) };
+    const cpu = cached ? new CachedCpu(mem, opts) : new Cpu(mem, opts);
+    const VA = 0x400000;
+    const PA = 64 * MiB;
+    pt.map(VA, PA, { writable: true, user: true });
+    pt.map(VA + 4096, PA + 8192, { writable: true, user: true }); // the next page is not physically next
+    cpu.writeCr3(pt.root);
+    const line = (pa: number): number => Math.floor(pa / 64);
+    const l1 = cpu.caches!.l1d;
+    const data = (): number => cpu.cacheCounters()!.data.accesses;
+    // [offset, size, operation, lines it must touch]
+    const cases: [number, number, () => void, number[]][] = [
+      [62, 4, () => cpu.load32(VA + 62), [PA, PA + 64]],
+      [188, 8, () => cpu.store64(VA + 188, 1, 2), [PA + 128, PA + 192]],
+      [319, 2, () => cpu.store16(VA + 319, 0xbeef), [PA + 256, PA + 320]],
+      [441, 8, () => cpu.load64(VA + 441), [PA + 384, PA + 448]],
+      [573, 8, () => cpu.xor64(VA + 573, 5, 6), [PA + 512, PA + 576]],
+      [703, 2, () => cpu.load16(VA + 703), [PA + 640, PA + 704]],
+      [4093, 4, () => cpu.load32(VA + 4093), [PA + 4032, PA + 8192]], // across the page: two translations
+    ];
+    for (const [, , op, lines] of cases) {
+      for (const pa of lines) expect(l1.contains(line(pa))).toBe(false);
+      const before = data();
+      op();
+      expect(data() - before).toBe(2);
+      for (const pa of lines) expect(l1.contains(line(pa))).toBe(true);
+    }
+    // Accesses that end exactly at a line boundary touch one line.
+    for (const op of [() => cpu.load32(VA + 1020), () => cpu.load64(VA + 1080), () => cpu.store16(VA + 1150, 1), () => cpu.load8(VA + 1215)]) {
+      const before = data();
+      op();
+      expect(data() - before).toBe(1);
+    }
+    // ... and never the line after it.
+    for (const pa of [PA + 1216, PA + 1280]) expect(l1.contains(line(pa))).toBe(false);
+  });
+
   it('an LLC miss to another node is a remote DRAM access', () => {
     const { pt, cpu } = rig(true, 2); // node 1 starts at 128 MiB
     pt.map(0x400000, 192 * MiB, { writable: true, user: true });
