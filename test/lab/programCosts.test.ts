@@ -99,7 +99,7 @@ describe('each parameter moves the modelled result the expected way', () => {
   });
 
   describe('Nibble (YCSB clients and compactors)', () => {
-    const base = { mode: 1 as const, nodes: 1, compactorsPerNode: 1, objects: 2500, valueSize: 256, ops: 1500, getPct: 0, dist: 'uniform' as const, logBytesPerNode: 1 << 20, blockSize: 4096, segmentBlocks: 4, profile: 'm2', seed: 3 };
+    const base = { mode: 1 as const, nodes: 1, compactorsPerNode: 1, objects: 600, valueSize: 256, ops: 400, getPct: 0, dist: 'uniform' as const, logBytesPerNode: 256 << 10, blockSize: 4096, segmentBlocks: 4, profile: 'm2', seed: 3 };
     // The component each parameter alone charges.
     const component: Partial<Record<ProgramCostName, string>> = {
       nibbleHash: 'nibble-hash', nibbleScore: 'nibble-compact', nibblePoll: 'nibble-compactor-idle', nibbleSpaceWait: 'nibble-wait', rdtsc: 'rdtsc',
@@ -127,13 +127,13 @@ describe('each parameter moves the modelled result the expected way', () => {
 
   it('nibbleSpin: writers preempted while holding bucket locks spin at its price', () => {
     // YCSB's clients yield only between operations, so they never find a lock held; here four
-    // writers on two cores are preempted inside operations (as in the concurrency tests).
+    // writers on two cores are preempted inside in-place updates (as in the concurrency tests).
     const spins = (spin: number): { cycles: number; spins: number } => {
       const k = new Kernel({ ...machineFromOptions({ costs: `nibbleSpin=${spin}`, seed: '4' }), memBytes: GiB, cpus: 2, nodes: 1 });
       let store: NibbleStore | null = null;
       let running = 0;
       function* main(rt: Runtime): Generator<YieldRequest, number, unknown> {
-        const h = createStore(rt, 'kv', { ...SMALL, nodes: 1, cores: 2 });
+        const h = createStore(rt, 'kv', { ...SMALL, nodes: 1, cores: 2, mode: 2 }); // Nibble-2 updates in place, holding the lock
         store = h.store;
         const s = h.store;
         for (let i = 0; i < 4; i++) {
@@ -141,7 +141,7 @@ describe('each parameter moves the modelled result the expected way', () => {
           rt.spawnThread(function* (r: Runtime) {
             const t = s.register(new RtPort(r), { preempt: 0.5, seed: 11 + i });
             const buf = r.mmap(4096);
-            for (let op = 0; op < 60; op++) yield* s.put(t, 1 + ((op + i) % 3), 0, buf, 64);
+            for (let op = 0; op < 40; op++) yield* s.put(t, 1 + ((op + i) % 3), 0, buf, 512);
             running--;
           }, { cpu: i % 2 });
         }
