@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROGRAM_COST_KEYS, PROFILE_M2, resolveProfile, programCostsOf, type ProgramCostName } from '../../mmu/costModel.js';
+import { PROGRAM_COST_KEYS, WAIT_COST_KEYS, PROFILE_M2, resolveProfile, programCostsOf, type ProgramCostName } from '../../mmu/costModel.js';
 import { machineFromOptions } from '../../kernel/machineConfig.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { GiB } from '../../mmu/units.js';
@@ -51,6 +51,8 @@ describe('the program-side parameters', () => {
     expect(() => resolveProfile('m2', 'gupsUpdat=3')).toThrow(/unknown cost parameter "gupsUpdat"/);
     expect(() => machineFromOptions({ costs: 'nibbleSpin=-1' })).toThrow();
     expect(() => machineFromOptions({ costs: 'nibbleSpin' })).toThrow(/want name=number/);
+    for (const k of WAIT_COST_KEYS) expect(() => resolveProfile('m2', `${k}=0`)).toThrow(/is a wait/);
+    for (const k of WAIT_COST_KEYS) expect(resolveProfile('zero').params[k]).toBe(1);
   });
 
   it('reports say the profile, the overrides and the program-side costs used', () => {
@@ -105,10 +107,12 @@ describe('each parameter moves the modelled result the expected way', () => {
       nibbleHash: 'nibble-hash', nibbleScore: 'nibble-compact', nibblePoll: 'nibble-compactor-idle', nibbleSpaceWait: 'nibble-wait', rdtsc: 'rdtsc',
     };
     const dflt = runYcsb({ ...base, threads: 4 });
-    it.each(Object.entries(component))('%s: zero removes its %s cycles; the default charges some', (param, comp) => {
+    it.each(Object.entries(component))('%s: its %s cycles follow it (0, or 1 for a wait, leaves fewer; the default charges some)', (param, comp) => {
       expect(sumBy(dflt.machineCounters, comp)).toBeGreaterThan(0);
-      const off = runYcsb({ ...base, threads: 4, costs: `${param}=0` });
-      expect(sumBy(off.machineCounters, comp)).toBe(0);
+      const low = (WAIT_COST_KEYS as readonly string[]).includes(param) ? 1 : 0;
+      const off = runYcsb({ ...base, threads: 4, costs: `${param}=${low}` });
+      if (low === 0) expect(sumBy(off.machineCounters, comp)).toBe(0);
+      else expect(sumBy(off.machineCounters, comp)).toBeLessThan(sumBy(dflt.machineCounters, comp));
     });
     it('nibbleHash: doubling it doubles the hashing cycles of a single client (same events)', () => {
       const one = runYcsb({ ...base, threads: 1, compactorsPerNode: 0 });
@@ -121,7 +125,7 @@ describe('each parameter moves the modelled result the expected way', () => {
       const one = runYcsb({ ...base, threads: 1, compactorsPerNode: 0 });
       const more = runYcsb({ ...base, threads: 1, compactorsPerNode: 0, costs: `ycsbChoose=${m2.ycsbChoose + 10}` });
       expect(c(more) - c(one)).toBe(10 * one.ops);
-      expect(c(runYcsb({ ...base, threads: 4, costs: 'ycsbStartPoll=0' }))).toBeLessThan(c(dflt));
+      expect(c(runYcsb({ ...base, threads: 4, costs: 'ycsbStartPoll=1' }))).toBeLessThan(c(dflt));
     });
   });
 
@@ -155,7 +159,9 @@ describe('each parameter moves the modelled result the expected way', () => {
     const dflt = spins(m2.nibbleSpin);
     expect(dflt.spins).toBeGreaterThan(0);
     expect(dflt.cycles).toBe(dflt.spins * m2.nibbleSpin);
-    expect(spins(0).cycles).toBe(0);
+    const cheap = spins(1);
+    expect(cheap.cycles).toBe(cheap.spins);
+    expect(() => spins(0)).toThrow(/nibbleSpin is a wait: it must be at least 1 cycle/);
   });
 
   it.each(['samParsePerByte', 'samFormatPerByte', 'samSortCompare', 'bgzfInflatePerByte', 'bgzfDeflatePerByte'] as const)('%s: SAM tools take longer as it grows', (param) => {
