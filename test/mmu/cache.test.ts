@@ -62,6 +62,24 @@ describe('SetAssocCache against a per-set LRU reference', () => {
     ), { numRuns: 300 });
   });
 
+  it('agrees on streams of runs (the same line many times in a row, as sequential code makes)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 20 })), { minLength: 1, maxLength: 120 }),
+      fc.boolean(),
+      (sets, ways, runs, clearMidway) => {
+        const c = new SetAssocCache({ bytes: sets * ways * LINE_BYTES, ways });
+        let r = new RefCache(sets, ways);
+        runs.forEach(([l, n], i) => {
+          if (clearMidway && i === runs.length >> 1) { c.clear(); r = new RefCache(sets, ways); }
+          for (let k = 0; k < n; k++) expect(c.access(l)).toBe(r.access(l));
+        });
+        expect(contents(c)).toEqual(r.contents());
+      },
+    ), { numRuns: 200 });
+  });
+
   it('a hierarchy serves each access from the level the reference says', () => {
     const g: CacheGeometry = { l1d: { bytes: 4 * 2 * 64, ways: 2 }, l2: { bytes: 8 * 4 * 64, ways: 4 }, llc: { bytes: 12 * 4 * 64, ways: 4 } };
     fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 600 }), (lines) => {
