@@ -18,9 +18,10 @@ import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from '
 /**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
  * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
- * host cache every TLB miss disturbs: a miss touches about ten front arrays at a random index, and
- * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing every miss host cache
- * misses of its own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md).
+ * host cache every fill disturbs: a fill touches about ten front arrays at a random index, and
+ * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing host cache misses of
+ * their own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md). Fills
+ * now happen on slow-path L1 hits only (see tryTranslate), not after every TLB miss.
  */
 const FC_BITS = 10;
 const FC_SIZE = 1 << FC_BITS;
@@ -186,7 +187,7 @@ export class Cpu {
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
     this.caches = opts.caches ?? null;
     this.frontOk = this.caches === null;
-    this.l1Head = new Int32Array(this.tlb.l1Gen.length).fill(-1);
+    this.l1Head = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) {
@@ -364,8 +365,10 @@ export class Cpu {
     if (!this.frontOk) return;
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
-    this.fcMem[i] = this.mem.wordsFor(pagePa);
-    this.fcMem8[i] = this.mem.bytesFor(pagePa);
+    const mem = this.mem;
+    mem.views(pagePa);
+    this.fcMem[i] = mem.viewWords;
+    this.fcMem8[i] = mem.viewBytes;
     this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
     this.fcPa[i] = pagePa;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
@@ -440,7 +443,12 @@ export class Cpu {
       }
       if (!denied) {
         const pa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1));
-        if (userMode) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkey[s]), this.frontWritable(f, arr.pkey[s]));
+        // The front cache is filled on an L1 hit only, i.e. on the second use of an L1 entry: a
+        // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
+        // almost never used again before it is evicted, and filling cost ~25 % of such a miss
+        // (measured, docs/performance.md). A page used again takes this path once more, then the
+        // fast path. The front cache is host-side only: no modelled effect either way.
+        if (userMode && tlb.hitLevel !== HIT_STLB) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkey[s]), this.frontWritable(f, arr.pkey[s]));
         return pa;
       }
       // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
@@ -502,10 +510,9 @@ export class Cpu {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
-    const slot = tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
-    const pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
-    if (userMode) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(flags, w.pkey), this.frontWritable(flags, w.pkey));
-    return pa;
+    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
+    // No front fill after a walk: see tryTranslate (the next use of this page fills it).
+    return w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
   }
 
   /** Latency of a line served by `level` for physical address pa (DRAM: local or remote node). */

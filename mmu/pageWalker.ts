@@ -81,6 +81,9 @@ export class PageWalker {
   private usedCount = 0;
   private reservedHiMask = 0;
   private lastMaxPhys = -1;
+  /** The host chunk the last entry read came from (-1: none yet). */
+  private cBase = -1 - CHUNK_SIZE;
+  private cWords: Int32Array = new Int32Array(0);
 
   constructor(readonly mem: PhysicalMemory) {}
 
@@ -122,7 +125,14 @@ export class PageWalker {
       const pa = table + index * 8;
       if (pa + 8 > memSize) this.mem.read32(pa); // throws the memory's own range error
       // Entries are 8-byte aligned, so both halves sit in one host chunk; untouched reads as zero.
-      const words = mem.words(pa);
+      // Page tables cluster in a few chunks: the last chunk found is kept (chunks are never
+      // freed once materialised, so a cached one stays right; an untouched one is not cached).
+      let words: Int32Array | undefined;
+      if (pa >= this.cBase && pa < this.cBase + CHUNK_SIZE) words = this.cWords;
+      else {
+        words = mem.words(pa);
+        if (words !== undefined) { this.cBase = pa - (pa % CHUNK_SIZE); this.cWords = words; }
+      }
       let elo = 0;
       let ehi = 0;
       if (words !== undefined) {

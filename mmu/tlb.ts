@@ -90,17 +90,31 @@ export class TlbArray {
    * full scan would find (the first way of the same page, else the least recently used).
    */
   private readonly setClean: Int32Array;
+  /**
+   * Host-side recency order of each set's ways (only when `ordered`: the array owns its stamps, so
+   * every stamp it holds was written through insert() or touch()): per-set doubly linked lists over
+   * the slots, least recent at the head. Stamps come from the core's access counter, which never
+   * decreases, so appending a slot when it is stamped keeps each list in stamp order, and the LRU
+   * way of a clean set is found at the head instead of by comparing every way's stamp. A stamp
+   * older than the set's newest (only tests write such) turns the lists off for good.
+   */
+  private ordered: boolean;
+  private readonly rNext: Int32Array;
+  private readonly rPrev: Int32Array;
+  private readonly rHead: Int32Array;
+  private readonly rTail: Int32Array;
 
   constructor(
     readonly name: string,
     g: TlbArrayGeometry,
     private readonly pcidEpoch: Uint32Array,
-    /** LRU stamps and generations may be shared with the CPU's front cache. */
+    /** LRU stamps may be shared with the CPU's front cache (the L1 arrays share one stamp space). */
     readonly stamp: Float64Array = new Float64Array(g.entries),
-    readonly gen: Int32Array = new Int32Array(g.entries),
     readonly base: number = 0,
     /** Bumped on every epoch change (a PCID flush): clean sets become unknown again. */
     private readonly flushSerial: Int32Array = new Int32Array(1),
+    /** False when `stamp` is shared with writers outside this class (see `ordered`). */
+    ownStamps = false,
   ) {
     checkGeometry(name, g);
     this.ways = g.ways;
@@ -116,6 +130,60 @@ export class TlbArray {
     this.flags = new Uint8Array(n);
     this.pkey = new Uint8Array(n);
     this.epoch = new Uint32Array(n);
+    // Shared stamps (the L1 arrays) are also written by the CPU's front cache: no order kept there.
+    this.ordered = ownStamps;
+    this.rNext = new Int32Array(ownStamps ? n : 0);
+    this.rPrev = new Int32Array(ownStamps ? n : 0);
+    this.rHead = new Int32Array(ownStamps ? this.sets : 0);
+    this.rTail = new Int32Array(ownStamps ? this.sets : 0);
+    if (ownStamps) {
+      // All stamps start equal (0): any order is stamp order; index order is the scan's tie order.
+      for (let set = 0; set < this.sets; set++) {
+        const first = set * this.ways;
+        const last = first + this.ways - 1;
+        this.rHead[set] = first;
+        this.rTail[set] = last;
+        for (let s = first; s <= last; s++) {
+          this.rPrev[s] = s === first ? -1 : s - 1;
+          this.rNext[s] = s === last ? -1 : s + 1;
+        }
+      }
+    }
+  }
+
+  /** Stamp slot s (an STLB hit is a use for its LRU too), keeping the recency order. */
+  touch(s: number, stamp: number): void {
+    this.stamp[this.base + s] = stamp;
+    if (this.ordered) this.rMoveToTail(s, stamp);
+  }
+
+  private rMoveToTail(s: number, stamp: number): void {
+    const set = (s / this.ways) | 0;
+    const tail = this.rTail[set];
+    if (tail === s) {
+      const p = this.rPrev[s];
+      if (p >= 0 && this.stamp[this.base + p] > stamp) this.ordered = false;
+      return;
+    }
+    if (this.stamp[this.base + tail] > stamp) { this.ordered = false; return; }
+    const p = this.rPrev[s];
+    const n = this.rNext[s];
+    if (p >= 0) this.rNext[p] = n; else this.rHead[set] = n;
+    this.rPrev[n] = p; // n >= 0: s is not the tail
+    this.rPrev[s] = tail;
+    this.rNext[s] = -1;
+    this.rNext[tail] = s;
+    this.rTail[set] = s;
+  }
+
+  /** The LRU way of a set from the recency list: among equal stamps the lowest index, as a scan finds. */
+  private rVictim(set: number): number {
+    const stamps = this.stamp;
+    const base = this.base;
+    let victim = this.rHead[set];
+    const oldest = stamps[base + victim];
+    for (let s = this.rNext[victim]; s >= 0 && stamps[base + s] === oldest; s = this.rNext[s]) if (s < victim) victim = s;
+    return victim;
   }
 
   get entries(): number { return this.sets * this.ways; }
@@ -175,10 +243,17 @@ export class TlbArray {
     const serial = this.flushSerial[0];
     if (this.setClean[set] === serial) {
       // Every way valid and current: the first way of the same page and tag context, else LRU.
-      for (let s = first; s < end; s++) {
-        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
-        const st = stamps[base + s];
-        if (st < oldest) { oldest = st; victim = s; }
+      if (this.ordered) {
+        for (let s = first; s < end; s++) {
+          if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+        }
+        if (victim < 0) victim = this.rVictim(set);
+      } else {
+        for (let s = first; s < end; s++) {
+          if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+          const st = stamps[base + s];
+          if (st < oldest) { oldest = st; victim = s; }
+        }
       }
     } else {
       let clean = true;
@@ -209,7 +284,7 @@ export class TlbArray {
     this.pkey[victim] = pkey;
     ep[victim] = pe[pcid];
     stamps[base + victim] = stamp;
-    this.gen[base + victim]++;
+    if (this.ordered) this.rMoveToTail(victim, stamp);
     return victim;
   }
 
@@ -217,7 +292,6 @@ export class TlbArray {
     this.setClean[(s / this.ways) | 0] = -1;
     this.pcid[s] = -1;
     this.flags[s] = 0;
-    this.gen[this.base + s]++;
     const fh = this.frontHead;
     if (this.onKill !== null && (fh === null || fh[this.base + s] >= 0)) this.onKill(this.base + s);
   }
@@ -481,14 +555,13 @@ export const HIT_NONE = 0;
 
 /**
  * The TLB of one core: L1 DTLB (per size) backed by the STLB, plus paging-structure caches.
- * The L1 arrays share one generation/stamp space so the CPU's direct-mapped front cache can name
+ * The L1 arrays share one stamp space (global slot indices) so the CPU's direct-mapped front cache can name
  * an L1 slot by a single index and notice when it is evicted or invalidated.
  */
 export class Tlb {
   readonly pcidEpoch = new Uint32Array(4096);
   /** Bumped whenever an epoch changes (see TlbArray.setClean). */
   private readonly flushSerial = new Int32Array(1);
-  readonly l1Gen: Int32Array;
   readonly l1Stamp: Float64Array;
   readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
   readonly stlb: TlbArray;
@@ -506,15 +579,14 @@ export class Tlb {
     const n4 = geometry.l1_4k.entries;
     const n2 = geometry.l1_2m.entries;
     const n1 = geometry.l1_1g.entries;
-    this.l1Gen = new Int32Array(n4 + n2 + n1);
     this.l1Stamp = new Float64Array(n4 + n2 + n1);
     this.l1 = [
-      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, this.l1Gen, 0, this.flushSerial),
-      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4, this.flushSerial),
-      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, this.l1Gen, n4 + n2, this.flushSerial),
+      new TlbArray('L1 DTLB 4K', geometry.l1_4k, this.pcidEpoch, this.l1Stamp, 0, this.flushSerial),
+      new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, n4, this.flushSerial),
+      new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, n4 + n2, this.flushSerial),
     ];
-    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
-    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, undefined, 0, this.flushSerial);
+    this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, 0, this.flushSerial, true);
+    this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, 0, this.flushSerial, true);
     if (geometry.psc) {
       this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
       this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
@@ -524,7 +596,7 @@ export class Tlb {
     this.hitArray = this.l1[0];
   }
 
-  /** Global slot index (into l1Gen/l1Stamp) of slot s of the L1 array for `size`. */
+  /** Global slot index (into l1Stamp) of slot s of the L1 array for `size`. */
   l1Global(size: number, s: number): number {
     return this.l1[size - 1].base + s;
   }
@@ -560,7 +632,7 @@ export class Tlb {
   }
 
   private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
-    a.stamp[a.base + s] = stamp; // an STLB hit is a use for its LRU too
+    a.touch(s, stamp); // an STLB hit is a use for its LRU too
     const size = a.size[s];
     const l1 = this.l1[size - 1];
     const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp);
@@ -598,7 +670,7 @@ export class Tlb {
   flushPcid(pcid: number): void {
     this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
     this.flushSerial[0] = (this.flushSerial[0] + 1) | 0;
-    for (const a of this.l1) a.invalidatePcidEager(pcid); // generations tell the front cache
+    for (const a of this.l1) a.invalidatePcidEager(pcid); // kills tell the front cache (onKill)
     this.flushPscPcid(pcid);
   }
 
