@@ -1,10 +1,11 @@
 // vas_switch benchmark (issue 4, Benchmarks (1) and (3)); prints one JSON document on stdout,
 // progress on stderr; never pass/fail.
 //
-//  (1) Table 6 of the reference: the modelled cycles of one vas_switch by component (syscall entry
-//      and exit, the CR3 load, the rest of the kernel's switch, the untagged kernel refill), with
-//      TLB tags and without, for the m2 (DragonFly BSD) and m2-barrelfish profiles, next to the
-//      reference's figures.
+//  (1) Table 6 of the reference: the modelled cycles of one vas_switch by component, every one an
+//      event (syscall entry and exit, the VAS lock, pm_active atomics, the CR3 load, the kernel's own
+//      references through the TLB: after an untagged flush, its refills), with TLB tags and without,
+//      caches off and on, for the m2 (DragonFly BSD) and m2-barrelfish profiles, next to the
+//      reference's figures and with the difference explained (docs/cost-model.md).
 //  (3) Emulator wall-clock: vas_switch calls per second (back and forth between two attached
 //      spaces, through the real syscall path) against mmap+munmap of a window of N pages of a
 //      preloaded tmpfs file (MAP_FIXED|MAP_SHARED|MAP_POPULATE, then munmap; syscall path) as N
@@ -68,8 +69,8 @@ export interface SwitchRig {
  * attached to two named spaces, each attached by the process. Both shadows map the same frames at
  * the same addresses; their tag policy is `tagged` (one PCID each, and the primary's) or flush.
  */
-export function switchRig(opts: { profile?: CostProfile; segPages?: number; tagged?: boolean; cpus?: number; memBytes?: number } = {}): SwitchRig {
-  const k = new Kernel({ profile: opts.profile ?? resolveProfile('m2'), cpus: opts.cpus ?? 1, memBytes: opts.memBytes ?? 1 * GiB });
+export function switchRig(opts: { profile?: CostProfile; segPages?: number; tagged?: boolean; cpus?: number; memBytes?: number; caches?: boolean } = {}): SwitchRig {
+  const k = new Kernel({ profile: opts.profile ?? resolveProfile('m2'), cpus: opts.cpus ?? 1, memBytes: opts.memBytes ?? 1 * GiB, caches: opts.caches ?? false });
   const p = k.spawn('bench', { uid: 1000, gid: 1000 });
   const t = p.threads[0];
   const segPages = opts.segPages ?? 16;
@@ -98,26 +99,41 @@ export function setTags(r: SwitchRig, tagged: boolean): void {
 export interface SwitchBreakdown {
   profile: string;
   tagged: boolean;
+  caches: boolean;
   /** Modelled cycles of one vas_switch (A -> B), syscall entry/exit included. */
   total: number;
+  /** System-call entry and exit as measured (the profile's `syscall`). */
   syscall: number;
+  /** The MOV to CR3 (tagged or untagged). */
   cr3: number;
-  /** The kernel's own switch work besides the syscall and the CR3 load. */
-  kernel: number;
-  /** The untagged penalty: the kernel's TLB refill after a flushing switch (0 when tagged). */
-  refill: number;
+  /** Locks taken: the process's VAS lock, segment locks (an atomic each). */
+  lock: number;
+  /** pmap_activate: this CPU's bit out of the old pmap's pm_active and into the new one's (two atomics). */
+  pmapActivate: number;
+  /** The kernel's own references beyond a warm hit: STLB hits and page walks (refills). */
+  kernelTlb: number;
+  /** The kernel's own data references beyond an L1D hit (caches on). */
+  kernelCache: number;
+  /** Wake-ups of lock waiters on other CPUs. */
+  wakeup: number;
   /** Anything else charged during the call (expected 0). */
   other: number;
   cr3Writes: number;
   tlbFlushes: number;
+  /** Per switch: the kernel's own references, and the L1 misses, STLB hits, walks and walk references they made. */
+  kernelRefs: number;
+  kernelL1Misses: number;
+  kernelStlbHits: number;
+  kernelWalks: number;
+  kernelWalkRefs: number;
   /** The same figure for every one of the measured switches (the model is deterministic). */
   stable: boolean;
 }
 
 /** Table 6 in the model: one vas_switch between two attached spaces, by component. */
-export function measureSwitchBreakdown(profileName: Table6Profile | string, tagged: boolean, switches = 8): SwitchBreakdown {
-  const profile = resolveProfile(profileName);
-  const r = switchRig({ profile, tagged });
+export function measureSwitchBreakdown(profileName: Table6Profile | string, tagged: boolean, switches = 8, opts: { caches?: boolean; costs?: string } = {}): SwitchBreakdown {
+  const profile = resolveProfile(profileName, opts.costs ?? '');
+  const r = switchRig({ profile, tagged, caches: opts.caches });
   const { k, t } = r;
   const cpu = k.enter(t);
   call(k, t, 'vas_switch', r.vhA);
@@ -127,30 +143,88 @@ export function measureSwitchBreakdown(profileName: Table6Profile | string, tagg
   const by0 = { ...cpu.cyclesBy };
   const w0 = cpu.cr3Writes;
   const f0 = cpu.tlbFlushes;
+  const k0 = cpu.kernelCounters();
   for (let i = 0; i < switches; i++) {
     const c0 = cpu.clock;
     call(k, t, 'vas_switch', i % 2 === 0 ? r.vhB : r.vhA);
     totals.push(cpu.clock - c0);
   }
   const by1 = cpu.cyclesBy;
+  const k1 = cpu.kernelCounters();
   const d = (key: string): number => ((by1[key] ?? 0) - (by0[key] ?? 0)) / switches;
+  const dk = (key: 'accesses' | 'l1Misses' | 'stlbHits' | 'walks' | 'walkRefs'): number => (k1[key] - k0[key]) / switches;
   const total = totals.reduce((s, x) => s + x, 0) / switches;
-  const syscallC = d('syscall');
-  const cr3 = d('cr3');
-  const kernel = d('vas_switch');
-  const refill = d('vas_switch_refill');
+  const parts = {
+    syscall: d('syscall'), cr3: d('cr3'), lock: d('lock'), pmapActivate: d('pmap-activate'),
+    kernelTlb: d('kernel-tlb'), kernelCache: d('kernel-cache'), wakeup: d('wakeup'),
+  };
+  const sum = Object.values(parts).reduce((a, b) => a + b, 0);
   return {
     profile: profile.name,
     tagged,
+    caches: k.config.caches,
     total,
-    syscall: syscallC,
-    cr3,
-    kernel,
-    refill,
-    other: total - syscallC - cr3 - kernel - refill,
+    ...parts,
+    other: total - sum,
     cr3Writes: (cpu.cr3Writes - w0) / switches,
     tlbFlushes: (cpu.tlbFlushes - f0) / switches,
+    kernelRefs: dk('accesses'),
+    kernelL1Misses: dk('l1Misses'),
+    kernelStlbHits: dk('stlbHits'),
+    kernelWalks: dk('walks'),
+    kernelWalkRefs: dk('walkRefs'),
     stable: totals.every((x) => x === totals[0]),
+  };
+}
+
+/** One column of Table 6 (a profile), both tag policies, modelled by component next to the reference. */
+export function table6Column(name: Table6Profile, caches: boolean) {
+  const ref = TABLE6[name];
+  const clockGHz = resolveProfile(name).params.clockGHz;
+  const [u, tg] = ([false, true] as const).map((tagged) => {
+    const b = measureSwitchBreakdown(name, tagged, 8, { caches });
+    const rf = tagged ? ref.tagged : ref.untagged;
+    const rest = b.total - b.syscall - b.cr3;
+    return {
+      b,
+      tags: tagged ? 'tagged (per-space PCID, CR3 no-flush)' : 'untagged (tag 0: the CR3 load flushes)',
+      modelled: {
+        syscall: b.syscall, cr3Load: b.cr3,
+        restOfSwitch: rest,
+        rest: { lock: b.lock, pmapActivate: b.pmapActivate, kernelTlbRefill: b.kernelTlb, kernelCache: b.kernelCache, wakeup: b.wakeup, other: b.other },
+        vasSwitchTotal: b.total, nanoseconds: round(b.total / clockGHz, 1),
+        kernelReferencesPerSwitch: { refs: b.kernelRefs, l1Misses: b.kernelL1Misses, stlbHits: b.kernelStlbHits, walks: b.kernelWalks, walkRefs: b.kernelWalkRefs, counters: 'kernel-mode (Cpu.kernelCounters), not in the user counters' },
+        cr3WritesPerSwitch: b.cr3Writes, tlbFlushesPerSwitch: b.tlbFlushes, sameEverySwitch: b.stable,
+      },
+      reference: { syscall: rf.syscall, cr3Load: rf.cr3, restOfSwitch: rf.rest, vasSwitchTotal: rf.vasSwitch },
+      modelledMinusReference: { syscall: b.syscall - rf.syscall, cr3Load: b.cr3 - rf.cr3, restOfSwitch: round(rest - rf.rest, 1), vasSwitchTotal: round(b.total - rf.vasSwitch, 1) },
+      modelledOverReference: round(b.total / rf.vasSwitch, 4),
+    };
+  });
+  const extra = u.b.total - tg.b.total;
+  const refills = u.b.kernelTlb + u.b.kernelCache - tg.b.kernelTlb - tg.b.kernelCache;
+  const refExtra = ref.untagged.vasSwitch - ref.tagged.vasSwitch;
+  const strip = ({ b: _b, ...row }: typeof u) => row;
+  return {
+    profile: name,
+    caches,
+    clock: `modelled cycles, profile ${name}, caches ${caches ? 'on' : 'off'}`,
+    referenceColumn: `reference Table 6, ${ref.os} on M2 (Xeon E5-2670v2 @ 2.5 GHz), cycles`,
+    untagged: strip(u),
+    tagged: strip(tg),
+    untaggedOverTagged: { modelled: round(u.b.total / tg.b.total, 4), reference: round(ref.untagged.vasSwitch / ref.tagged.vasSwitch, 4) },
+    untaggedExtra: {
+      what: 'untagged minus tagged: the CR3 load difference plus the refills the flush caused (the kernel\'s own walks after the flush)',
+      modelled: extra, cr3Difference: u.b.cr3 - tg.b.cr3, refills,
+      refillWalks: u.b.kernelWalks - tg.b.kernelWalks, refillWalkRefs: u.b.kernelWalkRefs - tg.b.kernelWalkRefs,
+      reference: refExtra, referenceRefills: refExtra - (ref.untagged.cr3 - ref.tagged.cr3),
+    },
+    explained:
+      `tagged: ${tg.b.total} modelled vs ${ref.tagged.vasSwitch} (${round(tg.b.total / ref.tagged.vasSwitch, 3)}x); the syscall and CR3 figures are the reference's own measurements, ` +
+      `and the rest of the switch is ${round(tg.b.total - tg.b.syscall - tg.b.cr3, 1)} modelled (locks ${tg.b.lock}, pm_active atomics ${tg.b.pmapActivate}, kernel TLB ${tg.b.kernelTlb}, cache ${tg.b.kernelCache}) vs ${ref.tagged.rest}: ` +
+      `the model prices events, not instructions, so the warm execution of sys_vas_switch's own code is missing. ` +
+      `untagged: ${u.b.total} vs ${ref.untagged.vasSwitch} (${round(u.b.total / ref.untagged.vasSwitch, 3)}x); the extra over tagged is ${extra} modelled (CR3 ${u.b.cr3 - tg.b.cr3}, refills ${refills} from ${u.b.kernelWalks - tg.b.kernelWalks} kernel walks of ${u.b.kernelWalkRefs - tg.b.kernelWalkRefs} references) vs ${refExtra} (refills ${refExtra - (ref.untagged.cr3 - ref.tagged.cr3)}).` +
+      (name === 'm2-barrelfish' ? ' The emulated kernel is one kernel: the Barrelfish column differs only in its measured syscall figure, so its refill is DragonFly\'s path, where Barrelfish\'s smaller CPU driver touches fewer pages.' : ''),
   };
 }
 
@@ -292,33 +366,9 @@ export async function main(argv: string[]): Promise<void> {
 
   // (1) Table 6.
   log('table 6: modelled breakdown');
-  const table6 = (['m2', 'm2-barrelfish'] as const).map((name) => {
-    const ref = TABLE6[name];
-    const rows = ([false, true] as const).map((tagged) => {
-      const b = measureSwitchBreakdown(name, tagged);
-      const rf = tagged ? ref.tagged : ref.untagged;
-      return {
-        tags: tagged ? 'tagged (per-space PCID, CR3 no-flush)' : 'untagged (tag 0: the CR3 load flushes)',
-        modelled: {
-          syscall: b.syscall, cr3Load: b.cr3, kernelRest: b.kernel, untaggedRefill: b.refill, other: b.other,
-          vasSwitchTotal: b.total, nanoseconds: round(b.total / resolveProfile(name).params.clockGHz, 1),
-          cr3WritesPerSwitch: b.cr3Writes, tlbFlushesPerSwitch: b.tlbFlushes, sameEverySwitch: b.stable,
-        },
-        reference: { syscall: rf.syscall, cr3Load: rf.cr3, restOfSwitch: rf.rest, vasSwitchTotal: rf.vasSwitch },
-        modelledOverReference: round(b.total / rf.vasSwitch, 4),
-      };
-    });
-    const [u, tg] = rows;
-    return {
-      profile: name,
-      clock: `modelled cycles, profile ${name}`,
-      referenceColumn: `reference Table 6, ${ref.os} on M2 (Xeon E5-2670v2 @ 2.5 GHz), cycles`,
-      untagged: u,
-      tagged: tg,
-      untaggedOverTagged: { modelled: round(u.modelled.vasSwitchTotal / tg.modelled.vasSwitchTotal, 4), reference: round(ref.untagged.vasSwitch / ref.tagged.vasSwitch, 4) },
-    };
-  });
-  for (const t of table6) log(`  ${t.profile}: untagged ${t.untagged.modelled.vasSwitchTotal} (ref ${t.untagged.reference.vasSwitchTotal}), tagged ${t.tagged.modelled.vasSwitchTotal} (ref ${t.tagged.reference.vasSwitchTotal})`);
+  const table6 = (['m2', 'm2-barrelfish'] as const).map((name) => table6Column(name, false));
+  const table6CachesOn = (['m2', 'm2-barrelfish'] as const).map((name) => table6Column(name, true));
+  for (const t of [...table6, ...table6CachesOn]) log(`  ${t.profile} caches ${t.caches ? 'on' : 'off'}: untagged ${t.untagged.modelled.vasSwitchTotal} (ref ${t.untagged.reference.vasSwitchTotal}), tagged ${t.tagged.modelled.vasSwitchTotal} (ref ${t.tagged.reference.vasSwitchTotal})`);
 
   // (3) Wall-clock: vas_switch vs mmap+munmap of N pages.
   log('wall-clock: raw baseline');
@@ -396,8 +446,9 @@ export async function main(argv: string[]): Promise<void> {
     profile: { name: 'm2', params: resolveProfile('m2').params },
     table6: {
       what: 'Table 6: modelled cycles of one vas_switch between two attached spaces (syscall path), by component, next to the reference',
-      note: 'syscall = entry/exit (dispatch), cr3Load = MOV to CR3 (mmu/cpu.ts writeCr3), kernelRest = the switch\'s own kernel work, untaggedRefill = the kernel\'s TLB refill after a flushing switch; the reference gives only the total for the rest (restOfSwitch = total - syscall - CR3 load)',
+      note: 'every cycle from an event: syscall = entry/exit as measured (the profile\'s syscall), cr3Load = MOV to CR3 (mmu/cpu.ts writeCr3), lock = the process\'s VAS lock and segment locks (an atomic each), pmapActivate = pm_active bit clear/set (two atomics), kernelTlbRefill = the kernel\'s own references through the TLB beyond a warm hit (STLB hits and walks: after an untagged flush, the refills), kernelCache = their data-cache misses beyond L1D (caches on); the reference gives only the total for the rest (restOfSwitch = total - syscall - CR3 load)',
       profiles: table6,
+      profilesCachesOn: table6CachesOn,
     },
     wallClock: {
       what: 'emulator wall-clock rates through the syscall path: vas_switch back and forth between two attached spaces vs mmap(MAP_FIXED|MAP_SHARED|MAP_POPULATE) of an N-page window of a preloaded tmpfs file followed by munmap',

@@ -196,7 +196,7 @@ function checkPageTables(kernel: Kernel, report: Report): void {
   // Entry counts and links come from the table pages themselves, whichever pmap owns them.
   const linkCount = new Map<number, number>();
   for (const t of kernel.tables.values()) {
-    if (!owners.has(t.owner)) report(`page table ${hex(t.pa)} (L${t.level}) belongs to pmap ${t.owner.id}, which no live space has`);
+    if (!owners.has(t.owner) && t.owner !== kernel.kernelHalf.pmap) report(`page table ${hex(t.pa)} (L${t.level}) belongs to pmap ${t.owner.id}, which no live space has`);
     let live = 0;
     forEachPresent(kernel.mem, t.pa, (i, lo, hi) => {
       live++;

@@ -19,6 +19,7 @@ import { vmFault, faultReport } from './vm/vmFault.js';
 import { Process, Thread, WaitChannel, type Credentials, type ThreadBody } from './proc/process.js';
 import { Tmpfs } from './fs/tmpfs.js';
 import { DEFAULT_MACHINE, type MachineConfig, type TagPolicy } from './machineConfig.js';
+import { KernelHalf } from './kernelHalf.js';
 import { Rng } from './rng.js';
 import type { LifecycleHooks } from './hooks.js';
 import { fail, SysError, ERRNO } from './errno.js';
@@ -64,6 +65,8 @@ export class Kernel implements VmHost {
   /** Thread running on each CPU (or last run there), and the space its CR3 holds. */
   readonly running: (Thread | null)[];
   readonly loaded: (Vmspace | null)[];
+  /** The kernel's own text, data and per-CPU pages, linked into every address space. */
+  readonly kernelHalf: KernelHalf;
   /** The CPU executing kernel code now; kernel work is charged to it. */
   current: Cpu;
   readonly events: KernelEvent[] = [];
@@ -101,6 +104,11 @@ export class Kernel implements VmHost {
     this.running = new Array(c.cpus).fill(null);
     this.loaded = new Array(c.cpus).fill(null);
     for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
+    // Built at boot, before any address space: boot work is not charged to any CPU.
+    const bootHost = { mem: this.mem, tables: this.tables, costs: this.costs, allocTablePage: (n: number) => this.allocTablePage(n), freeTablePage: (pa: number) => this.freeTablePage(pa), allocFrame: (o: number, n: number) => this.allocFrame(o, n), charge: () => {} };
+    this.kernelHalf = new KernelHalf(bootHost, c.paging, c.cpus, c.profile.params.kernelGlobal === 1, (i) => this.cpus[i].node, (cpu) => this.loaded[cpu.id] !== null);
+    const kh = this.kernelHalf;
+    this.hooks.push({ invariants: { name: 'kernel half', ownedFrames: () => kh.frames, check: () => kh.check(this.mem) } });
     this.tmpfs = new Tmpfs(this);
     for (const install of bootModules) install(this);
   }
@@ -194,6 +202,11 @@ export class Kernel implements VmHost {
   }
 
   // ------------------------------------------------------------------ address spaces
+
+  /** Every new address space shares the kernel half (called by Vmspace for its new pmap). */
+  linkKernelHalf(pm: Pmap): void {
+    this.kernelHalf.linkInto(pm);
+  }
 
   /** A new address space; `tags` chooses whether it gets its own PCID. */
   newVmspace(kind: SpaceKind, name = '', tags: TagPolicy = this.config.tagPolicy): Vmspace {

@@ -11,7 +11,7 @@ import type { Kernel } from './kernel.js';
 import type { Vmspace } from './vm/vmspace.js';
 import type { Process, Thread } from './proc/process.js';
 import { describeMachine } from './machineConfig.js';
-import type { CpuCounters } from '../mmu/cpu.js';
+import type { CpuCounters, KernelCounters } from '../mmu/cpu.js';
 import type { TlbArray } from '../mmu/tlb.js';
 import { PAGE_BYTES } from '../mmu/tlb.js';
 import { LEVEL_SPAN, TWO32, isCanonical, splitBig } from '../mmu/address.js';
@@ -308,8 +308,10 @@ export interface CountersInfo {
   /** The machine and its cost profile, described (every report names the profile). */
   machine: string;
   profile: string;
-  /** Per CPU, as the CPU counts them (the one owner of counters). */
+  /** Per CPU, as the CPU counts them (the one owner of counters): user-mode loads and stores. */
   cpus: CpuCounters[];
+  /** Per CPU, the kernel's own references (syscall paths, vas_switch), kept out of `cpus`. */
+  kernel: KernelCounters[];
   /** SpaceJMP's own counts, when SpaceJMP is installed. */
   spacejmp: { switches: number; blockedSwitches: number; shadowUpdates: number } | null;
 }
@@ -320,6 +322,7 @@ export function counters(k: Kernel): CountersInfo {
   return {
     machine: describeMachine(k.config), profile: k.config.profile.name,
     cpus: k.cpus.map((c) => c.counters()),
+    kernel: k.cpus.map((c) => c.kernelCounters()),
     spacejmp: sj ? { switches: sj.switches, blockedSwitches: sj.blockedSwitches, shadowUpdates: sj.shadowUpdates } : null,
   };
 }

@@ -27,11 +27,17 @@ export interface CostParams {
   cr3Load: number;
   /** MOV to CR3 with PCIDs on (tagged; Table 6: 224 — extra circuitry checks tagged state). */
   cr3LoadTagged: number;
-  /** vas_switch kernel bookkeeping besides the syscall and CR3 load, when tagged (Table 6: 807-357-224). */
-  vasSwitchKernel: number;
-  /** Extra kernel-side TLB refill after an untagged switch flushes the kernel's own entries
-   *  (Table 6: untagged 1127-357-130 = 640 vs tagged 226; the difference, 414). */
-  untaggedRefillPenalty: number;
+  /**
+   * A LOCK-prefixed read-modify-write (lock acquire, pm_active bit set/clear) beyond a plain L1D
+   * hit: Agner Fog's instruction tables put LOCK CMPXCHG / XCHG m,r at ~20 cycles on Ivy Bridge.
+   */
+  atomicRmw: number;
+  /**
+   * 1 when the kernel half's leaves are global (PTE.G: they survive a flushing CR3 write), 0 when
+   * not. Not a cost: how the OS maps itself. M2 is 0: Table 6's untagged switch pays for refilling
+   * "shared OS entries", so its kernel entries were flushed by CR3 writes.
+   */
+  kernelGlobal: number;
   /** INVLPG / single-page INVPCID (Skylake ~350 per page, Hansen 2017). */
   invlpg: number;
   /** Sending a TLB-shootdown IPI to one remote CPU and waiting for its ack (initiator side). */
@@ -175,8 +181,8 @@ export const PROFILE_M2: CostProfile = {
     syscall: 357,
     cr3Load: 130,
     cr3LoadTagged: 224,
-    vasSwitchKernel: 226,
-    untaggedRefillPenalty: 414,
+    atomicRmw: 20,
+    kernelGlobal: 0,
     invlpg: 350,
     shootdownInitiator: 1500,
     shootdownRemote: 1000,
@@ -220,8 +226,6 @@ export const PROFILE_M2_BARRELFISH: CostProfile = {
   params: {
     ...PROFILE_M2.params,
     syscall: 130,
-    vasSwitchKernel: 462 - 130 - 224,
-    untaggedRefillPenalty: 664 - 130 - 130 - (462 - 130 - 224),
   },
   caches: IVY_BRIDGE_EP_CACHES,
 };
@@ -284,6 +288,7 @@ export function resolveProfile(name: string = 'm2', overrides: string | Partial<
     const v = (over as Record<string, number>)[k];
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`cost parameter ${k} must be a non-negative number`);
     if (v < 1 && (WAIT_COST_KEYS as readonly string[]).includes(k)) throw new RangeError(`cost parameter ${k} is a wait: it must be at least 1 cycle (at 0 a waiting thread would never let modelled time pass)`);
+    if (k === 'kernelGlobal' && v !== 0 && v !== 1) throw new RangeError('cost parameter kernelGlobal must be 0 (kernel entries flushed by CR3 writes) or 1 (global)');
   }
   return {
     name: `${base.name}+${keys.map((k) => `${k}=${(over as Record<string, number>)[k]}`).join(',')}`,

@@ -112,8 +112,9 @@ export class Cpu {
   tlbFlushes = 0;
   invlpgs = 0;
   /** Paging-structure cache lookups by level (index 2..5) on walks. */
-  readonly pscHits = new Float64Array(6);
-  readonly pscMisses = new Float64Array(6);
+  /** (Swapped for the kernel's own arrays while a kernel reference runs: see kernelRef.) */
+  pscHits = new Float64Array(6);
+  pscMisses = new Float64Array(6);
   private readonly cyclesByRec: Record<string, number> = Object.create(null);
   /** Hot components kept as plain fields and folded into cyclesBy when it is read. */
   private walkCycles = 0;
@@ -127,11 +128,22 @@ export class Cpu {
    * lines read by the walker; level LEVEL_L1..LEVEL_DRAM is the level that served the access.
    */
   readonly caches: CacheHierarchy | null;
-  readonly cacheServed = new Float64Array(8);
+  cacheServed = new Float64Array(8);
   /** DRAM fills from another node's memory, by kind (data, page table). */
-  readonly cacheRemote = new Float64Array(2);
+  cacheRemote = new Float64Array(2);
   /** Cycles data accesses spent beyond the L1D hit latency (component "cache"). */
   private cacheCycles = 0;
+
+  // --- the kernel's own references (kernelRef), counted apart from user accesses ---
+  /** Supervisor references the kernel made through this core (its text, data and stacks). */
+  kernelAccesses = 0;
+  /** What those references counted (scalars), kept out of the user counters: see KS_* for the layout. */
+  readonly kernelStats = new Float64Array(KS_SIZE);
+  /** The kernel's own paging-structure-cache and data-cache counters (same layout as the user ones). */
+  private kPscHits = new Float64Array(6);
+  private kPscMisses = new Float64Array(6);
+  private kCacheServed = new Float64Array(8);
+  private kCacheRemote = new Float64Array(2);
 
   // --- front cache (structure of arrays) ---
   protected readonly fcRTag = new Int32Array(FC_SIZE).fill(FC_INVALID);
@@ -198,8 +210,11 @@ export class Cpu {
 
   get paging(): PagingMode { return this.la57 ? 5 : 4; }
 
-  /** Modelled cycles of this core. */
-  get clock(): number { return this.cycles + this.accesses * this.costs.dataAccess; }
+  /**
+   * Modelled cycles of this core. The kernel's own references (kernelRef) bump `accesses` too, for
+   * the TLB's LRU stamps, but are not user loads/stores: their cost is charged as events.
+   */
+  get clock(): number { return this.cycles + (this.accesses - this.kernelAccesses) * this.costs.dataAccess; }
 
   /** Read the time-stamp counter: the core's modelled clock. */
   rdtsc(): number { return this.clock; }
@@ -557,6 +572,89 @@ export class Cpu {
       cycles += this.levelLatency(level, pa, 1);
     }
     return cycles;
+  }
+
+  /**
+   * One reference the kernel makes in supervisor mode (its text, data, stack) at (lo, hi): through
+   * this core's TLB, paging-structure caches, walker and data caches exactly as a user access, so
+   * kernel entries compete with user entries and a flushing CR3 write really costs the kernel walks.
+   * Its counts are kept apart (kernelStats) and the user counters are left as they were, so user
+   * counters stay comparable with and without kernel references. Charged only beyond a warm hit:
+   * an STLB hit and walk references as component "kernel-tlb", a data-cache miss beyond the L1D
+   * latency as "kernel-cache"; the warm cost of the path is in the measured figures that price it
+   * (`syscall`, `atomicRmw`). Returns the physical address. The kernel half is wired, so a fault
+   * here is a kernel bug and throws.
+   */
+  kernelRef(lo: number, hi: number, access: AccessKind, lines = 1): number {
+    // The user counters are set aside (scalars in locals, arrays swapped for the kernel's own), the
+    // reference counts into zeroed fields, and what it counted is added to the kernel's. Cycles stay
+    // on the clock; only their component changes.
+    const slowL1 = this.slowL1Hits, l1m = this.l1Misses, stlb = this.stlbHits, walks = this.walks, refs = this.walkRefs;
+    const walkC = this.walkCycles, stlbC = this.stlbCycles, cacheC = this.cacheCycles;
+    const pscH = this.pscHits, pscM = this.pscMisses, served = this.cacheServed, remote = this.cacheRemote;
+    this.slowL1Hits = 0; this.l1Misses = 0; this.stlbHits = 0; this.walks = 0; this.walkRefs = 0;
+    this.walkCycles = 0; this.stlbCycles = 0; this.cacheCycles = 0;
+    this.pscHits = this.kPscHits; this.pscMisses = this.kPscMisses; this.cacheServed = this.kCacheServed; this.cacheRemote = this.kCacheRemote;
+    this.accesses++; // the LRU clock: this reference is the most recent use of its entry
+    this.kernelAccesses++;
+    let pa: number;
+    try {
+      pa = this.tryTranslate(lo, hi, access, false);
+      if (pa >= 0 && this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+      // The next lines of the same page (`lines` > 1, within the page): L1 hits on the entry just
+      // used, with nothing touched in between, so its LRU stamp needs no refresh (the cpu.ts
+      // micro-cache argument); each is still an access and, with caches on, a line lookup.
+      for (let i = 1; i < lines && pa >= 0; i++) {
+        this.accesses++;
+        this.kernelAccesses++;
+        this.slowL1Hits++;
+        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa + 64 * i);
+      }
+    } finally {
+      const k = this.kernelStats;
+      k[KS_SLOW_L1_HITS] += this.slowL1Hits; k[KS_L1_MISSES] += this.l1Misses; k[KS_STLB_HITS] += this.stlbHits;
+      k[KS_WALKS] += this.walks; k[KS_WALK_REFS] += this.walkRefs;
+      const tlbC = this.walkCycles + this.stlbCycles;
+      if (tlbC !== 0) { k[KS_TLB_CYCLES] += tlbC; this.cyclesByRec['kernel-tlb'] = (this.cyclesByRec['kernel-tlb'] ?? 0) + tlbC; }
+      if (this.cacheCycles !== 0) { k[KS_CACHE_CYCLES] += this.cacheCycles; this.cyclesByRec['kernel-cache'] = (this.cyclesByRec['kernel-cache'] ?? 0) + this.cacheCycles; }
+      this.slowL1Hits = slowL1; this.l1Misses = l1m; this.stlbHits = stlb; this.walks = walks; this.walkRefs = refs;
+      this.walkCycles = walkC; this.stlbCycles = stlbC; this.cacheCycles = cacheC;
+      this.pscHits = pscH; this.pscMisses = pscM; this.cacheServed = served; this.cacheRemote = remote;
+    }
+    if (pa < 0) throw new MachineFault(this.lastFault!, this.id);
+    return pa;
+  }
+
+  /** What the kernel's own references counted (kernelRef): the same terms as the user counters. */
+  kernelCounters(): KernelCounters {
+    const k = this.kernelStats;
+    const out: KernelCounters = {
+      accesses: this.kernelAccesses,
+      l1Hits: this.kernelAccesses - k[KS_L1_MISSES],
+      l1Misses: k[KS_L1_MISSES],
+      stlbHits: k[KS_STLB_HITS],
+      stlbMisses: k[KS_L1_MISSES] - k[KS_STLB_HITS],
+      walks: k[KS_WALKS],
+      walkRefs: k[KS_WALK_REFS],
+      tlbCycles: k[KS_TLB_CYCLES],
+      cacheCycles: k[KS_CACHE_CYCLES],
+      pscHits: this.kPscHits.reduce((a, b) => a + b, 0),
+      pscMisses: this.kPscMisses.reduce((a, b) => a + b, 0),
+    };
+    if (this.caches !== null) {
+      const served = (b: number, kind: number): CacheKindCounters => {
+        const c = (lv: number): number => this.kCacheServed[b + lv];
+        const total = c(0) + c(1) + c(2) + c(3);
+        const remote = this.kCacheRemote[kind];
+        return {
+          accesses: total, l1dHits: c(LEVEL_L1), l1dMisses: total - c(LEVEL_L1),
+          l2Hits: c(LEVEL_L2), l2Misses: c(LEVEL_LLC) + c(LEVEL_DRAM), llcHits: c(LEVEL_LLC), llcMisses: c(LEVEL_DRAM),
+          dramLocal: c(LEVEL_DRAM) - remote, dramRemote: remote,
+        };
+      };
+      out.caches = { data: served(0, 0), pageTable: served(4, 1) };
+    }
+    return out;
   }
 
   /** Data-cache counters (caches on): per level, for data lines and for page-table lines. */
@@ -1043,10 +1141,11 @@ export class Cpu {
       cpu: this.id,
       node: this.node,
       modelledCycles: this.clock,
-      accesses: this.accesses,
+      accesses: this.accesses - this.kernelAccesses,
       // Accesses that never left the fast path hit the L1 by construction; slow-path lookups
-      // (retries after a fault included) are counted as they happen.
-      l1Hits: this.accesses - this.slowAccesses + this.slowL1Hits,
+      // (retries after a fault included) are counted as they happen. User accesses only: the
+      // kernel's own references are in kernelCounters().
+      l1Hits: this.accesses - this.kernelAccesses - this.slowAccesses + this.slowL1Hits,
       l1Misses: this.l1Misses,
       stlbHits: this.stlbHits,
       stlbMisses: this.l1Misses - this.stlbHits,
@@ -1056,7 +1155,7 @@ export class Cpu {
       cr3Writes: this.cr3Writes,
       tlbFlushes: this.tlbFlushes,
       invalidations: this.invlpgs,
-      cyclesBy: { access: this.accesses * this.costs.dataAccess, ...this.cyclesBy },
+      cyclesBy: { access: (this.accesses - this.kernelAccesses) * this.costs.dataAccess, ...this.cyclesBy },
     };
   }
 
@@ -1069,8 +1168,8 @@ export class Cpu {
   /** counters() with the per-structure TLB counters: everything this core counted. */
   allCounters(): CoreCounters {
     const caches = this.cacheCounters();
-    // With caches off the record is exactly what it always was (the golden counters hold it).
-    return caches === null ? { ...this.counters(), tlb: this.tlbCounters() } : { ...this.counters(), tlb: this.tlbCounters(), caches };
+    const base = { ...this.counters(), tlb: this.tlbCounters(), kernel: this.kernelCounters() };
+    return caches === null ? base : { ...base, caches };
   }
 
   tlbCounters(): Record<string, TlbStructureCounters> {
@@ -1095,7 +1194,37 @@ export class Cpu {
 /** One TLB structure's counters as the CPU counted them, with its size and occupancy. */
 export interface TlbStructureCounters { entries: number; valid: number; hits: number; misses: number }
 
-export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters }
+/**
+ * The user counters of a core (CpuCounters: user loads and stores, and the TLB work they caused)
+ * with the per-structure TLB counts, the caches (caches on) and, apart, the kernel's own references.
+ */
+export interface CoreCounters extends CpuCounters { tlb: Record<string, TlbStructureCounters>; caches?: CacheCounters; kernel: KernelCounters }
+
+/**
+ * The kernel's own supervisor references (Cpu.kernelRef: syscall entry and exit, vas_switch's
+ * handle lookup and pmap activation, ...) — never part of the user counters. tlbCycles and
+ * cacheCycles are the modelled cycles charged for them (components "kernel-tlb", "kernel-cache").
+ */
+export interface KernelCounters {
+  accesses: number;
+  l1Hits: number; l1Misses: number;
+  stlbHits: number; stlbMisses: number;
+  walks: number; walkRefs: number;
+  tlbCycles: number; cacheCycles: number;
+  /** Paging-structure-cache lookups of the kernel's walks (all levels). */
+  pscHits: number; pscMisses: number;
+  caches?: { data: CacheKindCounters; pageTable: CacheKindCounters };
+}
+
+// kernelStats layout: raw counter deltas of kernel references.
+const KS_SLOW_L1_HITS = 0;
+const KS_L1_MISSES = 1;
+const KS_STLB_HITS = 2;
+const KS_WALKS = 3;
+const KS_WALK_REFS = 4;
+const KS_TLB_CYCLES = 5;
+const KS_CACHE_CYCLES = 6;
+const KS_SIZE = 7;
 
 /** Which level served a kind of line (data, or page-table lines the walker read). */
 export interface CacheKindCounters {

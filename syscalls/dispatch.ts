@@ -129,7 +129,12 @@ function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: strin
     throw e;
   }
   const at = cpu.clock;
-  if (!opts.restart) cpu.charge('syscall', k.costs.syscall);
+  if (!opts.restart) {
+    // Entry and exit as measured (`syscall`), plus the entry path's own references through this
+    // CPU's TLB and caches: free when warm, walks after a flush (kernel/kernelHalf.ts).
+    cpu.charge('syscall', k.costs.syscall);
+    k.kernelHalf.syscallEntry(cpu, t.process, def?.number ?? 0);
+  }
   const wasTraced = t.process.traced;
   let values: readonly unknown[] = args;
   let result: SyscallReturn;
@@ -144,6 +149,9 @@ function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: strin
     result = -e.errno;
     lastErrors.set(t, { name, errno: e.errno, message: stripErrnoPrefix(e) });
   }
+  // Back to user mode (a call that blocked returns later, when it is restarted), on the CPU the
+  // thread runs on now: the exit path's references, under the space the call may have switched to.
+  if (!isWouldBlock(result) && t.state !== 'exited' && k.running[t.cpu] === t) k.kernelHalf.syscallExit(k.cpus[t.cpu]);
   // strace shows what the caller passed, not the defaults filled in for it.
   const shown = values.slice(0, args.length);
   if (wasTraced || t.process.traced) trace(k, t, def, name, shown, result, error, cpu.clock - at, at, opts.restart === true);

@@ -18,7 +18,15 @@ export class LockTable {
   /** Bumped whenever a segment becomes (un)lockable: cached lock lists are stale then. */
   private gen = 0;
 
-  constructor(private readonly segments: ReadonlyMap<number, Segment>, private readonly wake: (ch: WaitChannel) => void) {}
+  /**
+   * `wake` wakes a released lock's waiters; `lockOp` is told of every acquire and release (the
+   * kernel charges each one's locked read-modify-write).
+   */
+  constructor(
+    private readonly segments: ReadonlyMap<number, Segment>,
+    private readonly wake: (ch: WaitChannel) => void,
+    private readonly lockOp: (seg: Segment) => void = () => {},
+  ) {}
 
   lockableChanged(): void { this.gen++; }
 
@@ -71,7 +79,7 @@ export class LockTable {
     const have = this.held.get(t);
     if (!have && want.length === 0) return; // the common case on every switch: nothing to do
     if (!have) {
-      for (const w of want) w.seg.lock.acquire(t, w.write);
+      for (const w of want) { w.seg.lock.acquire(t, w.write); this.lockOp(w.seg); }
       this.held.set(t, want.map((w) => ({ seg: w.seg, write: w.write })));
       return;
     }
@@ -80,12 +88,14 @@ export class LockTable {
       if (want.some((w) => w.seg === h.seg && w.write === h.write)) keep.push(h);
       else {
         h.seg.lock.release(t, h.write);
+        this.lockOp(h.seg);
         this.wake(h.seg.lock.channel);
       }
     }
     for (const w of want) {
       if (keep.some((h) => h.seg === w.seg && h.write === w.write)) continue;
       w.seg.lock.acquire(t, w.write);
+      this.lockOp(w.seg);
       keep.push({ seg: w.seg, write: w.write });
     }
     if (keep.length) this.held.set(t, keep);

@@ -21,6 +21,8 @@ import { VmObject, allocObjectPage, releaseObject } from '../vm/vmObject.js';
 import type { Vmspace } from '../vm/vmspace.js';
 import { PROT_READ, PROT_WRITE, protString } from '../vm/vmMap.js';
 import { fail } from '../errno.js';
+import { TEXT_VAS, TEXT_PMAP, TEXT_LOCK } from '../kernelHalf.js';
+import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 import { RESERVED_START, reservedEnd } from '../layout.js';
 import { formatAddr, formatSize } from '../../mmu/units.js';
 import { Segment, mayAccess, modeString } from './segment.js';
@@ -71,7 +73,7 @@ export class SpaceJmp {
   readonly stats: SpaceJmpStats = { switches: 0, blockedSwitches: 0, shadowUpdates: 0 };
 
   constructor(readonly kernel: Kernel) {
-    this.locks = new LockTable(this.reg.segments, (ch) => kernel.wakeAll(ch));
+    this.locks = new LockTable(this.reg.segments, (ch) => this.wakeLockWaiters(ch), (seg) => this.lockOp(seg));
     const hooks: LifecycleHooks = {
       threadStart: (t) => this.threadStart(t),
       threadExit: (t) => this.threadExit(t),
@@ -238,14 +240,18 @@ export class SpaceJmp {
   vasSwitch(t: Thread, vh: number, flags = 0): WaitChannel | 0 {
     if ((flags & ~VAS_NOWAIT) !== 0) fail('EINVAL', 'unknown vas_switch flags');
     const p = t.process;
+    const k = this.kernel;
+    const kh = k.kernelHalf;
+    const cpu = k.enter(t); // the syscall path has done it already; direct callers (tests) have not
+    // sys_vas_switch: take the process's VAS lock (its handle table's line) and look the handle
+    // up there; the lock's release is a plain store.
+    kh.text(cpu, TEXT_VAS);
+    kh.procLine(cpu, p, 1, ACCESS_WRITE);
+    cpu.charge('lock', k.costs.atomicRmw);
     const target = vh === VAS_PRIMARY ? null : this.attachment(p, vh);
     const space = target ? target.space : p.primary;
-    const k = this.kernel;
-    const costs = k.costs;
-    if (space === t.space) {
-      k.charge('vas_switch', costs.vasSwitchKernel);
-      return 0;
-    }
+    kh.spaceLine(cpu, space, 0, ACCESS_READ);
+    if (space === t.space) return 0;
     const need = this.locks.locksFor(space);
     if (need.length) {
       const blocker = this.locks.conflict(need.map((l) => ({ t, seg: l.seg, write: l.write })));
@@ -257,14 +263,36 @@ export class SpaceJmp {
     const from = t.vh === VAS_PRIMARY ? null : this.state(p).attachments.get(t.vh) ?? null;
     from?.threads.delete(t);
     target?.threads.add(t);
+    const old = t.space;
     t.space = space;
     t.vh = vh;
     this.locks.reconcile(t, false, need);
-    const cpu = k.enter(t); // loads CR3: the 'cr3' component
-    k.charge('vas_switch', costs.vasSwitchKernel);
-    if (space.pmap.pcid === 0) cpu.charge('vas_switch_refill', costs.untaggedRefillPenalty);
+    // pmap_activate: this CPU's bit leaves the old pmap's pm_active and joins the new one's
+    // (an atomic each), the new pmap's root is read, then CR3 is loaded ('cr3').
+    kh.text(cpu, TEXT_PMAP);
+    kh.spaceLine(cpu, old, 1, ACCESS_WRITE);
+    kh.spaceLine(cpu, space, 1, ACCESS_WRITE);
+    cpu.charge('pmap-activate', 2 * k.costs.atomicRmw);
+    k.enter(t);
     this.stats.switches++;
     return 0;
+  }
+
+  /** A segment lock taken or released: its lock word's line and a locked read-modify-write. */
+  private lockOp(seg: Segment): void {
+    const k = this.kernel;
+    k.kernelHalf.text(k.current, TEXT_LOCK);
+    k.kernelHalf.lockLine(k.current, seg, ACCESS_WRITE);
+    k.charge('lock', k.costs.atomicRmw);
+  }
+
+  /** Wake a lock's waiters: each one on another CPU costs this CPU an IPI and a run-queue insert. */
+  private wakeLockWaiters(ch: WaitChannel): void {
+    const k = this.kernel;
+    let remote = 0;
+    for (const w of ch.waiters) if (w.cpu !== k.current.id) remote++;
+    k.wakeAll(ch);
+    if (remote > 0) k.charge('wakeup', remote * k.costs.wakeup);
   }
 
   /** Handle of the space the thread is in (0 = primary). */

@@ -39,6 +39,8 @@ export interface VmHost extends ObjectHost, PmapHost {
   /** Carry out the invalidations a pmap queued, on every CPU that may hold them. */
   flushPmap(pmap: Pmap): void;
   readonly costs: PmapHost['costs'] & { mapEntryOp: number; objectPageLookup: number };
+  /** Share the kernel half with a new address space's pmap (a kernel without one leaves it out). */
+  linkKernelHalf?(pm: Pmap): void;
 }
 
 let nextSpaceId = 1;
@@ -70,6 +72,7 @@ export class Vmspace {
   constructor(readonly host: VmHost, readonly kind: SpaceKind, readonly paging: PagingMode, mmapBase: number, public name = '') {
     this.map = new VmMap(USER_MIN, userMax(paging), RESERVED_START, reservedEnd(paging));
     this.pmap = new Pmap(host, paging);
+    host.linkKernelHalf?.(this.pmap);
     this.map.owner = this;
     this.mmapBase = mmapBase;
   }

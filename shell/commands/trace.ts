@@ -99,7 +99,8 @@ export function formatSummary(r: TraceFileResult): string {
   lines.push(
     `    machine: ${r.machine}`,
     `    modelled cycles (profile ${s.profile}): ${Object.entries(s.cyclesByProcess).map(([p, c]) => `${p} ${Math.round(c)}`).join(', ')}`,
-    `    TLB: ${s.tlb.accesses} accesses, L1 hits ${s.tlb.l1Hits}, STLB hits ${s.tlb.stlbHits}, page walks ${s.tlb.walks} (${s.tlb.walkRefs} refs), page faults ${s.tlb.pageFaults}, CR3 writes ${s.tlb.cr3Writes}`,
+    `    TLB (user mode): ${s.tlb.accesses} accesses, L1 hits ${s.tlb.l1Hits}, STLB hits ${s.tlb.stlbHits}, page walks ${s.tlb.walks} (${s.tlb.walkRefs} refs), page faults ${s.tlb.pageFaults}, CR3 writes ${s.tlb.cr3Writes}`,
+    `    kernel's own references: ${s.kernelTlb.accesses}, L1 misses ${s.kernelTlb.l1Misses}, page walks ${s.kernelTlb.walks} (${s.kernelTlb.walkRefs} refs)`,
   );
   return lines.join('\n');
 }

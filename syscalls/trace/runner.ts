@@ -71,7 +71,10 @@ export interface RunSummary {
   /** True when nothing failed: every expectation held, no errors, nobody killed, no panic. */
   passed: boolean;
   cyclesByProcess: Record<string, number>;
+  /** User-mode counters: the programs' loads and stores and the TLB work they caused. */
   tlb: { accesses: number; l1Hits: number; l1Misses: number; stlbHits: number; walks: number; walkRefs: number; pageFaults: number; cr3Writes: number };
+  /** The kernel's own references (syscall paths, vas_switch), counted apart from `tlb`. */
+  kernelTlb: { accesses: number; l1Misses: number; walks: number; walkRefs: number };
   profile: string;
 }
 
@@ -182,10 +185,13 @@ export class TraceRunner {
 
   summary(): RunSummary {
     const tlb = { accesses: 0, l1Hits: 0, l1Misses: 0, stlbHits: 0, walks: 0, walkRefs: 0, pageFaults: 0, cr3Writes: 0 };
+    const kernelTlb = { accesses: 0, l1Misses: 0, walks: 0, walkRefs: 0 };
     for (const cpu of this.kernel.cpus) {
       const c = cpu.counters();
       tlb.accesses += c.accesses; tlb.l1Hits += c.l1Hits; tlb.l1Misses += c.l1Misses; tlb.stlbHits += c.stlbHits;
       tlb.walks += c.walks; tlb.walkRefs += c.walkRefs; tlb.pageFaults += c.pageFaults; tlb.cr3Writes += c.cr3Writes;
+      const kc = cpu.kernelCounters();
+      kernelTlb.accesses += kc.accesses; kernelTlb.l1Misses += kc.l1Misses; kernelTlb.walks += kc.walks; kernelTlb.walkRefs += kc.walkRefs;
     }
     return {
       statements: this.stats.statements,
@@ -198,6 +204,7 @@ export class TraceRunner {
       passed: this.stats.failed === 0 && this.stats.errors === 0 && this.stats.killed === 0 && this.panicked === null,
       cyclesByProcess: { ...this.cyclesByProcess },
       tlb,
+      kernelTlb,
       profile: this.kernel.config.profile.name,
     };
   }

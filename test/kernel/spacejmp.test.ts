@@ -225,21 +225,40 @@ describe('SpaceJMP', () => {
     expect(shared.tables).toBeLessThan(copy.tables);
   });
 
-  it('vas_switch charges Table 6 costs: 1127 cycles untagged, 807 tagged', () => {
-    for (const [tags, want] of [[0, 1127], [1, 807]] as const) {
+  it('vas_switch is charged for its events: locks, pm_active, the CR3 load, and the refills a flush causes', () => {
+    const walks: number[] = [];
+    for (const [tags, cr3] of [[0, 'cr3Load'], [1, 'cr3LoadTagged']] as const) {
       const { k, sj } = machine();
       const a = main(k.spawn('a', ALICE));
       const vid = sj.vasCreate(a, 'v', 0o600);
       sj.vasCtl(a, VAS_CTL_TAGS, vid, tags);
+      sj.vasCtl(a, VAS_CTL_TAGS, VAS_PRIMARY, tags);
       const vh = sj.vasAttach(a, vid);
       sj.vasSwitch(a, vh);
       sj.vasSwitch(a, VAS_PRIMARY);
       const cpu = k.enter(a);
       const before = cpu.clock;
+      const by0 = { ...cpu.cyclesBy };
+      const k0 = cpu.kernelCounters();
+      const user0 = cpu.counters();
       sj.vasSwitch(a, vh);
-      // the syscall entry (357) is charged by the syscall layer; here the switch itself
-      expect(cpu.clock - before + k.costs.syscall).toBe(want);
+      const by = cpu.cyclesBy;
+      const d = (c: string): number => (by[c] ?? 0) - (by0[c] ?? 0);
+      const k1 = cpu.kernelCounters();
+      const c = k.costs;
+      expect([d('cr3'), d('lock'), d('pmap-activate')]).toEqual([c[cr3], c.atomicRmw, 2 * c.atomicRmw]);
+      expect(d('kernel-tlb')).toBe((k1.walkRefs - k0.walkRefs) * c.walkRef + (k1.stlbHits - k0.stlbHits) * c.stlbHit);
+      // the syscall entry and exit are charged by the syscall layer; here the switch itself
+      expect(cpu.clock - before).toBe(d('cr3') + d('lock') + d('pmap-activate') + d('kernel-tlb'));
+      // The kernel's references are counted apart: the user counters did not move.
+      const user1 = cpu.counters();
+      expect([user1.accesses, user1.walks, user1.l1Misses]).toEqual([user0.accesses, user0.walks, user0.l1Misses]);
+      expect(k1.accesses - k0.accesses).toBeGreaterThan(0);
+      walks.push(k1.walks - k0.walks);
     }
+    // Untagged, the previous switch flushed the kernel's entries: this one walks for them again.
+    expect(walks[0]).toBeGreaterThan(0);
+    expect(walks[1]).toBe(0);
   });
 
   it('vas_ctl delete is EBUSY while attached; exit detaches everything', () => {
@@ -259,7 +278,7 @@ describe('SpaceJMP', () => {
     sj.vasCtl(b, VAS_CTL_DELETE, vid);
     sj.segCtl(b, sid, SEG_CTL_DELETE);
     k.exit(b.process, 0);
-    expect(k.frames.usedBytes()).toBe(0);
+    expect(k.frames.usedBytes()).toBe(k.kernelHalf.bytes); // the kernel half stays for good
   });
 });
 

@@ -44,7 +44,7 @@ const SHOWS: Record<string, (string | RegExp)[]> = {
   'survivor.trace': ['exit(0) = 0', '[dave[6]] seg_find("journal") = 1', '[dave[6]] load64 0x4000_0000_0000 = 0x1_0001'],
   'five-level.trace': ['seg_alloc("higher", 0x40_0000_0000_0000', 'load64 0x40_0000_0000_0000 = 0xffff_ffff_ffff_fffe'],
   'checks.trace': [
-    'expect cycles < 5000 = 1127 cycles', 'expect errno one of (ENOENT, EACCES) = -ENOENT', 'expect blocked bob[3] = blocked in vas_switch()',
+    'expect cycles < 5000 = 1197 cycles', 'expect errno one of (ENOENT, EACCES) = -ENOENT', 'expect blocked bob[3] = blocked in vas_switch()',
     'show locks 1 = segment 1 "counter": writer alice[2].main; waiting: bob[3].main', 'probe load64 0x1000 = fault (read, unmapped)',
     'probe store64 0x1000_0000 2 = ok', '[bob[3]] getppid() = 1', 'thread_exit(0) = 0', 'check invariants = hold',
   ],

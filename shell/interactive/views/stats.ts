@@ -27,6 +27,8 @@ export function statsView(k: Kernel, width: number): ViewModel {
     ], rows, width),
   ];
   lines[lines.length - 1].tone = 'header';
+  const kc = snap.kernel;
+  lines.push({ text: clip(`user-mode counters above; the kernel's own references apart: ${thousands(kc.reduce((n, c) => n + c.accesses, 0))}, page walks ${thousands(kc.reduce((n, c) => n + c.walks, 0))} (${thousands(kc.reduce((n, c) => n + c.walkRefs, 0))} refs)`, width) });
   lines.push(...componentLines(cs.map((c) => c.cyclesBy), width));
   const sj = snap.spacejmp;
   if (sj) lines.push({ text: '' }, { text: clip(`SpaceJMP: ${thousands(sj.switches)} vas_switch, ${thousands(sj.blockedSwitches)} blocked on a segment lock, ${thousands(sj.shadowUpdates)} shadow updates`, width) });
