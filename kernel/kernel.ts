@@ -88,18 +88,7 @@ export class Kernel implements VmHost {
     this.mem = new PhysicalMemory({ bytes: c.memBytes, nodes: c.nodes });
     this.frames = new FrameAllocator(this.mem);
     this.rng = new Rng(c.seed);
-    this.cpus = [];
-    const perNode = Math.max(1, Math.ceil(c.cpus / c.nodes));
-    // With caches on: one LLC per node, shared by that node's cores; L1D and L2 per core.
-    const llcs = c.caches ? Array.from({ length: c.nodes }, () => CacheHierarchy.newLlc(c.profile.caches)) : [];
-    for (let i = 0; i < c.cpus; i++) {
-      const node = Math.min(c.nodes - 1, Math.floor(i / perNode));
-      const opts = { id: i, node, tlb: c.tlb, costs: c.profile.params, paging: c.paging };
-      const cpu = c.caches ? new CachedCpu(this.mem, { ...opts, caches: CacheHierarchy.forCore(c.profile.caches, llcs[node]) }) : new Cpu(this.mem, opts);
-      cpu.writeCr4({ pcide: true, pge: true });
-      cpu.faultHandler = (cp, f) => this.onFault(cp, f);
-      this.cpus.push(cpu);
-    }
+    this.cpus = this.bootCpus();
     this.current = this.cpus[0];
     this.running = new Array(c.cpus).fill(null);
     this.loaded = new Array(c.cpus).fill(null);
@@ -111,6 +100,60 @@ export class Kernel implements VmHost {
     this.hooks.push({ invariants: { name: 'kernel half', ownedFrames: () => kh.frames, check: () => kh.check(this.mem) } });
     this.tmpfs = new Tmpfs(this);
     for (const install of bootModules) install(this);
+  }
+
+  /** The CPUs as at power-on: empty TLBs and caches, zero counters and clocks. */
+  private bootCpus(): Cpu[] {
+    const c = this.config;
+    const cpus: Cpu[] = [];
+    const perNode = Math.max(1, Math.ceil(c.cpus / c.nodes));
+    // With caches on: one LLC per node, shared by that node's cores; L1D and L2 per core.
+    const llcs = c.caches ? Array.from({ length: c.nodes }, () => CacheHierarchy.newLlc(c.profile.caches)) : [];
+    for (let i = 0; i < c.cpus; i++) {
+      const node = Math.min(c.nodes - 1, Math.floor(i / perNode));
+      const opts = { id: i, node, tlb: c.tlb, costs: c.profile.params, paging: c.paging };
+      const cpu = c.caches ? new CachedCpu(this.mem, { ...opts, caches: CacheHierarchy.forCore(c.profile.caches, llcs[node]) }) : new Cpu(this.mem, opts);
+      cpu.writeCr4({ pcide: true, pge: true });
+      cpu.faultHandler = (cp, f) => this.onFault(cp, f);
+      cpus.push(cpu);
+    }
+    return cpus;
+  }
+
+  /**
+   * Leave a machine with no processes as a fresh boot would: new CPUs (empty TLBs and caches,
+   * zero counters and clocks), pids and the CPU round-robin from the start, the seeded random
+   * stream from the seed, the event log empty, and the free PCIDs in boot order. Spaces that exist
+   * (named spaces restored from a machine image) keep their PCIDs and, as new spaces do, are
+   * flushed on every CPU before their first use. Used after restoring an image, whose loader
+   * processes would otherwise leave their pids and modelled cycles behind.
+   */
+  resetToBoot(): void {
+    if (this.processes.size > 0) throw new Error('resetToBoot: processes still exist');
+    const cpus = this.bootCpus();
+    this.cpus.splice(0, this.cpus.length, ...cpus);
+    this.current = this.cpus[0];
+    this.running.fill(null);
+    this.loaded.fill(null);
+    this.nextPid = 1;
+    this.nextCpuForThread = 0;
+    this.rng.reseed(this.config.seed);
+    this.events.length = 0;
+    this.lastUnresolved = null;
+    const used = new Set<number>();
+    for (const vs of this.spaces) {
+      const pm = vs.pmap;
+      pm.activeOn.clear();
+      pm.taggedOn.clear();
+      pm.staleOn.clear();
+      if (pm.pcid !== 0) {
+        used.add(pm.pcid);
+        for (const cpu of this.cpus) pm.staleOn.add(cpu.id);
+      }
+    }
+    this.freePcids.length = 0;
+    for (let p = 4095; p >= 1; p--) if (!used.has(p)) this.freePcids.push(p);
+    this.kernelHalf.resetSlots();
   }
 
   /** The cost parameters of the machine's profile (modelled cycles per event). */

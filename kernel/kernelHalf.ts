@@ -68,7 +68,7 @@ export class KernelHalf {
   /** The kernel half's leaves: VA -> frame, for the invariant checker. */
   readonly leaves = new Map<number, number>();
   /** Slot numbers of kernel objects (per kernel, in order of first use). */
-  private readonly slots = new WeakMap<object, number>();
+  private slots = new WeakMap<object, number>();
   private nextSlot = 0;
 
   /**
@@ -112,6 +112,16 @@ export class KernelHalf {
       else if (w.user) out.push(`kernel page ${va.toString(16)} is user-accessible`);
     }
     return out;
+  }
+
+  /**
+   * Number kernel objects from 0 again, as at boot (Kernel.resetToBoot after an image is loaded:
+   * the loader's processes and the restored objects took slots). Objects that already had one are
+   * numbered again when next used; sharing a slot only means sharing kernel data lines.
+   */
+  resetSlots(): void {
+    this.slots = new WeakMap();
+    this.nextSlot = 0;
   }
 
   /** The slot of a kernel object (per kernel, stable for the object's life). */

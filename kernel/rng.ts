@@ -5,6 +5,9 @@ export class Rng {
   private s: number;
   constructor(seed: number) { this.s = (seed >>> 0) || 0x9e3779b9; }
 
+  /** Start the stream again from `seed` (as a new Rng(seed) would). */
+  reseed(seed: number): void { this.s = (seed >>> 0) || 0x9e3779b9; }
+
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);

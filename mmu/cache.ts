@@ -42,6 +42,11 @@ export class SetAssocCache {
   /** Last-use tick per way (LRU: the smallest valid stamp in a set is the victim). */
   readonly stamps: Float64Array;
   private tick = 0;
+  /** The line of the last access and its way: a sequential stream looks the same line up 16 times
+   *  running, and a repeat only refreshes its stamp (the line is still there: only an access to
+   *  another line of its set could have evicted it, and that access would be the last one). */
+  private lastLine = -1;
+  private lastWay = 0;
 
   constructor(readonly geometry: CacheLevelGeometry, readonly name = 'cache') {
     const { bytes, ways } = geometry;
@@ -65,6 +70,11 @@ export class SetAssocCache {
    * (write-backs cost nothing here).
    */
   access(line: number): boolean {
+    if (line === this.lastLine) {
+      this.stamps[this.lastWay] = ++this.tick;
+      return true;
+    }
+    this.lastLine = line;
     const ways = this.ways;
     const base = (line % this.sets) * ways;
     const tags = this.tags;
@@ -74,7 +84,7 @@ export class SetAssocCache {
     let oldest = Infinity;
     for (let w = base, end = base + ways; w < end; w++) {
       const tag = tags[w];
-      if (tag === line) { stamps[w] = t; return true; }
+      if (tag === line) { stamps[w] = t; this.lastWay = w; return true; }
       if (tag === -1) {
         if (oldest !== -1) { victim = w; oldest = -1; }
       } else if (stamps[w] < oldest) {
@@ -84,6 +94,7 @@ export class SetAssocCache {
     }
     tags[victim] = line;
     stamps[victim] = t;
+    this.lastWay = victim;
     return false;
   }
 
@@ -106,6 +117,7 @@ export class SetAssocCache {
     this.tags.fill(-1);
     this.stamps.fill(0);
     this.tick = 0;
+    this.lastLine = -1;
   }
 }
 

@@ -117,6 +117,13 @@ export const PROGRAM_COST_KEYS = [
 
 export type ProgramCostName = (typeof PROGRAM_COST_KEYS)[number];
 
+/**
+ * Waits a thread spends before looking again. They must cost at least a cycle: at 0 a waiting
+ * thread's clock would not move, the scheduler (earliest clock first) would pick it again and
+ * again, and the machine would livelock instead of letting the thread it waits for run.
+ */
+export const WAIT_COST_KEYS = ['nibbleSpin', 'nibblePoll', 'nibbleSpaceWait', 'ycsbStartPoll'] as const satisfies readonly ProgramCostName[];
+
 /** What a program may read of the active profile: its own costs, read-only. */
 export type ProgramCosts = Readonly<Pick<CostParams, ProgramCostName>>;
 
@@ -251,12 +258,13 @@ export const PROFILE_M3: CostProfile = {
 /** Free of costs except accesses: useful to see pure event counts. */
 export const PROFILE_ZERO: CostProfile = {
   name: 'zero',
-  description: 'every event costs 0 cycles except a data access (1), program-side work included',
+  description: 'every event costs 0 cycles except a data access (1) and a wait (1), program-side work included',
   params: Object.fromEntries(Object.keys(PROFILE_M2.params).map((k) => [k, 0])) as unknown as CostParams,
   caches: IVY_BRIDGE_EP_CACHES,
 };
 PROFILE_ZERO.params.dataAccess = 1;
 PROFILE_ZERO.params.clockGHz = 1;
+for (const k of WAIT_COST_KEYS) PROFILE_ZERO.params[k] = 1;
 
 export const PROFILES: Record<string, CostProfile> = {
   m2: PROFILE_M2,
@@ -279,6 +287,7 @@ export function resolveProfile(name: string = 'm2', overrides: string | Partial<
     if (!(k in base.params)) throw new RangeError(`unknown cost parameter "${k}"`);
     const v = (over as Record<string, number>)[k];
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`cost parameter ${k} must be a non-negative number`);
+    if (v < 1 && (WAIT_COST_KEYS as readonly string[]).includes(k)) throw new RangeError(`cost parameter ${k} is a wait: it must be at least 1 cycle (at 0 a waiting thread would never let modelled time pass)`);
     if (k === 'kernelGlobal' && v !== 0 && v !== 1) throw new RangeError('cost parameter kernelGlobal must be 0 (kernel entries flushed by CR3 writes) or 1 (global)');
   }
   return {

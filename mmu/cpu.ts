@@ -472,8 +472,9 @@ export class Cpu {
       if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
     } else {
       this.l1Misses++;
+      return this.walkAndFill(lo, hi, access, userMode, true);
     }
-    return this.walkAndFill(lo, hi, access, userMode);
+    return this.walkAndFill(lo, hi, access, userMode, false);
   }
 
   private pkeyDenies(pkey: number, access: AccessKind, userMode: boolean): boolean {
@@ -490,7 +491,8 @@ export class Cpu {
     return (f & (TF_U | TF_W | TF_D)) === (TF_U | TF_W | TF_D) && (!this.pke || ((this.pkru >>> (2 * pkey)) & 3) === 0);
   }
 
-  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+  /** `missed`: the TLB lookup of this access found nothing (no TLB change since): see Tlb.fill. */
+  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean, missed: boolean): number {
     const tlb = this.tlb;
     const w = this.walker;
     const stamp = this.accesses;
@@ -525,7 +527,7 @@ export class Cpu {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
-    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp);
+    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed);
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     return w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
   }
@@ -549,6 +551,16 @@ export class Cpu {
     const extra = Math.max(0, this.levelLatency(level, pa, 0) - this.costs.dataAccess);
     this.cycles += extra;
     this.cacheCycles += extra;
+  }
+
+  /**
+   * An access of `bytes` at pa that runs past its 64-byte line also touches the next line (an x86
+   * split-line access: two cache lookups for one instruction; translateHalves looked up the first).
+   * The second line is priced like any data line, beyond the L1D latency the access already paid.
+   * Within a page only: a page-crossing access is split into two translations, one line each.
+   */
+  protected touchSplitLine(pa: number, bytes: number): void {
+    if (this.caches !== null && (pa & 63) + bytes > 64) this.dataCacheAccess(pa - (pa & 63) + 64);
   }
 
   /** The walker's `n` entry reads at `refPa`: each through the caches; returns their cycles. */
@@ -800,12 +812,16 @@ export class Cpu {
 
   load16(va: number): number {
     if ((va & 4095) === 4095) return this.loadSplitNum(va, 2);
-    return this.mem.read16(this.translate(va, ACCESS_READ));
+    const pa = this.translate(va, ACCESS_READ);
+    this.touchSplitLine(pa, 2);
+    return this.mem.read16(pa);
   }
 
   store16(va: number, v: number): void {
     if ((va & 4095) === 4095) { this.storeSplitNum(va, 2, v, 0); return; }
-    this.mem.write16(this.translate(va, ACCESS_WRITE), v);
+    const pa = this.translate(va, ACCESS_WRITE);
+    this.touchSplitLine(pa, 2);
+    this.mem.write16(pa, v);
   }
 
   /** 64-bit load: returns the low half, the high half is left in `cpu.hi`. */
@@ -888,6 +904,7 @@ export class Cpu {
       return;
     }
     const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
+    this.touchSplitLine(pa, 8);
     if ((pa & 3) !== 0) {
       this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
       return;
@@ -900,24 +917,31 @@ export class Cpu {
 
   protected load32Slow(va: number): number {
     if ((va & 4095) > 4092) return this.loadSplitNum(va, 4);
-    return this.mem.read32(this.translate(va, ACCESS_READ));
+    const pa = this.translate(va, ACCESS_READ);
+    this.touchSplitLine(pa, 4);
+    return this.mem.read32(pa);
   }
 
   protected store32Slow(va: number, v: number): void {
     if ((va & 4095) > 4092) { this.storeSplitNum(va, 4, v, 0); return; }
-    this.mem.write32(this.translate(va, ACCESS_WRITE), v);
+    const pa = this.translate(va, ACCESS_WRITE);
+    this.touchSplitLine(pa, 4);
+    this.mem.write32(pa, v);
   }
 
   protected load64Slow(va: number): number {
     if ((va & 4095) > 4088) return this.loadSplitNum(va, 8);
     const pa = this.translate(va, ACCESS_READ);
+    this.touchSplitLine(pa, 8);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
   protected store64Slow(va: number, vlo: number, vhi: number): void {
     if ((va & 4095) > 4088) { this.storeSplitNum(va, 8, vlo, vhi); return; }
-    this.mem.write64(this.translate(va, ACCESS_WRITE), vlo, vhi);
+    const pa = this.translate(va, ACCESS_WRITE);
+    this.touchSplitLine(pa, 8);
+    this.mem.write64(pa, vlo, vhi);
   }
 
   // ------------------------------------------------------------------ page-crossing accesses
@@ -936,7 +960,7 @@ export class Cpu {
   private translateSplit(lo: number, hi: number, bytes: number, access: AccessKind, userMode: boolean): void {
     const first = 4096 - (lo & 4095);
     this.splitPa1 = this.translateHalves(lo, hi, access, userMode);
-    if (first >= bytes) { this.splitFirst = bytes; return; }
+    if (first >= bytes) { this.splitFirst = bytes; this.touchSplitLine(this.splitPa1, bytes); return; }
     this.splitFirst = first;
     const nlo = (lo - (lo & 4095) + 4096) >>> 0;
     const nhi = nlo === 0 ? (hi + 1) >>> 0 : hi;

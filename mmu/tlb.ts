@@ -219,8 +219,14 @@ export class TlbArray {
     return -1;
   }
 
-  /** Insert, replacing an invalid way or else the least recently used one; returns the slot. */
-  insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
+  /**
+   * Insert, replacing an invalid way or else the least recently used one; returns the slot.
+   * `missed`: the caller looked this page up in this array (same lo, hi, size class, pcid) and
+   * found nothing, and nothing changed the array since. In a clean set (every way valid and
+   * current) a lookup miss means no way holds the same page and tag context, so the victim search
+   * skips that comparison and goes straight to the LRU way: the same victim as the full scan.
+   */
+  insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
     let t: number;
     let set: number;
     if (size === SIZE_4K) { t = lo & -4096; set = (lo >>> 12) & this.setMask; }
@@ -244,10 +250,17 @@ export class TlbArray {
     if (this.setClean[set] === serial) {
       // Every way valid and current: the first way of the same page and tag context, else LRU.
       if (this.ordered) {
-        for (let s = first; s < end; s++) {
-          if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+        if (!missed) {
+          for (let s = first; s < end; s++) {
+            if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
+          }
         }
         if (victim < 0) victim = this.rVictim(set);
+      } else if (missed) {
+        for (let s = first; s < end; s++) {
+          const st = stamps[base + s];
+          if (st < oldest) { oldest = st; victim = s; }
+        }
       } else {
         for (let s = first; s < end; s++) {
           if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
@@ -623,19 +636,21 @@ export class Tlb {
     const st = this.stlb;
     s = st.lookup(lo, hi, SIZE_4K, pcid);
     if (s < 0) s = st.lookup(lo, hi, SIZE_2M, pcid);
-    if (s >= 0) return this.promote(st, s, lo, hi, stamp);
+    if (s >= 0) return this.promote(st, s, lo, hi, pcid, stamp);
     s = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
-    if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, stamp);
+    if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, pcid, stamp);
     this.hitLevel = HIT_NONE;
     this.l1Slot = -1;
     return 0;
   }
 
-  private promote(a: TlbArray, s: number, lo: number, hi: number, stamp: number): number {
+  private promote(a: TlbArray, s: number, lo: number, hi: number, pcid: number, stamp: number): number {
     a.touch(s, stamp); // an STLB hit is a use for its LRU too
     const size = a.size[s];
     const l1 = this.l1[size - 1];
-    const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp);
+    // lookup() just missed this page in every L1 array (a.pcid[s] is the lookup's pcid or a
+    // global entry's; only in the first case is the miss the same question).
+    const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp, a.pcid[s] === pcid);
     this.hitLevel = HIT_STLB;
     this.l1Slot = l1.base + slot;
     this.hitArray = l1;
@@ -643,11 +658,15 @@ export class Tlb {
     return size;
   }
 
-  /** Fill after a successful walk: into the STLB and L1. Returns the L1 global slot. */
-  fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number): number {
-    (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+  /**
+   * Fill after a successful walk: into the STLB and L1. Returns the L1 global slot. `missed`: the
+   * walk followed a lookup() of the same (lo, hi, pcid) that found nothing, with no change to the
+   * TLB since (see TlbArray.insert).
+   */
+  fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
+    (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
     const l1 = this.l1[size - 1];
-    const s = l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp);
+    const s = l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
     this.hitArray = l1;
     this.hitIndex = s;
     this.l1Slot = l1.base + s;

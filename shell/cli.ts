@@ -13,7 +13,10 @@ import { fuzzCommand, addFuzzOptions, type FuzzCliOptions } from './commands/fuz
 import { samCommand, SAM_HELP } from './commands/sam.js';
 import { addRedisCommands, redisEngine } from './commands/redis.js';
 import { UsageError } from './errors.js';
-import { imageInfoCommand, imageNewCommand } from './commands/image.js';
+import { addImageOptions, imageInfoCommand, imageNewCommand, openImageSession, type ImageOptions } from './commands/image.js';
+import { GUPS_IMAGE_NOTE } from './commands/gups.js';
+import { NIBBLE_IMAGE_NOTE } from './commands/nibble.js';
+import { buildMachine } from './machineOptions.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
 
@@ -37,9 +40,9 @@ export function buildProgram(): Command {
     .option('-p <process>', 'only these processes (name or pid; repeat or separate with commas)', (v: string, prev: string[] = []) => [...prev, v])
     .option('-c', 'a per-call table of calls, errors and modelled cycles instead of the transcript')
     .option('-t', 'start each transcript line with its modelled timestamp (cycles since boot, all CPUs)')
-    .option('-o <file>', 'write the transcript and summary to a file (checked before anything runs)')
-    .option('--image <file>', 'machine image: load it if it exists (else start a new machine), run, save back on a clean exit')
-    .option('--read-only', 'with --image: load, never write back')
+    .option('-o <file>', 'write the transcript and summary to a file (checked before anything runs)');
+  addImageOptions(trace, 'every script runs on its machine, in order; the named spaces, segments (with contents) and tmpfs files they leave persist, saved only when every script passed');
+  trace
     .action((files: string[], o: TraceOptions, cmd: Command) => { process.exitCode = traceCommand(files, { ...cmd.optsWithGlobals(), ...o }); });
   addMachineOptions(trace);
 
@@ -47,7 +50,8 @@ export function buildProgram(): Command {
   const imageNew = image.command('new')
     .description('write a new image holding an empty machine (machine options choose it)')
     .argument('<file>', 'image file to create')
-    .action((file: string, _o: unknown, cmd: Command) => { process.exitCode = imageNewCommand(file, cmd.optsWithGlobals() as GlobalOptions); });
+    .option('--compress', 'store contents compressed (zlib; format version 2); later saves of this image stay compressed')
+    .action((file: string, _o: unknown, cmd: Command) => { process.exitCode = imageNewCommand(file, cmd.optsWithGlobals() as GlobalOptions & { compress?: boolean }); });
   addMachineOptions(imageNew);
   image.command('info')
     .description('what an image holds: machine, named spaces, segments, files (every checksum verified)')
@@ -58,18 +62,21 @@ export function buildProgram(): Command {
   const demo = program.command('demo')
     .description('a short tour of the MMU: a page walk level by level, TLB hits and misses, a tagged and an untagged switch')
     .option('--json', 'results as JSON')
-    .action((o: { json?: boolean }, cmd: Command) => { process.exitCode = demoCommand({ ...cmd.optsWithGlobals(), ...o }); });
+    .action((o: { json?: boolean } & ImageOptions, cmd: Command) => { process.exitCode = demoCommand({ ...cmd.optsWithGlobals(), ...o }); });
+  addImageOptions(demo, 'the tour\'s named space "demo" and segment "demo-seg" persist (with a count of the tours run on the machine)');
   addMachineOptions(demo);
 
   const gups = program.command('gups')
     .description('GUPS (HPCC RandomAccess) over windows of one table: MAP vs MP vs VAS (the reference\'s Figure 48)');
   addGupsOptions(gups);
+  addImageOptions(gups, GUPS_IMAGE_NOTE);
   addMachineOptions(gups);
   gups.action(async (o: GupsCliOptions, cmd: Command) => { process.exitCode = await gupsCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
   const nibble = program.command('nibble')
     .description('the Nibble log-structured KV store: YCSB (Nibble vs Nibble-2), throughput as it fills, fragmentation vs malloc');
   addNibbleOptions(nibble);
+  addImageOptions(nibble, NIBBLE_IMAGE_NOTE);
   addMachineOptions(nibble);
   nibble.action(async (o: NibbleCliOptions, cmd: Command) => { process.exitCode = await nibbleCommand({ ...cmd.optsWithGlobals(), ...o }); });
 
@@ -100,20 +107,23 @@ export function buildProgram(): Command {
   const shell = program.command('shell')
     .description('the interactive shell: trace statements typed live, with views of processes, spaces, page tables and TLBs')
     .option('--run <file...>', 'trace files to run before the first prompt');
+  addImageOptions(shell, 'the shell runs on its machine; the named spaces, segments (with contents) and tmpfs files persist (save, load in the shell; exit saves unsaved changes)');
   addMachineOptions(shell);
-  shell.action(async (o: { run?: string[] }, cmd: Command) => {
-    const machine = cmd.optsWithGlobals() as GlobalOptions;
+  shell.action(async (o: { run?: string[] } & ImageOptions, cmd: Command) => {
+    const machine = cmd.optsWithGlobals() as GlobalOptions & ImageOptions;
     // Ink draws only its final frame when it believes it runs in CI (is-in-ci reads CI at import);
     // a person at a terminal should see the shell whatever CI says.
     if (process.stdin.isTTY && process.stdout.isTTY) delete process.env.CI;
+    const image = machine.image ? openImageSession(machine, () => buildMachine(machine)) : undefined;
     const { startShell } = await import('./interactive/index.js');
     process.exitCode = await startShell({
       machine,
+      image,
       run: o.run,
       engines: {
-        gups: (args, onProgress, signal) => gupsEngine(args, onProgress, signal, machine),
-        nibble: (args, onProgress, signal) => nibbleEngine(args, onProgress, signal, machine),
-        redis: (args, onProgress, signal) => redisEngine(args, onProgress, signal, machine),
+        gups: (args, onProgress, signal, config) => gupsEngine(args, onProgress, signal, machine, config),
+        nibble: (args, onProgress, signal, config) => nibbleEngine(args, onProgress, signal, machine, config),
+        redis: (args, onProgress, signal, config) => redisEngine(args, onProgress, signal, machine, config),
       },
     });
   });

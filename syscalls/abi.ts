@@ -20,6 +20,9 @@ export {
   SEG_CTL_INFO, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, SEG_CTL_CHMOD, SEG_2M,
 } from '../kernel/spacejmp/spacejmp.js';
 export type { CpuCounters, CacheCounters } from '../mmu/cpu.js';
+import type { CpuCounters, CacheCounters } from '../mmu/cpu.js';
+/** One core's hardware counters as a PMU read gives them: with the cache counters when caches are modelled. */
+export type PerfCounters = CpuCounters & { caches?: CacheCounters };
 /** The program-side costs of the machine's profile (read-only; docs/cost-model.md lists them). */
 export type { ProgramCosts } from '../mmu/costModel.js';
 

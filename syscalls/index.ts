@@ -7,5 +7,5 @@ export {
 export { syscall, isError, isWouldBlock, lastSyscallError, WouldBlock, type SyscallOptions, type SyscallReturn, type LastError } from './dispatch.js';
 export { straceOf, setTraced, Strace, type StraceRecord, type StraceSink } from './strace.js';
 export { encodeWaitStatus } from './calls/process.js';
-export { FileHandle, fileLength } from './calls/files.js';
+export { FileHandle } from './calls/files.js';
 export * from './constants.js';

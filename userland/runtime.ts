@@ -13,7 +13,7 @@
 
 import {
   SysError, errnoName, HEAP_BASE, HEAP_SIZE, STACK_TOP,
-  type Machine, type ThreadHandle, type ThreadBody, type YieldRequest, type UserCpu, type CpuInfo, type CpuCounters, type ProgramCosts,
+  type Machine, type ThreadHandle, type ThreadBody, type YieldRequest, type UserCpu, type CpuInfo, type PerfCounters, type ProgramCosts,
 } from '../syscalls/abi.js';
 import { syscall, isWouldBlock, lastSyscallError, type SyscallReturn } from '../syscalls/dispatch.js';
 import type { RawArg } from '../syscalls/table.js';
@@ -155,11 +155,15 @@ export class Runtime implements MemoryAccess {
   }
 
   /**
-   * Every CPU's hardware counters (accesses, TLB hits and misses, walks, cycles), as a
-   * perf_event-style read of the PMU would give them; reading them is not charged.
+   * Every CPU's hardware counters (accesses, TLB hits and misses, walks, cycles, and with caches
+   * modelled the lines each cache level served), as a perf_event-style read of the PMU would give
+   * them; reading them is not charged.
    */
-  perfCounters(): CpuCounters[] {
-    return this.kernel.cpus.map((c) => c.counters());
+  perfCounters(): PerfCounters[] {
+    return this.kernel.cpus.map((c) => {
+      const caches = c.cacheCounters();
+      return caches === null ? c.counters() : { ...c.counters(), caches };
+    });
   }
 
   // ------------------------------------------------------------------ system calls

@@ -11,6 +11,8 @@ export interface TmpFile {
   mode: number;
   uid: number;
   gid: number;
+  /** The file's length in bytes (its object's size is whole pages): what read, lseek and fstat see. */
+  length: number;
   /** Open descriptors and mappings keep the object alive after unlink. */
   unlinked: boolean;
 }
@@ -20,7 +22,7 @@ export class Tmpfs {
 
   constructor(private readonly host: ObjectHost) {}
 
-  /** Create file `path` of `size` bytes (rounded up to the page size) owned by `cred`. Returns it;
+  /** Create file `path` of `size` bytes (its object rounded up to the page size) owned by `cred`. Returns it;
    *  EINVAL for a bad path or size, EEXIST when the path is taken — nothing created then. */
   create(path: string, size: number, cred: Credentials, mode = 0o644, pageShift = 12, node = 0): TmpFile {
     if (!path.startsWith('/') || path.length > 255) fail('EINVAL', `bad path "${path}"`);
@@ -28,7 +30,7 @@ export class Tmpfs {
     if (size < 0 || !Number.isSafeInteger(size)) fail('EINVAL', 'bad size');
     const ps = 2 ** pageShift;
     const obj = new VmObject('file', Math.ceil(size / ps) * ps, pageShift, node, path);
-    const f: TmpFile = { path, object: obj, mode, uid: cred.uid, gid: cred.gid, unlinked: false };
+    const f: TmpFile = { path, object: obj, mode, uid: cred.uid, gid: cred.gid, length: size, unlinked: false };
     this.files.set(path, f);
     return f;
   }

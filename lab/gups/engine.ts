@@ -12,6 +12,7 @@ import { TableChecksum, verificationPassed, verifyWindow, rawGupsLoop, createTab
 import { GiB, MiB } from '../../mmu/units.js';
 import { cyclesToSeconds } from '../../mmu/costModel.js';
 import { runProgram } from '../launch.js';
+import type { PerfCounters } from '../../syscalls/abi.js';
 
 export interface GupsResult {
   design: GupsDesign;
@@ -36,8 +37,76 @@ export interface GupsResult {
   /** Sum over i of Table[i] * (2i + 1) mod 2^64, 16 hex digits (docs/gups.md). */
   checksum: string;
   profile: string;
+  /** What happened in the measured phase, the events that explain the run's modelled time. */
+  events: GupsEvents;
   /** Every counter of every core at the end of the run (the CPU's own, as views read them). */
   machineCounters: CoreCounters[];
+}
+
+/** Which level served the lines of one kind (data or page-table), summed over cores. */
+export interface LineEvents { accesses: number; l1dMisses: number; l2Misses: number; llcMisses: number; dramLocal: number; dramRemote: number }
+
+/**
+ * The measured phase's events, summed over every core (for MP the workers' cores too): window
+ * changes, TLB misses and walks, the lines each cache level served for data and for the walker's
+ * page-table reads (caches on only), and the modelled cycles by component — on every core, and on
+ * the core of the thread that runs the stream (cpu 0), whose clock is the run's modelled time.
+ */
+export interface GupsEvents {
+  windowChanges: number;
+  tlbMisses: number;
+  walks: number;
+  walkRefs: number;
+  data: LineEvents | null;
+  pageTable: LineEvents | null;
+  cyclesBy: Record<string, number>;
+  streamCoreCyclesBy: Record<string, number>;
+  /** Per update: LLC misses of data and page-table lines, walks, and modelled cycles of the run. */
+  perUpdate: { dataLlcMisses: number | null; pageTableLlcMisses: number | null; walks: number; cycles: number };
+}
+
+function cyclesDelta(a: PerfCounters, b: PerfCounters, into: Record<string, number>): void {
+  for (const [k, v] of Object.entries(b.cyclesBy)) {
+    const d = v - (a.cyclesBy[k] ?? 0);
+    if (d !== 0) into[k] = (into[k] ?? 0) + d;
+  }
+}
+
+/** The events between two snapshots of every core's counters. */
+export function gupsEvents(start: PerfCounters[], end: PerfCounters[], windowChanges: number, updates: number, cycles: number): GupsEvents {
+  const cyclesBy: Record<string, number> = {};
+  const streamCoreCyclesBy: Record<string, number> = {};
+  let tlbMisses = 0;
+  let walks = 0;
+  let walkRefs = 0;
+  const caches = end.some((c) => c.caches !== undefined);
+  const lines = (): LineEvents => ({ accesses: 0, l1dMisses: 0, l2Misses: 0, llcMisses: 0, dramLocal: 0, dramRemote: 0 });
+  const data = lines();
+  const pageTable = lines();
+  for (const [i, b] of end.entries()) {
+    const a = start[i];
+    tlbMisses += b.l1Misses - a.l1Misses;
+    walks += b.walks - a.walks;
+    walkRefs += b.walkRefs - a.walkRefs;
+    cyclesDelta(a, b, cyclesBy);
+    if (i === 0) cyclesDelta(a, b, streamCoreCyclesBy);
+    if (a.caches && b.caches) {
+      for (const [into, ka, kb] of [[data, a.caches.data, b.caches.data], [pageTable, a.caches.pageTable, b.caches.pageTable]] as const) {
+        for (const k of Object.keys(into) as (keyof LineEvents)[]) into[k] += kb[k] - ka[k];
+      }
+    }
+  }
+  return {
+    windowChanges, tlbMisses, walks, walkRefs,
+    data: caches ? data : null, pageTable: caches ? pageTable : null,
+    cyclesBy, streamCoreCyclesBy,
+    perUpdate: {
+      dataLlcMisses: caches ? data.llcMisses / updates : null,
+      pageTableLlcMisses: caches ? pageTable.llcMisses / updates : null,
+      walks: walks / updates,
+      cycles: cycles / updates,
+    },
+  };
 }
 
 /** Tables up to 2^27 words (1 GiB) also get the raw host-loop baseline. */
@@ -111,6 +180,7 @@ export async function runGups(base: MachineConfig, p: GupsParams, onProgress?: (
     walksPerUpdate: (c1.walks - c0.walks) / p.updates,
     verification: { errors, passed: verificationPassed(errors, 2 ** p.log2Table) },
     checksum, profile: config.profile.name,
+    events: gupsEvents(report.perfStart, report.perfEnd, report.windowChanges, p.updates, cycles),
     machineCounters: kernel.cpus.map((c) => c.allCounters()),
   };
 }

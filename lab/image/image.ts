@@ -5,9 +5,11 @@
 //
 // Names are the contract: ids (vid, sid) are renumbered on load, in the order of the saved ids.
 // Running processes do not survive: saving is a clean shutdown (every live process is ended
-// first, releasing its attachments). Loading re-creates everything through SpaceJMP's own calls,
-// made by short-lived loader processes with the owners' credentials, then writes the contents
-// into the segments' wired frames and the files' page cache.
+// first, releasing its attachments) — or, for the shell's `save`, a copy of what such a shutdown
+// would leave, taken while the processes run on. Loading re-creates everything through SpaceJMP's
+// own calls, made by short-lived loader processes with the owners' credentials, then writes the
+// contents into the segments' wired frames and the files' page cache, and finally resets what the
+// loaders touched (pids, CPUs, counters, clocks) so the machine is as a fresh boot leaves it.
 
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -68,6 +70,18 @@ export interface ImageContents {
   /** Stored 4 KiB blocks (the image is sparse: only blocks holding a nonzero byte). */
   blocks: number;
   fileBytes: number;
+  /** The DATA section is stored compressed (format version 2). */
+  compressed: boolean;
+}
+
+export interface SaveOptions {
+  /** Store the DATA section as zlib-compressed frames (format version 2). */
+  compress?: boolean;
+  /**
+   * Keep the processes running: the image holds what a clean shutdown would leave (no process
+   * state; a deleted segment only while a named space still holds it), and the machine goes on.
+   */
+  live?: boolean;
 }
 
 function spacejmpOf(k: Kernel): SpaceJmp {
@@ -124,20 +138,43 @@ function removeStaleTemps(file: string): void {
  * the same folder, fsynced, renamed over `file`, and the folder fsynced. A crash at any moment
  * leaves `file` either the complete old image or the complete new one. Returns the bytes written.
  */
-export function saveImage(k: Kernel, file: string): number {
+export function saveImage(k: Kernel, file: string, opts: SaveOptions = {}): number {
+  if (!opts.live) shutdownProcesses(k);
+  const { segs, segRecs, spaceRecs, files, fileRecs } = imageRecords(k);
+  return writeImage(k, file, opts, segs, segRecs, spaceRecs, files, fileRecs);
+}
+
+/**
+ * What an image of `k` would hold besides contents, as one string: two machines with the same
+ * fingerprint have the same registry and files (names, attributes, sizes). The shell compares it
+ * before and after each line to see whether the persistent state changed.
+ */
+export function registryFingerprint(k: Kernel): string {
+  const { segRecs, spaceRecs, fileRecs } = imageRecords(k);
+  return JSON.stringify([segRecs, spaceRecs, fileRecs]);
+}
+
+function imageRecords(k: Kernel) {
   const sj = spacejmpOf(k);
-  shutdownProcesses(k);
-  const segs = [...sj.segments.values()].sort((a, b) => a.sid - b.sid);
+  const spaces = [...sj.vases.values()].filter((v) => !v.deleted);
+  // A deleted segment outlives a shutdown only while a named space holds it.
+  const heldByNamed = new Set(spaces.flatMap((v) => [...v.segments.values()].map(({ seg }) => seg)));
+  const segs = [...sj.segments.values()].filter((s) => !s.deleted || heldByNamed.has(s)).sort((a, b) => a.sid - b.sid);
   const segRecs: SegmentRecord[] = segs.map((s) => ({
     sid: s.sid, name: s.name, deleted: s.deleted, base: s.base, size: s.size, pageSize: s.pageSize, mode: s.mode, uid: s.uid, gid: s.gid, lockable: s.lockable,
   }));
-  const spaceRecs: SpaceRecord[] = [...sj.vases.values()].filter((v) => !v.deleted).sort((a, b) => a.vid - b.vid).map((v) => ({
+  const spaceRecs: SpaceRecord[] = spaces.sort((a, b) => a.vid - b.vid).map((v) => ({
     vid: v.vid, name: v.name, mode: v.mode, uid: v.uid, gid: v.gid, tags: v.tags, ptPolicy: v.ptPolicy,
     segments: [...v.segments.values()].map(({ seg, prot }) => ({ sid: seg.sid, prot })),
   }));
   const files = [...k.tmpfs.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
-  const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.object.size, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
+  const fileRecs: FileRecord[] = files.map((f, i) => ({ id: i + 1, path: f.path, size: f.length, pageSize: f.object.pageSize, mode: f.mode, uid: f.uid, gid: f.gid }));
+  return { segs, segRecs, spaceRecs, files, fileRecs };
+}
 
+type Records = ReturnType<typeof imageRecords>;
+
+function writeImage(k: Kernel, file: string, opts: SaveOptions, segs: Records['segs'], segRecs: SegmentRecord[], spaceRecs: SpaceRecord[], files: Records['files'], fileRecs: FileRecord[]): number {
   removeStaleTemps(file);
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
   let fd: number;
@@ -149,7 +186,7 @@ export function saveImage(k: Kernel, file: string): number {
     w.json('SEGS', segRecs);
     w.json('SPCS', spaceRecs);
     w.json('FILE', fileRecs);
-    w.begin('DATA');
+    w.begin('DATA', !!opts.compress);
     const rec = Buffer.alloc(RECORD_HEADER_BYTES);
     const emit = (kind: number, id: number) => (offset: number, pa: number) => {
       rec.writeUInt32LE(kind, 0);
@@ -245,9 +282,10 @@ function parse(file: string): Parsed {
 /** Stream the DATA section's records (CRC checked at the end: the caller discards what it built on an error). */
 function forEachRecord(p: Parsed, fn: (kind: number, id: number, offset: number, block: Buffer) => void): number {
   const s = p.reader.section('DATA');
-  if (s.length % RECORD_BYTES !== 0) throw new ImageError(p.reader.file, `DATA section length ${s.length} is not a whole number of records`);
+  if (!s.compressed && s.length % RECORD_BYTES !== 0) throw new ImageError(p.reader.file, `DATA section length ${s.length} is not a whole number of records`);
   let n = 0;
   p.reader.stream(s, RECORD_BYTES * 256, (chunk) => {
+    if (chunk.length % RECORD_BYTES !== 0) throw new ImageError(p.reader.file, `DATA frame of ${chunk.length} bytes is not a whole number of records`);
     for (let off = 0; off < chunk.length; off += RECORD_BYTES) {
       const offset = chunk.readBigUInt64LE(off + 8);
       if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError(p.reader.file, `data record ${n} has offset ${offset}`);
@@ -263,8 +301,8 @@ export function readImageInfo(file: string): ImageContents {
   const p = parse(file);
   try {
     p.reader.verifyAll();
-    const blocks = p.reader.section('DATA').length / RECORD_BYTES;
-    return { version: p.reader.version, machine: p.machine, segments: p.segments, spaces: p.spaces, files: p.files, blocks, fileBytes: p.reader.fileBytes };
+    const blocks = Math.floor(p.reader.rawLength(p.reader.section('DATA')) / RECORD_BYTES);
+    return { version: p.reader.version, machine: p.machine, segments: p.segments, spaces: p.spaces, files: p.files, blocks, fileBytes: p.reader.fileBytes, compressed: p.reader.compressed };
   } finally {
     p.reader.close();
   }
@@ -299,9 +337,14 @@ export function readImageConfig(file: string): MachineConfig {
 /**
  * A new Kernel holding what `file` holds. Any problem — a bad header, a checksum, a record that
  * names nothing, a segment SpaceJMP refuses — is an ImageError naming the file; nothing partial
- * is returned. Loader processes end before it returns (pids continue after theirs).
+ * is returned. The machine is left as a fresh boot would be (Kernel.resetToBoot: pids from 1, zero counters).
  */
 export function loadImage(file: string): Kernel {
+  return loadImageWithInfo(file).kernel;
+}
+
+/** loadImage, and whether the image's DATA is compressed (a session saves it back the same way). */
+export function loadImageWithInfo(file: string): { kernel: Kernel; compressed: boolean } {
   try {
     return load(file);
   } catch (e) {
@@ -310,7 +353,7 @@ export function loadImage(file: string): Kernel {
   }
 }
 
-function load(file: string): Kernel {
+function load(file: string): { kernel: Kernel; compressed: boolean } {
   const p = parse(file);
   try {
     const config = configFromJson(file, p.machine);
@@ -376,7 +419,9 @@ function load(file: string): Kernel {
     });
     for (const pr of loaders.values()) k.exit(pr, 0);
     shutdownProcesses(k);
-    return k;
+    // Nothing of the loading shows: pids from 1, CPUs and counters as at power-on.
+    k.resetToBoot();
+    return { kernel: k, compressed: p.reader.compressed };
   } finally {
     p.reader.close();
   }

@@ -11,7 +11,7 @@ import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { Scheduler } from '../../kernel/proc/scheduler.js';
 import type { Process } from '../../kernel/proc/process.js';
 import { runProgram } from '../launch.js';
-import { createJmpDatasets, jmpNetClient, rpcNetClient, rpcServer, type ProgramReport } from '../../userland/redis/programs.js';
+import { createJmpDatasets, jmpNetClient, rpcNetClient, rpcServer, JmpClient, type ProgramReport } from '../../userland/redis/programs.js';
 import type { InfoProvider } from '../../userland/redis/commands.js';
 import { DEFAULT_MAX_BULK } from '../../userland/redis/resp.js';
 import { MiB } from '../../mmu/units.js';
@@ -39,6 +39,17 @@ interface Conn {
 
 const NAME = 'redis';
 
+/** Bytes of the jmp dataset already on `k` (a machine from an image), or null when there is none. */
+export function existingDataset(k: Kernel): { bytes: number } | null {
+  const seg = [...(k.spacejmp?.segments.values() ?? [])].find((s) => !s.deleted && s.name === `${NAME}.shard0`);
+  return seg ? { bytes: seg.size } : null;
+}
+
+/** The memory a serve machine needs for a dataset of `bytes`. */
+export function serveMemory(config: MachineConfig, bytes: number): number {
+  return Math.max(config.memBytes, bytes * 2 + 256 * MiB);
+}
+
 /** The emulated side: the machine, the dataset's owner or server, and one client process per connection. */
 export class RedisMachine {
   readonly kernel: Kernel;
@@ -54,12 +65,27 @@ export class RedisMachine {
   private readonly maxBulk: number;
   commands = 0;
 
-  constructor(readonly config: MachineConfig, readonly opts: ServeOptions) {
-    this.kernel = new Kernel({ ...config, memBytes: Math.max(config.memBytes, opts.bytes * 2 + 256 * MiB) });
+  /**
+   * `kernel`: a machine to serve on (one loaded from an image). In the jmp design a dataset that
+   * is already there (named space `redis.shard0`) is served as it is; otherwise one is made.
+   */
+  constructor(readonly config: MachineConfig, readonly opts: ServeOptions, kernel?: Kernel) {
+    this.kernel = kernel ?? new Kernel({ ...config, memBytes: serveMemory(config, opts.bytes) });
     this.cyclesPerMs = config.profile.params.clockGHz * 1e6;
     this.maxBulk = opts.maxBulk ?? DEFAULT_MAX_BULK;
     const k = this.kernel;
-    if (opts.design === 'jmp') {
+    if (opts.design === 'jmp' && existingDataset(k)) {
+      // Open it once, as every client will, so a dataset that does not open is reported now.
+      const check = runProgram(k, {
+        name: 'redis-check',
+        main: function* (rt) {
+          yield* new JmpClient(rt, 1).attach(NAME);
+          return 0;
+        },
+      }, { cpu: 0 });
+      this.run();
+      if (check.killedBy) throw new Error(`redis serve: the dataset on this machine does not open: ${check.killedBy}`);
+    } else if (opts.design === 'jmp') {
       const cyclesPerMs = this.cyclesPerMs;
       const owner = runProgram(k, {
         name: 'redis-owner',
@@ -211,8 +237,8 @@ export interface RunningServer {
 }
 
 /** Listen on 127.0.0.1:port (0 picks a free port). */
-export function serveRedis(config: MachineConfig, opts: ServeOptions, port: number, log: (line: string) => void = () => undefined): Promise<RunningServer> {
-  const machine = new RedisMachine(config, opts);
+export function serveRedis(config: MachineConfig, opts: ServeOptions, port: number, log: (line: string) => void = () => undefined, kernel?: Kernel): Promise<RunningServer> {
+  const machine = new RedisMachine(config, opts, kernel);
   const sockets = new Map<number, Socket>();
   let stopping = false;
   let resolveClosed!: () => void;

@@ -5,7 +5,6 @@
 import { Kernel } from '../../kernel/kernel.js';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { lookupPage } from '../../kernel/vm/vmObject.js';
-import { fileLength } from '../../syscalls/calls/files.js';
 import { type ProgramMain, type Runtime } from '../../userland/runtime.js';
 import { runProgram, runUntilDone } from '../launch.js';
 import { O_CREAT, O_TRUNC, O_WRONLY } from '../../syscalls/constants.js';
@@ -45,8 +44,9 @@ export class SamMachine {
   readonly kernel: Kernel;
   private seq = 0;
 
-  constructor(readonly config: MachineConfig) {
-    this.kernel = new Kernel(config);
+  /** `kernel`: a machine to run on (one loaded from an image, with its data sets); default a fresh one. */
+  constructor(readonly config: MachineConfig, kernel?: Kernel) {
+    this.kernel = kernel ?? new Kernel(config);
   }
 
   get profile(): string { return this.config.profile.name; }
@@ -90,7 +90,7 @@ export class SamMachine {
   getFile(path: string): Uint8Array {
     const f = this.kernel.tmpfs.files.get(path);
     if (!f) return new Uint8Array(0);
-    const len = fileLength(f);
+    const len = f.length;
     const obj = f.object;
     const out = new Uint8Array(len);
     for (let off = 0; off < len;) {

@@ -1,11 +1,13 @@
 // One invocation's worth of samtools work on one machine, for the command line: host files copied
 // onto the tmpfs (at /h + their absolute path), tools run in either design with the command line
 // the user typed (so @PG lines match samtools'), files the tools wrote copied back to the host.
-// Data sets live as long as the machine, i.e. this invocation (machine images do not exist yet).
+// Data sets live as long as the machine: this invocation, or, on a machine from an image, as long
+// as the image (the staged copies of host files and the tools' output files are removed first).
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { MachineConfig } from '../../kernel/machineConfig.js';
+import type { Kernel } from '../../kernel/kernel.js';
 import { SamMachine, type SamDesign, type ToolRun } from './machine.js';
 import { machineForReads } from './pipeline.js';
 
@@ -37,8 +39,18 @@ export class SamSession {
   readonly machine: SamMachine;
   private copiedIn = new Set<string>();
 
-  constructor(config: MachineConfig, sizeHint = 0) {
-    this.machine = new SamMachine(machineForReads(config, sizeHint));
+  /** `kernel`: run on this machine (one loaded from an image) instead of a fresh one sized for `sizeHint` bytes of input. */
+  constructor(config: MachineConfig, sizeHint = 0, kernel?: Kernel) {
+    this.machine = kernel ? new SamMachine(kernel.config, kernel) : new SamMachine(machineForReads(config, sizeHint));
+  }
+
+  /**
+   * Before the machine is saved to an image: the staging files (host files copied in under /h,
+   * tools' output under /sam/out) go, so the image keeps the data sets and nothing of the host.
+   */
+  dropStaging(): void {
+    const fs = this.machine.kernel.tmpfs;
+    for (const path of [...fs.files.keys()]) if (path.startsWith('/h/') || path.startsWith('/sam/out/')) fs.unlink(path);
   }
 
   /** Copy a host file (and its .bai if there is one) onto the tmpfs; returns the tmpfs path. */
@@ -89,7 +101,7 @@ export class SamSession {
     let name = input;
     let imported: ToolRun | undefined;
     if (!this.machine.datasets().some((d) => d.name === input)) {
-      if (!existsSync(input)) throw new Error(`"${input}" is neither a data set on this machine nor a file (data sets last one invocation until machine images exist: use \`sjmp sam run FILE -- ...\`)`);
+      if (!existsSync(input)) throw new Error(`"${input}" is neither a data set on this machine nor a file (a data set lasts one invocation unless it is in a machine image: \`sjmp sam import NAME FILE --image M\`, or chain steps with \`sjmp sam run FILE -- ...\`)`);
       name = datasetNameFor(input);
       if (!this.machine.datasets().some((d) => d.name === name)) {
         imported = this.importFile(name, input, progress);

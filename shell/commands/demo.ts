@@ -1,6 +1,8 @@
 // `sjmp demo`: a short tour of the emulated MMU on a built-in default — a page walk level by
 // level through real entries in emulated memory, TLB misses then hits, and the cost of a
-// vas_switch with and without TLB tags.
+// vas_switch with and without TLB tags. With --image the tour's named space `demo` and its
+// segment `demo-seg` persist: a later run finds them, and a run counter kept in the segment says
+// how many tours this machine has seen.
 
 import { Kernel } from '../../kernel/kernel.js';
 import { describeMachine } from '../../kernel/machineConfig.js';
@@ -13,6 +15,7 @@ import { formatAddr } from '../../mmu/units.js';
 import { RESERVED_START } from '../../kernel/layout.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import type { Thread } from '../../kernel/proc/process.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
 const C = TRACE_CONSTANTS;
 
@@ -37,9 +40,31 @@ function walkLines(k: Kernel, t: Thread, va: number): string[] {
   return out;
 }
 
-export function demoCommand(opts: GlobalOptions & { json?: boolean }): number {
-  const config = buildMachine(opts);
-  const k = new Kernel(config);
+/** The demo's named objects: found on a machine from an image, made otherwise. */
+function findOrMake(k: Kernel, t: Thread): { sid: number; vid: number; found: boolean } {
+  const sid = Number(syscall(k, t, 'seg_find', ['demo-seg']));
+  const vid = Number(syscall(k, t, 'vas_find', ['demo']));
+  if (sid >= 0 && vid >= 0) return { sid, vid, found: true };
+  if (sid >= 0 || vid >= 0) throw new Error('the machine has only one of `demo` and `demo-seg`: delete the other (seg_ctl / vas_ctl) for a fresh tour');
+  const made = call(k, t, 'seg_alloc', 'demo-seg', BigInt(RESERVED_START), 2 ** 21, 0o600);
+  const v = call(k, t, 'vas_create', 'demo', 0o600);
+  call(k, t, 'seg_attach', v, made);
+  return { sid: made, vid: v, found: false };
+}
+
+export function demoCommand(opts: GlobalOptions & ImageOptions & { json?: boolean }): number {
+  const session = opts.image ? openImageSession(opts, () => buildMachine(opts)) : null;
+  try {
+    const code = demo(session?.kernel ?? new Kernel(buildMachine(opts)), opts);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+function demo(k: Kernel, opts: { json?: boolean }): number {
+  const config = k.config;
   const p = k.spawn('demo', { uid: 1000, gid: 1000 });
   const t = p.threads[0];
   const pages = 64;
@@ -55,9 +80,7 @@ export function demoCommand(opts: GlobalOptions & { json?: boolean }): number {
   const walk = walkLines(k, t, target);
 
   // One segment in a named space; switch in and out, untagged then tagged.
-  const sid = call(k, t, 'seg_alloc', 'demo-seg', BigInt(RESERVED_START), 2 ** 21, 0o600);
-  const vid = call(k, t, 'vas_create', 'demo', 0o600);
-  call(k, t, 'seg_attach', vid, sid);
+  const { vid, found } = findOrMake(k, t);
   const vh = call(k, t, 'vas_attach', vid);
   const switchCost = (tags: number) => {
     call(k, t, 'vas_ctl', C.VAS_CTL_TAGS, vid, tags);
@@ -76,6 +99,11 @@ export function demoCommand(opts: GlobalOptions & { json?: boolean }): number {
   };
   const untagged = switchCost(0);
   const tagged = switchCost(1);
+  // The run counter in the segment's first word (after the measurements, so they do not see it).
+  call(k, t, 'vas_switch', vh);
+  const runs = cpu.load32(RESERVED_START) + 1;
+  cpu.store32(RESERVED_START, runs);
+  call(k, t, 'vas_switch', C.PRIMARY);
   const result = {
     machine: describeMachine(config),
     clock: `modelled cycles, profile ${config.profile.name}`,
@@ -83,6 +111,7 @@ export function demoCommand(opts: GlobalOptions & { json?: boolean }): number {
     secondTouch: { pages, walks: s2.walks - s1.walks, l1Hits: s2.l1Hits - s1.l1Hits, stlbHits: s2.stlbHits - s1.stlbHits, cycles: s2.modelledCycles - s1.modelledCycles },
     walk: { va: formatAddr(target), levels: walk },
     vasSwitch: { untagged, tagged },
+    namedObjects: { found, runs },
   };
   if (opts.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -101,6 +130,10 @@ export function demoCommand(opts: GlobalOptions & { json?: boolean }): number {
     'vas_switch into a named address space and back, then re-touching the pages:',
     `  untagged (tag 0 flushes): switch ${Math.round(untagged.switchCycles)} cycles (syscall included), then ${untagged.reloadWalks} walks / ${Math.round(untagged.reloadCycles)} cycles to re-touch`,
     `  tagged (per-space PCID):  switch ${Math.round(tagged.switchCycles)} cycles (syscall included), then ${tagged.reloadWalks} walks / ${Math.round(tagged.reloadCycles)} cycles to re-touch`,
+    '',
+    found
+      ? `Named space "demo" and segment "demo-seg" were already on this machine (from its image): tour ${runs} on it (the count lives in the segment).`
+      : `Made named space "demo" and segment "demo-seg"; with --image FILE they outlive this run (tour ${runs}).`,
   ];
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -3,6 +3,7 @@
 // windows (and an SVG of it with --plot), or JSON.
 
 import type { Command } from 'commander';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { planGups, runGupsPlan, type GupsReport, type GupsOptionsText } from '../../lab/gups/plan.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, writeChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
@@ -13,8 +14,12 @@ import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import { costsLine } from '../../lab/programCosts.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface GupsCliOptions extends GlobalOptions, GupsOptionsText {
+/** What `gups --image` keeps (for --help and the docs). */
+export const GUPS_IMAGE_NOTE = 'gups takes the machine (configuration) from it; every run builds its own machine of that configuration, so nothing a run makes persists (the table is private to the run)';
+
+export interface GupsCliOptions extends GlobalOptions, GupsOptionsText, ImageOptions {
   plot?: string;
   json?: boolean;
 }
@@ -91,12 +96,24 @@ function plotFiles(plot: string, sets: number[]): string[] {
 
 export async function gupsCommand(o: GupsCliOptions): Promise<number> {
   let plan;
+  // The image supplies the machine configuration (and is saved back, unchanged, on a clean exit).
+  const session = o.image ? openImageSession(o, () => buildMachine(o)) : null;
   try {
-    plan = planGups(o, buildMachine(o));
-    if (o.plot) checkOutputPath('--plot', o.plot);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+    try {
+      plan = planGups(o, session?.kernel.config ?? buildMachine(o));
+      if (o.plot) checkOutputPath('--plot', o.plot);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const code = await gupsRun(o, plan);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
   }
+}
+
+async function gupsRun(o: GupsCliOptions, plan: ReturnType<typeof planGups>): Promise<number> {
   const progress = progressLine();
   const report = await runGupsPlan(plan, (p) => progress.update(p.done, p.total, p.label));
   progress.clear();
@@ -128,9 +145,9 @@ export function addGupsOptions(cmd: Command): Command {
 }
 
 /** The shell's `gups ...` command: same options, output as lines. */
-export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+export async function gupsEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}, image?: MachineConfig): Promise<EngineOutput> {
   const o = parseEngineArgs<GupsCliOptions>('gups', addGupsOptions, args);
-  const plan = planGups({ ...o, mem: machine.mem }, buildMachine(machine));
+  const plan = planGups({ ...o, mem: image ? undefined : machine.mem }, image ?? buildMachine(machine));
   if (o.plot) checkOutputPath('--plot', o.plot);
   const report = await runGupsPlan(plan, (p) => onProgress(p), signal);
   const written: string[] = [];

@@ -2,19 +2,21 @@
 // (Nibble vs Nibble-2, threads, GET mixes, uniform/zipfian), throughput as the store fills, and
 // fragmentation against a segregated-fit malloc — as tables, terminal charts, an SVG or JSON.
 
-import { costsLine } from '../../lab/programCosts.js';
+import { costsLine, profileOverrides } from '../../lab/programCosts.js';
 import { resolveProfile } from '../../mmu/costModel.js';
 import type { Command } from 'commander';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { runNibbleCommand, type NibbleCommandOptions, type NibbleResults, type Series } from '../../lab/nibble/bench.js';
-import type { GlobalOptions } from '../machineOptions.js';
+import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { textChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
 import { progressLine } from '../progress.js';
 import { jsonEnvelope, formatJson } from '../../lab/jsonEnvelope.js';
 import { UsageError } from '../errors.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
+import { openImageSession, type ImageOptions } from './image.js';
 
-export interface NibbleCliOptions extends GlobalOptions {
+export interface NibbleCliOptions extends GlobalOptions, ImageOptions {
   workload?: string;
   modes?: string;
   threads?: string;
@@ -126,7 +128,33 @@ export function formatNibbleReport(r: NibbleResults): string[] {
   return out;
 }
 
+/** What nibble takes of a machine (an image's): its profile with cost overrides, seed and nodes, as option text. */
+function nibbleMachineOptions(c: MachineConfig): Pick<NibbleCliOptions, 'profile' | 'costs' | 'seed' | 'nodes'> {
+  const overrides = Object.entries(profileOverrides(c.profile)).map(([k, v]) => `${k}=${v}`).join(',');
+  return { profile: c.profile.name.split('+')[0], costs: overrides || undefined, seed: String(c.seed), nodes: String(c.nodes) };
+}
+
+/** What `nibble --image` keeps (for --help and the docs). */
+export const NIBBLE_IMAGE_NOTE = 'nibble takes its profile (with cost overrides), seed and nodes from it; each configuration builds its own machine, so nothing a run makes persists (the logs are private to the run)';
+
 export async function nibbleCommand(o: NibbleCliOptions): Promise<number> {
+  nibbleOptions(o); // option errors first, before the image is touched
+  // A new image gets nibble's own default of 2 sockets.
+  const session = o.image ? openImageSession(o, () => buildMachine({ ...o, nodes: o.nodes ?? '2' })) : null;
+  try {
+    let run = o;
+    if (session) {
+      run = { ...o, ...nibbleMachineOptions(session.kernel.config) };
+    }
+    const code = await nibbleRun(run);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+async function nibbleRun(o: NibbleCliOptions): Promise<number> {
   const opts = nibbleOptions(o);
   if (o.plot) {
     try { checkOutputPath('--plot', o.plot); } catch (e) { throw new UsageError((e as Error).message); }
@@ -171,9 +199,10 @@ export function addNibbleOptions(cmd: Command): Command {
 }
 
 /** The shell's `nibble ...` command. */
-export async function nibbleEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+export async function nibbleEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}, image?: MachineConfig): Promise<EngineOutput> {
   // The shell's machine lends nibble only what nibble takes; its other options shape the shell's own machine.
-  const o = { profile: machine.profile, seed: machine.seed, nodes: machine.nodes, ...parseEngineArgs<NibbleCliOptions>('nibble', addNibbleOptions, args) };
+  const lent = image ? nibbleMachineOptions(image) : { profile: machine.profile, seed: machine.seed, nodes: machine.nodes };
+  const o = { ...lent, ...parseEngineArgs<NibbleCliOptions>('nibble', addNibbleOptions, args) };
   const opts = nibbleOptions(o);
   if (signal.aborted) throw new Error('cancelled');
   const r = runNibbleCommand(opts, (p) => onProgress({ done: p.done, total: p.total, label: `${p.workload}: ${p.label}` }));

@@ -4,8 +4,10 @@
 
 import { costsLine, costsReport } from '../../lab/programCosts.js';
 import type { Command } from 'commander';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
 import { runRedisBench, parseDesign, type RedisBenchReport, type RedisBenchParams } from '../../lab/redis/bench.js';
-import { serveRedis, type ServeDesign } from '../../lab/redis/serve.js';
+import { serveRedis, existingDataset, serveMemory, type ServeDesign } from '../../lab/redis/serve.js';
+import { addImageOptions, openImageSession, type ImageOptions, type ImageSession } from './image.js';
 import { buildMachine, type GlobalOptions } from '../machineOptions.js';
 import { progressLine } from '../progress.js';
 import { textChart, writeChart, writeChartsAfterRun, checkOutputPath, textTable, type ChartSpec } from '../charts.js';
@@ -15,7 +17,7 @@ import { parseSize, formatSize } from '../../mmu/units.js';
 import { parseEngineArgs } from './engineArgs.js';
 import type { EngineOutput, EngineProgress } from '../interactive/engines.js';
 
-export interface RedisBenchCliOptions extends GlobalOptions {
+export interface RedisBenchCliOptions extends GlobalOptions, ImageOptions {
   design?: string;
   clients?: string;
   ratio?: string;
@@ -27,10 +29,9 @@ export interface RedisBenchCliOptions extends GlobalOptions {
   json?: boolean;
 }
 
-export interface RedisServeCliOptions extends GlobalOptions {
+export interface RedisServeCliOptions extends GlobalOptions, ImageOptions {
   port?: string;
   design?: string;
-  image?: string;
   memory?: string;
   maxBulk?: string;
   maxmemory?: string;
@@ -112,16 +113,30 @@ export function formatRedisReport(r: RedisBenchReport): string[] {
   return out;
 }
 
+/** What `redis bench --image` keeps (for --help and the docs). */
+export const REDIS_BENCH_IMAGE_NOTE = 'redis bench takes the machine configuration from it; every design and client count builds its own machine, so nothing a run makes persists (use redis serve --image to keep a dataset)';
+
 export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number> {
   let params;
-  let machine;
   try {
     params = benchParams(o);
-    machine = buildMachine(o);
     if (o.plot) checkOutputPath('--plot', o.plot);
   } catch (e) {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
+  const session = o.image ? openImageSession(o, () => buildMachine(o)) : null;
+  try {
+    let machine: MachineConfig;
+    try { machine = session?.kernel.config ?? buildMachine(o); } catch (e) { throw new UsageError((e as Error).message); }
+    const code = await redisBench(o, params, machine);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+async function redisBench(o: RedisBenchCliOptions, params: RedisBenchParams, machine: MachineConfig): Promise<number> {
   const progress = progressLine();
   const report = await runRedisBench(machine, params, (p) => progress.update(p.done, p.total, p.label));
   progress.clear();
@@ -139,15 +154,18 @@ export async function redisBenchCommand(o: RedisBenchCliOptions): Promise<number
   return ok ? 0 : 1;
 }
 
+/** What `redis serve --image` keeps (for --help and the docs). */
+export const REDIS_IMAGE_NOTE = 'the jmp dataset (segment redis.shard0 in named spaces redis.shard0 and redis.shard0.ro) persists, so a later serve finds the keys; saved on SHUTDOWN, Ctrl-C or SIGTERM';
+
 export async function redisServeCommand(o: RedisServeCliOptions): Promise<number> {
-  if (o.image !== undefined) throw new UsageError('--image: machine images are not available yet in this build (the dataset does not survive a restart)');
   const design = (o.design ?? 'jmp') as ServeDesign;
   if (design !== 'jmp' && design !== 'rpc') throw new UsageError(`--design: "${o.design}" is not jmp or rpc`);
+  if (o.image !== undefined && design === 'rpc') throw new UsageError('--image keeps the dataset in a named segment, which only --design jmp has (rpc\'s dataset is private to its server process)');
   const port = int('port', o.port ?? '6379', 0, 65535);
   let bytes: number;
   let maxBulk: number;
   let maxmemory: number | undefined;
-  let machine;
+  let machine: MachineConfig;
   try {
     bytes = parseSize(o.memory ?? '64M');
     maxBulk = parseSize(o.maxBulk ?? '8M');
@@ -157,9 +175,40 @@ export async function redisServeCommand(o: RedisServeCliOptions): Promise<number
     throw new UsageError((e as Error).message);
   }
   if (bytes < 2 << 20 || bytes % (2 << 20) !== 0) throw new UsageError(`--memory: ${o.memory} must be a multiple of 2M, at least 2M`);
+  const base = machine;
+  const session = o.image ? openImageSession(o, () => ({ ...base, memBytes: serveMemory(base, bytes) })) : null;
+  try {
+    let kept = false;
+    if (session) {
+      machine = session.kernel.config;
+      const ds = existingDataset(session.kernel);
+      if (ds) {
+        if (o.memory !== undefined && ds.bytes !== bytes) throw new UsageError(`--memory ${o.memory} conflicts with image ${session.file}, whose dataset has ${formatSize(ds.bytes)}`);
+        if (o.maxmemory !== undefined) throw new UsageError(`--maxmemory: image ${session.file} already holds a dataset, which keeps the maxmemory it was made with`);
+        bytes = ds.bytes;
+        kept = true;
+      }
+    }
+    const code = await serve(machine, { design, bytes, maxBulk, maxmemory }, port, session, kept);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+async function serve(machine: MachineConfig, opts: { design: ServeDesign; bytes: number; maxBulk: number; maxmemory?: number }, port: number, session: ImageSession | null, kept: boolean): Promise<number> {
   const log = (line: string): void => { process.stderr.write(`${line}\n`); };
-  const srv = await serveRedis(machine, { design, bytes, maxBulk, maxmemory }, port, log);
-  log(`sjmp redis serve: listening on 127.0.0.1:${srv.port} (design ${design}, dataset ${formatSize(bytes)} of emulated memory, profile ${machine.profile.name}); Ctrl-C or SHUTDOWN to stop`);
+  let srv;
+  try {
+    srv = await serveRedis(machine, opts, port, log, session?.kernel);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES') throw new UsageError(`redis serve: cannot listen on 127.0.0.1:${port}: ${err.code}`);
+    throw e;
+  }
+  const where = session ? `, image ${session.file}${kept ? ' (its dataset)' : ' (a new dataset)'}${session.readOnly ? ', read-only' : ''}` : '';
+  log(`sjmp redis serve: listening on 127.0.0.1:${srv.port} (design ${opts.design}, dataset ${formatSize(opts.bytes)} of emulated memory, profile ${machine.profile.name}${where}); Ctrl-C or SHUTDOWN to stop`);
   log(costsLine(costsReport(machine.profile, 'redis')));
   const onSig = (): void => { log('sjmp redis serve: interrupted, exiting'); void srv.close(); };
   process.once('SIGINT', onSig);
@@ -167,6 +216,7 @@ export async function redisServeCommand(o: RedisServeCliOptions): Promise<number
   await srv.closed;
   process.off('SIGINT', onSig);
   process.off('SIGTERM', onSig);
+  if (session && !session.readOnly) log(`sjmp redis serve: saving the dataset to ${session.file}`);
   return 0;
 }
 
@@ -184,10 +234,10 @@ function addBenchOptions(cmd: Command): Command {
 }
 
 /** The shell's `redis ...` command: the bench with the same options, output as lines. */
-export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}): Promise<EngineOutput> {
+export async function redisEngine(args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, machine: GlobalOptions = {}, image?: MachineConfig): Promise<EngineOutput> {
   const o = parseEngineArgs<RedisBenchCliOptions>('redis', addBenchOptions, args);
   if (o.plot) checkOutputPath('--plot', o.plot);
-  const report = await runRedisBench(buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
+  const report = await runRedisBench(image ?? buildMachine(machine), benchParams(o), (p) => onProgress(p), signal);
   const written = o.plot ? await writeChart(o.plot, redisChart(report)) : [];
   return { lines: [...formatRedisReport(report), ...(written.length ? ['', `chart written to ${written.join(', ')}`] : [])] };
 }
@@ -196,16 +246,17 @@ export function addRedisCommands(program: Command, addMachineOptions: (c: Comman
   const redis = program.command('redis').description('a Redis-style data-structure server in emulated memory: rpc (server processes) vs jmp (RedisJMP, vas_switch) — bench, or serve real redis-cli/redis-benchmark');
   const bench = addBenchOptions(redis.command('bench')
     .description('GET/SET throughput of the designs vs clients (the reference\'s §10.4)'));
+  addImageOptions(bench, REDIS_BENCH_IMAGE_NOTE);
   addMachineOptions(bench);
   bench.action(async (o: RedisBenchCliOptions, cmd: Command) => { process.exitCode = await redisBenchCommand({ ...cmd.optsWithGlobals(), ...o }); });
   const serve = redis.command('serve')
     .description('a RESP2 server on 127.0.0.1: every TCP connection an emulated client (redis-cli, redis-benchmark work against it)')
     .option('--port <n>', 'TCP port (0: any free port)', '6379')
     .option('--design <d>', 'jmp (clients switch into the dataset\'s space) or rpc (a server process, IPC)', 'jmp')
-    .option('--memory <size>', 'emulated memory for the dataset', '64M')
+    .option('--memory <size>', 'emulated memory for the dataset (default: 64M; with --image, that of the image\'s dataset)')
     .option('--max-bulk <size>', 'longest bulk string accepted (proto-max-bulk-len)', '8M')
-    .option('--maxmemory <size>', 'used bytes above which writes get -OOM (default: the dataset memory less 1/16)')
-    .option('--image <file>', 'keep the dataset in a machine image (not available yet)');
+    .option('--maxmemory <size>', 'used bytes above which writes get -OOM (default: the dataset memory less 1/16)');
+  addImageOptions(serve, REDIS_IMAGE_NOTE);
   addMachineOptions(serve);
   serve.action(async (o: RedisServeCliOptions, cmd: Command) => { process.exitCode = await redisServeCommand({ ...cmd.optsWithGlobals(), ...o }); });
 }

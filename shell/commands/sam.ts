@@ -2,7 +2,8 @@
 // converts its input file again, as samtools does) and vas (a data set is imported once into a
 // named address space and every tool attaches it). Tool output is samtools 1.16.1's, byte for byte.
 //
-//   sjmp sam import NAME FILE            convert FILE into data set NAME (lasts this invocation)
+//   sjmp sam import NAME FILE            convert FILE into data set NAME (lasts this invocation,
+//                                        or as long as the image with --image M)
 //   sjmp sam TOOL [samtools args] INPUT  flagstat | view | sort | index | idxstats | depth
 //   sjmp sam ls                          the data sets on the machine
 //   sjmp sam run FILE -- TOOL ARGS -- TOOL ARGS ...   a pipeline in one invocation
@@ -20,9 +21,11 @@ import { jsonEnvelope, machineJson, formatJson } from '../../lab/jsonEnvelope.js
 import { UsageError } from '../errors.js';
 import { TOOLS } from '../../userland/sam/args.js';
 import { SamSession, datasetNameFor, insertInput } from '../../lab/sam/session.js';
-import { runSamBench, type SamBenchReport, type SamProgress } from '../../lab/sam/pipeline.js';
+import { runSamBench, machineForReads, type SamBenchReport, type SamProgress } from '../../lab/sam/pipeline.js';
+import type { MachineConfig } from '../../kernel/machineConfig.js';
 import type { SamDesign, ToolRun } from '../../lab/sam/machine.js';
 import { statSync } from 'node:fs';
+import { openImageSession, type ImageOptions, type ImageSession } from './image.js';
 
 export const SAM_HELP = `Usage: sjmp sam SUBCOMMAND [options]
 
@@ -40,12 +43,16 @@ attach it) or --design files (every tool converts its input file again, as samto
   sjmp sam run FILE -- TOOL ARGS -- TOOL ARGS ...   steps on one machine (input implied)
   sjmp sam bench [--reads N] [--seed N] [--plot FILE.svg] [--json]
 
-INPUT is a file, or (vas) a data set name. Data sets last one invocation: machine images do
-not exist yet, so chain steps with \`sam run\`. sjmp options: --design, --json, --plot, --reads,
---seed, and the machine options (--mem, --profile, --costs, ...). See docs/sam.md.
+INPUT is a file, or (vas) a data set name. A data set lasts one invocation, or, with
+--image FILE, as long as that machine image: \`sjmp sam import reads r.sam --image m.img\`, then
+\`sjmp sam flagstat reads --image m.img\` (the image keeps the data sets, its named address
+spaces; staged copies of host files are not kept). Without an image, chain steps with \`sam run\`.
+sjmp options: --design, --json, --plot, --reads, --seed, --image FILE, --read-only,
+--wait-lock[=SECONDS], --image-compress, and the machine options (--mem, --profile, --costs, ...).
+sam bench takes only the machine configuration from an image. See docs/sam.md.
 `;
 
-export interface SamOwnOptions {
+export interface SamOwnOptions extends ImageOptions {
   design: SamDesign;
   json: boolean;
   plot?: string;
@@ -76,6 +83,11 @@ export function splitSamArgs(args: readonly string[]): { own: SamOwnOptions; res
       own.design = v;
     } else if (a === '--json') own.json = true;
     else if (a === '--plot') own.plot = value();
+    else if (a === '--image') own.image = value();
+    else if (a === '--read-only') own.readOnly = true;
+    else if (a === '--image-compress') own.imageCompress = true;
+    else if (a === '--wait-lock') own.waitLock = true;
+    else if (a.startsWith('--wait-lock=')) own.waitLock = a.slice('--wait-lock='.length);
     else if (a === '--reads') own.reads = int(value(), 1);
     else if (a === '--seed') own.seed = int(value(), 0);
     else rest.push(a);
@@ -146,8 +158,8 @@ export function formatSamBench(r: SamBenchReport): string[] {
   return out;
 }
 
-async function benchCommand(own: SamOwnOptions, machine: GlobalOptions): Promise<number> {
-  const config = buildMachine(machine);
+async function benchCommand(own: SamOwnOptions, machine: GlobalOptions, imageConfig?: MachineConfig): Promise<number> {
+  const config = imageConfig ?? buildMachine(machine);
   if (own.plot) {
     try { checkOutputPath('--plot', own.plot); } catch (e) { throw new UsageError((e as Error).message); }
   }
@@ -189,21 +201,57 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
   const { own, rest } = splitSamArgs(args);
   const [sub, ...more] = rest;
   if (!sub) throw new UsageError('sam: give a subcommand: import, ls, run, bench, or a tool (flagstat, view, sort, index, idxstats, depth)');
+  if (own.image === undefined && (own.readOnly || own.waitLock !== undefined || own.imageCompress)) throw new UsageError('sam: --read-only, --wait-lock and --image-compress go with --image FILE');
+  // With --image the machine (and its data sets) comes from the image; saved back on exit 0.
+  const session = own.image ? openImageSession({ ...machine, ...own }, () => machineForImage(machine, rest)) : null;
+  try {
+    const code = await samSubcommand(sub, more, own, machine, session);
+    session?.finish(code === 0);
+    return code;
+  } finally {
+    session?.release();
+  }
+}
+
+/** A new image's machine: sized for the input file given (as a run without an image would be). */
+function machineForImage(machine: GlobalOptions, rest: readonly string[]): MachineConfig {
+  const config = buildMachine(machine);
+  const biggest = Math.max(0, ...rest.map(sizeOf));
+  return machineForReads(config, biggest);
+}
+
+/** A session on the image's machine (whose staging files are dropped before it is saved), or a fresh one. */
+function samSession(config: MachineConfig, sizeHint: number, image: ImageSession | null): SamSession {
+  if (!image) return new SamSession(config, sizeHint);
+  const s = new SamSession(config, sizeHint, image.kernel);
+  const finish = image.finish.bind(image);
+  image.finish = (save: boolean) => {
+    s.dropStaging();
+    return finish(save);
+  };
+  return s;
+}
+
+async function samSubcommand(sub: string, more: string[], own: SamOwnOptions, machine: GlobalOptions, image: ImageSession | null): Promise<number> {
   if (sub === 'bench') {
     if (more.length) throw new UsageError(`sam bench: unexpected argument "${more[0]}"`);
-    return benchCommand(own, machine);
+    return benchCommand(own, machine, image?.kernel.config);
   }
-  const config = buildMachine(machine);
+  const config = image?.kernel.config ?? buildMachine(machine);
   const ghz = config.profile.params.clockGHz;
+  const lasts = image ? `is kept in image ${image.file}${image.readOnly ? ' (no: --read-only)' : ''}` : 'lasts this invocation (keep it with --image FILE, or chain steps with `sjmp sam run FILE -- ...`)';
   if (sub === 'ls') {
     if (more.length) throw new UsageError(`sam ls: unexpected argument "${more[0]}"`);
-    process.stdout.write(own.json ? formatJson(jsonEnvelope('sam ls', true, { datasets: [] })) : 'no data sets on this machine (a data set lasts one invocation until machine images exist; `sjmp sam run FILE -- ls` lists them within a pipeline)\n');
+    const list = image ? new SamSession(config, 0, image.kernel).machine.datasets() : [];
+    if (own.json) process.stdout.write(formatJson(jsonEnvelope('sam ls', true, { datasets: list })));
+    else if (list.length) process.stdout.write(textTable(['data set', 'owner', 'mode', 'segments', 'MiB'], list.map((d) => [d.name, d.owner, d.mode, d.segments.map((x) => x.name.slice(d.name.length + 1)).join(','), (d.bytes / 2 ** 20).toFixed(2)])).map((l) => l + '\n').join(''));
+    else process.stdout.write(image ? `no data sets in image ${image.file}\n` : 'no data sets on this machine (a data set lasts one invocation unless kept in a machine image with --image FILE; `sjmp sam run FILE -- ls` lists them within a pipeline)\n');
     return 0;
   }
   if (sub === 'import') {
     if (more.length !== 2) throw new UsageError('usage: sjmp sam import NAME FILE');
     const [name, file] = more;
-    const s = new SamSession(config, sizeOf(file));
+    const s = samSession(config, sizeOf(file), image);
     const r = s.importFile(name, file, recordProgress(`import ${name}`));
     clearProgress();
     if (r.code !== 0) { process.stderr.write(r.stderr); return r.code; }
@@ -212,11 +260,11 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
     else {
       process.stdout.write(`imported ${r.records} records from ${file} into data set "${name}": ${ds.segments.length} segments, ${(ds.bytes / 2 ** 20).toFixed(2)} MiB; modelled ${ms(r.cycles, ghz)} ms (${s.machine.profile}), wall ${r.wallMs.toFixed(0)} ms\n`);
       process.stdout.write(textTable(['segment', 'base', 'bytes'], ds.segments.map((x) => [x.name, x.base, x.bytes])).map((l) => l + '\n').join(''));
-      process.stdout.write('note: the data set lasts this invocation (machine images do not exist yet); chain steps with `sjmp sam run FILE -- ...`\n');
+      process.stdout.write(`note: the data set ${lasts}\n`);
     }
     return 0;
   }
-  if (sub === 'run') return runCommand(more, own, config);
+  if (sub === 'run') return runCommand(more, own, config, image);
   if (!(TOOLS as readonly string[]).includes(sub)) throw new UsageError(`sam: unknown subcommand "${sub}" (import, ls, run, bench, ${TOOLS.join(', ')})`);
   // A single tool: the input is the first operand.
   const probe = insertInput([sub, ...more], '\0');
@@ -225,7 +273,7 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
   const input = operands[0];
   if (input === undefined) throw new UsageError(`sam ${sub}: no input given`);
   const argv = probe.filter((x, i) => i !== at && i !== at + 1);
-  const s = new SamSession(config, sizeOf(input));
+  const s = samSession(config, sizeOf(input), image);
   const { run, imported } = s.tool(own.design, argv, input, recordProgress(`${sub} ${input}`));
   clearProgress();
   const written = s.copyOut();
@@ -237,7 +285,7 @@ export async function samCommand(args: readonly string[], machine: GlobalOptions
 }
 
 /** `run FILE [--design d] -- TOOL ARGS -- TOOL ARGS ...`: steps on one machine, in order. */
-async function runCommand(args: readonly string[], own: SamOwnOptions, config: ReturnType<typeof buildMachine>): Promise<number> {
+async function runCommand(args: readonly string[], own: SamOwnOptions, config: MachineConfig, image: ImageSession | null): Promise<number> {
   const file = args[0];
   if (!file || file === '--') throw new UsageError('usage: sjmp sam run FILE -- TOOL [ARGS] [-- TOOL [ARGS] ...]');
   const steps: string[][] = [];
@@ -248,11 +296,15 @@ async function runCommand(args: readonly string[], own: SamOwnOptions, config: R
   }
   if (!steps.length || steps.some((s) => s.length === 0)) throw new UsageError('sam run: each step is `-- TOOL [ARGS]`');
   const ghz = config.profile.params.clockGHz;
-  const s = new SamSession(config, sizeOf(file));
+  const s = samSession(config, sizeOf(file), image);
   const name = datasetNameFor(file);
   const summaries: Record<string, unknown>[] = [];
   let input = file;
-  if (own.design === 'vas') {
+  if (own.design === 'vas' && s.machine.datasets().some((d) => d.name === name)) {
+    // On a machine from an image the data set may be there already: it is used as it is.
+    if (!own.json) process.stderr.write(`# data set ${name} is already on this machine (from image ${image?.file}): not imported again\n`);
+    input = name;
+  } else if (own.design === 'vas') {
     const r = s.importFile(name, file, recordProgress(`import ${name}`));
     clearProgress();
     summaries.push(runSummary(r, ghz));

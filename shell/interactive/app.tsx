@@ -36,7 +36,7 @@ export function App({ session }: { session: ShellSession }) {
     if (a) void session.dispatch(a);
   });
 
-  const extra = (s.busy ? 1 : 0) + (s.completions.length ? 1 : 0);
+  const extra = (s.busy ? 1 : 0) + (s.completions.length ? 1 : 0) + (s.image ? 1 : 0);
   const model = s.view ? renderView(session.kernel, s.view, width) : null;
   const l = layout(rows, model ? model.lines.length : null, extra);
   const viewPage = Math.max(1, l.view - 1);
@@ -51,7 +51,7 @@ export function App({ session }: { session: ShellSession }) {
           scroll={win.scroll} total={win.total} height={l.view} width={width} />
       )}
       <TranscriptPane lines={transcriptRows(s.transcript, width, l.transcript, s.transcriptScroll)} height={l.transcript} />
-      <StatusLines busy={s.busy} completions={s.completions} width={width} />
+      <StatusLines busy={s.busy} completions={s.completions} width={width} image={s.image} />
       {!s.exited && <Prompt prompt={promptText(s)} line={s.line} active={s.focus === 'prompt'} failed={s.search !== null && s.search.match < 0 && s.search.query !== ''} />}
     </Box>
   );

@@ -37,7 +37,10 @@ export interface CommandHost {
   /** `x/FMT ADDR` (virtual, the acting process's current space) or `xp/FMT ADDR` (physical). */
   examine(self: Word, args: readonly Word[], physical: boolean): void;
   runFile(path: Word): Promise<void>;
-  save(path: Word): void;
+  /** `save FILE.trace`: the statements as a trace; `save [FILE]`: the machine as an image. */
+  save(path: Word | null): void;
+  /** `load [--discard] FILE`: the machine of an image replaces this one. */
+  load(path: Word, discard: boolean): void;
   runEngine(name: 'gups' | 'nibble' | 'redis', args: readonly Word[]): Promise<void>;
   reset(): void;
   clear(): void;
@@ -99,7 +102,19 @@ export const COMMANDS: readonly ShellCommand[] = [
   { name: 'stats', usage: 'stats', summary: 'view: modelled cycles per CPU, page walks, faults, switches', maxArgs: 0, run: simpleView('stats') },
   { name: 'close', usage: 'close', summary: 'close the view', maxArgs: 0, run: (h) => h.closeView() },
   { name: 'run', usage: 'run FILE', summary: 'run a trace file here (checked whole first; names it binds stay)', minArgs: 1, maxArgs: 1, run: (h, a) => h.runFile(a[0]) },
-  { name: 'save', usage: 'save FILE', summary: 'write this session\'s statements as a trace file', minArgs: 1, maxArgs: 1, run: (h, a) => h.save(a[0]) },
+  { name: 'save', usage: 'save [FILE]', summary: 'save the machine to its image (or to FILE, which becomes its image); save FILE.trace writes the statements as a trace', maxArgs: 1,
+    details: ['save            the machine to the session\'s image (sjmp shell --image FILE, or the last save/load)',
+      'save FILE       the machine to image FILE (locked from now on); processes keep running, the image holds what a clean shutdown leaves',
+      'save FILE.trace this session\'s statements as a trace file that `run` or `sjmp trace` replays',
+      'The status line says whether the machine has unsaved changes; exit saves them to the image (not with --read-only).'],
+    run: (h, a) => h.save(a[0] ?? null) },
+  { name: 'load', usage: 'load [--discard] FILE', summary: 'load a machine image: its machine replaces this one (refused with unsaved changes unless --discard)', minArgs: 1, maxArgs: 2,
+    run: (h, a, self) => {
+      const discard = a[0].text === '--discard';
+      const file = discard ? a[1] : a[0];
+      if (!file || (a.length === 2 && !discard)) return h.fail(a.length === 2 ? a[0] : self, 'usage: load [--discard] FILE');
+      h.load(file, discard);
+    } },
   { name: 'gups', usage: 'gups [OPTIONS]', summary: 'run the GUPS benchmark (MAP, MP, VAS) with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('gups', a) },
   { name: 'nibble', usage: 'nibble [OPTIONS]', summary: 'run the Nibble key-value store benchmark with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('nibble', a) },
   { name: 'redis', usage: 'redis [OPTIONS]', summary: 'run the Redis designs benchmark (rpc vs jmp, as `sjmp redis bench`) with a progress bar; Ctrl-C stops it', run: (h, a) => h.runEngine('redis', a) },

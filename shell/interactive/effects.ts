@@ -3,9 +3,10 @@
 // busy, facts ...). It is also the host shell commands run against (commands.ts), so a command's
 // argument checks, file IO and evaluation happen here and never inside the reducer or a render.
 
-import { writeFileSync } from 'node:fs';
-import { dirname, resolve, basename } from 'node:path';
-import type { Kernel } from '../../kernel/kernel.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, basename, relative } from 'node:path';
+import { Kernel } from '../../kernel/kernel.js';
+import { formatSize } from '../../mmu/units.js';
 import { counters, namedSpaces, processes, segments, type SpaceRef } from '../../kernel/snapshot.js';
 import {
   parseFile, parseLine, nodeFileLoader, formatDiagnostic, machineSettings, createParseContext, suggest, KEYWORDS,
@@ -27,6 +28,9 @@ import type { Tone } from './views/format.js';
 import { examine, parseExamineFormat, physicalReader, virtualReader } from './examine.js';
 import { promptFor, type MachineFacts, type ShellState } from './state.js';
 import type { Effect, ShellEvent } from './reducer.js';
+import { mayWriteContents, type ImageStatus } from './imageStatus.js';
+import { loadImageWithInfo, registryFingerprint, saveImage } from '../../lab/image/image.js';
+import { checkAgainstImage, imageCall, imageSession, loadImageSession, takeImageLock, type ImageSession } from '../commands/image.js';
 
 export interface EffectsOptions {
   /** Machine options from the command line; they override `machine` lines. */
@@ -41,6 +45,8 @@ export interface EffectsOptions {
    * finds the line in the script); at a terminal the caret under the line just typed says it all.
    */
   positions?: boolean;
+  /** The machine image (`sjmp shell --image FILE`): the shell runs on its machine, locked. */
+  image?: ImageSession;
 }
 
 const SOURCE = '<stdin>';
@@ -64,6 +70,11 @@ export class ShellEffects implements CommandHost {
   private record = new SessionRecord();
   private queue: Promise<void> = Promise.resolve();
   private abort: AbortController | null = null;
+  /** The image the session is tied to (its lock held), or null. */
+  private image: ImageSession | null;
+  /** The machine may differ from the image file (imageStatus.ts has the rule). */
+  private dirty = false;
+  private fingerprint = '';
 
   constructor(private readonly state: () => ShellState, private readonly emit: (e: ShellEvent) => void, opts: EffectsOptions = {}) {
     this.cli = opts.machine ?? {};
@@ -71,7 +82,58 @@ export class ShellEffects implements CommandHost {
     this.cwd = opts.cwd ?? process.cwd();
     this.historyFile = opts.historyFile ?? null;
     this.positions = opts.positions ?? false;
-    this.runner = buildRunner(this.cli);
+    this.image = opts.image ?? null;
+    this.runner = this.image ? new TraceRunner(this.image.kernel) : buildRunner(this.cli);
+    // A new image (no file yet) is unsaved until the first save.
+    this.dirty = this.image !== null && !this.image.loaded;
+    this.fingerprint = registryFingerprint(this.kernel);
+  }
+
+  /** The image and whether the machine has unsaved changes (for the status line). */
+  imageStatus(): ImageStatus | null {
+    if (!this.image) return null;
+    const abs = resolve(this.cwd, this.image.file);
+    const rel = relative(this.cwd, abs);
+    return { file: rel && !rel.startsWith('..') ? rel : abs, dirty: this.dirty, readOnly: this.image.readOnly };
+  }
+
+  private publishImage(): void {
+    this.emit({ type: 'image', image: this.imageStatus() });
+  }
+
+  /** After a line ran on `runner` from transcript entry `from`: did the persistent state change? */
+  private noteChanges(runner: TraceRunner, from: number): void {
+    if (runner !== this.runner) return; // the machine was replaced: the command set `dirty` itself
+    const fp = registryFingerprint(this.kernel);
+    if (fp !== this.fingerprint || mayWriteContents(runner.transcript.slice(from))) this.dirty = true;
+    this.fingerprint = fp;
+  }
+
+  /** A new machine (load, reset, machine line): its fingerprint, and whether it differs from the image. */
+  private machineReplaced(dirty: boolean): void {
+    this.dirty = dirty;
+    this.fingerprint = registryFingerprint(this.kernel);
+    this.publishImage();
+  }
+
+  /**
+   * When the shell ends: on a clean exit (`save` true) the machine is saved back to its image if
+   * it has changes (or the image file does not exist yet) and is not read-only; the lock is let
+   * go either way. Returns an error message when the save failed.
+   */
+  closeImage(save: boolean): string | null {
+    const img = this.image;
+    if (!img) return null;
+    this.image = null;
+    try {
+      img.kernel = this.kernel;
+      img.finish(save && (this.dirty || !existsSync(img.file)));
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      img.release();
+    }
   }
 
   get kernel(): Kernel { return this.runner.kernel; }
@@ -115,7 +177,7 @@ export class ShellEffects implements CommandHost {
         processes: [...ctx.processes.keys(), ...ctx.nameThreads.keys()],
         constants: Object.keys(TRACE_CONSTANTS),
         objectNames: [...(namedSpaces(k) ?? []).map((v) => v.name), ...(segments(k) ?? []).filter((x) => !x.deleted).map((x) => x.name)],
-        fileCommands: ['run', 'save'],
+        fileCommands: ['run', 'save', 'load'],
         processCommands: ['vmmap', 'pt'],
         helpCommands: ['help'],
       },
@@ -166,6 +228,8 @@ export class ShellEffects implements CommandHost {
   private async runLine(text: string): Promise<void> {
     this.lineNo++;
     this.currentText = text;
+    const runner = this.runner;
+    const from = runner.transcript.length;
     const s = this.state();
     this.print(`${promptFor(s.pending, s.facts.actor)}${text}`, 'dim');
     try {
@@ -184,7 +248,9 @@ export class ShellEffects implements CommandHost {
       // An emulator bug must not take the shell down: report it in one line and go on.
       this.failed(`internal error: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
+      this.noteChanges(runner, from);
       this.emit({ type: 'facts', facts: this.facts() });
+      this.publishImage();
     }
   }
 
@@ -225,7 +291,13 @@ export class ShellEffects implements CommandHost {
   /** A fresh machine from the command line and these settings; false after reporting a bad one. */
   private rebuild(settings: MachineSetting[], at: Word | null): boolean {
     try {
+      if (this.image) {
+        // The machine is the image's: a setting may only agree with it.
+        checkAgainstImage(this.image.file, this.kernel.config, machineLineOptions(settings), (k, v) => `machine ${k}=${k === 'mem' && /^\d+$/.test(String(v)) ? formatSize(Number(v)) : String(v)}`);
+        return true;
+      }
       this.runner = buildRunner(this.cli, machineLineOptions(settings));
+      this.machineReplaced(this.dirty);
       return true;
     } catch (e) {
       this.fail(at, (e as Error).message);
@@ -368,7 +440,89 @@ export class ShellEffects implements CommandHost {
     }
   }
 
-  save(path: Word): void {
+  /**
+   * `save FILE.trace`: the session's statements as a trace. `save FILE`: the machine as an image
+   * (processes keep running; the image holds what a clean shutdown would leave), which becomes the
+   * session's image. `save`: to the session's image.
+   */
+  save(path: Word | null): void {
+    if (path && /\.trace$/i.test(path.text)) return this.saveTrace(path);
+    const img = this.image;
+    if (!path && !img) return this.fail(null, 'no machine image: save FILE writes one (save FILE.trace writes the statements as a trace)');
+    const file = path ? resolve(this.cwd, path.text) : resolve(this.cwd, img!.file);
+    const same = img !== null && resolve(this.cwd, img.file) === file;
+    if (same && img.readOnly) return this.fail(path, `image ${this.imageStatus()!.file} is read-only (--read-only): save FILE writes elsewhere`);
+    let release: (() => void) | null = null;
+    try {
+      if (!same) release = takeImageLock(file, {});
+      const compress = img?.compress ?? false;
+      const bytes = imageCall(() => saveImage(this.kernel, file, { live: true, compress }));
+      if (!same) {
+        img?.release();
+        this.image = imageSession(file, false, this.kernel, true, compress, release!);
+        release = null;
+      }
+      this.machineReplaced(false);
+      this.print(`saved the machine to image ${this.imageStatus()!.file} (${bytes} bytes; processes are not part of an image)`, 'good');
+    } catch (e) {
+      this.fail(path, (e as Error).message);
+    } finally {
+      release?.();
+    }
+  }
+
+  /** `load FILE`: the machine of an image (locked) replaces this one; refused with unsaved changes unless `--discard`. */
+  load(path: Word, discard: boolean): void {
+    if (this.dirty && !discard) {
+      return this.fail(path, `the machine has unsaved changes${this.image ? ` (image ${this.imageStatus()!.file})` : ''}: save first, or load --discard ${path.text}`);
+    }
+    const file = resolve(this.cwd, path.text);
+    const img = this.image;
+    if (img && resolve(this.cwd, img.file) === file) {
+      // Reloading the session's own image: its lock is already ours.
+      return this.reloadImage(img, path);
+    }
+    let next: ImageSession;
+    try {
+      next = loadImageSession(file);
+    } catch (e) {
+      return this.fail(path, (e as Error).message.replace(file, path.text));
+    }
+    img?.release();
+    this.image = next;
+    this.useMachine(next.kernel);
+    this.print(`loaded image ${path.text}: ${this.machine()}`, 'good');
+  }
+
+  private reloadImage(img: ImageSession, at: Word | null): void {
+    const file = resolve(this.cwd, img.file);
+    if (!existsSync(file)) {
+      this.useMachine(new Kernel(this.kernel.config), true);
+      this.print(`image ${this.imageStatus()!.file} is not written yet: a fresh machine of its configuration`, 'dim');
+      return;
+    }
+    try {
+      // The lock is ours; load directly (loadImageSession would take it again).
+      const l = imageCall(() => loadImageWithInfo(file));
+      img.compress = l.compressed;
+      this.useMachine(l.kernel);
+      this.print(`reloaded image ${this.imageStatus()!.file}: ${this.machine()}`, 'good');
+    } catch (e) {
+      this.fail(at, (e as Error).message);
+    }
+  }
+
+  /** Run on `kernel` (or with `runner`, already on its machine) from now on: nothing recorded, views closed. */
+  private useMachine(machine: Kernel | TraceRunner, dirty = false): void {
+    this.runner = machine instanceof TraceRunner ? machine : new TraceRunner(machine);
+    const kernel = this.runner.kernel;
+    this.record = new SessionRecord();
+    if (this.image) this.image.kernel = kernel;
+    this.emit({ type: 'closeView' });
+    this.machineReplaced(dirty);
+  }
+
+  private saveTrace(path: Word): void {
     const abs = resolve(this.cwd, path.text);
     const { text, statements } = this.record.text(abs, this.cli);
     try {
@@ -386,7 +540,7 @@ export class ShellEffects implements CommandHost {
     this.abort = ac;
     this.emit({ type: 'busy', busy: { label: name, progress: null, cancellable: true } });
     try {
-      const out = await engine(args.map((a) => a.text), (progress) => this.emit({ type: 'progress', progress }), ac.signal);
+      const out = await engine(args.map((a) => a.text), (progress) => this.emit({ type: 'progress', progress }), ac.signal, this.image ? this.kernel.config : undefined);
       if (ac.signal.aborted) this.print(`${name} cancelled`, 'warn');
       else this.print(out.lines);
     } catch (e) {
@@ -398,10 +552,10 @@ export class ShellEffects implements CommandHost {
     }
   }
 
+  /** A fresh machine (same options); with an image, its machine as the file holds it (unsaved changes are dropped). */
   reset(): void {
-    this.runner = buildRunner(this.cli);
-    this.record = new SessionRecord();
-    this.emit({ type: 'closeView' });
+    if (this.image) return this.reloadImage(this.image, null);
+    this.useMachine(buildRunner(this.cli));
     this.print(`fresh machine: ${this.machine()}`, 'dim');
   }
 

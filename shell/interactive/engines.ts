@@ -2,6 +2,8 @@
 // engine its arguments, a progress callback and an abort signal, and shows what it returns.
 // Engines live in userland/ and are wired in by whoever starts the shell (startShell's `engines`).
 
+import type { MachineConfig } from '../../kernel/machineConfig.js';
+
 export interface EngineProgress {
   /** Work done and total, in any unit (updates, operations, windows). */
   done: number;
@@ -19,8 +21,10 @@ export interface EngineOutput {
  * Runs a benchmark. `args` are the words after the command (`gups --design vas --windows 4`).
  * Must reject with an Error whose message is one clear line for bad arguments, and stop soon
  * after `signal` aborts (resolving or rejecting; the shell reports "cancelled" either way).
+ * `image`: when the shell runs on a machine image, that machine's configuration (the engine
+ * builds its machines from it instead of the command line's options).
  */
-export type BenchEngine = (args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal) => Promise<EngineOutput>;
+export type BenchEngine = (args: readonly string[], onProgress: (p: EngineProgress) => void, signal: AbortSignal, image?: MachineConfig) => Promise<EngineOutput>;
 
 export interface Engines {
   gups?: BenchEngine;

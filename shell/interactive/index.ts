@@ -14,7 +14,9 @@ import { runLineMode } from './lineMode.js';
  * - `historyFile`: default $XDG_CONFIG_HOME/sjmp/history, else ~/.config/sjmp/history; null keeps
  *   the history in memory only;
  * - `engines`: the `gups`, `nibble` and `redis` benchmark engines (without one, the command says so);
- * - `cwd`: where `run FILE` and `save FILE` resolve relative paths (default process.cwd()).
+ * - `cwd`: where `run FILE` and `save FILE` resolve relative paths (default process.cwd());
+ * - `image`: a machine image session (`sjmp shell --image FILE`): the shell runs on its machine,
+ *   `save` writes it, a clean exit saves changes back, and the lock is released at the end.
  */
 export interface StartShellOptions extends SessionOptions {
   /** Trace files to run before the first prompt, as if typed `run FILE`. */
@@ -22,6 +24,7 @@ export interface StartShellOptions extends SessionOptions {
   /** Streams for Ink; default the process's. Tests pass fakes. */
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
 }
 
 /**
@@ -37,15 +40,30 @@ export async function startShell(opts: StartShellOptions = {}): Promise<number> 
   const historyFile = opts.historyFile !== undefined ? opts.historyFile : stdin.isTTY ? defaultHistoryPath() : null;
   // Piped, messages keep `<stdin>:LINE:COL:` so a script's failing line can be found.
   const session = new ShellSession({ ...opts, historyFile, positions: opts.positions ?? !stdin.isTTY });
-  for (const f of opts.run ?? []) await session.submit(`run ${f}`);
-  if (!stdin.isTTY) return runLineMode(session, stdin, opts.stdout ?? process.stdout);
-  const app = render(createElement(App, { session }), {
-    exitOnCtrlC: false,
-    ...(opts.stdin ? { stdin: opts.stdin } : {}),
-    ...(opts.stdout ? { stdout: opts.stdout } : {}),
-  });
-  await app.waitUntilExit();
-  return 0;
+  let code: number;
+  try {
+    for (const f of opts.run ?? []) await session.submit(`run ${f}`);
+    if (!stdin.isTTY) code = await runLineMode(session, stdin, opts.stdout ?? process.stdout);
+    else {
+      const app = render(createElement(App, { session }), {
+        exitOnCtrlC: false,
+        ...(opts.stdin ? { stdin: opts.stdin } : {}),
+        ...(opts.stdout ? { stdout: opts.stdout } : {}),
+      });
+      await app.waitUntilExit();
+      code = 0;
+    }
+  } catch (e) {
+    session.closeImage(false);
+    throw e;
+  }
+  // A clean exit saves the machine back to its image (piped: only when nothing failed).
+  const err = session.closeImage(code === 0);
+  if (err) {
+    (opts.stderr ?? process.stderr).write(`sjmp: ${err}\n`);
+    return 2;
+  }
+  return code;
 }
 
 export { ShellSession, type SessionOptions } from './session.js';

@@ -11,6 +11,7 @@ import type { ShellAction } from './keymap.js';
 import type { ViewSpec } from './commands.js';
 import type { EngineProgress } from './engines.js';
 import type { Tone } from './views/format.js';
+import type { ImageStatus } from './imageStatus.js';
 import { TRANSCRIPT_LIMIT, type Busy, type MachineFacts, type ShellState } from './state.js';
 
 /** What the effects report back. */
@@ -26,6 +27,8 @@ export type ShellEvent =
   | { type: 'closeView' }
   | { type: 'pending'; lines: readonly string[] }
   | { type: 'facts'; facts: MachineFacts }
+  /** The image the session is tied to, and whether the machine has unsaved changes. */
+  | { type: 'image'; image: ImageStatus | null }
   | { type: 'clear' }
   | { type: 'exit' }
   /** From the screen: rows of a view page, lines the open view has. */
@@ -73,7 +76,7 @@ export function reduce(s: ShellState, a: Action, input: ReducerInput = {}): Step
 }
 
 function isEvent(a: Action): a is ShellEvent {
-  return ['runLine', 'print', 'busy', 'progress', 'openView', 'setView', 'closeView', 'pending', 'facts', 'clear', 'exit', 'layout'].includes(a.type);
+  return ['runLine', 'print', 'busy', 'progress', 'openView', 'setView', 'closeView', 'pending', 'facts', 'image', 'clear', 'exit', 'layout'].includes(a.type);
 }
 
 function reduceEvent(s: ShellState, e: ShellEvent): Step {
@@ -87,11 +90,16 @@ function reduceEvent(s: ShellState, e: ShellEvent): Step {
     case 'closeView': return none({ ...s, view: null, focus: 'prompt' });
     case 'pending': return none({ ...s, pending: e.lines });
     case 'facts': return none({ ...s, facts: e.facts });
+    case 'image': return none(sameImage(s.image, e.image) ? s : { ...s, image: e.image });
     case 'clear': return none({ ...s, transcript: [], transcriptScroll: 0 });
     case 'exit': return none({ ...s, exited: true });
     case 'layout':
       return none(s.viewPage === e.viewPage && s.viewLines === e.viewLines ? s : { ...s, viewPage: e.viewPage, viewLines: e.viewLines });
   }
+}
+
+function sameImage(a: ImageStatus | null, b: ImageStatus | null): boolean {
+  return a === b || (a !== null && b !== null && a.file === b.file && a.dirty === b.dirty && a.readOnly === b.readOnly);
 }
 
 function setLine(s: ShellState, line: LineState): ShellState {

@@ -21,7 +21,7 @@ export class ShellSession {
   constructor(opts: SessionOptions = {}) {
     this.effects = new ShellEffects(() => this.current, (e) => { void this.dispatch(e); }, opts);
     const history = opts.historyFile ? loadHistory(opts.historyFile) : [];
-    this.current = initialState(this.effects.facts(), history);
+    this.current = initialState(this.effects.facts(), history, this.effects.imageStatus());
     void this.dispatch({ type: 'print', lines: [
       `sjmp shell: ${this.effects.machine()}`,
       'type help for commands, a trace statement to run it (e.g. process alice uid=1000), Tab to complete',
@@ -44,6 +44,14 @@ export class ShellSession {
       for (const fn of this.listeners) fn();
     }
     return Promise.all(effects.map((e) => this.effects.perform(e))).then(() => undefined);
+  }
+
+  /**
+   * The shell is ending: save the machine back to its image on a clean exit (when it changed),
+   * and let go of the image's lock. Returns an error message when the save failed.
+   */
+  closeImage(clean: boolean): string | null {
+    return this.effects.closeImage(clean);
   }
 
   /** Run a line as if typed, without the prompt or the history (piped input, `--run`). */

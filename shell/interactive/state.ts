@@ -11,6 +11,7 @@ import type { ViewSpec } from './commands.js';
 import type { EngineProgress } from './engines.js';
 import type { CompletionSources } from './completion.js';
 import type { Tone } from './views/format.js';
+import type { ImageStatus } from './imageStatus.js';
 
 export interface TranscriptLine {
   readonly text: string;
@@ -65,12 +66,15 @@ export interface ShellState {
   /** Statements and commands that failed: piped, the shell exits 1 when there was any. */
   readonly failures: number;
   readonly facts: MachineFacts;
+  /** The machine image the session is tied to (`--image`, `load`, `save FILE`), or null. */
+  readonly image: ImageStatus | null;
 }
 
 export const TRANSCRIPT_LIMIT = 3000;
 
-export function initialState(facts: MachineFacts, history: readonly string[] = []): ShellState {
+export function initialState(facts: MachineFacts, history: readonly string[] = [], image: ImageStatus | null = null): ShellState {
   return {
+    image,
     line: EMPTY_LINE, history: newHistory(history), search: null, transcript: [], printed: 0, transcriptScroll: 0,
     view: null, viewScroll: 0, viewPage: 10, viewLines: 0, focus: 'prompt', pending: [], busy: null,
     completions: [], exited: false, failures: 0, facts,

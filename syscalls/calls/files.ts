@@ -11,13 +11,6 @@ import { O_ACCMODE, O_CREAT, O_EXCL, O_KNOWN, O_RDONLY, O_TRUNC, O_WRONLY, forma
 import { defineSyscall, type SysResult } from '../table.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
 
-/** File lengths in bytes (the object's size is whole pages). */
-const lengths = new WeakMap<TmpFile, number>();
-
-export function fileLength(f: TmpFile): number {
-  return lengths.get(f) ?? f.object.size;
-}
-
 /** An open tmpfs file. It holds a reference on the file's object, so an unlinked file lives until closed. */
 export class FileHandle implements OpenFile {
   readonly kind = 'file';
@@ -60,13 +53,13 @@ function truncate(k: Kernel, f: TmpFile, len: number): void {
     }
   }
   // Bytes past the new end in its last page read as zeros if the file grows again (as Linux zeroes them).
-  const old = fileLength(f);
+  const old = f.length;
   if (len < old && len % obj.pageSize !== 0) {
     const pa = obj.pages.get(Math.floor(len / obj.pageSize));
     if (pa !== undefined) k.mem.fill(pa + (len % obj.pageSize), obj.pageSize - (len % obj.pageSize), 0);
   }
   obj.size = size;
-  lengths.set(f, len);
+  f.length = len;
 }
 
 /** The lowest `n` free descriptor numbers, without taking them. */
@@ -90,7 +83,6 @@ function openFile(k: Kernel, t: Thread, path: string, flags: number, mode: numbe
   } else {
     if ((flags & O_CREAT) === 0) fail('ENOENT', path);
     f = k.tmpfs.create(path, 0, cred, mode, pageShiftOf(pageSize));
-    lengths.set(f, 0);
   }
   return t.process.allocFd(new FileHandle(k, f, readable, writable));
 }
@@ -137,7 +129,7 @@ function copyFilePages(k: Kernel, t: Thread, h: FileHandle, va: bigint, n: numbe
 
 function fileRead(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number): number {
   if (!h.readable) fail('EBADF', `${h.file.path} is not open for reading`);
-  const n = Math.max(0, Math.min(len, MAX_RW_COUNT, fileLength(h.file) - h.offset));
+  const n = Math.max(0, Math.min(len, MAX_RW_COUNT, h.file.length - h.offset));
   if (n === 0) return 0;
   const done = copyFilePages(k, t, h, va, n, true);
   h.offset += done;
@@ -152,7 +144,7 @@ function fileWrite(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number)
   const done = copyFilePages(k, t, h, va, n, false);
   if (done === 0) fail('ENOSPC', `no memory for ${h.file.path}`);
   h.offset += done;
-  lengths.set(h.file, Math.max(fileLength(h.file), h.offset));
+  h.file.length = Math.max(h.file.length, h.offset);
   return done;
 }
 
@@ -196,7 +188,7 @@ export const fileCalls = [
     handler: (_k, t, [fd, offset, whence]) => {
       const h = t.process.fds.get(fd);
       if (!(h instanceof FileHandle)) fail('ESPIPE', `descriptor ${fd} cannot seek`);
-      const base = whence === 0 ? 0 : whence === 1 ? h.offset : whence === 2 ? fileLength(h.file) : fail('EINVAL', 'whence must be 0, 1 or 2');
+      const base = whence === 0 ? 0 : whence === 1 ? h.offset : whence === 2 ? h.file.length : fail('EINVAL', 'whence must be 0, 1 or 2');
       if (base + offset < 0) fail('EINVAL', 'negative offset');
       if (base + offset > MAX_FILE_BYTES) fail('EINVAL', 'offset beyond the largest file size');
       h.offset = base + offset;

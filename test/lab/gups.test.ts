@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { runGups } from '../../lab/gups/engine.js';
 import { planGups } from '../../lab/gups/plan.js';
-import { DEFAULT_MACHINE } from '../../kernel/machineConfig.js';
+import { DEFAULT_MACHINE, machineFromOptions } from '../../kernel/machineConfig.js';
 import { createTable, applyUpdates, tableChecksum } from '../../userland/gups/hpcc.js';
 import type { GupsDesign } from '../../userland/gups/designs.js';
 
@@ -30,6 +30,29 @@ describe('GUPS designs', () => {
     expect(map4.modelledMups).toBeLessThan(m1[0] / 10);
     expect(vas4.modelledMups).toBeGreaterThanOrEqual(mp4.modelledMups);
     expect(vas4.windowChanges).toBeGreaterThan(0);
+  });
+
+  it('each result explains itself: the measured phase\'s events, summed over cores, add up to its modelled time', async () => {
+    const on = machineFromOptions({ profile: 'm3', caches: 'on' });
+    for (const design of ['mp', 'vas'] as GupsDesign[]) {
+      const r = await runGups(on, { design, windows: 4, updateSet: 16, ...small });
+      const e = r.events;
+      expect(e.windowChanges).toBe(r.windowChanges);
+      expect(e.walks / r.updates).toBeCloseTo(r.walksPerUpdate, 12);
+      // The stream's core's clock is the run's modelled time: its cycles by component sum to it.
+      const stream = Object.values(e.streamCoreCyclesBy).reduce((a, b) => a + b, 0);
+      expect(stream).toBeCloseTo(r.modelledCycles, 3);
+      expect(e.perUpdate.cycles).toBeCloseTo(r.modelledCycles / r.updates, 9);
+      // Data and page-table lines, by the level that served them; every update touched the table.
+      expect(e.data!.accesses).toBeGreaterThan(r.updates);
+      expect(e.data!.llcMisses).toBe(e.data!.dramLocal + e.data!.dramRemote);
+      expect(e.pageTable!.accesses).toBeGreaterThanOrEqual(e.walkRefs > 0 ? 1 : 0);
+      if (design === 'vas') expect(e.streamCoreCyclesBy.syscall).toBeGreaterThan(0); // the vas_switch calls
+      if (design === 'mp') expect(e.cyclesBy.copy).toBeGreaterThan(0); // the RPCs' copies
+    }
+    const off = await runGups(DEFAULT_MACHINE, { design: 'vas', windows: 2, updateSet: 16, ...small });
+    expect(off.events.data).toBeNull();
+    expect(off.events.perUpdate.dataLlcMisses).toBeNull();
   });
 
   it('modelled results are deterministic for a seed', async () => {

@@ -1,6 +1,7 @@
 // Crash safety of saveImage: a child process saves two different machines (A, B) over one image
 // again and again; the test kills it with SIGKILL at random moments. Afterwards the image is
-// always a complete image of A or of B (every checksum verified), never a mix or a torn file.
+// always a complete image of A or of B (every checksum verified), never a mix or a torn file,
+// whether the saves are plain or compressed.
 // A small number of iterations keeps it fast; each kill lands at a random point of a ~32 MiB save.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -28,7 +29,8 @@ function machine(name, fill) {
 }
 let n = 0;
 process.stdout.write('ready\\n');
-for (;;) saveImage(machine(n % 2 ? 'B' : 'A', n++ % 2 ? 0xbb : 0xaa), file);
+// Every other pair of saves compressed (format version 2): both write paths are killed midway.
+for (;;) { const c = (n & 2) !== 0; saveImage(machine(n % 2 ? 'B' : 'A', n++ % 2 ? 0xbb : 0xaa), file, { compress: c }); }
 `;
 
 let dir: string;

@@ -62,6 +62,24 @@ describe('SetAssocCache against a per-set LRU reference', () => {
     ), { numRuns: 300 });
   });
 
+  it('agrees on streams of runs (the same line many times in a row, as sequential code makes)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 20 })), { minLength: 1, maxLength: 120 }),
+      fc.boolean(),
+      (sets, ways, runs, clearMidway) => {
+        const c = new SetAssocCache({ bytes: sets * ways * LINE_BYTES, ways });
+        let r = new RefCache(sets, ways);
+        runs.forEach(([l, n], i) => {
+          if (clearMidway && i === runs.length >> 1) { c.clear(); r = new RefCache(sets, ways); }
+          for (let k = 0; k < n; k++) expect(c.access(l)).toBe(r.access(l));
+        });
+        expect(contents(c)).toEqual(r.contents());
+      },
+    ), { numRuns: 200 });
+  });
+
   it('a hierarchy serves each access from the level the reference says', () => {
     const g: CacheGeometry = { l1d: { bytes: 4 * 2 * 64, ways: 2 }, l2: { bytes: 8 * 4 * 64, ways: 4 }, llc: { bytes: 12 * 4 * 64, ways: 4 } };
     fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 600 }), (lines) => {
@@ -167,6 +185,47 @@ describe('the core with caches on', () => {
     expect(cpu.cycles - c2).toBe(4 * p.dataAccess); // the walk's references at L1D latency; the data hit adds nothing beyond accesses x dataAccess
     // Every access went through the slow path (no front cache with caches on).
     expect(cpu.slowAccesses).toBe(cpu.accesses);
+  });
+
+  it.each([['Cpu', false], ['CachedCpu', true]] as const)('%s: an unaligned access that spans two 64-byte lines touches both lines', (_name, cached) => {
+    const mem = new PhysicalMemory({ bytes: 256 * MiB });
+    const pt = new PtBuilder(mem, 4, { base: 16 * MiB, limit: 20 * MiB });
+    const g = PROFILE_M2.caches;
+    const opts = { paging: 4 as const, costs: PROFILE_M2.params, caches: CacheHierarchy.forCore(g, CacheHierarchy.newLlc(g)) };
+    const cpu = cached ? new CachedCpu(mem, opts) : new Cpu(mem, opts);
+    const VA = 0x400000;
+    const PA = 64 * MiB;
+    pt.map(VA, PA, { writable: true, user: true });
+    pt.map(VA + 4096, PA + 8192, { writable: true, user: true }); // the next page is not physically next
+    cpu.writeCr3(pt.root);
+    const line = (pa: number): number => Math.floor(pa / 64);
+    const l1 = cpu.caches!.l1d;
+    const data = (): number => cpu.cacheCounters()!.data.accesses;
+    // [offset, size, operation, lines it must touch]
+    const cases: [number, number, () => void, number[]][] = [
+      [62, 4, () => cpu.load32(VA + 62), [PA, PA + 64]],
+      [188, 8, () => cpu.store64(VA + 188, 1, 2), [PA + 128, PA + 192]],
+      [319, 2, () => cpu.store16(VA + 319, 0xbeef), [PA + 256, PA + 320]],
+      [441, 8, () => cpu.load64(VA + 441), [PA + 384, PA + 448]],
+      [573, 8, () => cpu.xor64(VA + 573, 5, 6), [PA + 512, PA + 576]],
+      [703, 2, () => cpu.load16(VA + 703), [PA + 640, PA + 704]],
+      [4093, 4, () => cpu.load32(VA + 4093), [PA + 4032, PA + 8192]], // across the page: two translations
+    ];
+    for (const [, , op, lines] of cases) {
+      for (const pa of lines) expect(l1.contains(line(pa))).toBe(false);
+      const before = data();
+      op();
+      expect(data() - before).toBe(2);
+      for (const pa of lines) expect(l1.contains(line(pa))).toBe(true);
+    }
+    // Accesses that end exactly at a line boundary touch one line.
+    for (const op of [() => cpu.load32(VA + 1020), () => cpu.load64(VA + 1080), () => cpu.store16(VA + 1150, 1), () => cpu.load8(VA + 1215)]) {
+      const before = data();
+      op();
+      expect(data() - before).toBe(1);
+    }
+    // ... and never the line after it.
+    for (const pa of [PA + 1216, PA + 1280]) expect(l1.contains(line(pa))).toBe(false);
   });
 
   it('an LLC miss to another node is a remote DRAM access', () => {

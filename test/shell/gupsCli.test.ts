@@ -150,3 +150,36 @@ describe('progress', () => {
     expect(r.stdout).toMatch(/\[[#.]+\]\s+\d+%\s+ETA \S+\s+run \d\/9: (MAP|MP|VAS), \d windows?, update set 16/);
   });
 });
+
+describe('--costs: one profile for everything (issue 18)', () => {
+  it('changes the program-side cost GUPS charges, and the report says so (text and JSON)', () => {
+    const base = JSON.parse(sjmp('gups', ...SMALL, '--design', 'vas', '--json').stdout);
+    const r = sjmp('gups', ...SMALL, '--design', 'vas', '--costs', 'gupsUpdate=40', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.costs).toEqual({ profile: 'm2+gupsUpdate=40', overrides: { gupsUpdate: 40 }, programCosts: { gupsUpdate: 40 } });
+    expect(base.costs).toEqual({ profile: 'm2', overrides: {}, programCosts: { gupsUpdate: 8 } });
+    expect(doc.machine.profile.overrides).toEqual({ gupsUpdate: 40 });
+    for (const [i, x] of doc.results.entries()) {
+      const b = base.results[i];
+      // 32 more cycles per update, nothing else changed (the same events).
+      expect(x.modelledCycles - b.modelledCycles).toBe(32 * x.updates);
+      expect(x.events.walks).toBe(b.events.walks);
+      expect(x.modelledMups).toBeLessThan(b.modelledMups);
+    }
+    const text = sjmp('gups', ...SMALL, '--design', 'vas', '--costs', 'gupsUpdate=40');
+    expect(text.stdout).toMatch(/^costs: profile m2 \(overrides gupsUpdate=40\); program-side cycles: gupsUpdate=40$/m);
+  });
+
+  it('an unknown parameter is a usage error with one line, for gups and nibble alike', () => {
+    for (const cmd of ['gups', 'nibble']) {
+      const r = sjmp(cmd, '--costs', 'gupsUpdat=3');
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(2);
+      oneLine(r, /unknown cost parameter "gupsUpdat"/);
+      expect(r.stdout).toBe('');
+    }
+    const w = sjmp('gups', '--costs', 'nibblePoll=0');
+    expect(w.status).toBe(2);
+    oneLine(w, /nibblePoll is a wait: it must be at least 1 cycle/);
+  });
+});

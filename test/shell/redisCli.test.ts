@@ -26,7 +26,7 @@ describe('sjmp redis', () => {
     [['bench', '--ratio', '9:1'], /get:set=G:S/],
     [['bench', '--clients', '0'], /--clients/],
     [['bench', '--requests', 'x'], /--requests/],
-    [['serve', '--image', 'x.img'], /--image: machine images are not available/],
+    [['serve', '--image', 'x.img', '--design', 'rpc'], /only --design jmp has/],
     [['serve', '--design', 'jmp-sharded'], /--design/],
     [['serve', '--memory', '3M'], /--memory/],
   ])('bad options %j exit 2 with one line on stderr', (args, msg) => {

@@ -168,3 +168,18 @@ describe('shell reducer: properties', () => {
     }));
   });
 });
+
+describe('shell reducer: the machine image status', () => {
+  it('an image event sets the status; the same status again changes nothing (no redraw)', () => {
+    const s0 = initialState(FACTS);
+    expect(s0.image).toBeNull();
+    const a = reduce(s0, { type: 'image', image: { file: 'm.img', dirty: false, readOnly: false } });
+    expect(a.state.image).toEqual({ file: 'm.img', dirty: false, readOnly: false });
+    expect(a.effects).toEqual([]);
+    const same = reduce(a.state, { type: 'image', image: { file: 'm.img', dirty: false, readOnly: false } });
+    expect(same.state).toBe(a.state);
+    const dirty = reduce(a.state, { type: 'image', image: { file: 'm.img', dirty: true, readOnly: false } });
+    expect(dirty.state.image?.dirty).toBe(true);
+    expect(reduce(dirty.state, { type: 'image', image: null }).state.image).toBeNull();
+  });
+});

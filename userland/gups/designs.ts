@@ -12,7 +12,7 @@
 
 import type { Runtime, Blocking } from '../runtime.js';
 import { HpccStream, POLY } from './hpcc.js';
-import { RESERVED_START, SEG_2M, XOR_BATCH_MAX } from '../../syscalls/abi.js';
+import { RESERVED_START, SEG_2M, XOR_BATCH_MAX, type PerfCounters } from '../../syscalls/abi.js';
 import { O_CREAT, O_RDWR, MAP_SHARED, MAP_FIXED, MAP_POPULATE, MAP_PRIVATE, MAP_ANON, PROT_READ, PROT_WRITE } from '../../syscalls/constants.js';
 
 export type GupsDesign = 'map' | 'mp' | 'vas';
@@ -40,6 +40,9 @@ export interface GupsProgramReport {
   /** Summed CPU counters at the start and end of the measured phase. */
   countersStart: TlbCounts;
   countersEnd: TlbCounts;
+  /** Every core's counters at the start and end of the measured phase (the engine explains runs with them). */
+  perfStart: PerfCounters[];
+  perfEnd: PerfCounters[];
   done: boolean;
   /** Updates applied so far (progress). */
   progress: number;
@@ -47,9 +50,9 @@ export interface GupsProgramReport {
 
 export interface TlbCounts { l1Misses: number; walks: number; walkRefs: number; accesses: number }
 
-function tlbCounts(rt: Runtime): TlbCounts {
+function tlbCounts(perf: PerfCounters[]): TlbCounts {
   const c: TlbCounts = { l1Misses: 0, walks: 0, walkRefs: 0, accesses: 0 };
-  for (const cpu of rt.perfCounters()) {
+  for (const cpu of perf) {
     c.l1Misses += cpu.l1Misses;
     c.walks += cpu.walks;
     c.walkRefs += cpu.walkRefs;
@@ -60,7 +63,7 @@ function tlbCounts(rt: Runtime): TlbCounts {
 
 export function emptyReport(): GupsProgramReport {
   const z = { l1Misses: 0, walks: 0, walkRefs: 0, accesses: 0 };
-  return { startCycles: 0, endCycles: 0, wallMs: 0, windowChanges: 0, windows: [], countersStart: z, countersEnd: z, done: false, progress: 0 };
+  return { startCycles: 0, endCycles: 0, wallMs: 0, windowChanges: 0, windows: [], countersStart: z, countersEnd: z, perfStart: [], perfEnd: [], done: false, progress: 0 };
 }
 
 const RW = PROT_READ | PROT_WRITE;
@@ -157,7 +160,8 @@ function initWindow(rt: Runtime, va: number, first: number, words: number): void
 }
 
 function measure(rt: Runtime, report: GupsProgramReport): void {
-  report.countersStart = tlbCounts(rt);
+  report.perfStart = rt.perfCounters();
+  report.countersStart = tlbCounts(report.perfStart);
   report.startCycles = rt.clock;
   report.wallMs = performance.now();
 }
@@ -165,7 +169,8 @@ function measure(rt: Runtime, report: GupsProgramReport): void {
 function finish(rt: Runtime, report: GupsProgramReport, d: Design): void {
   report.endCycles = rt.clock;
   report.wallMs = performance.now() - report.wallMs;
-  report.countersEnd = tlbCounts(rt);
+  report.perfEnd = rt.perfCounters();
+  report.countersEnd = tlbCounts(report.perfEnd);
   report.windowChanges = d.changes;
   report.done = true;
 }
