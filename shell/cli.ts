@@ -154,5 +154,11 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry || process.argv[1]?.endsWith('/sjmp')) {
+  // A reader that stops early (`sjmp trace x.trace | head`) closes our stdout: stop quietly, as
+  // a Unix tool killed by SIGPIPE does, instead of an unhandled 'error' event's stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   main(process.argv).then((code) => { process.exitCode = code; });
 }

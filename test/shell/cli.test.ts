@@ -350,6 +350,13 @@ process bob uid=1001 gid=100 {
     expectOneLineError(bad, /cannot write -o .*no such directory/);
   });
 
+  it('a reader that stops early (| head -1) ends the run quietly, no stack trace', () => {
+    const examples = ['alice-bob', 'cow-fork', 'permissions', 'lockable'].map((n) => join(root, 'examples', `${n}.trace`)).join(' ');
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" trace ${examples} | head -1`], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.split('\n')[0]).toMatch(/^\[/);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+
   it('trace - reads the script from stdin', () => {
     const r = spawnSync(process.execPath, [cli, 'trace', '-'], { cwd: root, encoding: 'utf8', input: 'getpid() = 1\nload64 0x1000\n', timeout: 60_000 });
     expect(r.status).toBe(1);
