@@ -73,6 +73,7 @@ export function formatGupsReport(r: GupsReport, explain = false): string[] {
   out.push(`machine: ${r.machine}`);
   out.push(costsLine(r.costs));
   out.push(`clocks: "modelled" = ${r.clocks.modelled}; "wall" = ${r.clocks.wall}`);
+  out.push('counters: TLB miss/upd and walks/upd count the program\'s own (user-mode) accesses; the kernel\'s references (system calls, vas_switch) are counted apart');
   if (r.raw) out.push(`baseline (same run): raw typed-array GUPS loop over the same table size: ${num(r.raw.mups)} MUPS wall-clock`);
   const sets = [...new Set(r.results.map((x) => x.updateSet))];
   for (const u of sets) {
