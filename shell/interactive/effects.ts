@@ -433,8 +433,9 @@ export class ShellEffects implements CommandHost {
       const s = this.runner.runScript(r.statements, r.sources);
       for (const e of this.runner.transcript.slice(before)) this.printEntry(e);
       this.record.file(abs);
-      const bad = s.expectations.failed > 0 || s.errors > 0;
-      this.print(`--- ${path.text}: ${s.statements} statements, expectations ${s.expectations.passed} passed / ${s.expectations.failed} failed, ${s.faults} faults, ${s.errors} errors`, bad ? 'warn' : 'good');
+      // The runner's own verdict: a process killed by a fault nobody expected, or a kernel panic,
+      // fails the script as a failed expectation does.
+      this.print(`--- ${path.text}: ${s.statements} statements, expectations ${s.expectations.passed} passed / ${s.expectations.failed} failed, ${s.faults} faults, ${s.killed} killed, ${s.errors} errors`, s.passed ? 'good' : 'warn');
     } finally {
       this.emit({ type: 'busy', busy: null });
     }

@@ -122,6 +122,16 @@ describe('shell session: commands', () => {
     expect(await output(s, () => s.submit('help keys'))).toContain('Ctrl-C');
   });
 
+  it('run counts a process killed by a fault nobody expected and reports the script as failed', async () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'dies.trace'), 'process alice uid=1000 gid=100\nas alice {\n  load64 0x1000\n}\n');
+    const s = newSession({ cwd: d });
+    await s.submit('run dies.trace');
+    const line = s.transcript.find((l) => l.text.startsWith('--- dies.trace'));
+    expect(line?.text).toMatch(/1 faults, 1 killed, 0 errors$/);
+    expect(line?.tone).toBe('warn');
+  });
+
   it('save writes the session as a trace that run replays on a fresh machine', async () => {
     const d = tempDir();
     const s = newSession({ cwd: d });
