@@ -644,17 +644,7 @@ export class Cpu {
       pscMisses: this.kPscMisses.reduce((a, b) => a + b, 0),
     };
     if (this.caches !== null) {
-      const served = (b: number, kind: number): CacheKindCounters => {
-        const c = (lv: number): number => this.kCacheServed[b + lv];
-        const total = c(0) + c(1) + c(2) + c(3);
-        const remote = this.kCacheRemote[kind];
-        return {
-          accesses: total, l1dHits: c(LEVEL_L1), l1dMisses: total - c(LEVEL_L1),
-          l2Hits: c(LEVEL_L2), l2Misses: c(LEVEL_LLC) + c(LEVEL_DRAM), llcHits: c(LEVEL_LLC), llcMisses: c(LEVEL_DRAM),
-          dramLocal: c(LEVEL_DRAM) - remote, dramRemote: remote,
-        };
-      };
-      out.caches = { data: served(0, 0), pageTable: served(4, 1) };
+      out.caches = { data: servedBy(this.kCacheServed, this.kCacheRemote, 0), pageTable: servedBy(this.kCacheServed, this.kCacheRemote, 1) };
     }
     return out;
   }
@@ -662,19 +652,7 @@ export class Cpu {
   /** Data-cache counters (caches on): per level, for data lines and for page-table lines. */
   cacheCounters(): CacheCounters | null {
     if (this.caches === null) return null;
-    const kind = (k: number): CacheKindCounters => {
-      const s = this.cacheServed;
-      const b = 4 * k;
-      const total = s[b] + s[b + 1] + s[b + 2] + s[b + 3];
-      return {
-        accesses: total,
-        l1dHits: s[b + LEVEL_L1], l1dMisses: total - s[b + LEVEL_L1],
-        l2Hits: s[b + LEVEL_L2], l2Misses: s[b + LEVEL_LLC] + s[b + LEVEL_DRAM],
-        llcHits: s[b + LEVEL_LLC], llcMisses: s[b + LEVEL_DRAM],
-        dramLocal: s[b + LEVEL_DRAM] - this.cacheRemote[k], dramRemote: this.cacheRemote[k],
-      };
-    };
-    return { data: kind(0), pageTable: kind(1), dataCycles: this.cyclesBy.cache ?? 0 };
+    return { data: servedBy(this.cacheServed, this.cacheRemote, 0), pageTable: servedBy(this.cacheServed, this.cacheRemote, 1), dataCycles: this.cyclesBy.cache ?? 0 };
   }
 
   /** Translate a user-mode number address (handler runs on faults). */
@@ -1227,6 +1205,22 @@ const KS_WALK_REFS = 4;
 const KS_TLB_CYCLES = 5;
 const KS_CACHE_CYCLES = 6;
 const KS_SIZE = 7;
+
+/**
+ * The counters of one kind of line (0 data, 1 page-table) from a served-by-level array (four
+ * levels per kind) and its remote-DRAM counts: the one reading of the user's and the kernel's.
+ */
+function servedBy(served: ArrayLike<number>, remote: ArrayLike<number>, kind: number): CacheKindCounters {
+  const b = 4 * kind;
+  const total = served[b] + served[b + 1] + served[b + 2] + served[b + 3];
+  return {
+    accesses: total,
+    l1dHits: served[b + LEVEL_L1], l1dMisses: total - served[b + LEVEL_L1],
+    l2Hits: served[b + LEVEL_L2], l2Misses: served[b + LEVEL_LLC] + served[b + LEVEL_DRAM],
+    llcHits: served[b + LEVEL_LLC], llcMisses: served[b + LEVEL_DRAM],
+    dramLocal: served[b + LEVEL_DRAM] - remote[kind], dramRemote: remote[kind],
+  };
+}
 
 /** Which level served a kind of line (data, or page-table lines the walker read). */
 export interface CacheKindCounters {
