@@ -268,11 +268,11 @@ export interface TlbInfo {
 
 function arrayEntries(a: TlbArray): TlbEntryInfo[] {
   const out: TlbEntryInfo[] = [];
-  for (let s = 0; s < a.pcid.length; s++) {
+  for (let s = 0; s < a.entries; s++) {
     if (!a.isValid(s)) continue;
     out.push({
-      structure: a.name, slot: s, set: Math.floor(s / a.ways), way: s % a.ways, pcid: a.pcid[s],
-      va: (a.tagHi[s] >>> 0) * TWO32 + (a.tagLo[s] >>> 0), frame: a.frame[s], sizeLevel: a.size[s], pageBytes: PAGE_BYTES[a.size[s]], flags: a.flags[s],
+      structure: a.name, slot: s, set: Math.floor(s / a.ways), way: s % a.ways, pcid: a.pcidOf(s),
+      va: (a.tagHiOf(s) >>> 0) * TWO32 + (a.tagLoOf(s) >>> 0), frame: a.frameOf(s), sizeLevel: a.sizeOf(s), pageBytes: PAGE_BYTES[a.sizeOf(s)], flags: a.flagsOf(s),
     });
   }
   return out;

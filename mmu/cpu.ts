@@ -442,13 +442,13 @@ export class Cpu {
     if (size !== 0) {
       const arr = tlb.hitArray;
       const s = tlb.hitIndex;
-      const f = arr.flags[s];
+      const f = arr.flagsOf(s);
       // A write through an entry whose D is clear must walk to set D in memory, even when the
       // write is allowed (a supervisor write to a read-only page with CR0.WP = 0).
       const denied = (userMode && (f & TF_U) === 0)
         || (access === ACCESS_WRITE && (((f & TF_W) === 0 && (userMode || this.cr0wp)) || (f & TF_D) === 0))
         || (access === ACCESS_EXEC && (f & TF_XD) !== 0)
-        || (this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkey[s], access, userMode));
+        || (this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode));
       if (tlb.hitLevel !== HIT_STLB) this.slowL1Hits++;
       if (tlb.hitLevel === HIT_STLB) {
         this.l1Misses++;
@@ -457,13 +457,13 @@ export class Cpu {
         this.stlbCycles += this.costs.stlbHit;
       }
       if (!denied) {
-        const pa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1));
+        const pa = arr.frameOf(s) + (lo & (PAGE_BYTES[size] - 1));
         // The front cache is filled on an L1 hit only, i.e. on the second use of an L1 entry: a
         // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
         // almost never used again before it is evicted, and filling cost ~25 % of such a miss
         // (measured, docs/performance.md). A page used again takes this path once more, then the
         // fast path. The front cache is host-side only: no modelled effect either way.
-        if (userMode && tlb.hitLevel !== HIT_STLB) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkey[s]), this.frontWritable(f, arr.pkey[s]));
+        if (userMode && tlb.hitLevel !== HIT_STLB) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
         return pa;
       }
       // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made

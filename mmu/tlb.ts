@@ -1,7 +1,7 @@
 // The modelled TLB of one CPU core: set-associative structures per page size (an L1 DTLB and a
 // second-level STLB), PCID tags, global entries, LRU replacement driven by the core's access
 // counter (deterministic), optional paging-structure caches, and the invalidation semantics of
-// MOV to CR3, INVLPG and INVPCID (SDM Vol. 3A §4.10). Structure-of-arrays; a lookup allocates nothing.
+// MOV to CR3, INVLPG and INVPCID (SDM Vol. 3A §4.10). Packed typed arrays; a lookup allocates nothing.
 
 export const SIZE_4K = 1;
 export const SIZE_2M = 2;
@@ -54,27 +54,37 @@ function checkGeometry(name: string, g: TlbArrayGeometry): void {
   }
 }
 
+// Per-entry record of a TlbArray (Int32Array, REC words per entry; see TlbArray.rec).
+const REC = 4;
+const R_HI = 0;
+const R_PCID = 1;
+/** flags (bits 0..7) | protection key << 8 */
+const R_META = 2;
+const R_EPOCH = 3;
+
 /**
  * One set-associative structure. An entry is valid when pcid >= 0 and either global or its epoch
  * equals the current epoch of its PCID (so flushing a PCID is O(1) for the big structures).
+ *
+ * Host layout (packed: a lookup or insert touches three arrays, not nine): `key` holds
+ * tagLo | size class per slot (the tag's low 12 bits are zero, size is 1..3) and 0 for a slot that
+ * holds nothing (killed or never filled) — so one int compare checks page and size, and a key
+ * match implies pcid >= 0; `rec` holds tagHi, pcid, flags | pkey << 8 and the epoch, REC words
+ * per slot; `frame` the physical base. Read entries through the *Of(s) accessors.
  */
 export class TlbArray {
   readonly sets: number;
   readonly ways: number;
-  private readonly setMask: number;
-  readonly tagLo: Int32Array;
-  readonly tagHi: Int32Array;
-  readonly pcid: Int32Array;
-  readonly size: Uint8Array;
-  readonly frame: Float64Array;
-  readonly flags: Uint8Array;
-  readonly pkey: Uint8Array;
-  readonly epoch: Uint32Array;
+  readonly setMask: number;
+  private readonly key: Int32Array;
+  private readonly rec: Int32Array;
+  private readonly frame: Float64Array;
   /**
-   * Bit (1 << size) set once an entry of that size class was inserted since the last full flush: a
-   * lookup for a size this array has never held skips its set scan (a superset, never stale).
+   * Host-side index beside the modelled state: cnt[set * 4 + size] counts the slots of the set
+   * whose key holds that size class (valid or not yet noticed stale). A lookup whose set holds no
+   * entry of its size class returns -1 without scanning (what the scan would find: nothing).
    */
-  present = 0;
+  private readonly cnt: Uint8Array;
   /** Told the global slot index whenever an entry is evicted or invalidated (the CPU's front cache). */
   onKill: ((globalSlot: number) => void) | null = null;
   /**
@@ -122,14 +132,11 @@ export class TlbArray {
     this.setMask = this.sets - 1;
     this.setClean = new Int32Array(this.sets).fill(-1);
     const n = g.entries;
-    this.tagLo = new Int32Array(n);
-    this.tagHi = new Int32Array(n);
-    this.pcid = new Int32Array(n).fill(-1);
-    this.size = new Uint8Array(n);
+    this.key = new Int32Array(n);
+    this.rec = new Int32Array(n * REC);
+    for (let s = 0; s < n; s++) this.rec[s * REC + R_PCID] = -1;
     this.frame = new Float64Array(n);
-    this.flags = new Uint8Array(n);
-    this.pkey = new Uint8Array(n);
-    this.epoch = new Uint32Array(n);
+    this.cnt = new Uint8Array(this.sets * 4);
     // Shared stamps (the L1 arrays) are also written by the CPU's front cache: no order kept there.
     this.ordered = ownStamps;
     this.rNext = new Int32Array(ownStamps ? n : 0);
@@ -150,6 +157,19 @@ export class TlbArray {
       }
     }
   }
+
+  // --- entry fields of slot s (an invalid slot reads pcid -1; its other fields mean nothing) ---
+  /** The tag's low half (the page-aligned low 32 bits of the address, as int32). */
+  tagLoOf(s: number): number { return this.key[s] & -4096; }
+  /** The tag's high half, as int32. */
+  tagHiOf(s: number): number { return this.rec[s * REC + R_HI]; }
+  /** Size class (SIZE_4K, SIZE_2M, SIZE_1G); 0 for a slot holding nothing. */
+  sizeOf(s: number): number { return this.key[s] & 3; }
+  pcidOf(s: number): number { return this.rec[s * REC + R_PCID]; }
+  flagsOf(s: number): number { return this.rec[s * REC + R_META] & 0xff; }
+  pkeyOf(s: number): number { return this.rec[s * REC + R_META] >>> 8; }
+  epochOf(s: number): number { return this.rec[s * REC + R_EPOCH] >>> 0; }
+  frameOf(s: number): number { return this.frame[s]; }
 
   /** Stamp slot s (an STLB hit is a use for its LRU too), keeping the recency order. */
   touch(s: number, stamp: number): void {
@@ -189,34 +209,39 @@ export class TlbArray {
   get entries(): number { return this.sets * this.ways; }
 
   isValid(s: number): boolean {
-    const p = this.pcid[s];
-    return p >= 0 && ((this.flags[s] & TF_G) !== 0 || this.epoch[s] === this.pcidEpoch[p]);
+    const r = s * REC;
+    const p = this.rec[r + R_PCID];
+    return p >= 0 && ((this.rec[r + R_META] & TF_G) !== 0 || this.rec[r + R_EPOCH] === (this.pcidEpoch[p] | 0));
   }
 
   /** Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. */
   lookup(lo: number, hi: number, size: number, pcid: number): number {
-    if ((this.present & (1 << size)) === 0) return -1;
-    let t: number;
-    let set: number;
-    if (size === SIZE_4K) { t = lo & -4096; set = (lo >>> 12) & this.setMask; }
-    else if (size === SIZE_2M) { t = lo & -2097152; set = (lo >>> 21) & this.setMask; }
-    else { t = lo & -1073741824; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
-    // Tags are stored in an Int32Array: compare the high half as int32 too, or kernel-half
-    // addresses (bit 63 set) would never match.
-    const h = hi | 0;
-    const tagLo = this.tagLo;
-    const tagHi = this.tagHi;
-    const sz = this.size;
-    const pc = this.pcid;
-    const first = set * this.ways;
-    const end = first + this.ways;
-    for (let s = first; s < end; s++) {
-      if (tagLo[s] !== t || tagHi[s] !== h || sz[s] !== size) continue;
-      const p = pc[s];
-      if (p < 0) continue;
-      if ((this.flags[s] & TF_G) !== 0 || (p === pcid && this.epoch[s] === this.pcidEpoch[pcid])) return s;
+    if (size === SIZE_4K) return this.find((lo >>> 12) & this.setMask, (lo & -4096) | SIZE_4K, hi | 0, pcid);
+    if (size === SIZE_2M) return this.find((lo >>> 21) & this.setMask, (lo & -2097152) | SIZE_2M, hi | 0, pcid);
+    return this.find(((lo >>> 30) | (hi << 2)) & this.setMask, (lo & -1073741824) | SIZE_1G, hi | 0, pcid);
+  }
+
+  /**
+   * lookup() with the set, key (tagLo | size) and tagHi (as int32) already computed (Tlb.lookup
+   * computes them once per size class for L1 and the STLB). Small, so it inlines into its callers.
+   */
+  find(set: number, k: number, h: number, pcid: number): number {
+    if (this.cnt[(set << 2) | (k & 3)] === 0) return -1;
+    const key = this.key;
+    const rec = this.rec;
+    const end = (set + 1) * this.ways;
+    for (let s = set * this.ways; s < end; s++) {
+      if (key[s] !== k) continue; // a match holds an entry: pcid >= 0
+      const r = s * REC;
+      if (rec[r + R_HI] !== h) continue;
+      if ((rec[r + R_META] & TF_G) !== 0 || (rec[r + R_PCID] === pcid && rec[r + R_EPOCH] === (this.pcidEpoch[pcid] | 0))) return s;
     }
     return -1;
+  }
+
+  /** Set index of (lo, hi) for a size class. */
+  setOf(lo: number, hi: number, size: number): number {
+    return size === SIZE_4K ? (lo >>> 12) & this.setMask : size === SIZE_2M ? (lo >>> 21) & this.setMask : ((lo >>> 30) | (hi << 2)) & this.setMask;
   }
 
   /**
@@ -227,121 +252,177 @@ export class TlbArray {
    * skips that comparison and goes straight to the LRU way: the same victim as the full scan.
    */
   insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
-    let t: number;
-    let set: number;
-    if (size === SIZE_4K) { t = lo & -4096; set = (lo >>> 12) & this.setMask; }
-    else if (size === SIZE_2M) { t = lo & -2097152; set = (lo >>> 21) & this.setMask; }
-    else { t = lo & -1073741824; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
+    const set = this.setOf(lo, hi, size);
+    const k = tagLoFor(lo, size) | size;
+    const h = hi | 0;
+    const victim = missed && this.setClean[set] === this.flushSerial[0]
+      ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
+      : this.victimScan(set, k, h, pcid, missed);
+    this.write(victim, set, k, h, pcid, frame, flags | (pkey << 8), stamp);
+    return victim;
+  }
+
+  /** The way with the oldest stamp (the first of equals) in a set. */
+  private lruWay(set: number): number {
+    const stamps = this.stamp;
+    const base = this.base;
     const first = set * this.ways;
     const end = first + this.ways;
-    const h = hi | 0;
+    let victim = first;
+    let oldest = stamps[base + first];
+    for (let s = first + 1; s < end; s++) {
+      const st = stamps[base + s];
+      if (st < oldest) { oldest = st; victim = s; }
+    }
+    return victim;
+  }
+
+  /** The victim search of insert() when the set is not known clean, or the caller did not just miss. */
+  private victimScan(set: number, k: number, h: number, pcid: number, missed: boolean): number {
+    const first = set * this.ways;
+    const end = first + this.ways;
     const base = this.base;
-    const pc = this.pcid;
-    const fl = this.flags;
-    const ep = this.epoch;
+    const key = this.key;
+    const rec = this.rec;
     const pe = this.pcidEpoch;
-    const tagLo = this.tagLo;
-    const tagHi = this.tagHi;
-    const sz = this.size;
     const stamps = this.stamp;
     let victim = -1;
     let oldest = Infinity;
     const serial = this.flushSerial[0];
     if (this.setClean[set] === serial) {
       // Every way valid and current: the first way of the same page and tag context, else LRU.
-      if (this.ordered) {
-        if (!missed) {
-          for (let s = first; s < end; s++) {
-            if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
-          }
-        }
-        if (victim < 0) victim = this.rVictim(set);
-      } else if (missed) {
+      if (!missed) {
         for (let s = first; s < end; s++) {
-          const st = stamps[base + s];
-          if (st < oldest) { oldest = st; victim = s; }
-        }
-      } else {
-        for (let s = first; s < end; s++) {
-          if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (pc[s] === pcid || (fl[s] & TF_G) !== 0)) { victim = s; break; }
-          const st = stamps[base + s];
-          if (st < oldest) { oldest = st; victim = s; }
+          const r = s * REC;
+          if (key[s] === k && rec[r + R_HI] === h && (rec[r + R_PCID] === pcid || (rec[r + R_META] & TF_G) !== 0)) return s;
         }
       }
-    } else {
-      let clean = true;
-      for (let s = first; s < end; s++) {
-        const p = pc[s];
-        if (p < 0) { victim = s; clean = false; break; } // invalid way
-        const g = (fl[s] & TF_G) !== 0;
-        if (!g && ep[s] !== pe[p]) { victim = s; clean = false; break; } // invalid way (flushed epoch)
-        // an existing entry for the same page and tag context is replaced in place
-        if (tagLo[s] === t && tagHi[s] === h && sz[s] === size && (p === pcid || g)) { victim = s; clean = false; break; }
-        const st = stamps[base + s];
-        if (st < oldest) { oldest = st; victim = s; }
-      }
-      // Replacing the LRU way of a set whose every way was valid and current leaves it so.
-      if (clean) this.setClean[set] = serial;
+      return this.ordered ? this.rVictim(set) : this.lruWay(set);
     }
-    if (pc[victim] >= 0) {
+    let clean = true;
+    for (let s = first; s < end; s++) {
+      const r = s * REC;
+      const p = rec[r + R_PCID];
+      if (p < 0) { victim = s; clean = false; break; } // invalid way
+      const g = (rec[r + R_META] & TF_G) !== 0;
+      if (!g && rec[r + R_EPOCH] !== (pe[p] | 0)) { victim = s; clean = false; break; } // invalid way (flushed epoch)
+      // an existing entry for the same page and tag context is replaced in place
+      if (key[s] === k && rec[r + R_HI] === h && (p === pcid || g)) { victim = s; clean = false; break; }
+      const st = stamps[base + s];
+      if (st < oldest) { oldest = st; victim = s; }
+    }
+    // Replacing the LRU way of a set whose every way was valid and current leaves it so.
+    if (clean) this.setClean[set] = serial;
+    return victim;
+  }
+
+  /** Write an entry into slot `victim` of `set` (meta = flags | pkey << 8), telling the front cache of what it replaces. */
+  private write(victim: number, set: number, k: number, h: number, pcid: number, frame: number, meta: number, stamp: number): void {
+    const key = this.key;
+    const rec = this.rec;
+    const base = this.base;
+    const old = key[victim];
+    if (old !== 0) {
       const fh = this.frontHead;
       if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
+      this.cnt[(set << 2) | (old & 3)]--;
     }
-    this.present |= 1 << size;
-    tagLo[victim] = t;
-    tagHi[victim] = h;
-    sz[victim] = size;
-    pc[victim] = pcid;
+    this.cnt[(set << 2) | (k & 3)]++;
+    key[victim] = k;
+    const r = victim * REC;
+    rec[r + R_HI] = h;
+    rec[r + R_PCID] = pcid;
+    rec[r + R_META] = meta;
+    rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
     this.frame[victim] = frame;
-    fl[victim] = flags;
-    this.pkey[victim] = pkey;
-    ep[victim] = pe[pcid];
-    stamps[base + victim] = stamp;
+    this.stamp[base + victim] = stamp;
     if (this.ordered) this.rMoveToTail(victim, stamp);
+  }
+
+  /**
+   * Copy slot s of `src` (the STLB entry just hit) into this array (L1) for (lo, hi): insert() with
+   * the fields read from the source record. `missed`: as insert().
+   */
+  insertFrom(src: TlbArray, s: number, lo: number, hi: number, stamp: number, missed: boolean): number {
+    const r = s * REC;
+    const k = src.key[s];
+    const size = k & 3;
+    const pcid = src.rec[r + R_PCID];
+    const set = this.setOf(lo, hi, size);
+    const h = hi | 0;
+    const victim = missed && this.setClean[set] === this.flushSerial[0]
+      ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
+      : this.victimScan(set, k, h, pcid, missed);
+    this.write(victim, set, k, h, pcid, src.frame[s], src.rec[r + R_META], stamp);
     return victim;
   }
 
   kill(s: number): void {
-    this.setClean[(s / this.ways) | 0] = -1;
-    this.pcid[s] = -1;
-    this.flags[s] = 0;
+    const set = (s / this.ways) | 0;
+    this.setClean[set] = -1;
+    const old = this.key[s];
+    if (old !== 0) this.cnt[(set << 2) | (old & 3)]--;
+    this.key[s] = 0;
+    this.rec[s * REC + R_PCID] = -1;
+    this.rec[s * REC + R_META] = 0;
     const fh = this.frontHead;
     if (this.onKill !== null && (fh === null || fh[this.base + s] >= 0)) this.onKill(this.base + s);
   }
 
   /** Drop entries for the page holding (lo, hi), of every size held here, in `pcid` (and globals if asked). */
   invalidateAddress(lo: number, hi: number, pcid: number, includeGlobal: boolean, onlyGlobal = false): void {
+    const rec = this.rec;
     for (let size = SIZE_4K; size <= SIZE_1G; size++) {
-      const t = tagLoFor(lo, size);
+      const k = tagLoFor(lo, size) | size;
       const h = hi | 0;
       const first = setIndex(lo, hi, size, this.setMask) * this.ways;
       for (let s = first; s < first + this.ways; s++) {
-        if (this.pcid[s] < 0 || this.size[s] !== size || this.tagLo[s] !== t || this.tagHi[s] !== h) continue;
-        const g = (this.flags[s] & TF_G) !== 0;
-        if (g ? includeGlobal : !onlyGlobal && this.pcid[s] === pcid) this.kill(s);
+        if (this.key[s] !== k || rec[s * REC + R_HI] !== h) continue; // a key match holds an entry
+        const g = (rec[s * REC + R_META] & TF_G) !== 0;
+        if (g ? includeGlobal : !onlyGlobal && rec[s * REC + R_PCID] === pcid) this.kill(s);
       }
     }
   }
 
   /** Eagerly drop non-global entries of one PCID (the epoch bump does it lazily too). */
   invalidatePcidEager(pcid: number): void {
-    for (let s = 0; s < this.pcid.length; s++) {
-      if (this.pcid[s] === pcid && (this.flags[s] & TF_G) === 0) this.kill(s);
+    const rec = this.rec;
+    for (let s = 0, r = 0; s < this.key.length; s++, r += REC) {
+      if (rec[r + R_PCID] === pcid && (rec[r + R_META] & TF_G) === 0) this.kill(s);
     }
   }
 
   invalidateAll(includeGlobal: boolean): void {
-    for (let s = 0; s < this.pcid.length; s++) {
-      if (this.pcid[s] >= 0 && (includeGlobal || (this.flags[s] & TF_G) === 0)) this.kill(s);
+    const rec = this.rec;
+    for (let s = 0, r = 0; s < this.key.length; s++, r += REC) {
+      if (rec[r + R_PCID] >= 0 && (includeGlobal || (rec[r + R_META] & TF_G) === 0)) this.kill(s);
     }
-    if (includeGlobal) this.present = 0;
   }
 
   /** Number of valid entries (for views and tests). */
   occupancy(): number {
     let n = 0;
-    for (let s = 0; s < this.pcid.length; s++) if (this.isValid(s)) n++;
+    for (let s = 0; s < this.key.length; s++) if (this.isValid(s)) n++;
     return n;
+  }
+
+  /**
+   * Check the host-side per-set size counts against a plain count of the slots (tests): returns
+   * what disagrees, empty when the index is exact.
+   */
+  checkIndex(): string[] {
+    const out: string[] = [];
+    for (let set = 0; set < this.sets; set++) {
+      for (let size = 0; size < 4; size++) {
+        let n = 0;
+        for (let s = set * this.ways; s < (set + 1) * this.ways; s++) {
+          if ((this.rec[s * REC + R_PCID] >= 0) !== (this.key[s] !== 0)) out.push(`${this.name} slot ${s}: key ${this.key[s]} but pcid ${this.rec[s * REC + R_PCID]}`);
+          if (this.key[s] !== 0 && (this.key[s] & 3) === size) n++;
+        }
+        if (size > 0 && this.cnt[(set << 2) | size] !== n) out.push(`${this.name} set ${set} size ${size}: index ${this.cnt[(set << 2) | size]}, slots ${n}`);
+      }
+    }
+    return out;
   }
 }
 
@@ -577,6 +658,10 @@ export class Tlb {
   private readonly flushSerial = new Int32Array(1);
   readonly l1Stamp: Float64Array;
   readonly l1: [TlbArray, TlbArray, TlbArray]; // indexed by size - 1
+  /** The same three arrays as fields (the lookup path reads them without a tuple index). */
+  private readonly l1_4k: TlbArray;
+  private readonly l1_2m: TlbArray;
+  private readonly l1_1g: TlbArray;
   readonly stlb: TlbArray;
   readonly stlb1g: TlbArray;
   /** Paging-structure caches by level (index 2..5), or empty. */
@@ -598,6 +683,7 @@ export class Tlb {
       new TlbArray('L1 DTLB 2M', geometry.l1_2m, this.pcidEpoch, this.l1Stamp, n4, this.flushSerial),
       new TlbArray('L1 DTLB 1G', geometry.l1_1g, this.pcidEpoch, this.l1Stamp, n4 + n2, this.flushSerial),
     ];
+    [this.l1_4k, this.l1_2m, this.l1_1g] = this.l1;
     this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, 0, this.flushSerial, true);
     this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, 0, this.flushSerial, true);
     if (geometry.psc) {
@@ -620,37 +706,46 @@ export class Tlb {
    * class found or 0. Allocates nothing.
    */
   lookup(lo: number, hi: number, pcid: number, stamp: number): number {
-    const l1 = this.l1;
-    let a = l1[0];
-    let s = a.lookup(lo, hi, SIZE_4K, pcid);
-    if (s < 0) { a = l1[1]; s = a.lookup(lo, hi, SIZE_2M, pcid); }
-    if (s < 0) { a = l1[2]; s = a.lookup(lo, hi, SIZE_1G, pcid); }
+    // Keys (tagLo | size) per size class, computed once for L1 and the STLB.
+    const k4 = (lo & -4096) | SIZE_4K;
+    const k2 = (lo & -2097152) | SIZE_2M;
+    const h = hi | 0;
+    const i1 = (lo >>> 30) | (hi << 2);
+    let a = this.l1_4k;
+    let s = a.find((lo >>> 12) & a.setMask, k4, h, pcid);
+    if (s < 0) { a = this.l1_2m; s = a.find((lo >>> 21) & a.setMask, k2, h, pcid); }
+    if (s < 0) { a = this.l1_1g; s = a.find(i1 & a.setMask, (lo & -1073741824) | SIZE_1G, h, pcid); }
     if (s >= 0) {
       this.l1Stamp[a.base + s] = stamp;
       this.hitLevel = HIT_L1;
       this.l1Slot = a.base + s;
       this.hitArray = a;
       this.hitIndex = s;
-      return a.size[s];
+      return a.sizeOf(s);
     }
     const st = this.stlb;
-    s = st.lookup(lo, hi, SIZE_4K, pcid);
-    if (s < 0) s = st.lookup(lo, hi, SIZE_2M, pcid);
-    if (s >= 0) return this.promote(st, s, lo, hi, pcid, stamp);
-    s = this.stlb1g.lookup(lo, hi, SIZE_1G, pcid);
-    if (s >= 0) return this.promote(this.stlb1g, s, lo, hi, pcid, stamp);
-    this.hitLevel = HIT_NONE;
-    this.l1Slot = -1;
-    return 0;
+    s = st.find((lo >>> 12) & st.setMask, k4, h, pcid);
+    if (s < 0) s = st.find((lo >>> 21) & st.setMask, k2, h, pcid);
+    if (s < 0) {
+      const g = this.stlb1g;
+      s = g.find(i1 & g.setMask, (lo & -1073741824) | SIZE_1G, h, pcid);
+      if (s < 0) {
+        this.hitLevel = HIT_NONE;
+        this.l1Slot = -1;
+        return 0;
+      }
+      return this.promote(g, s, lo, hi, pcid, stamp);
+    }
+    return this.promote(st, s, lo, hi, pcid, stamp);
   }
 
   private promote(a: TlbArray, s: number, lo: number, hi: number, pcid: number, stamp: number): number {
     a.touch(s, stamp); // an STLB hit is a use for its LRU too
-    const size = a.size[s];
-    const l1 = this.l1[size - 1];
-    // lookup() just missed this page in every L1 array (a.pcid[s] is the lookup's pcid or a
+    const size = a.sizeOf(s);
+    const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
+    // lookup() just missed this page in every L1 array (the entry's pcid is the lookup's or a
     // global entry's; only in the first case is the miss the same question).
-    const slot = l1.insert(lo, hi, size, a.pcid[s], a.frame[s], a.flags[s], a.pkey[s], stamp, a.pcid[s] === pcid);
+    const slot = l1.insertFrom(a, s, lo, hi, stamp, a.pcidOf(s) === pcid);
     this.hitLevel = HIT_STLB;
     this.l1Slot = l1.base + slot;
     this.hitArray = l1;
@@ -665,7 +760,7 @@ export class Tlb {
    */
   fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
     (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
-    const l1 = this.l1[size - 1];
+    const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
     const s = l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
     this.hitArray = l1;
     this.hitIndex = s;

@@ -20,7 +20,7 @@ function snapshot(cpu: Cpu, read: (i: number) => number) {
   const c = cpu.counters();
   const words = Array.from({ length: PAGES * 8 }, (_, i) => read(i));
   // The TLB itself: which pages each L1 and STLB way holds and their LRU stamps.
-  const tlb = [...cpu.tlb.l1, cpu.tlb.stlb].map((a) => ({ tags: Array.from(a.tagLo), pcid: Array.from(a.pcid) }));
+  const tlb = [...cpu.tlb.l1, cpu.tlb.stlb].map((a) => Array.from({ length: a.entries }, (_, s) => ({ tag: a.tagLoOf(s), hi: a.tagHiOf(s), size: a.sizeOf(s), pcid: a.pcidOf(s) })));
   return { c: { ...c, cyclesBy: undefined }, words, tlb, stamps: Array.from(cpu.tlb.l1Stamp) };
 }
 

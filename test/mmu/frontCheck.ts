@@ -32,15 +32,15 @@ export function frontViolations(cpu: Cpu): string[] {
     if (slot < 0) { out.push(`front ${i}: live but names no L1 slot`); continue; }
     const [arr, s] = cpu.tlb.l1Array(slot);
     if (!arr.isValid(s)) { out.push(`front ${i} (va ${hi}:${lo.toString(16)}): L1 slot ${slot} is no longer valid`); continue; }
-    const size = arr.size[s];
-    if (arr.tagLo[s] !== tagLoFor(lo, size) || arr.tagHi[s] !== (hi | 0)) out.push(`front ${i}: L1 slot ${slot} holds another page`);
-    const global = (arr.flags[s] & TF_G) !== 0;
-    if (!global && arr.pcid[s] !== pcid) out.push(`front ${i}: PCID ${pcid} but L1 entry has PCID ${arr.pcid[s]}`);
-    const pagePa = arr.frame[s] + (lo & (PAGE_BYTES[size] - 1) & -4096);
+    const size = arr.sizeOf(s);
+    if (arr.tagLoOf(s) !== tagLoFor(lo, size) || arr.tagHiOf(s) !== (hi | 0)) out.push(`front ${i}: L1 slot ${slot} holds another page`);
+    const global = (arr.flagsOf(s) & TF_G) !== 0;
+    if (!global && arr.pcidOf(s) !== pcid) out.push(`front ${i}: PCID ${pcid} but L1 entry has PCID ${arr.pcidOf(s)}`);
+    const pagePa = arr.frameOf(s) + (lo & (PAGE_BYTES[size] - 1) & -4096);
     const c = chunkPa.get(f.fcMem[i]);
     const frontPa = c === undefined ? -1 : c + f.fcWord[i] * 4;
     if (frontPa !== pagePa) out.push(`front ${i}: maps pa ${frontPa} but L1 says ${pagePa}`);
-    const fl = arr.flags[s];
+    const fl = arr.flagsOf(s);
     if (r !== INVALID && (fl & TF_U) === 0) out.push(`front ${i}: user-readable but L1 entry is supervisor`);
     if (w !== INVALID && (fl & (TF_U | TF_W | TF_D)) !== (TF_U | TF_W | TF_D)) out.push(`front ${i}: writable but L1 entry lacks U/W/D`);
   }

@@ -6,6 +6,9 @@
 // index among equals. A 'fill' is what the CPU does after a walk: a lookup, and on a miss an
 // insert told so (TlbArray.insert `missed`), which must still pick the rule's victim; it runs on
 // arrays that keep recency lists and on arrays that do not (the L1 DTLB's shared stamps).
+// After every op the host-side per-set size index (TlbArray.cnt, which lets a lookup skip a set
+// holding nothing of its size class) is checked against a count of the slots, and lookups of the
+// op's page in every size and PCID against the reference's scan.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -58,8 +61,9 @@ type Op =
   | { op: 'insert'; page: number; size: number; pcid: number; global: boolean; dt: number }
   | { op: 'use'; page: number; size: number; pcid: number; dt: number }
   | { op: 'fill'; page: number; size: number; pcid: number; global: boolean; dt: number }
-  | { op: 'kill'; page: number; pcid: number }
-  | { op: 'flush'; pcid: number };
+  | { op: 'kill'; page: number; pcid: number; global: boolean }
+  | { op: 'flush'; pcid: number }
+  | { op: 'flushAll'; global: boolean };
 
 // Few pages and PCIDs so that sets fill, pages recur and stamps tie (dt = 0).
 const page = fc.integer({ min: 0, max: 2 * SETS * 512 - 1 }).map((p) => (p % 3 === 0 ? p & ~511 : p % (3 * SETS)));
@@ -67,11 +71,12 @@ const size = fc.constantFrom(SIZE_4K, SIZE_4K, SIZE_2M);
 const pcid = fc.integer({ min: 0, max: 2 });
 const dt = fc.constantFrom(0, 1, 1, 2);
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('insert' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('use' as const), page, size, pcid, dt }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('kill' as const), page, pcid }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('flush' as const), pcid }) },
+  { weight: 30, arbitrary: fc.record({ op: fc.constant('insert' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
+  { weight: 20, arbitrary: fc.record({ op: fc.constant('use' as const), page, size, pcid, dt }) },
+  { weight: 20, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('kill' as const), page, pcid, global: fc.boolean() }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('flush' as const), pcid }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('flushAll' as const), global: fc.boolean() }) },
 );
 
 function run(ops: Op[], decreasingAt: number, ordered = true): void {
@@ -96,18 +101,33 @@ function run(ops: Op[], decreasingAt: number, ordered = true): void {
       expect(s, `lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
       if (s >= 0) { arr.touch(s, stamp); ref.slots[s].stamp = stamp; }
     } else if (o.op === 'kill') {
-      arr.invalidateAddress(o.page << 12, 0, o.pcid, false);
-      // INVPCID type 0: this PCID's non-global entries for the page, of either size.
+      arr.invalidateAddress(o.page << 12, 0, o.pcid, o.global);
+      // INVPCID type 0 (INVLPG when `global`): this PCID's non-global entries for the page, of
+      // either size (and global entries for it).
       for (const sz of [SIZE_4K, SIZE_2M]) {
         const tag = (o.page << 12) & (sz === SIZE_4K ? -4096 : -2097152);
-        for (const s of ref.slots) if (s.pcid === o.pcid && !s.global && s.size === sz && s.tag === tag) s.pcid = -1;
+        for (const s of ref.slots) if (s.pcid >= 0 && (s.global ? o.global : s.pcid === o.pcid) && s.size === sz && s.tag === tag) s.pcid = -1;
       }
+    } else if (o.op === 'flushAll') {
+      arr.invalidateAll(o.global);
+      for (const s of ref.slots) if (o.global || !s.global) s.pcid = -1;
     } else {
       epochs[o.pcid]++;
       serial[0]++;
       ref.epochs[o.pcid]++;
     }
+    // The host-side per-set size index must count exactly the slots that hold an entry, and every
+    // lookup of the op's page (both sizes, every PCID) must answer what the plain scan answers.
+    expect(arr.checkIndex(), `index after #${i}`).toEqual([]);
+    if ('page' in o) probe(arr, ref, o.page, `after #${i}`);
   });
+  for (const o of ops) if ('page' in o) probe(arr, ref, o.page, 'at the end');
+}
+
+function probe(arr: TlbArray, ref: Reference, page: number, when: string): void {
+  for (const sz of [SIZE_4K, SIZE_2M]) {
+    for (let p = 0; p <= 2; p++) expect(arr.lookup(page << 12, 0, sz, p), `lookup ${page}/${sz}/${p} ${when}`).toBe(ref.lookup(page, sz, p));
+  }
 }
 
 describe('TLB replacement from recency lists', () => {
