@@ -239,11 +239,6 @@ export class TlbArray {
     return -1;
   }
 
-  /** Set index of (lo, hi) for a size class. */
-  setOf(lo: number, hi: number, size: number): number {
-    return size === SIZE_4K ? (lo >>> 12) & this.setMask : size === SIZE_2M ? (lo >>> 21) & this.setMask : ((lo >>> 30) | (hi << 2)) & this.setMask;
-  }
-
   /**
    * Insert, replacing an invalid way or else the least recently used one; returns the slot.
    * `missed`: the caller looked this page up in this array (same lo, hi, size class, pcid) and
@@ -252,13 +247,35 @@ export class TlbArray {
    * skips that comparison and goes straight to the LRU way: the same victim as the full scan.
    */
   insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
-    const set = this.setOf(lo, hi, size);
-    const k = tagLoFor(lo, size) | size;
+    let k: number;
+    let set: number;
+    if (size === SIZE_4K) { k = (lo & -4096) | SIZE_4K; set = (lo >>> 12) & this.setMask; }
+    else if (size === SIZE_2M) { k = (lo & -2097152) | SIZE_2M; set = (lo >>> 21) & this.setMask; }
+    else { k = (lo & -1073741824) | SIZE_1G; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
     const h = hi | 0;
     const victim = missed && this.setClean[set] === this.flushSerial[0]
       ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
       : this.victimScan(set, k, h, pcid, missed);
-    this.write(victim, set, k, h, pcid, frame, flags | (pkey << 8), stamp);
+    // The write (as in write(), inline here: this is the fill path of every walk).
+    const key = this.key;
+    const rec = this.rec;
+    const base = this.base;
+    const old = key[victim];
+    if (old !== 0) {
+      const fh = this.frontHead;
+      if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
+      this.cnt[(set << 2) | (old & 3)]--;
+    }
+    this.cnt[(set << 2) | size]++;
+    key[victim] = k;
+    const r = victim * REC;
+    rec[r + R_HI] = h;
+    rec[r + R_PCID] = pcid;
+    rec[r + R_META] = flags | (pkey << 8);
+    rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
+    this.frame[victim] = frame;
+    this.stamp[base + victim] = stamp;
+    if (this.ordered) this.rMoveToTail(victim, stamp);
     return victim;
   }
 
@@ -267,6 +284,20 @@ export class TlbArray {
     const stamps = this.stamp;
     const base = this.base;
     const first = set * this.ways;
+    if (this.ways === 4) {
+      // The L1 DTLB's 4 ways without data-dependent branches (their outcome is random in
+      // random-access runs): a tournament, each pair keeping the first of equals.
+      const b = base + first;
+      const s0 = stamps[b];
+      const s1 = stamps[b + 1];
+      const s2 = stamps[b + 2];
+      const s3 = stamps[b + 3];
+      const p = s1 < s0 ? 1 : 0;
+      const q = s3 < s2 ? 3 : 2;
+      const m01 = p === 1 ? s1 : s0;
+      const m23 = q === 3 ? s3 : s2;
+      return first + (m23 < m01 ? q : p);
+    }
     const end = first + this.ways;
     let victim = first;
     let oldest = stamps[base + first];
@@ -316,8 +347,20 @@ export class TlbArray {
     return victim;
   }
 
-  /** Write an entry into slot `victim` of `set` (meta = flags | pkey << 8), telling the front cache of what it replaces. */
-  private write(victim: number, set: number, k: number, h: number, pcid: number, frame: number, meta: number, stamp: number): void {
+  /**
+   * Copy slot s of `src` (the STLB entry just hit) into this array (L1) for (lo, hi): insert() with
+   * the fields read from the source record. `missed`: as insert().
+   */
+  insertFrom(src: TlbArray, s: number, lo: number, hi: number, stamp: number, missed: boolean): number {
+    const sr = s * REC;
+    const k = src.key[s];
+    const size = k & 3;
+    const pcid = src.rec[sr + R_PCID];
+    const set = size === SIZE_4K ? (lo >>> 12) & this.setMask : size === SIZE_2M ? (lo >>> 21) & this.setMask : ((lo >>> 30) | (hi << 2)) & this.setMask;
+    const h = hi | 0;
+    const victim = missed && this.setClean[set] === this.flushSerial[0]
+      ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
+      : this.victimScan(set, k, h, pcid, missed);
     const key = this.key;
     const rec = this.rec;
     const base = this.base;
@@ -327,35 +370,19 @@ export class TlbArray {
       if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
       this.cnt[(set << 2) | (old & 3)]--;
     }
-    this.cnt[(set << 2) | (k & 3)]++;
+    this.cnt[(set << 2) | size]++;
     key[victim] = k;
     const r = victim * REC;
     rec[r + R_HI] = h;
     rec[r + R_PCID] = pcid;
-    rec[r + R_META] = meta;
+    rec[r + R_META] = src.rec[sr + R_META];
     rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
-    this.frame[victim] = frame;
+    this.frame[victim] = src.frame[s];
     this.stamp[base + victim] = stamp;
     if (this.ordered) this.rMoveToTail(victim, stamp);
-  }
-
-  /**
-   * Copy slot s of `src` (the STLB entry just hit) into this array (L1) for (lo, hi): insert() with
-   * the fields read from the source record. `missed`: as insert().
-   */
-  insertFrom(src: TlbArray, s: number, lo: number, hi: number, stamp: number, missed: boolean): number {
-    const r = s * REC;
-    const k = src.key[s];
-    const size = k & 3;
-    const pcid = src.rec[r + R_PCID];
-    const set = this.setOf(lo, hi, size);
-    const h = hi | 0;
-    const victim = missed && this.setClean[set] === this.flushSerial[0]
-      ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
-      : this.victimScan(set, k, h, pcid, missed);
-    this.write(victim, set, k, h, pcid, src.frame[s], src.rec[r + R_META], stamp);
     return victim;
   }
+
 
   kill(s: number): void {
     const set = (s / this.ways) | 0;

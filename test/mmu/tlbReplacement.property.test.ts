@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import { TlbArray, SIZE_4K, SIZE_2M, TF_G } from '../../mmu/tlb.js';
 
 const SETS = 4;
-const WAYS = 3;
+/** Ways per set: 3, or 4 (the L1 DTLB's count, whose LRU way is found without branches). */
+let WAYS = 3;
 
 interface RefSlot { pcid: number; tag: number; size: number; global: boolean; epoch: number; stamp: number }
 
@@ -66,11 +67,12 @@ type Op =
   | { op: 'flushAll'; global: boolean };
 
 // Few pages and PCIDs so that sets fill, pages recur and stamps tie (dt = 0).
-const page = fc.integer({ min: 0, max: 2 * SETS * 512 - 1 }).map((p) => (p % 3 === 0 ? p & ~511 : p % (3 * SETS)));
+// (`perSet` small pages per set: one more than the ways, so full sets evict.)
+const pageOf = (perSet: number): fc.Arbitrary<number> => fc.integer({ min: 0, max: 2 * SETS * 512 - 1 }).map((p) => (p % 3 === 0 ? p & ~511 : p % (perSet * SETS)));
 const size = fc.constantFrom(SIZE_4K, SIZE_4K, SIZE_2M);
 const pcid = fc.integer({ min: 0, max: 2 });
 const dt = fc.constantFrom(0, 1, 1, 2);
-const op: fc.Arbitrary<Op> = fc.oneof(
+const opOf = (page: fc.Arbitrary<number>): fc.Arbitrary<Op> => fc.oneof(
   { weight: 30, arbitrary: fc.record({ op: fc.constant('insert' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
   { weight: 20, arbitrary: fc.record({ op: fc.constant('use' as const), page, size, pcid, dt }) },
   { weight: 20, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
@@ -78,8 +80,11 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('flush' as const), pcid }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('flushAll' as const), global: fc.boolean() }) },
 );
+const op = opOf(pageOf(3));
+const op4 = opOf(pageOf(5));
 
-function run(ops: Op[], decreasingAt: number, ordered = true): void {
+function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3): void {
+  WAYS = ways;
   const epochs = new Uint32Array(4096);
   const serial = new Int32Array(1);
   const arr = new TlbArray('STLB', { entries: SETS * WAYS, ways: WAYS }, epochs, new Float64Array(SETS * WAYS), 0, serial, ordered);
@@ -141,5 +146,9 @@ describe('TLB replacement from recency lists', () => {
 
   it('picks the same victim without recency lists (stamps shared with the front cache, as L1)', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => { run(ops, -1, false); }), { numRuns: 300 });
+  });
+
+  it('picks the same victim in 4-way sets (the L1 DTLB geometry), with and without recency lists', () => {
+    fc.assert(fc.property(fc.array(op4, { minLength: 1, maxLength: 120 }), fc.boolean(), (ops, ordered) => { run(ops, -1, ordered, 4); }), { numRuns: 800 });
   });
 });
