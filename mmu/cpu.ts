@@ -165,6 +165,11 @@ export class Cpu {
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
+  /**
+   * Per L1 slot (global index): 1 once the entry it holds took a slow-path L1 hit since it was
+   * filled (host-side only: the front cache is filled on the second such hit, see tryTranslate).
+   */
+  private readonly l1Uses: Uint8Array;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
   protected readonly l1Stamp: Float64Array;
   /**
@@ -200,6 +205,7 @@ export class Cpu {
     this.caches = opts.caches ?? null;
     this.frontOk = this.caches === null;
     this.l1Head = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
+    this.l1Uses = new Uint8Array(this.tlb.l1Stamp.length);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) {
@@ -463,7 +469,14 @@ export class Cpu {
         // almost never used again before it is evicted, and filling cost ~25 % of such a miss
         // (measured, docs/performance.md). A page used again takes this path once more, then the
         // fast path. The front cache is host-side only: no modelled effect either way.
-        if (userMode && tlb.hitLevel !== HIT_STLB) this.fillFront(lo, hi, tlb.l1Slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        // Since round 4 only on the second slow-path L1 hit of an L1 entry (l1Uses): in random runs
+        // over 2 MiB pages a quarter of the accesses hit L1 once and then lose the entry, and the
+        // fill (and dropping it again when the entry is evicted) was ~15 % of such a run.
+        if (userMode && tlb.hitLevel !== HIT_STLB) {
+          const slot = tlb.l1Slot;
+          if (this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+          else this.l1Uses[slot] = 1;
+        } else if (tlb.hitLevel === HIT_STLB) this.l1Uses[tlb.l1Slot] = 0;
         return pa;
       }
       // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
@@ -527,7 +540,7 @@ export class Cpu {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
-    tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed);
+    this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed)] = 0;
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     return w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
   }
