@@ -9,7 +9,7 @@
 
 import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
 import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
-import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB } from './tlb.js';
+import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB, SIZE_4K, SIZE_2M } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
 import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
 import { formatAddr } from './units.js';
@@ -443,50 +443,49 @@ export class Cpu {
       return -1;
     }
     const tlb = this.tlb;
-    const stamp = this.accesses;
-    const size = tlb.lookup(lo, hi, this.pcid, stamp);
-    if (size !== 0) {
-      const arr = tlb.hitArray;
-      const s = tlb.hitIndex;
-      const f = arr.flagsOf(s);
-      // A write through an entry whose D is clear must walk to set D in memory, even when the
-      // write is allowed (a supervisor write to a read-only page with CR0.WP = 0).
-      const denied = (userMode && (f & TF_U) === 0)
-        || (access === ACCESS_WRITE && (((f & TF_W) === 0 && (userMode || this.cr0wp)) || (f & TF_D) === 0))
-        || (access === ACCESS_EXEC && (f & TF_XD) !== 0)
-        || (this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode));
-      if (tlb.hitLevel !== HIT_STLB) this.slowL1Hits++;
-      if (tlb.hitLevel === HIT_STLB) {
-        this.l1Misses++;
-        this.stlbHits++;
-        this.cycles += this.costs.stlbHit;
-        this.stlbCycles += this.costs.stlbHit;
-      }
-      if (!denied) {
-        const pa = arr.frameOf(s) + (lo & (PAGE_BYTES[size] - 1));
-        // The front cache is filled on an L1 hit only, i.e. on the second use of an L1 entry: a
-        // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
-        // almost never used again before it is evicted, and filling cost ~25 % of such a miss
-        // (measured, docs/performance.md). A page used again takes this path once more, then the
-        // fast path. The front cache is host-side only: no modelled effect either way.
-        // Since round 4 only on the second slow-path L1 hit of an L1 entry (l1Uses): in random runs
-        // over 2 MiB pages a quarter of the accesses hit L1 once and then lose the entry, and the
-        // fill (and dropping it again when the entry is evicted) was ~15 % of such a run.
-        if (userMode && tlb.hitLevel !== HIT_STLB) {
-          const slot = tlb.l1Slot;
-          if (this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
-          else this.l1Uses[slot] = 1;
-        } else if (tlb.hitLevel === HIT_STLB) this.l1Uses[tlb.l1Slot] = 0;
-        return pa;
-      }
-      // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
-      // without invalidating is seen, and a real violation faults from the page tables.
-      tlb.invalidateAddressPcid(lo, hi, this.pcid);
-      if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
-    } else {
+    const size = tlb.lookup(lo, hi, this.pcid, this.accesses);
+    if (size === 0) {
       this.l1Misses++;
       return this.walkAndFill(lo, hi, access, userMode, true);
     }
+    const arr = tlb.hitArray;
+    const s = tlb.hitIndex;
+    const f = arr.flagsOf(s);
+    const stlbHit = tlb.hitLevel === HIT_STLB;
+    if (stlbHit) {
+      this.l1Misses++;
+      this.stlbHits++;
+      const c = this.costs.stlbHit;
+      this.cycles += c;
+      this.stlbCycles += c;
+    } else this.slowL1Hits++;
+    // The entry's rights as one mask test: a user access needs U; a write needs D (a write through
+    // an entry whose D is clear must walk to set D in memory, even when the write is allowed) and
+    // W unless it is a supervisor write with CR0.WP = 0; a fetch needs XD clear; then PKRU.
+    const need = (userMode ? TF_U : 0) | (access === ACCESS_WRITE ? (userMode || this.cr0wp ? TF_W | TF_D : TF_D) : 0);
+    if ((f & need) === need && (access !== ACCESS_EXEC || (f & TF_XD) === 0)
+      && !(this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode))) {
+      const pa = arr.frameOf(s) + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
+      // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
+      // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
+      // almost never used again before it is evicted, and filling cost ~25 % of such a miss
+      // (measured, docs/performance.md). Since round 4 only on the second slow-path L1 hit of an
+      // L1 entry since it was filled (l1Uses): in random runs over 2 MiB pages a quarter of the
+      // accesses hit L1 once and then lose the entry, and that fill (and dropping it again when
+      // the entry is evicted) was ~8 % of such a run. A page used again takes this path once or
+      // twice more, then the fast path. The front cache is host-side only: no modelled effect.
+      if (stlbHit) this.l1Uses[tlb.l1Slot] = 0;
+      else if (userMode) {
+        const slot = tlb.l1Slot;
+        if (this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        else this.l1Uses[slot] = 1;
+      }
+      return pa;
+    }
+    // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
+    // without invalidating is seen, and a real violation faults from the page tables.
+    tlb.invalidateAddressPcid(lo, hi, this.pcid);
+    if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
     return this.walkAndFill(lo, hi, access, userMode, false);
   }
 
