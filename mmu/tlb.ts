@@ -84,7 +84,7 @@ export class TlbArray {
    * whose key holds that size class (valid or not yet noticed stale). A lookup whose set holds no
    * entry of its size class returns -1 without scanning (what the scan would find: nothing).
    */
-  private readonly cnt: Uint8Array;
+  private readonly cnt: Int32Array;
   /** Told the global slot index whenever an entry is evicted or invalidated (the CPU's front cache). */
   onKill: ((globalSlot: number) => void) | null = null;
   /**
@@ -136,7 +136,7 @@ export class TlbArray {
     this.rec = new Int32Array(n * REC);
     for (let s = 0; s < n; s++) this.rec[s * REC + R_PCID] = -1;
     this.frame = new Float64Array(n);
-    this.cnt = new Uint8Array(this.sets * 4);
+    this.cnt = new Int32Array(this.sets * 4); // Int32: a set may have more than 255 ways (e.g. stlb=1536/1536)
     // Shared stamps (the L1 arrays) are also written by the CPU's front cache: no order kept there.
     this.ordered = ownStamps;
     this.rNext = new Int32Array(ownStamps ? n : 0);
@@ -256,7 +256,8 @@ export class TlbArray {
     const victim = missed && this.setClean[set] === this.flushSerial[0]
       ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
       : this.victimScan(set, k, h, pcid, missed);
-    // The write (as in write(), inline here: this is the fill path of every walk).
+    // The entry is written here and in insertFrom, not in a shared helper: V8 did not inline one
+    // on the fill path of every walk.
     const key = this.key;
     const rec = this.rec;
     const base = this.base;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { Cpu, MachineFault, ACCESS_READ, ACCESS_WRITE } from '../../mmu/cpu.js';
-import { SKYLAKE_TLB, SIZE_4K, SIZE_2M, type TlbGeometry } from '../../mmu/tlb.js';
+import { SKYLAKE_TLB, SIZE_4K, SIZE_2M, TlbArray, type TlbGeometry } from '../../mmu/tlb.js';
 import { splitBig } from '../../mmu/address.js';
 import { MiB } from '../../mmu/units.js';
 import { PtBuilder, type MapOptions } from './ptBuilder.js';
@@ -138,6 +138,13 @@ describe('TLB hits and geometry', () => {
     expect(cpu.tlb.occupancy()['L1 DTLB 2M'].valid).toBe(1);
     const [lo, hi] = splitBig(0x4000_0000n);
     expect(cpu.tlb.stlb.lookup(lo, hi, SIZE_2M, 0)).toBeGreaterThanOrEqual(0);
+  });
+  it('a fully associative STLB with more than 255 ways finds every entry (the per-set size index counts past a byte)', () => {
+    const arr = new TlbArray('STLB', { entries: 512, ways: 512 }, new Uint32Array(4096), undefined, 0, new Int32Array(1), true);
+    for (let p = 0; p < 400; p++) arr.insert(p * 4096, 0, SIZE_4K, 0, 0x10000 + p * 4096, 0, 0, p + 1, true);
+    for (let p = 0; p < 400; p++) expect(arr.lookup(p * 4096, 0, SIZE_4K, 0)).toBeGreaterThanOrEqual(0);
+    expect(arr.lookup(400 * 4096, 0, SIZE_4K, 0)).toBe(-1);
+    expect(arr.checkIndex()).toEqual([]);
   });
 });
 
