@@ -88,6 +88,18 @@ export class Runtime implements MemoryAccess {
    * the data misses). For unrolled loops like GUPS's.
    */
   xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.xor64Batch(vas, vlo, vhi, n); }
+  // The other batches (at most BATCH_MAX accesses each) have the same guarantee: exactly the
+  // modelled effects of the single calls in order, the data words moved after the translations so
+  // the host overlaps their misses. Loads and stores are separate batches: a gather sees every
+  // store made before it. Only for accesses whose addresses do not depend on each other's values.
+  /** Gather: `(outLo[k], outHi[k]) = *vas[k]` for k < n, as n load64 calls (`rt.hi` as the last leaves it). */
+  load64Batch(vas: Float64Array, outLo: Int32Array, outHi: Int32Array, n: number): void { this.cpu.load64Batch(vas, outLo, outHi, n); }
+  /** Gather: `out[k] = *vas[k]` (32-bit) for k < n, as n load32 calls. */
+  load32Batch(vas: Float64Array, out: Int32Array, n: number): void { this.cpu.load32Batch(vas, out, n); }
+  /** Scatter: `*vas[k] = (vlo[k], vhi[k])` for k < n, as n store64 calls in order (a later store to a word wins). */
+  store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.store64Batch(vas, vlo, vhi, n); }
+  /** `words` 64-bit load/store pairs from `src` to `dst`, ascending, as that many load64 + store64 calls. */
+  copy64(dst: number, src: number, words: number): void { this.cpu.copy64(dst, src, words); }
 
   /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
   loadU64(va: number): bigint {

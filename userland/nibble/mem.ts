@@ -13,6 +13,11 @@ export interface MemPort {
   load64(va: number): number;
   store64(va: number, lo: number, hi: number): void;
   readonly hi: number;
+  /**
+   * `words` pairs `lo = load64(src + 8i); store64(dst + 8i, lo, hi)`, i ascending: the same modelled
+   * accesses as that loop (the CPU's copy64 moves runs within a page pair in bulk).
+   */
+  copy64(dst: number, src: number, words: number): void;
   /** The core's modelled clock (rdtsc). */
   rdtsc(): number;
   charge(component: string, cycles: number): void;
@@ -68,12 +73,12 @@ export function copyWords(m: MemPort, src: number, dst: number, bytes: number): 
       dst += 4;
       n--;
     }
-    while (n >= 2) {
-      const lo = m.load64(src);
-      m.store64(dst, lo, m.hi);
-      src += 8;
-      dst += 8;
-      n -= 2;
+    if (n >= 2) {
+      const w = n >>> 1;
+      m.copy64(dst, src, w);
+      src += 8 * w;
+      dst += 8 * w;
+      n -= 2 * w;
     }
   }
   while (n > 0) {
