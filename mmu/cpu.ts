@@ -866,8 +866,8 @@ export class Cpu {
       }
     } finally {
       loadWords(mems, words, outLo, outHi, done, k);
+      if (k > 0) this.hi = outHi[k - 1]; // as the last load before an unaligned one or a fault leaves it
     }
-    if (k > 0) this.hi = outHi[k - 1];
     for (; k < n; k++) {
       outLo[k] = this.load64(vas[k]);
       outHi[k] = this.hi;
