@@ -134,6 +134,11 @@ export class CachedCpu extends Cpu {
     for (let k = 0; k < n; k++) out[k] = this.load32(vas[k]);
   }
 
+  /** The load32/store32 pairs one by one (as copy64). */
+  override copy32(dst: number, src: number, words: number): void {
+    for (let i = 0; i < words; i++) this.store32(dst + 4 * i, this.load32(src + 4 * i));
+  }
+
   /** The load64/store64 pairs one by one (the base class's bulk runs bypass the line lookup). */
   override copy64(dst: number, src: number, words: number): void {
     for (let i = 0; i < words; i++) {

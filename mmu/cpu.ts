@@ -977,6 +977,48 @@ export class Cpu {
     }
   }
 
+  /**
+   * `words` 32-bit moves `store32(dst + 4i, load32(src + 4i))` for i ascending, with exactly the
+   * modelled effects of those calls: copy64's argument with 4-byte words (for copies whose two sides
+   * differ in alignment modulo 8). A page-pair run moves its words in the same order as the calls.
+   */
+  copy32(dst: number, src: number, words: number): void {
+    while (words > 0) {
+      const so = src & 4095;
+      const dof = dst & 4095;
+      const sPage = src - so;
+      const dPage = dst - dof;
+      if (((so | dof) & 3) === 0 && sPage !== dPage && sPage !== this.mcPageR) {
+        const slo = src >>> 0;
+        const dlo = dst >>> 0;
+        const is = (slo >>> 12) & FC_MASK;
+        const id = (dlo >>> 12) & FC_MASK;
+        if (this.fcRTag[is] === (slo & -4093) && this.fcHi[is] === src - slo + this.hiKey
+          && this.fcWTag[id] === (dlo & -4093) && this.fcHi[id] === dst - dlo + this.hiKey) {
+          const k = Math.min(words, (4096 - so) >>> 2, (4096 - dof) >>> 2);
+          const sm = this.fcMem[is];
+          const dm = this.fcMem[id];
+          const sw = this.fcWord[is] + (so >>> 2);
+          const dw = this.fcWord[id] + (dof >>> 2);
+          for (let j = 0; j < k; j++) dm[dw + j] = sm[sw + j];
+          const acc = this.accesses + 2 * k;
+          this.l1Stamp[this.fcSlot[is]] = acc - 1;
+          this.l1Stamp[this.fcSlot[id]] = acc;
+          this.accesses = acc;
+          this.mcArm(id, dPage);
+          src += 4 * k;
+          dst += 4 * k;
+          words -= k;
+          continue;
+        }
+      }
+      this.store32(dst, this.load32(src));
+      src += 4;
+      dst += 4;
+      words--;
+    }
+  }
+
   // ------------------------------------------------------------------ user loads and stores (fast path)
 
   load32(va: number): number {

@@ -100,6 +100,8 @@ export class Runtime implements MemoryAccess {
   store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.store64Batch(vas, vlo, vhi, n); }
   /** `words` 64-bit load/store pairs from `src` to `dst`, ascending, as that many load64 + store64 calls. */
   copy64(dst: number, src: number, words: number): void { this.cpu.copy64(dst, src, words); }
+  /** `words` 32-bit load/store pairs from `src` to `dst`, ascending, as that many load32 + store32 calls. */
+  copy32(dst: number, src: number, words: number): void { this.cpu.copy32(dst, src, words); }
 
   /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
   loadU64(va: number): bigint {
