@@ -134,6 +134,16 @@ export class CachedCpu extends Cpu {
     for (let k = 0; k < n; k++) out[k] = this.load32(vas[k]);
   }
 
+  /** The loads one by one (as copy64). */
+  override load32Seq(va: number, out: Int32Array, at: number, words: number): void {
+    for (let i = 0; i < words; i++) out[at + i] = this.load32(va + 4 * i);
+  }
+
+  /** The stores one by one (as copy64). */
+  override store32Seq(va: number, src: Int32Array, at: number, words: number): void {
+    for (let i = 0; i < words; i++) this.store32(va + 4 * i, src[at + i]);
+  }
+
   /** The load32/store32 pairs one by one (as copy64). */
   override copy32(dst: number, src: number, words: number): void {
     for (let i = 0; i < words; i++) this.store32(dst + 4 * i, this.load32(src + 4 * i));

@@ -1019,6 +1019,80 @@ export class Cpu {
     }
   }
 
+  /**
+   * `words` sequential loads `out[at + i] = load32(va + 4i)`, i ascending, with exactly the modelled
+   * effects of those calls (a word-at-a-time read loop). Within one page the calls after the first
+   * are micro-cache hits (one access each, no stamp), and the first is one too or a front-cache hit
+   * (the slot stamped, the micro cache armed); so a page's run is applied as that first step and
+   * `accesses += k`, its words copied in bulk. Anything else goes call by call.
+   */
+  load32Seq(va: number, out: Int32Array, at: number, words: number): void {
+    while (words > 0) {
+      const off = va & 4095;
+      const page = va - off;
+      if ((off & 3) === 0) {
+        let ok = page === this.mcPageR;
+        if (!ok) {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
+            this.mcArm(i, page);
+            ok = true;
+          }
+        }
+        if (ok) {
+          const k = Math.min(words, (4096 - off) >>> 2);
+          const m = this.mcMem;
+          const w = this.mcWord + (off >>> 2);
+          for (let j = 0; j < k; j++) out[at + j] = m[w + j];
+          this.accesses += k;
+          va += 4 * k;
+          at += k;
+          words -= k;
+          continue;
+        }
+      }
+      out[at++] = this.load32(va);
+      va += 4;
+      words--;
+    }
+  }
+
+  /** `words` sequential stores `store32(va + 4i, src[at + i])`, i ascending: load32Seq's twin. */
+  store32Seq(va: number, src: Int32Array, at: number, words: number): void {
+    while (words > 0) {
+      const off = va & 4095;
+      const page = va - off;
+      if ((off & 3) === 0) {
+        let ok = page === this.mcPageW;
+        if (!ok) {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
+            this.mcArm(i, page);
+            ok = true;
+          }
+        }
+        if (ok) {
+          const k = Math.min(words, (4096 - off) >>> 2);
+          const m = this.mcMem;
+          const w = this.mcWord + (off >>> 2);
+          for (let j = 0; j < k; j++) m[w + j] = src[at + j];
+          this.accesses += k;
+          va += 4 * k;
+          at += k;
+          words -= k;
+          continue;
+        }
+      }
+      this.store32(va, src[at++]);
+      va += 4;
+      words--;
+    }
+  }
+
   // ------------------------------------------------------------------ user loads and stores (fast path)
 
   load32(va: number): number {

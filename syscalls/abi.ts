@@ -34,7 +34,7 @@ export type ThreadHandle = Thread;
 /** What user code executes on the CPU its thread runs on. */
 export type UserCpu = Pick<Cpu,
   'load8' | 'store8' | 'load16' | 'store16' | 'load32' | 'store32' | 'load64' | 'store64' | 'xor64'
-  | 'xor64Batch' | 'store64Batch' | 'load64Batch' | 'load32Batch' | 'copy64' | 'copy32'
+  | 'xor64Batch' | 'store64Batch' | 'load64Batch' | 'load32Batch' | 'copy64' | 'copy32' | 'load32Seq' | 'store32Seq'
   | 'hi' | 'clock' | 'rdtsc' | 'charge' | 'id' | 'node' | 'counters'>;
 
 /** Most accesses one batch call (xor64Batch, store64Batch, load64Batch, load32Batch) takes: the CPU's Cpu.BATCH. */

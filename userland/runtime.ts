@@ -102,6 +102,10 @@ export class Runtime implements MemoryAccess {
   copy64(dst: number, src: number, words: number): void { this.cpu.copy64(dst, src, words); }
   /** `words` 32-bit load/store pairs from `src` to `dst`, ascending, as that many load32 + store32 calls. */
   copy32(dst: number, src: number, words: number): void { this.cpu.copy32(dst, src, words); }
+  /** `words` sequential 32-bit loads from `va` into `out[at..]`, as that many load32 calls. */
+  load32Seq(va: number, out: Int32Array, at: number, words: number): void { this.cpu.load32Seq(va, out, at, words); }
+  /** `words` sequential 32-bit stores of `src[at..]` from `va` on, as that many store32 calls. */
+  store32Seq(va: number, src: Int32Array, at: number, words: number): void { this.cpu.store32Seq(va, src, at, words); }
 
   /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
   loadU64(va: number): bigint {

@@ -1,4 +1,5 @@
-// The batch accesses (Cpu.load64Batch, load32Batch, store64Batch, xor64Batch, copy64, copy32) against the
+// The batch accesses (Cpu.load64Batch, load32Batch, store64Batch, xor64Batch, copy64, copy32,
+// load32Seq, store32Seq) against the
 // single calls they stand for, on two identical machines: machine A runs every access one by one
 // (the reference: plain loops of load64/load32/store64/xor64), machine B the batch. Every value
 // loaded, every word of memory, every modelled counter (allCounters: accesses, L1/STLB/PSC hits and
@@ -68,6 +69,7 @@ const op = fc.oneof(
       ro: fc.boolean(),
     }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('load32Seq', 'store32Seq'), a: addr, words: fc.nat(2400), seed: fc.integer() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush') }) },
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
@@ -82,6 +84,7 @@ function run(m: M, o: Op, batched: boolean): unknown {
   const outLo = new Int32Array(Cpu.BATCH);
   const outHi = new Int32Array(Cpu.BATCH);
   let fault = '';
+  let seq = new Int32Array(0);
   try {
     m.k.catchingFaults(() => {
       switch (o.kind) {
@@ -90,6 +93,18 @@ function run(m: M, o: Op, batched: boolean): unknown {
         case 'store64': cpu.store64(vaOf(m, o.a), o.lo, o.hi); break;
         case 'xor64': cpu.xor64(vaOf(m, o.a), o.lo, o.hi); break;
         case 'flush': cpu.writeCr3(cpu.cr3Base, cpu.pcid); break;
+        case 'load32Seq': case 'store32Seq': {
+          const va = vaOf(m, o.a);
+          const buf = new Int32Array(o.words + 3);
+          for (let i = 0; i < buf.length; i++) buf[i] = Math.imul(o.seed ^ i, 0x27d4eb2d);
+          if (o.kind === 'load32Seq') {
+            seq = buf;
+            if (batched) cpu.load32Seq(va, buf, 3, o.words);
+            else for (let i = 0; i < o.words; i++) buf[3 + i] = cpu.load32(va + 4 * i);
+          } else if (batched) cpu.store32Seq(va, buf, 3, o.words);
+          else for (let i = 0; i < o.words; i++) cpu.store32(va + 4 * i, buf[3 + i]);
+          break;
+        }
         case 'copy64': case 'copy32': {
           const src = m.va + o.src * 8 + o.shift;
           const dst = (o.ro ? m.ro + (o.dst % (RO_PAGES * 512)) * 8 : m.va + o.dst * 8);
@@ -140,7 +155,7 @@ function run(m: M, o: Op, batched: boolean): unknown {
     if (!(e instanceof MachineFault)) throw e;
     fault = e.message;
   }
-  return { fault, lo: Array.from(outLo), hi: Array.from(outHi), cpuHi: cpu.hi };
+  return { fault, lo: Array.from(outLo), hi: Array.from(outHi), cpuHi: cpu.hi, seq: Array.from(seq) };
 }
 
 /** Everything modelled, and every word of both regions (read through the page tables, untouched by the model). */
@@ -156,7 +171,7 @@ function state(m: M) {
   return { counters: m.cpu.allCounters(), clock: m.cpu.clock, words, tlb, stamps: Array.from(m.cpu.tlb.l1Stamp) };
 }
 
-describe('batch accesses (load64Batch, load32Batch, store64Batch, xor64Batch, copy64, copy32)', () => {
+describe('batch accesses (load64Batch, load32Batch, store64Batch, xor64Batch, copy64, copy32, load32Seq, store32Seq)', () => {
   it('have exactly the modelled effects and results of the same single calls in order', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
       const a = machine();
