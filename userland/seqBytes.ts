@@ -6,9 +6,14 @@
 
 /** What these helpers need: the runtime (or a CPU). */
 export interface SeqMem {
+  load32(va: number): number;
+  store32(va: number, v: number): void;
   load32Seq(va: number, out: Int32Array, at: number, words: number): void;
   store32Seq(va: number, src: Int32Array, at: number, words: number): void;
 }
+
+/** Below this many words the plain loop is cheaper than a run's set-up (the same accesses either way). */
+const SHORT = 16;
 
 let words32 = new Int32Array(1024);
 let bytes8 = new Uint8Array(words32.buffer);
@@ -21,6 +26,16 @@ function room(words: number): void {
 
 /** `out[at .. at + 4 * words)` = the `words` words at `va` (4-aligned), as `words` load32 calls. */
 export function loadWordBytes(m: SeqMem, va: number, out: Uint8Array, at: number, words: number): void {
+  if (words < SHORT) {
+    for (let j = 0; j < words; j++, at += 4) {
+      const w = m.load32(va + 4 * j);
+      out[at] = w & 0xff;
+      out[at + 1] = (w >>> 8) & 0xff;
+      out[at + 2] = (w >>> 16) & 0xff;
+      out[at + 3] = w >>> 24;
+    }
+    return;
+  }
   room(words);
   m.load32Seq(va, words32, 0, words);
   out.set(bytes8.subarray(0, 4 * words), at);
@@ -28,6 +43,10 @@ export function loadWordBytes(m: SeqMem, va: number, out: Uint8Array, at: number
 
 /** Store `b[from .. from + 4 * words)` at `va` (4-aligned) as `words` store32 calls. */
 export function storeWordBytes(m: SeqMem, va: number, b: Uint8Array, from: number, words: number): void {
+  if (words < SHORT) {
+    for (let j = 0; j < words; j++, from += 4) m.store32(va + 4 * j, b[from] | (b[from + 1] << 8) | (b[from + 2] << 16) | (b[from + 3] << 24));
+    return;
+  }
   room(words);
   bytes8.set(b.subarray(from, from + 4 * words));
   m.store32Seq(va, words32, 0, words);
