@@ -167,7 +167,8 @@ export class Cpu {
   private readonly l1Head: Int32Array;
   /**
    * Per L1 slot (global index): 1 once the entry it holds took a slow-path L1 hit since it was
-   * filled (host-side only: the front cache is filled on the second such hit, see tryTranslate).
+   * filled (host-side only: a 2M/1G entry fills the front cache on the second such hit, see
+   * tryTranslate).
    */
   private readonly l1Uses: Uint8Array;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
@@ -469,15 +470,17 @@ export class Cpu {
       // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
       // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
       // almost never used again before it is evicted, and filling cost ~25 % of such a miss
-      // (measured, docs/performance.md). Since round 4 only on the second slow-path L1 hit of an
-      // L1 entry since it was filled (l1Uses): in random runs over 2 MiB pages a quarter of the
-      // accesses hit L1 once and then lose the entry, and that fill (and dropping it again when
-      // the entry is evicted) was ~8 % of such a run. A page used again takes this path once or
-      // twice more, then the fast path. The front cache is host-side only: no modelled effect.
+      // (measured, docs/performance.md). For a 2 MiB or 1 GiB entry, since round 4, only on its
+      // second slow-path L1 hit since it was filled (l1Uses): in random runs over 2 MiB pages a
+      // quarter of the accesses hit L1 once and then lose the entry, and that fill (and dropping it
+      // again when the entry is evicted) was ~8 % of such a run; a sequential run pays one more
+      // slow hit per large page. 4 KiB entries keep the first hit: there the extra slow hit per
+      // page cost more than the fills it saved (pages used 3+ times). The front cache is host-side
+      // only: no modelled effect either way.
       if (stlbHit) this.l1Uses[tlb.l1Slot] = 0;
       else if (userMode) {
         const slot = tlb.l1Slot;
-        if (this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        if (size === SIZE_4K || this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
         else this.l1Uses[slot] = 1;
       }
       return pa;
