@@ -4,7 +4,7 @@
 // every CPU traps into.
 
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
-import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
+import { Cpu, MachineFault, type Fault, VECTOR_GP, CYC_CONTEXT_SWITCH } from '../mmu/cpu.js';
 import { CacheHierarchy } from '../mmu/cache.js';
 import { CachedCpu } from '../mmu/cachedCpu.js';
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
@@ -464,7 +464,7 @@ export class Kernel implements VmHost {
     const prev = this.running[cpu.id];
     if (prev !== t) {
       if (prev && prev.state === 'running') prev.state = 'runnable';
-      if (prev && prev.process !== t.process) cpu.charge('context-switch', this.costs.contextSwitch);
+      if (prev && prev.process !== t.process) cpu.chargeAt(CYC_CONTEXT_SWITCH, this.costs.contextSwitch);
       this.running[cpu.id] = t;
     }
     if (t.state !== 'blocked') t.state = 'running';
