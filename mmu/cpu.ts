@@ -213,6 +213,15 @@ export class Cpu {
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
+  /**
+   * The L1 slots whose front list is not empty (an unordered set: list and position in it, -1 =
+   * absent). A flushing CR3 write needs to kill, of the flushed PCID's L1 entries, only those with
+   * front entries: the others are dead in the model already by their PCID's epoch, which the TLB
+   * bumps (see writeCr3), so no scan of the whole L1 is needed.
+   */
+  private readonly frontSlots: Int32Array;
+  private readonly frontSlotPos: Int32Array;
+  private frontSlotCount = 0;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
   protected readonly l1Stamp: Float64Array;
   /**
@@ -248,6 +257,8 @@ export class Cpu {
     this.caches = opts.caches ?? null;
     this.frontOk = this.caches === null;
     this.l1Head = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
+    this.frontSlots = new Int32Array(this.tlb.l1Stamp.length);
+    this.frontSlotPos = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) {
@@ -317,7 +328,8 @@ export class Cpu {
     this.mcReset(); // its page key carries no PCID
     this.cr3Writes++;
     if (!noFlush) {
-      this.tlb.flushPcid(pcid);
+      this.tlb.flushPcid(pcid, false); // L1 entries die by epoch; those with front entries here:
+      this.killFrontedL1(pcid);
       this.tlbFlushes++;
     }
     // Table 6 prices a load that installs a tag (224) above one that flushes (130).
@@ -401,7 +413,34 @@ export class Cpu {
     this.mcWord = this.fcWord[i];
   }
 
+  /** Kill the flushed PCID's non-global L1 entries that have front entries (see frontSlots). */
+  private killFrontedL1(pcid: number): void {
+    const [l4, l2, l1g] = this.tlb.l1;
+    // Backwards: a kill takes its slot out of the list, moving the last one (already seen) into its place.
+    for (let i = this.frontSlotCount - 1; i >= 0; i--) {
+      const g = this.frontSlots[i];
+      const a = g < l2.base ? l4 : g < l1g.base ? l2 : l1g;
+      const s = g - a.base;
+      if (a.pcid[s] === pcid && (a.flags[s] & TF_G) === 0) a.kill(s);
+    }
+  }
+
+  private addFrontSlot(l1Slot: number): void {
+    this.frontSlotPos[l1Slot] = this.frontSlotCount;
+    this.frontSlots[this.frontSlotCount++] = l1Slot;
+  }
+
+  private removeFrontSlot(l1Slot: number): void {
+    const i = this.frontSlotPos[l1Slot];
+    if (i < 0) return;
+    const last = this.frontSlots[--this.frontSlotCount];
+    this.frontSlots[i] = last;
+    this.frontSlotPos[last] = i;
+    this.frontSlotPos[l1Slot] = -1;
+  }
+
   private dropFrontFor(l1Slot: number): void {
+    this.removeFrontSlot(l1Slot);
     this.mcReset();
     let i = this.l1Head[l1Slot];
     while (i >= 0) {
@@ -423,6 +462,7 @@ export class Cpu {
     const n = this.fcNext[i];
     if (p >= 0) this.fcNext[p] = n; else this.l1Head[s] = n;
     if (n >= 0) this.fcPrev[n] = p;
+    if (p < 0 && n < 0) this.removeFrontSlot(s);
     this.fcSlot[i] = -1;
     this.fcNext[i] = -1;
     this.fcPrev[i] = -1;
@@ -437,6 +477,8 @@ export class Cpu {
     this.fcNext.fill(-1);
     this.fcPrev.fill(-1);
     this.l1Head.fill(-1);
+    for (let i = 0; i < this.frontSlotCount; i++) this.frontSlotPos[this.frontSlots[i]] = -1;
+    this.frontSlotCount = 0;
   }
 
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
@@ -459,7 +501,7 @@ export class Cpu {
     const h = this.l1Head[l1Slot];
     this.fcNext[i] = h;
     this.fcPrev[i] = -1;
-    if (h >= 0) this.fcPrev[h] = i;
+    if (h >= 0) this.fcPrev[h] = i; else this.addFrontSlot(l1Slot);
     this.l1Head[l1Slot] = i;
   }
 
