@@ -300,8 +300,9 @@ export class Kernel implements VmHost {
     const old = this.loaded[cpu.id];
     if (old) old.pmap.activeOn.delete(cpu.id);
     const pm = vs.pmap;
-    const keep = pm.pcid !== 0 && !pm.staleOn.has(cpu.id);
-    pm.staleOn.delete(cpu.id);
+    const stale = pm.staleOn.has(cpu.id);
+    const keep = pm.pcid !== 0 && !stale;
+    if (stale) pm.staleOn.delete(cpu.id);
     cpu.writeCr3(pm.root, pm.pcid, keep);
     pm.activeOn.add(cpu.id);
     if (pm.pcid !== 0) pm.taggedOn.add(cpu.id);

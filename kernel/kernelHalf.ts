@@ -83,13 +83,17 @@ export class KernelHalf {
    */
   private slotGen = nextSlotGen++;
   private nextSlot = 0;
-  /** The kernel-half page addresses as halves (lo, hi), by text page, data page and per-CPU page. */
-  private readonly textLo = new Float64Array(KTEXT_PAGES);
-  private readonly textHi = new Float64Array(KTEXT_PAGES);
-  private readonly dataLo = new Float64Array(KDATA_PAGES);
-  private readonly dataHi = new Float64Array(KDATA_PAGES);
-  private readonly percpuLo: Float64Array;
-  private readonly percpuHi: Float64Array;
+  /**
+   * The kernel-half page addresses as halves (lo, hi), by text page, data page and per-CPU page,
+   * as int32 (Cpu.kernelRef takes either form): small integers are passed to a call as they are,
+   * where a uint32 above 2^31 is a heap number, allocated per call.
+   */
+  private readonly textLo = new Int32Array(KTEXT_PAGES);
+  private readonly textHi = new Int32Array(KTEXT_PAGES);
+  private readonly dataLo = new Int32Array(KDATA_PAGES);
+  private readonly dataHi = new Int32Array(KDATA_PAGES);
+  private readonly percpuLo: Int32Array;
+  private readonly percpuHi: Int32Array;
 
   /**
    * `hasSpace(cpu)`: whether the CPU's CR3 holds a live address space. A CPU whose space was just
@@ -112,14 +116,14 @@ export class KernelHalf {
     map(KDATA, KDATA_PAGES, 0, true, true);
     for (let c = 0; c < cpus; c++) map(KPERCPU + c * PERCPU_PAGES * 4096, PERCPU_PAGES, nodeOfCpu(c), true, true);
     this.pmap.clearPending();
-    const halves = (va: number, lo: Float64Array, hi: Float64Array, i: number): void => {
-      lo[i] = va % TWO32; // page-aligned, so exact as a number
+    const halves = (va: number, lo: Int32Array, hi: Int32Array, i: number): void => {
+      lo[i] = va % TWO32; // page-aligned, so exact as a number; stored as int32 (a line offset never carries)
       hi[i] = Math.floor(va / TWO32);
     };
     for (let i = 0; i < KTEXT_PAGES; i++) halves(KTEXT + i * 4096, this.textLo, this.textHi, i);
     for (let i = 0; i < KDATA_PAGES; i++) halves(KDATA + i * 4096, this.dataLo, this.dataHi, i);
-    this.percpuLo = new Float64Array(cpus * PERCPU_PAGES);
-    this.percpuHi = new Float64Array(cpus * PERCPU_PAGES);
+    this.percpuLo = new Int32Array(cpus * PERCPU_PAGES);
+    this.percpuHi = new Int32Array(cpus * PERCPU_PAGES);
     for (let i = 0; i < cpus * PERCPU_PAGES; i++) halves(KPERCPU + i * 4096, this.percpuLo, this.percpuHi, i);
   }
 

@@ -242,6 +242,9 @@ export class Cpu {
   private mcPageW = -1;
   private mcMem: Int32Array = EMPTY_WORDS;
   private mcWord = 0;
+  /** 2 ** maxPhysAddrBits, for writeCr3's check (recomputed when the bits change). */
+  private cr3LimitBits = -1;
+  private cr3Limit = 0;
   /** High half of the last 64-bit load. */
   hi = 0;
   private readonly ctl: WalkControl;
@@ -318,7 +321,9 @@ export class Cpu {
    * with PCIDE=1 the new PCID's non-global entries go unless `noFlush` (bit 63) is set.
    */
   writeCr3(tableBase: number, pcid = 0, noFlush = false): void {
-    if (tableBase % 4096 !== 0 || tableBase < 0 || tableBase >= 2 ** this.maxPhysAddrBits) throw new RangeError(`CR3 base ${formatAddr(tableBase)} is not a 4K-aligned physical address`);
+    if (this.maxPhysAddrBits !== this.cr3LimitBits) { this.cr3LimitBits = this.maxPhysAddrBits; this.cr3Limit = 2 ** this.maxPhysAddrBits; }
+    // (x - floor(x / 4096) * 4096: x % 4096 without the host's floating-point remainder call; exact.)
+    if (!(tableBase >= 0 && tableBase < this.cr3Limit && tableBase - Math.floor(tableBase / 4096) * 4096 === 0)) throw new RangeError(`CR3 base ${formatAddr(tableBase)} is not a 4K-aligned physical address`);
     if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095) throw new RangeError(`PCID ${pcid} out of range 0..4095`);
     if (!this.pcide && pcid !== 0) throw new RangeError('PCID must be 0 while CR4.PCIDE is clear (#GP)');
     if (!this.pcide && noFlush) throw new RangeError('CR3 bit 63 is reserved while CR4.PCIDE is clear (#GP)');
@@ -693,7 +698,7 @@ export class Cpu {
    * an STLB hit and walk references as component "kernel-tlb", a data-cache miss beyond the L1D
    * latency as "kernel-cache"; the warm cost of the path is in the measured figures that price it
    * (`syscall`, `atomicRmw`). Returns the physical address. The kernel half is wired, so a fault
-   * here is a kernel bug and throws.
+   * here is a kernel bug and throws. The halves may be given as uint32 or as int32 (the same bits).
    */
   kernelRef(lo: number, hi: number, access: AccessKind, lines = 1): number {
     this.beginKernelRefs();

@@ -124,7 +124,11 @@ function stripErrnoPrefix(e: SysError): string {
 }
 
 /** Make a system call on behalf of `t`: its result, -errno, or WouldBlock. */
-export function syscall(k: Kernel, t: Thread, nameOrNumber: string | number, args: readonly RawArg[] = [], opts: SyscallOptions = {}): SyscallReturn {
+/** The options of a plain call (one shared object: no allocation per call). */
+const PLAIN_CALL: SyscallOptions = Object.freeze({});
+const NO_ARGS: readonly RawArg[] = [];
+
+export function syscall(k: Kernel, t: Thread, nameOrNumber: string | number, args: readonly RawArg[] = NO_ARGS, opts: SyscallOptions = PLAIN_CALL): SyscallReturn {
   const def: SyscallDef | undefined = (opts.table ?? SYSCALLS).lookup(nameOrNumber);
   const name = def?.name ?? String(nameOrNumber);
   try {

@@ -67,6 +67,8 @@ export class SpaceJmp {
   readonly vases = this.reg.vases;
   readonly segments = this.reg.segments;
   private readonly procs = new WeakMap<Process, ProcState>();
+  private lastProc: Process | null = null;
+  private lastState: ProcState | null = null;
   private readonly locks: LockTable;
   /** Page-table policy for new named spaces. */
   defaultPtPolicy: PtPolicy = 'copy';
@@ -88,8 +90,13 @@ export class SpaceJmp {
   // ------------------------------------------------------------------ lookups
 
   private state(p: Process): ProcState {
+    // Every vas_switch asks twice for the same process: the last answer is kept (a state is
+    // never replaced once made), which saves the WeakMap lookups.
+    if (p === this.lastProc) return this.lastState!;
     let st = this.procs.get(p);
     if (!st) this.procs.set(p, (st = { attachments: new Map(), nextVh: 1, primarySegs: new Map() }));
+    this.lastProc = p;
+    this.lastState = st;
     return st;
   }
 
