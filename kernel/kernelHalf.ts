@@ -172,7 +172,8 @@ export class KernelHalf {
   // address itself would need more than 53 bits (page addresses alone are exact as numbers). A
   // path's references are made as one run of the CPU's (beginKernelRefs .. endKernelRefs), which
   // sets the user counters aside once per path; the one-reference methods make a run of one.
-  // A CPU whose CR3 holds no live space (see hasSpace) makes none.
+  // A CPU whose CR3 holds no live space (see hasSpace) makes none, but the objects a path names
+  // are numbered all the same (first use is the path, not the reference), as they always were.
 
   /** An instruction fetch on text page `page` (one per routine entered), in a run. */
   private textIn(cpu: Cpu, page: number): void {
@@ -215,6 +216,7 @@ export class KernelHalf {
 
   /** A line of a proc structure (see procLineIn). */
   procLine(cpu: Cpu, proc: KernelObject, line: 0 | 1, access: AccessKind): void {
+    this.slot(proc);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try { this.procLineIn(cpu, proc, line, access); } finally { cpu.endKernelRefs(); }
@@ -222,6 +224,7 @@ export class KernelHalf {
 
   /** A line of an address space's vmspace+pmap structure (see spaceLineIn). */
   spaceLine(cpu: Cpu, space: KernelObject, line: 0 | 1, access: AccessKind): void {
+    this.slot(space);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try { this.spaceLineIn(cpu, space, line, access); } finally { cpu.endKernelRefs(); }
@@ -229,6 +232,7 @@ export class KernelHalf {
 
   /** The line holding a segment's lock word. */
   lockLine(cpu: Cpu, seg: KernelObject, access: AccessKind): void {
+    this.slot(seg);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try { this.lockLineIn(cpu, seg, access); } finally { cpu.endKernelRefs(); }
@@ -236,6 +240,7 @@ export class KernelHalf {
 
   /** sys_vas_switch's entry: its text, and the process's VAS handle table and lock (one line). */
   vasSwitchEntry(cpu: Cpu, proc: KernelObject): void {
+    this.slot(proc);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try {
@@ -248,6 +253,8 @@ export class KernelHalf {
 
   /** pmap_activate: its text, then pm_active in the old space's pmap and in the new one's. */
   pmapActivate(cpu: Cpu, from: KernelObject, to: KernelObject): void {
+    this.slot(from);
+    this.slot(to);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try {
@@ -261,6 +268,7 @@ export class KernelHalf {
 
   /** A segment lock taken or released: the lock primitives' text and the lock word's line. */
   lockOp(cpu: Cpu, seg: KernelObject): void {
+    this.slot(seg);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try {
@@ -277,6 +285,7 @@ export class KernelHalf {
    * (176 bytes: three lines), syscall2's text, the calling process's header, its sysent entry.
    */
   syscallEntry(cpu: Cpu, proc: KernelObject, number: number): void {
+    this.slot(proc);
     if (!this.hasSpace(cpu)) return;
     cpu.beginKernelRefs();
     try {
