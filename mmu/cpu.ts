@@ -426,7 +426,7 @@ export class Cpu {
       const g = this.frontSlots[i];
       const a = g < l2.base ? l4 : g < l1g.base ? l2 : l1g;
       const s = g - a.base;
-      if (a.pcid[s] === pcid && (a.flags[s] & TF_G) === 0) a.kill(s);
+      if (a.pcidOf(s) === pcid && (a.flagsOf(s) & TF_G) === 0) a.kill(s);
     }
   }
 

@@ -188,6 +188,10 @@ export class TlbArray {
 
   get entries(): number { return this.sets * this.ways; }
 
+  /** Slot s's PCID (-1: holds nothing) and its TF_* flags. */
+  pcidOf(s: number): number { return this.pcid[s]; }
+  flagsOf(s: number): number { return this.flags[s]; }
+
   isValid(s: number): boolean {
     const p = this.pcid[s];
     return p >= 0 && ((this.flags[s] & TF_G) !== 0 || this.epoch[s] === this.pcidEpoch[p]);
