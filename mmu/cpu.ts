@@ -744,6 +744,7 @@ export class Cpu {
 
   /** One reference of a run (between beginKernelRefs and endKernelRefs): see kernelRef. */
   kernelRefIn(lo: number, hi: number, access: AccessKind, lines = 1): number {
+    if (this.kDepth === 0) throw new Error('Cpu.kernelRefIn outside beginKernelRefs/endKernelRefs (its counts would land in the user counters)');
     this.accesses++; // the LRU clock: this reference is the most recent use of its entry
     this.kernelAccesses++;
     const pa = this.tryTranslate(lo, hi, access, false);

@@ -222,6 +222,12 @@ describe('runs of kernel references (beginKernelRefs .. endKernelRefs) (property
     }), { numRuns: 60 });
   });
 
+  it('a reference outside a run is refused (it would count as a user access)', () => {
+    const { cpu } = machine();
+    expect(() => cpu.kernelRefIn(KLO, KHI, ACCESS_READ)).toThrow(/outside/);
+    expect(cpu.kernelCounters().accesses).toBe(0);
+  });
+
   it('a run that faults still restores the user counters (the fault is a kernel bug and throws)', () => {
     const { cpu } = machine();
     cpu.load32(USER_VA);
