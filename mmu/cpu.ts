@@ -7,7 +7,7 @@
 // dropped (off the hot path, through a per-slot list). A front-cache hit therefore is an L1 DTLB
 // hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
 
-import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
+import { PhysicalMemory } from './physicalMemory.js';
 import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
 import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
@@ -32,7 +32,6 @@ export const FC_MASK = FC_SIZE - 1;
  * that no compared value can have: bit 11 (a value of 1 would match a misaligned access at offset 1).
  */
 export const FC_INVALID = 0x800;
-const CHUNK_MASK = CHUNK_SIZE - 1;
 const TWO53N = 2n ** 53n;
 /** 2^53: the PCID's weight in a front key. */
 export const PCID_KEY = 9007199254740992;
@@ -384,7 +383,7 @@ export class Cpu {
     mem.views(pagePa);
     this.fcMem[i] = mem.viewWords;
     this.fcMem8[i] = mem.viewBytes;
-    this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
+    this.fcWord[i] = mem.viewWord;
     this.fcPa[i] = pagePa;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
@@ -718,14 +717,28 @@ export class Cpu {
         }
         const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
         mems[k] = this.mem.wordsFor(pa);
-        words[k] = (pa & CHUNK_MASK) >>> 2;
+        words[k] = this.mem.at;
       }
     } finally {
-      for (let j = 0; j < k; j++) {
-        const m = mems[j];
-        const w = words[j];
-        m[w] ^= vlo[j];
-        m[w + 1] ^= vhi[j];
+      // When one host view holds every element (one slab holds the table), the loop indexes that
+      // one typed array: V8 then keeps its base and length in registers, and each element costs
+      // its two loads and stores only.
+      const m0 = mems[0];
+      let same = 0;
+      while (same < k && mems[same] === m0) same++;
+      if (same === k) {
+        for (let j = 0; j < k; j++) {
+          const w = words[j];
+          m0[w] ^= vlo[j];
+          m0[w + 1] ^= vhi[j];
+        }
+      } else {
+        for (let j = 0; j < k; j++) {
+          const m = mems[j];
+          const w = words[j];
+          m[w] ^= vlo[j];
+          m[w + 1] ^= vhi[j];
+        }
       }
     }
     for (; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
@@ -888,7 +901,7 @@ export class Cpu {
       return;
     }
     const m = this.mem.wordsFor(pa);
-    const w = (pa & CHUNK_MASK) >>> 2;
+    const w = this.mem.at;
     m[w] ^= vlo;
     m[w + 1] ^= vhi;
   }

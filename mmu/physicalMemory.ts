@@ -5,7 +5,8 @@
 import { MiB, PAGE_SIZE } from './units.js';
 
 export const CHUNK_SHIFT = 20;
-export const CHUNK_SIZE = 1 << CHUNK_SHIFT; // 1 MiB host chunks
+/** The unit of materialisation: memory is touched (and counted, and enumerated) 1 MiB at a time. */
+export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
 /**
  * Chunks are found through a two-level directory: one slot per 4 GiB, each holding (once anything
@@ -15,24 +16,64 @@ const CHUNK_MASK = CHUNK_SIZE - 1;
  */
 const DIR_CHUNKS = 4096;
 const DIR_SPAN = CHUNK_SIZE * DIR_CHUNKS;
+/**
+ * Host slabs: on a machine presenting at most SLAB_PRESENTED_MAX, each aligned SLAB_BYTES region
+ * is backed, when its first chunk is touched, by one host ArrayBuffer, and its chunks are views
+ * into it (word offsets into one typed array) instead of separate 1 MiB buffers. Random accesses
+ * then index one large typed array, which V8 serves cheaper than many small ones (the batched
+ * GUPS data phase; see docs/performance.md). The host kernel zeroes a large buffer lazily, so a
+ * slab costs host memory only for the host pages written, like the chunks it replaces.
+ * 2 GiB keeps every byte index of a slab an int32 (V8's fast index type). Larger machines keep
+ * 1 MiB chunks: their touches may scatter over terabytes, and each slab reserves its whole size
+ * of host address space (and commit, under strict overcommit), so the reservation stays bounded
+ * by the presented size. A slab the host refuses falls back to chunks for that region.
+ */
+export const SLAB_BYTES = 2 ** 31;
+export const SLAB_PRESENTED_MAX = 16 * 2 ** 30;
 
 type Dir<T> = (T | undefined)[];
+
+/** Raised when the host cannot back memory the emulated machine touches (host out of memory). */
+export class HostMemoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostMemoryError';
+  }
+}
 
 export interface PhysicalMemoryOptions {
   /** Presented size in bytes; a multiple of 2 MiB. */
   bytes: number;
   /** NUMA nodes; memory is split into equal contiguous ranges. */
   nodes?: number;
+  /**
+   * Back small machines with host slabs (default true; only machines up to SLAB_PRESENTED_MAX
+   * use them). false keeps every region in 1 MiB chunks (tests compare the two).
+   */
+  slabs?: boolean;
+  /** How a slab's host buffer is allocated (tests inject a refusing host); default `new ArrayBuffer`. */
+  allocSlab?: (bytes: number) => ArrayBuffer;
 }
 
 export class PhysicalMemory {
   readonly size: number;
   readonly nodes: number;
   readonly nodeSize: number;
-  /** Word (Int32) and byte views per chunk, by directory; `undefined` until touched. */
+  /**
+   * Per chunk, by directory: the word and byte views holding it (its own 1 MiB buffer, or the
+   * slab it lies in), and the index of its first word in that word view. `undefined` until touched.
+   */
   private readonly dir32: (Dir<Int32Array> | undefined)[];
   private readonly dir8: (Dir<Uint8Array> | undefined)[];
+  private readonly dirFirst: (Int32Array | undefined)[];
+  /** Slab views per SLAB_BYTES region (empty when this machine uses no slabs). */
+  private readonly slab32: (Int32Array | undefined)[];
+  private readonly slab8: (Uint8Array | undefined)[];
+  /** Regions whose slab the host refused: they stay in chunks. */
+  private readonly slabRefused: Uint8Array;
+  private readonly allocSlab: (bytes: number) => ArrayBuffer;
   private touchedChunks = 0;
+  private slabCount = 0;
 
   constructor(opts: PhysicalMemoryOptions) {
     const nodes = opts.nodes ?? 1;
@@ -48,78 +89,175 @@ export class PhysicalMemory {
     const n = Math.ceil(opts.bytes / DIR_SPAN);
     this.dir32 = new Array<Dir<Int32Array> | undefined>(n).fill(undefined);
     this.dir8 = new Array<Dir<Uint8Array> | undefined>(n).fill(undefined);
+    this.dirFirst = new Array<Int32Array | undefined>(n).fill(undefined);
+    const regions = (opts.slabs ?? true) && opts.bytes <= SLAB_PRESENTED_MAX ? Math.ceil(opts.bytes / SLAB_BYTES) : 0;
+    this.slab32 = new Array<Int32Array | undefined>(regions).fill(undefined);
+    this.slab8 = new Array<Uint8Array | undefined>(regions).fill(undefined);
+    this.slabRefused = new Uint8Array(regions);
+    this.allocSlab = opts.allocSlab ?? ((bytes) => new ArrayBuffer(bytes));
   }
-
-  /** The words of the chunk holding pa, or undefined while it is untouched (reads as zero). */
-  words(pa: number): Int32Array | undefined {
-    const d = this.dir32[Math.floor(pa / DIR_SPAN)];
-    return d === undefined ? undefined : d[(pa / CHUNK_SIZE) & (DIR_CHUNKS - 1)];
-  }
-
-  /** The bytes of the chunk holding pa, or undefined while it is untouched. */
-  bytes(pa: number): Uint8Array | undefined {
-    const d = this.dir8[Math.floor(pa / DIR_SPAN)];
-    return d === undefined ? undefined : d[(pa / CHUNK_SIZE) & (DIR_CHUNKS - 1)];
-  }
-
-  /** The words of the chunk holding pa, materialised (for writes); a RangeError beyond memory. */
-  wordsFor(pa: number): Int32Array {
-    return this.words(pa) ?? this.materialise(pa).words;
-  }
-
-  /** The bytes of the chunk holding pa, materialised. */
-  bytesFor(pa: number): Uint8Array {
-    return this.bytes(pa) ?? this.materialise(pa).bytes;
-  }
-
-  /** The views of the chunk `views(pa)` last materialised (its words and its bytes). */
-  viewWords: Int32Array = new Int32Array(0);
-  viewBytes: Uint8Array = new Uint8Array(0);
 
   /**
-   * Materialise the chunk holding pa and leave both its views in viewWords/viewBytes: one
-   * directory lookup where wordsFor + bytesFor take two (the CPU's front-cache fill wants both).
+   * The index in the view last returned by words/wordsFor of the word at the pa asked for (and,
+   * after bytes/bytesFor, the index of that byte in the byte view). A field, not a return value,
+   * so the hot paths allocate nothing.
+   */
+  at = 0;
+
+  /** The word view holding pa, or undefined while its chunk is untouched (reads as zero); sets `at`. */
+  words(pa: number): Int32Array | undefined {
+    const d = Math.floor(pa / DIR_SPAN);
+    const dw = this.dir32[d];
+    if (dw === undefined) return undefined;
+    const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
+    const w = dw[c];
+    if (w !== undefined) this.at = this.dirFirst[d]![c] + ((pa & CHUNK_MASK) >>> 2);
+    return w;
+  }
+
+  /** The byte view holding pa, or undefined while its chunk is untouched; sets `at`. */
+  bytes(pa: number): Uint8Array | undefined {
+    const d = Math.floor(pa / DIR_SPAN);
+    const db = this.dir8[d];
+    if (db === undefined) return undefined;
+    const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
+    const b = db[c];
+    if (b !== undefined) this.at = this.dirFirst[d]![c] * 4 + (pa & CHUNK_MASK);
+    return b;
+  }
+
+  /** The word view holding pa, materialised (for writes), with `at` set; a RangeError beyond memory. */
+  wordsFor(pa: number): Int32Array {
+    const w = this.words(pa);
+    if (w !== undefined) return w;
+    this.materialise(pa);
+    return this.words(pa)!;
+  }
+
+  /** The byte view holding pa, materialised, with `at` set. */
+  bytesFor(pa: number): Uint8Array {
+    const b = this.bytes(pa);
+    if (b !== undefined) return b;
+    this.materialise(pa);
+    return this.bytes(pa)!;
+  }
+
+  /** The views `views(pa)` last materialised (words and bytes), and the index of pa's word in viewWords. */
+  viewWords: Int32Array = new Int32Array(0);
+  viewBytes: Uint8Array = new Uint8Array(0);
+  viewWord = 0;
+
+  /**
+   * Materialise the chunk holding pa and leave both its views in viewWords/viewBytes and the
+   * index of pa's word in viewWord (the byte index is viewWord * 4 + pa % 4): one directory
+   * lookup where wordsFor + bytesFor take two (the CPU's front-cache fill wants both).
    */
   views(pa: number): void {
-    const d = Math.floor(pa / DIR_SPAN);
-    const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
+    let d = Math.floor(pa / DIR_SPAN);
+    let c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const d32 = this.dir32[d];
-    const w = d32 === undefined ? undefined : d32[c];
+    let w = d32 === undefined ? undefined : d32[c];
     if (w === undefined) {
-      const m = this.materialise(pa);
-      this.viewWords = m.words;
-      this.viewBytes = m.bytes;
-      return;
+      this.materialise(pa);
+      d = Math.floor(pa / DIR_SPAN);
+      c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
+      w = this.dir32[d]![c]!;
     }
     this.viewWords = w;
     this.viewBytes = this.dir8[d]![c]!;
+    this.viewWord = this.dirFirst[d]![c] + ((pa & CHUNK_MASK) >>> 2);
   }
 
-  /** Every touched chunk with its first physical address (for checks and views). */
-  *touched(): IterableIterator<{ pa: number; words: Int32Array }> {
+  /**
+   * A word view that may be read (not written) for any pa in [readSpanPa, readSpanPa +
+   * readSpanBytes), word index (pa - readSpanPa) / 4, or undefined while pa's chunk is untouched
+   * and not in a slab. A slab's untouched chunks read as zero through it (nothing writes a slab
+   * but through the materialising calls), so a reader that caches the span (the page walker)
+   * skips the directory for every page table in the slab.
+   */
+  readSpan(pa: number): Int32Array | undefined {
+    if (this.slab32.length > 0) {
+      const r = Math.floor(pa / SLAB_BYTES);
+      const s = this.slab32[r];
+      if (s !== undefined) {
+        this.readSpanPa = r * SLAB_BYTES;
+        this.readSpanBytes = s.length * 4;
+        return s;
+      }
+    }
+    const w = this.words(pa);
+    if (w === undefined) return undefined;
+    this.readSpanPa = pa - (pa % CHUNK_SIZE);
+    this.readSpanBytes = CHUNK_SIZE;
+    return w;
+  }
+
+  readSpanPa = 0;
+  readSpanBytes = 0;
+
+  /**
+   * Every touched chunk, in address order: its first physical address, the word view holding it
+   * and the index of its first word there (`words.subarray(first, first + CHUNK_SIZE / 4)` is the
+   * chunk). Untouched chunks are skipped, slab or not.
+   */
+  *touched(): IterableIterator<{ pa: number; words: Int32Array; first: number }> {
     for (let d = 0; d < this.dir32.length; d++) {
       const dir = this.dir32[d];
       if (dir === undefined) continue;
+      const first = this.dirFirst[d]!;
       for (let c = 0; c < DIR_CHUNKS; c++) {
         const w = dir[c];
-        if (w !== undefined) yield { pa: d * DIR_SPAN + c * CHUNK_SIZE, words: w };
+        if (w !== undefined) yield { pa: d * DIR_SPAN + c * CHUNK_SIZE, words: w, first: first[c] };
       }
     }
   }
 
-  private materialise(pa: number): { words: Int32Array; bytes: Uint8Array } {
+  /** Host slabs allocated (0 on machines that use chunks only). */
+  get slabs(): number {
+    return this.slabCount;
+  }
+
+  private materialise(pa: number): void {
     if (!(pa >= 0 && pa < this.size)) throw new RangeError(`physical address out of range: ${pa}`);
     const d = Math.floor(pa / DIR_SPAN);
     const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const d32 = this.dir32[d] ?? (this.dir32[d] = new Array<Int32Array | undefined>(DIR_CHUNKS).fill(undefined));
     const d8 = this.dir8[d] ?? (this.dir8[d] = new Array<Uint8Array | undefined>(DIR_CHUNKS).fill(undefined));
-    const buf = new ArrayBuffer(CHUNK_SIZE);
-    const words = new Int32Array(buf);
-    const bytes = new Uint8Array(buf);
-    d32[c] = words;
-    d8[c] = bytes;
+    const first = this.dirFirst[d] ?? (this.dirFirst[d] = new Int32Array(DIR_CHUNKS));
+    const r = this.slab32.length > 0 ? Math.floor(pa / SLAB_BYTES) : -1;
+    if (r >= 0 && this.slab32[r] === undefined && this.slabRefused[r] === 0) this.allocateSlab(r);
+    const s32 = r >= 0 ? this.slab32[r] : undefined;
+    if (s32 !== undefined) {
+      d32[c] = s32;
+      d8[c] = this.slab8[r]!;
+      first[c] = ((pa - r * SLAB_BYTES) - (pa % CHUNK_SIZE)) / 4;
+    } else {
+      let buf: ArrayBuffer;
+      try {
+        buf = new ArrayBuffer(CHUNK_SIZE);
+      } catch {
+        throw new HostMemoryError(`host out of memory: cannot back the 1 MiB of emulated memory at ${pa} (${this.touchedChunks} MiB backed so far)`);
+      }
+      d32[c] = new Int32Array(buf);
+      d8[c] = new Uint8Array(buf);
+      first[c] = 0;
+    }
     this.touchedChunks++;
-    return { words, bytes };
+  }
+
+  /** Allocate region r's slab; a host that refuses leaves the region to 1 MiB chunks. */
+  private allocateSlab(r: number): void {
+    const bytes = Math.min(SLAB_BYTES, this.size - r * SLAB_BYTES);
+    let buf: ArrayBuffer;
+    try {
+      buf = this.allocSlab(bytes);
+    } catch {
+      this.slabRefused[r] = 1;
+      return;
+    }
+    this.slab32[r] = new Int32Array(buf);
+    this.slab8[r] = new Uint8Array(buf);
+    this.slabCount++;
   }
 
   /** NUMA node owning physical address pa. */
@@ -150,13 +288,14 @@ export class PhysicalMemory {
   read8(pa: number): number {
     this.check(pa, 1);
     const b = this.bytes(pa);
-    return b === undefined ? 0 : b[pa & CHUNK_MASK];
+    return b === undefined ? 0 : b[this.at];
   }
 
   /** Store the low byte of `v` at `pa`. RangeError outside memory (nothing written). */
   write8(pa: number, v: number): void {
     this.check(pa, 1);
-    this.bytesFor(pa)[pa & CHUNK_MASK] = v;
+    const b = this.bytesFor(pa);
+    b[this.at] = v;
   }
 
   /** Little-endian 16-bit load (any alignment). RangeError outside memory. */
@@ -177,7 +316,7 @@ export class PhysicalMemory {
     this.check(pa, 4);
     if ((pa & 3) !== 0) return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
     const w = this.words(pa);
-    return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
+    return w === undefined ? 0 : w[this.at];
   }
 
   /** Little-endian 32-bit store (any alignment). RangeError outside memory (nothing written). */
@@ -188,7 +327,8 @@ export class PhysicalMemory {
       this.write16(pa + 2, (v >>> 16) & 0xffff);
       return;
     }
-    this.wordsFor(pa)[(pa & CHUNK_MASK) >>> 2] = v;
+    const w = this.wordsFor(pa);
+    w[this.at] = v;
   }
 
   /** 64-bit values are two 32-bit halves: lo at pa, hi at pa + 4. */
@@ -226,7 +366,8 @@ export class PhysicalMemory {
       if (v === 0 && this.bytes(p) === undefined) {
         // already zero
       } else {
-        this.bytesFor(p).fill(v & 0xff, off, off + n);
+        const b = this.bytesFor(p);
+        b.fill(v & 0xff, this.at, this.at + n);
       }
       p += n;
     }
@@ -253,15 +394,15 @@ export class PhysicalMemory {
       const n = Math.min(len - off, CHUNK_SIZE - (s & CHUNK_MASK), CHUNK_SIZE - (d & CHUNK_MASK));
       const from = this.bytes(s);
       if (from === undefined) this.fill(d, n, 0);
-      else this.copyBytes(from, s & CHUNK_MASK, d, n);
+      else this.copyBytes(from, this.at, d, n);
       off += n;
     }
   }
 
   private copyBytes(from: Uint8Array, fromOff: number, dst: number, n: number): void {
     const to = this.bytesFor(dst);
-    if (to === from) to.copyWithin(dst & CHUNK_MASK, fromOff, fromOff + n);
-    else to.set(from.subarray(fromOff, fromOff + n), dst & CHUNK_MASK);
+    if (to === from) to.copyWithin(this.at, fromOff, fromOff + n);
+    else to.set(from.subarray(fromOff, fromOff + n), this.at);
   }
 
   /** Read bytes out into a host buffer (for syscalls that copy in). */
@@ -274,7 +415,7 @@ export class PhysicalMemory {
       const o = p & CHUNK_MASK;
       const n = Math.min(len - off, CHUNK_SIZE - o);
       const b = this.bytes(p);
-      if (b !== undefined) out.set(b.subarray(o, o + n), off);
+      if (b !== undefined) out.set(b.subarray(this.at, this.at + n), off);
       off += n;
     }
     return out;
@@ -288,7 +429,8 @@ export class PhysicalMemory {
       const p = pa + off;
       const o = p & CHUNK_MASK;
       const n = Math.min(data.length - off, CHUNK_SIZE - o);
-      this.bytesFor(p).set(data.subarray(off, off + n), o);
+      const b = this.bytesFor(p);
+      b.set(data.subarray(off, off + n), this.at);
       off += n;
     }
   }
