@@ -694,39 +694,47 @@ export class Cpu {
     if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
     const mems = this.batchMem;
     const words = this.batchWord;
+    // The host view of every element so far, while they all share one (one slab holds the table):
+    // then the views are not stored per element, and the data loop indexes that one typed array,
+    // whose base and length V8 keeps in registers. `mems` is filled only once views differ.
+    let m0: Int32Array = EMPTY_WORDS;
+    let mixed = false;
     let k = 0;
     try {
       for (; k < n; k++) {
         const va = vas[k];
         const off = va & 4095;
         if ((off & 7) !== 0) break; // unaligned: the rest go one by one below
+        let m: Int32Array;
         if (va - off === this.mcPageW) {
           this.accesses++;
-          mems[k] = this.mcMem;
+          m = this.mcMem;
           words[k] = this.mcWord + (off >>> 2);
-          continue;
+        } else {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+            this.mcArm(i, va - off);
+            m = this.fcMem[i];
+            words[k] = this.fcWord[i] + (off >>> 2);
+          } else {
+            const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
+            m = this.mem.wordsFor(pa);
+            words[k] = this.mem.at;
+          }
         }
-        const lo = va >>> 0;
-        const i = (lo >>> 12) & FC_MASK;
-        if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
-          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-          this.mcArm(i, va - off);
-          mems[k] = this.fcMem[i];
-          words[k] = this.fcWord[i] + (off >>> 2);
-          continue;
+        if (m !== m0) {
+          if (k === 0) m0 = m;
+          else if (!mixed) {
+            mixed = true;
+            for (let j = 0; j < k; j++) mems[j] = m0;
+          }
         }
-        const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
-        mems[k] = this.mem.wordsFor(pa);
-        words[k] = this.mem.at;
+        if (mixed) mems[k] = m;
       }
     } finally {
-      // When one host view holds every element (one slab holds the table), the loop indexes that
-      // one typed array: V8 then keeps its base and length in registers, and each element costs
-      // its two loads and stores only.
-      const m0 = mems[0];
-      let same = 0;
-      while (same < k && mems[same] === m0) same++;
-      if (same === k) {
+      if (!mixed) {
         for (let j = 0; j < k; j++) {
           const w = words[j];
           m0[w] ^= vlo[j];

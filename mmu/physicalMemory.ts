@@ -51,8 +51,8 @@ export interface PhysicalMemoryOptions {
    * use them). false keeps every region in 1 MiB chunks (tests compare the two).
    */
   slabs?: boolean;
-  /** How a slab's host buffer is allocated (tests inject a refusing host); default `new ArrayBuffer`. */
-  allocSlab?: (bytes: number) => ArrayBuffer;
+  /** How host buffers (slabs and chunks) are allocated; tests inject a refusing host. Default `new ArrayBuffer`. */
+  allocHost?: (bytes: number) => ArrayBuffer;
 }
 
 export class PhysicalMemory {
@@ -71,7 +71,7 @@ export class PhysicalMemory {
   private readonly slab8: (Uint8Array | undefined)[];
   /** Regions whose slab the host refused: they stay in chunks. */
   private readonly slabRefused: Uint8Array;
-  private readonly allocSlab: (bytes: number) => ArrayBuffer;
+  private readonly allocHost: (bytes: number) => ArrayBuffer;
   private touchedChunks = 0;
   private slabCount = 0;
 
@@ -94,7 +94,7 @@ export class PhysicalMemory {
     this.slab32 = new Array<Int32Array | undefined>(regions).fill(undefined);
     this.slab8 = new Array<Uint8Array | undefined>(regions).fill(undefined);
     this.slabRefused = new Uint8Array(regions);
-    this.allocSlab = opts.allocSlab ?? ((bytes) => new ArrayBuffer(bytes));
+    this.allocHost = opts.allocHost ?? ((bytes) => new ArrayBuffer(bytes));
   }
 
   /**
@@ -234,9 +234,10 @@ export class PhysicalMemory {
     } else {
       let buf: ArrayBuffer;
       try {
-        buf = new ArrayBuffer(CHUNK_SIZE);
-      } catch {
-        throw new HostMemoryError(`host out of memory: cannot back the 1 MiB of emulated memory at ${pa} (${this.touchedChunks} MiB backed so far)`);
+        buf = this.allocHost(CHUNK_SIZE);
+      } catch (e) {
+        throw new HostMemoryError(`host out of memory: cannot back the 1 MiB of emulated memory at physical address ${pa} `
+          + `(${this.touchedChunks} MiB backed so far): ${e instanceof Error ? e.message : String(e)}`);
       }
       d32[c] = new Int32Array(buf);
       d8[c] = new Uint8Array(buf);
@@ -250,7 +251,7 @@ export class PhysicalMemory {
     const bytes = Math.min(SLAB_BYTES, this.size - r * SLAB_BYTES);
     let buf: ArrayBuffer;
     try {
-      buf = this.allocSlab(bytes);
+      buf = this.allocHost(bytes);
     } catch {
       this.slabRefused[r] = 1;
       return;
