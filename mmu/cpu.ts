@@ -7,7 +7,7 @@
 // dropped (off the hot path, through a per-slot list). A front-cache hit therefore is an L1 DTLB
 // hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
 
-import { PhysicalMemory } from './physicalMemory.js';
+import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
 import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
 import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
@@ -75,7 +75,7 @@ export interface CpuOptions {
 const EMPTY_WORDS = new Int32Array(1);
 const EMPTY_BYTES = new Uint8Array(1);
 
-export class Cpu {
+export class Cpu implements RemapListener {
   readonly id: number;
   readonly node: number;
   readonly tlb: Tlb;
@@ -193,6 +193,7 @@ export class Cpu {
     this.node = opts.node ?? 0;
     this.tlb = new Tlb(opts.tlb ?? SKYLAKE_TLB);
     this.walker = new PageWalker(mem);
+    mem.onRemap(this);
     this.costs = opts.costs ?? PROFILE_M2.params;
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
@@ -370,6 +371,17 @@ export class Cpu {
     this.fcNext.fill(-1);
     this.fcPrev.fill(-1);
     this.l1Head.fill(-1);
+  }
+
+  /**
+   * Memory moved chunks into a slab (their old views are retired): drop the front cache and every
+   * view it holds, so nothing writes a retired view. Host-side only, like flushFront.
+   */
+  dropMemoryViews(): void {
+    this.flushFront();
+    this.fcMem.fill(EMPTY_WORDS);
+    this.fcMem8.fill(EMPTY_BYTES);
+    this.mcMem = EMPTY_WORDS;
   }
 
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
@@ -699,6 +711,7 @@ export class Cpu {
     // whose base and length V8 keeps in registers. `mems` is filled only once views differ.
     let m0: Int32Array = EMPTY_WORDS;
     let mixed = false;
+    const remaps = this.mem.remaps;
     let k = 0;
     try {
       for (; k < n; k++) {
@@ -734,6 +747,15 @@ export class Cpu {
         if (mixed) mems[k] = m;
       }
     } finally {
+      if (this.mem.remaps !== remaps) {
+        // A translation moved chunks into a slab: views taken before it are retired (their data
+        // was copied); find those elements' words again (rare: once per region and machine).
+        if (!mixed) {
+          mixed = true;
+          for (let j = 0; j < k; j++) mems[j] = m0;
+        }
+        this.refindBatchViews(k);
+      }
       if (!mixed) {
         for (let j = 0; j < k; j++) {
           const w = words[j];
@@ -750,6 +772,18 @@ export class Cpu {
       }
     }
     for (; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
+  }
+
+  /** Replace retired views among the first n batch elements by the views now holding their words. */
+  private refindBatchViews(n: number): void {
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    for (let j = 0; j < n; j++) {
+      const pa = this.mem.retiredPa(mems[j]);
+      if (pa < 0) continue;
+      mems[j] = this.mem.wordsFor(pa + words[j] * 4);
+      words[j] = this.mem.at;
+    }
   }
 
   // ------------------------------------------------------------------ user loads and stores (fast path)

@@ -4,7 +4,7 @@
 // the accessed and dirty flags of a successful walk, and produces the #PF error code.
 // Results land in fields (no allocation per walk).
 
-import { PhysicalMemory } from './physicalMemory.js';
+import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
 import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
 
 
@@ -44,7 +44,7 @@ export interface WalkControl {
   maxPhysAddrBits: number;
 }
 
-export class PageWalker {
+export class PageWalker implements RemapListener {
   // --- result of the last walk ---
   ok = false;
   /** #PF error code when !ok (0 means: see `ok`). */
@@ -85,7 +85,16 @@ export class PageWalker {
   private cSpan = 0;
   private cWords: Int32Array = new Int32Array(0);
 
-  constructor(readonly mem: PhysicalMemory) {}
+  constructor(readonly mem: PhysicalMemory) {
+    mem.onRemap(this);
+  }
+
+  /** Memory moved chunks into a slab: forget the cached read span (its view may be retired). */
+  dropMemoryViews(): void {
+    this.cBase = -1;
+    this.cSpan = 0;
+    this.cWords = new Int32Array(0);
+  }
 
   private reservedMaskFor(maxPhys: number): number {
     if (maxPhys !== this.lastMaxPhys) {

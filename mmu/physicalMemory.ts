@@ -17,19 +17,28 @@ const CHUNK_MASK = CHUNK_SIZE - 1;
 const DIR_CHUNKS = 4096;
 const DIR_SPAN = CHUNK_SIZE * DIR_CHUNKS;
 /**
- * Host slabs: on a machine presenting at most SLAB_PRESENTED_MAX, each aligned SLAB_BYTES region
- * is backed, when its first chunk is touched, by one host ArrayBuffer, and its chunks are views
- * into it (word offsets into one typed array) instead of separate 1 MiB buffers. Random accesses
- * then index one large typed array, which V8 serves cheaper than many small ones (the batched
- * GUPS data phase; see docs/performance.md). The host kernel zeroes a large buffer lazily, so a
- * slab costs host memory only for the host pages written, like the chunks it replaces.
- * 2 GiB keeps every byte index of a slab an int32 (V8's fast index type). Larger machines keep
- * 1 MiB chunks: their touches may scatter over terabytes, and each slab reserves its whole size
- * of host address space (and commit, under strict overcommit), so the reservation stays bounded
- * by the presented size. A slab the host refuses falls back to chunks for that region.
+ * Host slabs: once SLAB_AFTER_CHUNKS chunks of an aligned SLAB_BYTES region are touched, the region
+ * is backed by one host ArrayBuffer (a slab): its touched chunks are copied in, and from then on
+ * its chunks are views into the slab (word offsets into one typed array) instead of separate 1 MiB
+ * buffers. Random accesses over a large table then index one typed array, which V8 serves cheaper
+ * than many small ones (the batched GUPS data phase; see docs/performance.md). The host kernel
+ * zeroes a large buffer lazily, so a slab costs host memory only for the host pages written.
+ * - 2 GiB keeps every byte index of a slab an int32 (V8's fast index type).
+ * - Only dense regions get one: a slab reserves its whole size of host address space (and commit,
+ *   under strict overcommit) and its allocation makes V8 collect garbage at once (external memory
+ *   pressure, ~3-20 ms), so a machine that touches little (most tests build hundreds) or scatters
+ *   its touches over terabytes keeps 1 MiB chunks; reservations stay within 32x what is touched.
+ * - A slab the host refuses leaves its region in chunks (nothing else changes).
+ * Moving chunks into a slab retires their old views: holders of views (the CPUs' front caches, the
+ * page walkers) register with onRemap and drop them; `remaps` counts the moves.
  */
 export const SLAB_BYTES = 2 ** 31;
-export const SLAB_PRESENTED_MAX = 16 * 2 ** 30;
+export const SLAB_AFTER_CHUNKS = 64;
+
+/** Told when chunk views were retired (moved into a slab): drop every view held. */
+export interface RemapListener {
+  dropMemoryViews(): void;
+}
 
 type Dir<T> = (T | undefined)[];
 
@@ -47,10 +56,10 @@ export interface PhysicalMemoryOptions {
   /** NUMA nodes; memory is split into equal contiguous ranges. */
   nodes?: number;
   /**
-   * Back small machines with host slabs (default true; only machines up to SLAB_PRESENTED_MAX
-   * use them). false keeps every region in 1 MiB chunks (tests compare the two).
+   * Touched chunks of a 2 GiB region after which it moves into a host slab (default
+   * SLAB_AFTER_CHUNKS); 0 keeps every region in 1 MiB chunks (tests compare the two).
    */
-  slabs?: boolean;
+  slabAfter?: number;
   /** How host buffers (slabs and chunks) are allocated; tests inject a refusing host. Default `new ArrayBuffer`. */
   allocHost?: (bytes: number) => ArrayBuffer;
 }
@@ -66,14 +75,19 @@ export class PhysicalMemory {
   private readonly dir32: (Dir<Int32Array> | undefined)[];
   private readonly dir8: (Dir<Uint8Array> | undefined)[];
   private readonly dirFirst: (Int32Array | undefined)[];
-  /** Slab views per SLAB_BYTES region (empty when this machine uses no slabs). */
-  private readonly slab32: (Int32Array | undefined)[];
-  private readonly slab8: (Uint8Array | undefined)[];
-  /** Regions whose slab the host refused: they stay in chunks. */
-  private readonly slabRefused: Uint8Array;
+  /** Slab views by region (SLAB_BYTES each); cold paths only (materialise, readSpan on a miss). */
+  private readonly slab32 = new Map<number, Int32Array>();
+  private readonly slab8 = new Map<number, Uint8Array>();
+  /** Touched chunks per region while it has no slab; -1 once the host refused its slab. */
+  private readonly regionChunks = new Map<number, number>();
+  /** Physical address of each retired chunk view (moved into a slab), for holders to re-find. */
+  private readonly retired = new WeakMap<Int32Array, number>();
+  private readonly listeners: WeakRef<RemapListener>[] = [];
   private readonly allocHost: (bytes: number) => ArrayBuffer;
+  private readonly slabAfter: number;
   private touchedChunks = 0;
-  private slabCount = 0;
+  /** How many times chunk views were retired (moved into a slab). */
+  remaps = 0;
 
   constructor(opts: PhysicalMemoryOptions) {
     const nodes = opts.nodes ?? 1;
@@ -90,10 +104,8 @@ export class PhysicalMemory {
     this.dir32 = new Array<Dir<Int32Array> | undefined>(n).fill(undefined);
     this.dir8 = new Array<Dir<Uint8Array> | undefined>(n).fill(undefined);
     this.dirFirst = new Array<Int32Array | undefined>(n).fill(undefined);
-    const regions = (opts.slabs ?? true) && opts.bytes <= SLAB_PRESENTED_MAX ? Math.ceil(opts.bytes / SLAB_BYTES) : 0;
-    this.slab32 = new Array<Int32Array | undefined>(regions).fill(undefined);
-    this.slab8 = new Array<Uint8Array | undefined>(regions).fill(undefined);
-    this.slabRefused = new Uint8Array(regions);
+    this.slabAfter = opts.slabAfter ?? SLAB_AFTER_CHUNKS;
+    if (!Number.isInteger(this.slabAfter) || this.slabAfter < 0) throw new RangeError(`slabAfter must be a whole number of chunks, got ${this.slabAfter}`);
     this.allocHost = opts.allocHost ?? ((bytes) => new ArrayBuffer(bytes));
   }
 
@@ -176,9 +188,9 @@ export class PhysicalMemory {
    * skips the directory for every page table in the slab.
    */
   readSpan(pa: number): Int32Array | undefined {
-    if (this.slab32.length > 0) {
+    if (this.slab32.size > 0) {
       const r = Math.floor(pa / SLAB_BYTES);
-      const s = this.slab32[r];
+      const s = this.slab32.get(r);
       if (s !== undefined) {
         this.readSpanPa = r * SLAB_BYTES;
         this.readSpanBytes = s.length * 4;
@@ -212,9 +224,19 @@ export class PhysicalMemory {
     }
   }
 
-  /** Host slabs allocated (0 on machines that use chunks only). */
+  /** Host slabs allocated. */
   get slabs(): number {
-    return this.slabCount;
+    return this.slab32.size;
+  }
+
+  /** Register a holder of views, told when views are retired (held weakly: it may be collected). */
+  onRemap(l: RemapListener): void {
+    this.listeners.push(new WeakRef(l));
+  }
+
+  /** The physical address of word 0 of a retired chunk view, or -1 for a view still in use. */
+  retiredPa(view: Int32Array): number {
+    return this.retired.get(view) ?? -1;
   }
 
   private materialise(pa: number): void {
@@ -224,41 +246,69 @@ export class PhysicalMemory {
     const d32 = this.dir32[d] ?? (this.dir32[d] = new Array<Int32Array | undefined>(DIR_CHUNKS).fill(undefined));
     const d8 = this.dir8[d] ?? (this.dir8[d] = new Array<Uint8Array | undefined>(DIR_CHUNKS).fill(undefined));
     const first = this.dirFirst[d] ?? (this.dirFirst[d] = new Int32Array(DIR_CHUNKS));
-    const r = this.slab32.length > 0 ? Math.floor(pa / SLAB_BYTES) : -1;
-    if (r >= 0 && this.slab32[r] === undefined && this.slabRefused[r] === 0) this.allocateSlab(r);
-    const s32 = r >= 0 ? this.slab32[r] : undefined;
+    const r = Math.floor(pa / SLAB_BYTES);
+    const s32 = this.slab32.get(r);
     if (s32 !== undefined) {
       d32[c] = s32;
-      d8[c] = this.slab8[r]!;
+      d8[c] = this.slab8.get(r)!;
       first[c] = ((pa - r * SLAB_BYTES) - (pa % CHUNK_SIZE)) / 4;
-    } else {
-      let buf: ArrayBuffer;
-      try {
-        buf = this.allocHost(CHUNK_SIZE);
-      } catch (e) {
-        throw new HostMemoryError(`host out of memory: cannot back the 1 MiB of emulated memory at physical address ${pa} `
-          + `(${this.touchedChunks} MiB backed so far): ${e instanceof Error ? e.message : String(e)}`);
-      }
-      d32[c] = new Int32Array(buf);
-      d8[c] = new Uint8Array(buf);
-      first[c] = 0;
-    }
-    this.touchedChunks++;
-  }
-
-  /** Allocate region r's slab; a host that refuses leaves the region to 1 MiB chunks. */
-  private allocateSlab(r: number): void {
-    const bytes = Math.min(SLAB_BYTES, this.size - r * SLAB_BYTES);
-    let buf: ArrayBuffer;
-    try {
-      buf = this.allocHost(bytes);
-    } catch {
-      this.slabRefused[r] = 1;
+      this.touchedChunks++;
       return;
     }
-    this.slab32[r] = new Int32Array(buf);
-    this.slab8[r] = new Uint8Array(buf);
-    this.slabCount++;
+    let buf: ArrayBuffer;
+    try {
+      buf = this.allocHost(CHUNK_SIZE);
+    } catch (e) {
+      throw new HostMemoryError(`host out of memory: cannot back the 1 MiB of emulated memory at physical address ${pa} `
+        + `(${this.touchedChunks} MiB backed so far): ${e instanceof Error ? e.message : String(e)}`);
+    }
+    d32[c] = new Int32Array(buf);
+    d8[c] = new Uint8Array(buf);
+    first[c] = 0;
+    this.touchedChunks++;
+    const n = this.regionChunks.get(r) ?? 0;
+    if (n < 0) return; // the host refused this region's slab
+    this.regionChunks.set(r, n + 1);
+    if (this.slabAfter > 0 && n + 1 >= this.slabAfter) this.moveIntoSlab(r);
+  }
+
+  /**
+   * Back region r with a slab: copy its touched chunks in, point the directory at the slab, retire
+   * the chunks' views and tell their holders. A host that refuses leaves the region in chunks.
+   */
+  private moveIntoSlab(r: number): void {
+    const base = r * SLAB_BYTES;
+    let buf: ArrayBuffer;
+    try {
+      buf = this.allocHost(Math.min(SLAB_BYTES, this.size - base));
+    } catch {
+      this.regionChunks.set(r, -1);
+      return;
+    }
+    const s32 = new Int32Array(buf);
+    const s8 = new Uint8Array(buf);
+    const end = Math.min(base + SLAB_BYTES, this.size);
+    for (let pa = base; pa < end; pa += CHUNK_SIZE) {
+      const d = Math.floor(pa / DIR_SPAN);
+      const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
+      const old = this.dir32[d]?.[c];
+      if (old === undefined) continue;
+      const off = pa - base;
+      s8.set(this.dir8[d]![c]!, off);
+      this.retired.set(old, pa);
+      this.dir32[d]![c] = s32;
+      this.dir8[d]![c] = s8;
+      this.dirFirst[d]![c] = off / 4;
+    }
+    this.slab32.set(r, s32);
+    this.slab8.set(r, s8);
+    this.regionChunks.delete(r);
+    this.remaps++;
+    for (let i = 0; i < this.listeners.length; i++) {
+      const l = this.listeners[i].deref();
+      if (l === undefined) this.listeners.splice(i--, 1);
+      else l.dropMemoryViews();
+    }
   }
 
   /** NUMA node owning physical address pa. */
