@@ -8,6 +8,7 @@ export const CHUNK_SHIFT = 20;
 /** The unit of materialisation: memory is touched (and counted, and enumerated) 1 MiB at a time. */
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+const CHUNK_WORDS = CHUNK_SIZE / 4;
 /**
  * Chunks are found through a two-level directory: one slot per 4 GiB, each holding (once anything
  * in it is touched) 4096 chunk slots. A flat table of every chunk would cost 8 bytes per presented
@@ -33,6 +34,7 @@ const DIR_SPAN = CHUNK_SIZE * DIR_CHUNKS;
  * page walkers) register with onRemap and drop them; `remaps` counts the moves.
  */
 export const SLAB_BYTES = 2 ** 31;
+const SLAB_MASK = SLAB_BYTES - 1;
 export const SLAB_AFTER_CHUNKS = 64;
 
 /** Told when chunk views were retired (moved into a slab): drop every view held. */
@@ -70,11 +72,12 @@ export class PhysicalMemory {
   readonly nodeSize: number;
   /**
    * Per chunk, by directory: the word and byte views holding it (its own 1 MiB buffer, or the
-   * slab it lies in), and the index of its first word in that word view. `undefined` until touched.
+   * slab it lies in). `undefined` until touched. A view's length tells which: a slab is never
+   * 1 MiB (regions are whole 2 MiB units), and an address's index in it is its offset in the
+   * region, `pa % SLAB_BYTES` (a mask, SLAB_BYTES being 2^31), or in the chunk, `pa % CHUNK_SIZE`.
    */
   private readonly dir32: (Dir<Int32Array> | undefined)[];
   private readonly dir8: (Dir<Uint8Array> | undefined)[];
-  private readonly dirFirst: (Int32Array | undefined)[];
   /** Slab views by region (SLAB_BYTES each); cold paths only (materialise, readSpan on a miss). */
   private readonly slab32 = new Map<number, Int32Array>();
   private readonly slab8 = new Map<number, Uint8Array>();
@@ -103,7 +106,6 @@ export class PhysicalMemory {
     const n = Math.ceil(opts.bytes / DIR_SPAN);
     this.dir32 = new Array<Dir<Int32Array> | undefined>(n).fill(undefined);
     this.dir8 = new Array<Dir<Uint8Array> | undefined>(n).fill(undefined);
-    this.dirFirst = new Array<Int32Array | undefined>(n).fill(undefined);
     this.slabAfter = opts.slabAfter ?? SLAB_AFTER_CHUNKS;
     if (!Number.isInteger(this.slabAfter) || this.slabAfter < 0) throw new RangeError(`slabAfter must be a whole number of chunks, got ${this.slabAfter}`);
     this.allocHost = opts.allocHost ?? ((bytes) => new ArrayBuffer(bytes));
@@ -123,7 +125,7 @@ export class PhysicalMemory {
     if (dw === undefined) return undefined;
     const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const w = dw[c];
-    if (w !== undefined) this.at = this.dirFirst[d]![c] + ((pa & CHUNK_MASK) >>> 2);
+    if (w !== undefined) this.at = (pa & (w.length === CHUNK_WORDS ? CHUNK_MASK : SLAB_MASK)) >>> 2;
     return w;
   }
 
@@ -134,7 +136,7 @@ export class PhysicalMemory {
     if (db === undefined) return undefined;
     const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const b = db[c];
-    if (b !== undefined) this.at = this.dirFirst[d]![c] * 4 + (pa & CHUNK_MASK);
+    if (b !== undefined) this.at = pa & (b.length === CHUNK_SIZE ? CHUNK_MASK : SLAB_MASK);
     return b;
   }
 
@@ -177,7 +179,7 @@ export class PhysicalMemory {
     }
     this.viewWords = w;
     this.viewBytes = this.dir8[d]![c]!;
-    this.viewWord = this.dirFirst[d]![c] + ((pa & CHUNK_MASK) >>> 2);
+    this.viewWord = (pa & (w.length === CHUNK_WORDS ? CHUNK_MASK : SLAB_MASK)) >>> 2;
   }
 
   /**
@@ -216,10 +218,11 @@ export class PhysicalMemory {
     for (let d = 0; d < this.dir32.length; d++) {
       const dir = this.dir32[d];
       if (dir === undefined) continue;
-      const first = this.dirFirst[d]!;
       for (let c = 0; c < DIR_CHUNKS; c++) {
         const w = dir[c];
-        if (w !== undefined) yield { pa: d * DIR_SPAN + c * CHUNK_SIZE, words: w, first: first[c] };
+        if (w === undefined) continue;
+        const pa = d * DIR_SPAN + c * CHUNK_SIZE;
+        yield { pa, words: w, first: w.length === CHUNK_WORDS ? 0 : (pa % SLAB_BYTES) / 4 };
       }
     }
   }
@@ -245,13 +248,11 @@ export class PhysicalMemory {
     const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const d32 = this.dir32[d] ?? (this.dir32[d] = new Array<Int32Array | undefined>(DIR_CHUNKS).fill(undefined));
     const d8 = this.dir8[d] ?? (this.dir8[d] = new Array<Uint8Array | undefined>(DIR_CHUNKS).fill(undefined));
-    const first = this.dirFirst[d] ?? (this.dirFirst[d] = new Int32Array(DIR_CHUNKS));
     const r = Math.floor(pa / SLAB_BYTES);
     const s32 = this.slab32.get(r);
     if (s32 !== undefined) {
       d32[c] = s32;
       d8[c] = this.slab8.get(r)!;
-      first[c] = ((pa - r * SLAB_BYTES) - (pa % CHUNK_SIZE)) / 4;
       this.touchedChunks++;
       return;
     }
@@ -264,7 +265,6 @@ export class PhysicalMemory {
     }
     d32[c] = new Int32Array(buf);
     d8[c] = new Uint8Array(buf);
-    first[c] = 0;
     this.touchedChunks++;
     const n = this.regionChunks.get(r) ?? 0;
     if (n < 0) return; // the host refused this region's slab
@@ -298,7 +298,6 @@ export class PhysicalMemory {
       this.retired.set(old, pa);
       this.dir32[d]![c] = s32;
       this.dir8[d]![c] = s8;
-      this.dirFirst[d]![c] = off / 4;
     }
     this.slab32.set(r, s32);
     this.slab8.set(r, s8);
