@@ -1,6 +1,7 @@
 // Emulated physical memory: presented at its full size, split into NUMA nodes, backed lazily by
-// host chunks so the emulator's footprint grows with what is touched, not with what is presented.
-// Untouched memory reads as zero. Little-endian, like x86.
+// host chunks (1 MiB buffers, or views into a 2 GiB host slab once a region is dense) so the
+// emulator's footprint grows with what is touched, not with what is presented. Untouched memory
+// reads as zero. Little-endian, like x86.
 
 import { MiB, PAGE_SIZE } from './units.js';
 
@@ -234,6 +235,9 @@ export class PhysicalMemory {
 
   /** Register a holder of views, told when views are retired (held weakly: it may be collected). */
   onRemap(l: RemapListener): void {
+    if (this.listeners.length >= 64) {
+      for (let i = this.listeners.length - 1; i >= 0; i--) if (this.listeners[i].deref() === undefined) this.listeners.splice(i, 1);
+    }
     this.listeners.push(new WeakRef(l));
   }
 
