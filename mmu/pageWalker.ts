@@ -7,7 +7,6 @@
 import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
 import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
 
-
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
 export const ACCESS_EXEC = 2;
@@ -134,9 +133,9 @@ export class PageWalker implements RemapListener {
       const pa = table + index * 8;
       if (pa + 8 > memSize) this.mem.read32(pa); // throws the memory's own range error
       // Entries are 8-byte aligned, so both halves sit in one host chunk; untouched reads as zero.
-      // Page tables cluster in a few chunks (or one slab): the last read span found is kept (host
-      // memory is never freed once materialised, so a cached span stays right; an untouched chunk
-      // outside a slab is not cached).
+      // Page tables cluster in a few chunks (or one slab): the last read span found is kept (a
+      // materialised chunk's contents stay where they are until memory moves them into a slab, and
+      // then it tells us: dropMemoryViews; an untouched chunk outside a slab is not cached).
       let words: Int32Array | undefined;
       if (pa >= this.cBase && pa - this.cBase < this.cSpan) words = this.cWords;
       else {
