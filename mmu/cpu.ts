@@ -737,14 +737,17 @@ export class Cpu implements RemapListener {
             words[k] = this.mem.at;
           }
         }
-        if (m !== m0) {
+        // Once views differ, the branch on `mixed` is the predictable one (comparing each view
+        // with m0 would mispredict when a batch alternates between a few chunks).
+        if (mixed) mems[k] = m;
+        else if (m !== m0) {
           if (k === 0) m0 = m;
-          else if (!mixed) {
+          else {
             mixed = true;
             for (let j = 0; j < k; j++) mems[j] = m0;
+            mems[k] = m;
           }
         }
-        if (mixed) mems[k] = m;
       }
     } finally {
       if (this.mem.remaps !== remaps) {
