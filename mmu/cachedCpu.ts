@@ -107,9 +107,53 @@ export class CachedCpu extends Cpu {
     this.xor64Slow(va, vlo, vhi);
   }
 
-  /** n xor64 calls in order (the base class's batching bypasses the line lookup). */
+  /** n xor64 calls in order (the base class's batching bypasses the line lookup; so for every batch below). */
   override xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
     if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
     for (let k = 0; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
+  }
+
+  /** n store64 calls in order (as xor64Batch). */
+  override store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`store64Batch: at most ${Cpu.BATCH} accesses`);
+    for (let k = 0; k < n; k++) this.store64(vas[k], vlo[k], vhi[k]);
+  }
+
+  /** n load64 calls in order (as xor64Batch). */
+  override load64Batch(vas: Float64Array, outLo: Int32Array, outHi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`load64Batch: at most ${Cpu.BATCH} accesses`);
+    for (let k = 0; k < n; k++) {
+      outLo[k] = this.load64(vas[k]);
+      outHi[k] = this.hi;
+    }
+  }
+
+  /** n load32 calls in order (as xor64Batch). */
+  override load32Batch(vas: Float64Array, out: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`load32Batch: at most ${Cpu.BATCH} accesses`);
+    for (let k = 0; k < n; k++) out[k] = this.load32(vas[k]);
+  }
+
+  /** The loads one by one (as copy64). */
+  override load32Seq(va: number, out: Int32Array, at: number, words: number): void {
+    for (let i = 0; i < words; i++) out[at + i] = this.load32(va + 4 * i);
+  }
+
+  /** The stores one by one (as copy64). */
+  override store32Seq(va: number, src: Int32Array, at: number, words: number): void {
+    for (let i = 0; i < words; i++) this.store32(va + 4 * i, src[at + i]);
+  }
+
+  /** The load32/store32 pairs one by one (as copy64). */
+  override copy32(dst: number, src: number, words: number): void {
+    for (let i = 0; i < words; i++) this.store32(dst + 4 * i, this.load32(src + 4 * i));
+  }
+
+  /** The load64/store64 pairs one by one (the base class's bulk runs bypass the line lookup). */
+  override copy64(dst: number, src: number, words: number): void {
+    for (let i = 0; i < words; i++) {
+      const lo = this.load64(src + 8 * i);
+      this.store64(dst + 8 * i, lo, this.hi);
+    }
   }
 }

@@ -375,7 +375,8 @@ export class Cpu implements RemapListener {
 
   /**
    * Memory moved chunks into a slab (their old views are retired): drop the front cache and every
-   * view it holds, so nothing writes a retired view. Host-side only, like flushFront.
+   * view it holds, so nothing writes a retired view. Host-side only, like flushFront. (A batch in
+   * flight re-finds its own retired views: see batchViewsCurrent.)
    */
   dropMemoryViews(): void {
     this.flushFront();
@@ -686,21 +687,103 @@ export class Cpu implements RemapListener {
 
   get lastFaultInfo(): Fault | null { return this.lastFault; }
 
-  // ------------------------------------------------------------------ batched read-modify-writes
+  // ------------------------------------------------------------------ batched accesses
 
-  /** Largest batch xor64Batch takes. */
+  /** Largest batch the batch accesses (xor64Batch, load64Batch, load32Batch, store64Batch) take. */
   static readonly BATCH = 256;
   private readonly batchMem: Int32Array[] = new Array<Int32Array>(Cpu.BATCH).fill(EMPTY_WORDS);
   private readonly batchWord = new Int32Array(Cpu.BATCH);
 
+  // Why a batch is exact (xor64Batch, load64Batch, load32Batch, store64Batch). A batch of n accesses
+  // runs each access's translation in program order, through the same micro-cache, front-cache and
+  // slow-path steps the single call would take — so the same counters, LRU stamps, TLB and PSC
+  // fills, A/D-bit writes and cycles, in the same order — and defers only the data words to a
+  // second loop, where the host overlaps their cache misses. Deferring changes nothing observable:
+  // between an access's translation and its data word only *later translations* run, and a
+  // translation that needs no fault handler writes only the modelled TLB state and A/D bits in
+  // page-table frames, which the kernel never maps into a user space. So a deferred load reads the
+  // word it would have read, and a page translated for writing is still mapped writable when its
+  // store lands. A translation that faults applies the deferred words *before* the fault handler
+  // runs (batchTranslate / batchResolve), so the kernel sees memory exactly as after the accesses
+  // before it, one by one (a copy-on-write copy, say, of a file page the batch also wrote through a
+  // shared mapping); if the handler kills the process, those accesses are all that happened. An
+  // unaligned access (which may cross a page) ends the batch: it and the rest go one by one.
+  // The data words move in program order, so two stores to one word leave the later value. No
+  // batch mixes loads and stores, so a load always sees every earlier store. CachedCpu (data
+  // caches modelled) runs every batch one access at a time.
+
+  /**
+   * The first attempt of translateHalves for a user batch element: counts the access, translates;
+   * -1 when it faulted (lastFault set), before any fault handler ran. Then call batchResolve.
+   */
+  private batchTranslate(lo: number, hi: number, access: AccessKind): number {
+    this.accesses++;
+    this.slowAccesses++;
+    const pa = this.tryTranslate(lo, hi, access, true);
+    if (pa >= 0 && this.caches !== null) this.dataCacheAccess(pa);
+    return pa;
+  }
+
+  /** The rest of translateHalves after batchTranslate's attempt faulted: the handler, then retries. */
+  private batchResolve(lo: number, hi: number, access: AccessKind): number {
+    for (let attempt = 1; ; attempt++) {
+      const fault: Fault = this.lastFault!;
+      this.pageFaults++;
+      if (!this.faultHandler) throw new MachineFault(fault, this.id);
+      if (!this.faultHandler(this, fault)) throw new MachineFault(fault, this.id);
+      const pa = this.tryTranslate(lo, hi, access, true);
+      if (pa >= 0) {
+        if (this.caches !== null) this.dataCacheAccess(pa);
+        return pa;
+      }
+      if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
+    }
+  }
+
+  /** Batch element k translated to pa: its host words, for the data loop. */
+  private batchSlot(k: number, pa: number): void {
+    this.batchMem[k] = this.mem.wordsFor(pa);
+    this.batchWord[k] = this.mem.at;
+  }
+
+  /**
+   * Before a batch applies its deferred words [from, to): if memory moved chunks into a slab since
+   * `remaps` (a translation's front fill, a data chunk materialised, a fault handler), views taken
+   * before that are retired (their data was copied into the slab); find those elements' words
+   * again. Rare: once per region and machine.
+   */
+  private batchViewsCurrent(from: number, to: number, remaps: number): void {
+    if (this.mem.remaps === remaps) return;
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    for (let j = from; j < to; j++) {
+      const pa = this.mem.retiredPa(mems[j]);
+      if (pa < 0) continue;
+      mems[j] = this.mem.wordsFor(pa + words[j] * 4);
+      words[j] = this.mem.at;
+    }
+  }
+
+  /**
+   * xor64Batch's deferred words [from, to): `m0` when every element so far shares that one view
+   * (then `mems` was not filled), else null.
+   */
+  private xorApply(vlo: Int32Array, vhi: Int32Array, from: number, to: number, m0: Int32Array | null, remaps: number): void {
+    if (m0 !== null && this.mem.remaps !== remaps) {
+      for (let j = from; j < to; j++) this.batchMem[j] = m0;
+      m0 = null;
+    }
+    if (m0 !== null) {
+      xorWordsOne(m0, this.batchWord, vlo, vhi, from, to);
+      return;
+    }
+    this.batchViewsCurrent(from, to, remaps);
+    xorWords(this.batchMem, this.batchWord, vlo, vhi, from, to);
+  }
+
   /**
    * `n` (<= Cpu.BATCH) accesses `*vas[k] ^= (vlo[k], vhi[k])` in order, with exactly the modelled
-   * effects of n xor64 calls (the same translations, LRU stamps, counters and cycles, in the same
-   * order). The translations all run first and the data XORs after, so the host's cache misses
-   * on the data overlap instead of waiting one by one behind the emulator's translation work. This
-   * is exact because a data write to a user page cannot change any translation, and a write
-   * translation leaves its page mapped writable until a later call changes it. If a translation
-   * kills the process, the accesses before it are still applied, as they would have been.
+   * effects of n xor64 calls (see "Why a batch is exact" above). For unrolled loops like GUPS's.
    */
   xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
     if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
@@ -711,8 +794,9 @@ export class Cpu implements RemapListener {
     // whose base and length V8 keeps in registers. `mems` is filled only once views differ.
     let m0: Int32Array = EMPTY_WORDS;
     let mixed = false;
-    const remaps = this.mem.remaps;
+    let remaps = this.mem.remaps;
     let k = 0;
+    let done = 0;
     try {
       for (; k < n; k++) {
         const va = vas[k];
@@ -732,7 +816,14 @@ export class Cpu implements RemapListener {
             m = this.fcMem[i];
             words[k] = this.fcWord[i] + (off >>> 2);
           } else {
-            const pa = this.translateHalves(lo, (va - lo) / TWO32, ACCESS_WRITE, true);
+            const hi = (va - lo) / TWO32;
+            let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
+            if (pa < 0) {
+              this.xorApply(vlo, vhi, done, k, mixed ? null : m0, remaps);
+              done = k;
+              pa = this.batchResolve(lo, hi, ACCESS_WRITE);
+              remaps = this.mem.remaps; // views of the elements before are applied already
+            }
             m = this.mem.wordsFor(pa);
             words[k] = this.mem.at;
           }
@@ -744,48 +835,337 @@ export class Cpu implements RemapListener {
           if (k === 0) m0 = m;
           else {
             mixed = true;
-            for (let j = 0; j < k; j++) mems[j] = m0;
+            for (let j = done; j < k; j++) mems[j] = m0;
             mems[k] = m;
           }
         }
       }
     } finally {
-      if (this.mem.remaps !== remaps) {
-        // A translation moved chunks into a slab: views taken before it are retired (their data
-        // was copied); find those elements' words again (rare: once per region and machine).
-        if (!mixed) {
-          mixed = true;
-          for (let j = 0; j < k; j++) mems[j] = m0;
-        }
-        this.refindBatchViews(k);
-      }
-      if (!mixed) {
-        for (let j = 0; j < k; j++) {
-          const w = words[j];
-          m0[w] ^= vlo[j];
-          m0[w + 1] ^= vhi[j];
-        }
-      } else {
-        for (let j = 0; j < k; j++) {
-          const m = mems[j];
-          const w = words[j];
-          m[w] ^= vlo[j];
-          m[w + 1] ^= vhi[j];
-        }
-      }
+      this.xorApply(vlo, vhi, done, k, mixed ? null : m0, remaps);
     }
     for (; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
   }
 
-  /** Replace retired views among the first n batch elements by the views now holding their words. */
-  private refindBatchViews(n: number): void {
+  /**
+   * `n` (<= Cpu.BATCH) stores `*vas[k] = (vlo[k], vhi[k])` in order, with exactly the modelled
+   * effects of n store64 calls (see "Why a batch is exact" above). A gather's scatter twin.
+   */
+  store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`store64Batch: at most ${Cpu.BATCH} accesses`);
     const mems = this.batchMem;
     const words = this.batchWord;
-    for (let j = 0; j < n; j++) {
-      const pa = this.mem.retiredPa(mems[j]);
-      if (pa < 0) continue;
-      mems[j] = this.mem.wordsFor(pa + words[j] * 4);
-      words[j] = this.mem.at;
+    let k = 0;
+    let done = 0;
+    const remaps = this.mem.remaps;
+    try {
+      for (; k < n; k++) {
+        const va = vas[k];
+        const off = va & 4095;
+        if ((off & 7) !== 0) break;
+        if (va - off === this.mcPageW) {
+          this.accesses++;
+          mems[k] = this.mcMem;
+          words[k] = this.mcWord + (off >>> 2);
+          continue;
+        }
+        const lo = va >>> 0;
+        const i = (lo >>> 12) & FC_MASK;
+        if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+          this.mcArm(i, va - off);
+          mems[k] = this.fcMem[i];
+          words[k] = this.fcWord[i] + (off >>> 2);
+          continue;
+        }
+        const hi = (va - lo) / TWO32;
+        let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
+        if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
+          storeWords(mems, words, vlo, vhi, done, k);
+          done = k;
+          pa = this.batchResolve(lo, hi, ACCESS_WRITE);
+        }
+        this.batchSlot(k, pa);
+      }
+    } finally {
+      this.batchViewsCurrent(done, k, remaps);
+      storeWords(mems, words, vlo, vhi, done, k);
+    }
+    for (; k < n; k++) this.store64(vas[k], vlo[k], vhi[k]);
+  }
+
+  /**
+   * Gather: `n` (<= Cpu.BATCH) independent loads, `(outLo[k], outHi[k]) = *vas[k]`, with exactly
+   * the modelled effects of n load64 calls in order (see "Why a batch is exact" above); `hi` is
+   * left as the last load leaves it. For loads whose addresses do not depend on each other's values.
+   */
+  load64Batch(vas: Float64Array, outLo: Int32Array, outHi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`load64Batch: at most ${Cpu.BATCH} accesses`);
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    let k = 0;
+    let done = 0;
+    const remaps = this.mem.remaps;
+    try {
+      for (; k < n; k++) {
+        const va = vas[k];
+        const off = va & 4095;
+        if ((off & 7) !== 0) break;
+        if (va - off === this.mcPageR) {
+          this.accesses++;
+          mems[k] = this.mcMem;
+          words[k] = this.mcWord + (off >>> 2);
+          continue;
+        }
+        const lo = va >>> 0;
+        const i = (lo >>> 12) & FC_MASK;
+        if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+          this.mcArm(i, va - off);
+          mems[k] = this.fcMem[i];
+          words[k] = this.fcWord[i] + (off >>> 2);
+          continue;
+        }
+        const hi = (va - lo) / TWO32;
+        let pa = this.batchTranslate(lo, hi, ACCESS_READ);
+        if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
+          loadWords(mems, words, outLo, outHi, done, k);
+          done = k;
+          pa = this.batchResolve(lo, hi, ACCESS_READ);
+        }
+        this.batchSlot(k, pa);
+      }
+    } finally {
+      this.batchViewsCurrent(done, k, remaps);
+      loadWords(mems, words, outLo, outHi, done, k);
+      if (k > 0) this.hi = outHi[k - 1]; // as the last load before an unaligned one or a fault leaves it
+    }
+    for (; k < n; k++) {
+      outLo[k] = this.load64(vas[k]);
+      outHi[k] = this.hi;
+    }
+  }
+
+  /**
+   * Gather: `n` (<= Cpu.BATCH) independent 32-bit loads, `out[k] = *vas[k]`, with exactly the
+   * modelled effects of n load32 calls in order (see "Why a batch is exact" above).
+   */
+  load32Batch(vas: Float64Array, out: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`load32Batch: at most ${Cpu.BATCH} accesses`);
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    let k = 0;
+    let done = 0;
+    const remaps = this.mem.remaps;
+    try {
+      for (; k < n; k++) {
+        const va = vas[k];
+        const off = va & 4095;
+        if ((off & 3) !== 0) break;
+        if (va - off === this.mcPageR) {
+          this.accesses++;
+          mems[k] = this.mcMem;
+          words[k] = this.mcWord + (off >>> 2);
+          continue;
+        }
+        const lo = va >>> 0;
+        const i = (lo >>> 12) & FC_MASK;
+        if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+          this.mcArm(i, va - off);
+          mems[k] = this.fcMem[i];
+          words[k] = this.fcWord[i] + (off >>> 2);
+          continue;
+        }
+        const hi = (va - lo) / TWO32;
+        let pa = this.batchTranslate(lo, hi, ACCESS_READ);
+        if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
+          for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
+          done = k;
+          pa = this.batchResolve(lo, hi, ACCESS_READ);
+        }
+        this.batchSlot(k, pa);
+      }
+    } finally {
+      this.batchViewsCurrent(done, k, remaps);
+      for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
+    }
+    for (; k < n; k++) out[k] = this.load32(vas[k]);
+  }
+
+  /**
+   * `words` 64-bit moves `lo = load64(src + 8i); store64(dst + 8i, lo, hi)` for i ascending, with
+   * exactly the modelled effects of those calls (a word-at-a-time copy loop; overlapping ranges
+   * behave as that loop does). A run of pairs within one source page and one destination page,
+   * both in the front cache and different pages, is applied in bulk: each of its loads and stores
+   * would be a front-cache hit (the micro cache alternates between the two pages, so it never
+   * serves them), i.e. two accesses per pair, the source slot stamped by each load and the
+   * destination slot by each store — so the run's effect on the model is `accesses += 2k`, the
+   * source slot's stamp = the run's last load, the destination slot's = its last store (in that
+   * order: under one 2M L1 entry both are the same slot), and the micro cache armed with the
+   * destination, as the last store leaves it. Everything else goes pair by pair.
+   */
+  copy64(dst: number, src: number, words: number): void {
+    while (words > 0) {
+      const so = src & 4095;
+      const dof = dst & 4095;
+      const sPage = src - so;
+      const dPage = dst - dof;
+      // A source page the micro cache holds would serve the first load there: pair by pair then.
+      if (((so | dof) & 7) === 0 && sPage !== dPage && sPage !== this.mcPageR) {
+        const slo = src >>> 0;
+        const dlo = dst >>> 0;
+        const is = (slo >>> 12) & FC_MASK;
+        const id = (dlo >>> 12) & FC_MASK;
+        if (this.fcRTag[is] === (slo & -4089) && this.fcHi[is] === src - slo + this.hiKey
+          && this.fcWTag[id] === (dlo & -4089) && this.fcHi[id] === dst - dlo + this.hiKey) {
+          const k = Math.min(words, (4096 - so) >>> 3, (4096 - dof) >>> 3);
+          const sm = this.fcMem[is];
+          const dm = this.fcMem[id];
+          let sw = this.fcWord[is] + (so >>> 2);
+          let dw = this.fcWord[id] + (dof >>> 2);
+          let h = 0;
+          for (let j = 0; j < k; j++, sw += 2, dw += 2) {
+            const l = sm[sw];
+            h = sm[sw + 1];
+            dm[dw] = l;
+            dm[dw + 1] = h;
+          }
+          this.hi = h;
+          const acc = this.accesses + 2 * k;
+          this.l1Stamp[this.fcSlot[is]] = acc - 1;
+          this.l1Stamp[this.fcSlot[id]] = acc;
+          this.accesses = acc;
+          this.mcArm(id, dPage);
+          src += 8 * k;
+          dst += 8 * k;
+          words -= k;
+          continue;
+        }
+      }
+      const lo = this.load64(src);
+      this.store64(dst, lo, this.hi);
+      src += 8;
+      dst += 8;
+      words--;
+    }
+  }
+
+  /**
+   * `words` 32-bit moves `store32(dst + 4i, load32(src + 4i))` for i ascending, with exactly the
+   * modelled effects of those calls: copy64's argument with 4-byte words (for copies whose two sides
+   * differ in alignment modulo 8). A page-pair run moves its words in the same order as the calls.
+   */
+  copy32(dst: number, src: number, words: number): void {
+    while (words > 0) {
+      const so = src & 4095;
+      const dof = dst & 4095;
+      const sPage = src - so;
+      const dPage = dst - dof;
+      if (((so | dof) & 3) === 0 && sPage !== dPage && sPage !== this.mcPageR) {
+        const slo = src >>> 0;
+        const dlo = dst >>> 0;
+        const is = (slo >>> 12) & FC_MASK;
+        const id = (dlo >>> 12) & FC_MASK;
+        if (this.fcRTag[is] === (slo & -4093) && this.fcHi[is] === src - slo + this.hiKey
+          && this.fcWTag[id] === (dlo & -4093) && this.fcHi[id] === dst - dlo + this.hiKey) {
+          const k = Math.min(words, (4096 - so) >>> 2, (4096 - dof) >>> 2);
+          const sm = this.fcMem[is];
+          const dm = this.fcMem[id];
+          const sw = this.fcWord[is] + (so >>> 2);
+          const dw = this.fcWord[id] + (dof >>> 2);
+          for (let j = 0; j < k; j++) dm[dw + j] = sm[sw + j];
+          const acc = this.accesses + 2 * k;
+          this.l1Stamp[this.fcSlot[is]] = acc - 1;
+          this.l1Stamp[this.fcSlot[id]] = acc;
+          this.accesses = acc;
+          this.mcArm(id, dPage);
+          src += 4 * k;
+          dst += 4 * k;
+          words -= k;
+          continue;
+        }
+      }
+      this.store32(dst, this.load32(src));
+      src += 4;
+      dst += 4;
+      words--;
+    }
+  }
+
+  /**
+   * `words` sequential loads `out[at + i] = load32(va + 4i)`, i ascending, with exactly the modelled
+   * effects of those calls (a word-at-a-time read loop). Within one page the calls after the first
+   * are micro-cache hits (one access each, no stamp), and the first is one too or a front-cache hit
+   * (the slot stamped, the micro cache armed); so a page's run is applied as that first step and
+   * `accesses += k`, its words copied in bulk. Anything else goes call by call.
+   */
+  load32Seq(va: number, out: Int32Array, at: number, words: number): void {
+    while (words > 0) {
+      const off = va & 4095;
+      const page = va - off;
+      if ((off & 3) === 0) {
+        let ok = page === this.mcPageR;
+        if (!ok) {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
+            this.mcArm(i, page);
+            ok = true;
+          }
+        }
+        if (ok) {
+          const k = Math.min(words, (4096 - off) >>> 2);
+          const m = this.mcMem;
+          const w = this.mcWord + (off >>> 2);
+          for (let j = 0; j < k; j++) out[at + j] = m[w + j];
+          this.accesses += k;
+          va += 4 * k;
+          at += k;
+          words -= k;
+          continue;
+        }
+      }
+      out[at++] = this.load32(va);
+      va += 4;
+      words--;
+    }
+  }
+
+  /** `words` sequential stores `store32(va + 4i, src[at + i])`, i ascending: load32Seq's twin. */
+  store32Seq(va: number, src: Int32Array, at: number, words: number): void {
+    while (words > 0) {
+      const off = va & 4095;
+      const page = va - off;
+      if ((off & 3) === 0) {
+        let ok = page === this.mcPageW;
+        if (!ok) {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
+            this.mcArm(i, page);
+            ok = true;
+          }
+        }
+        if (ok) {
+          const k = Math.min(words, (4096 - off) >>> 2);
+          const m = this.mcMem;
+          const w = this.mcWord + (off >>> 2);
+          for (let j = 0; j < k; j++) m[w + j] = src[at + j];
+          this.accesses += k;
+          va += 4 * k;
+          at += k;
+          words -= k;
+          continue;
+        }
+      }
+      this.store32(va, src[at++]);
+      va += 4;
+      words--;
     }
   }
 
@@ -1316,3 +1696,41 @@ export interface CpuCounters {
 }
 
 export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, HIT_NONE };
+
+// The data loops of the batch accesses (Cpu.xor64Batch, store64Batch, load64Batch): elements
+// [from, to) of a batch whose host words are in mems/words.
+function xorWords(mems: Int32Array[], words: Int32Array, vlo: Int32Array, vhi: Int32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
+    const m = mems[j];
+    const w = words[j];
+    m[w] ^= vlo[j];
+    m[w + 1] ^= vhi[j];
+  }
+}
+
+/** xorWords over one host view that holds every element (the hot case: one slab holds the table). */
+function xorWordsOne(m: Int32Array, words: Int32Array, vlo: Int32Array, vhi: Int32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
+    const w = words[j];
+    m[w] ^= vlo[j];
+    m[w + 1] ^= vhi[j];
+  }
+}
+
+function storeWords(mems: Int32Array[], words: Int32Array, vlo: Int32Array, vhi: Int32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
+    const m = mems[j];
+    const w = words[j];
+    m[w] = vlo[j];
+    m[w + 1] = vhi[j];
+  }
+}
+
+function loadWords(mems: Int32Array[], words: Int32Array, outLo: Int32Array, outHi: Int32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
+    const m = mems[j];
+    const w = words[j];
+    outLo[j] = m[w];
+    outHi[j] = m[w + 1];
+  }
+}

@@ -33,11 +33,14 @@ export type ThreadHandle = Thread;
 
 /** What user code executes on the CPU its thread runs on. */
 export type UserCpu = Pick<Cpu,
-  'load8' | 'store8' | 'load16' | 'store16' | 'load32' | 'store32' | 'load64' | 'store64' | 'xor64' | 'xor64Batch'
+  'load8' | 'store8' | 'load16' | 'store16' | 'load32' | 'store32' | 'load64' | 'store64' | 'xor64'
+  | 'xor64Batch' | 'store64Batch' | 'load64Batch' | 'load32Batch' | 'copy64' | 'copy32' | 'load32Seq' | 'store32Seq'
   | 'hi' | 'clock' | 'rdtsc' | 'charge' | 'id' | 'node' | 'counters'>;
 
-/** Most accesses one xor64Batch call takes (the CPU's Cpu.BATCH). */
-export const XOR_BATCH_MAX: number = Cpu.BATCH;
+/** Most accesses one batch call (xor64Batch, store64Batch, load64Batch, load32Batch) takes: the CPU's Cpu.BATCH. */
+export const BATCH_MAX: number = Cpu.BATCH;
+/** The same limit under its first name (xor64Batch came first). */
+export const XOR_BATCH_MAX: number = BATCH_MAX;
 
 /** A CPU of the machine as a program sees its topology (sysfs-style): its number and socket. */
 export interface CpuInfo { id: number; node: number }

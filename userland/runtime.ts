@@ -88,6 +88,24 @@ export class Runtime implements MemoryAccess {
    * the data misses). For unrolled loops like GUPS's.
    */
   xor64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.xor64Batch(vas, vlo, vhi, n); }
+  // The other batches (at most BATCH_MAX accesses each) have the same guarantee: exactly the
+  // modelled effects of the single calls in order, the data words moved after the translations so
+  // the host overlaps their misses. Loads and stores are separate batches: a gather sees every
+  // store made before it. Only for accesses whose addresses do not depend on each other's values.
+  /** Gather: `(outLo[k], outHi[k]) = *vas[k]` for k < n, as n load64 calls (`rt.hi` as the last leaves it). */
+  load64Batch(vas: Float64Array, outLo: Int32Array, outHi: Int32Array, n: number): void { this.cpu.load64Batch(vas, outLo, outHi, n); }
+  /** Gather: `out[k] = *vas[k]` (32-bit) for k < n, as n load32 calls. */
+  load32Batch(vas: Float64Array, out: Int32Array, n: number): void { this.cpu.load32Batch(vas, out, n); }
+  /** Scatter: `*vas[k] = (vlo[k], vhi[k])` for k < n, as n store64 calls in order (a later store to a word wins). */
+  store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void { this.cpu.store64Batch(vas, vlo, vhi, n); }
+  /** `words` 64-bit load/store pairs from `src` to `dst`, ascending, as that many load64 + store64 calls. */
+  copy64(dst: number, src: number, words: number): void { this.cpu.copy64(dst, src, words); }
+  /** `words` 32-bit load/store pairs from `src` to `dst`, ascending, as that many load32 + store32 calls. */
+  copy32(dst: number, src: number, words: number): void { this.cpu.copy32(dst, src, words); }
+  /** `words` sequential 32-bit loads from `va` into `out[at..]`, as that many load32 calls. */
+  load32Seq(va: number, out: Int32Array, at: number, words: number): void { this.cpu.load32Seq(va, out, at, words); }
+  /** `words` sequential 32-bit stores of `src[at..]` from `va` on, as that many store32 calls. */
+  store32Seq(va: number, src: Int32Array, at: number, words: number): void { this.cpu.store32Seq(va, src, at, words); }
 
   /** The unsigned 64-bit value at `va` as a bigint (not for hot loops). */
   loadU64(va: number): bigint {

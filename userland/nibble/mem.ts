@@ -13,6 +13,13 @@ export interface MemPort {
   load64(va: number): number;
   store64(va: number, lo: number, hi: number): void;
   readonly hi: number;
+  /**
+   * `words` pairs `lo = load64(src + 8i); store64(dst + 8i, lo, hi)`, i ascending: the same modelled
+   * accesses as that loop (the CPU's copy64 moves runs within a page pair in bulk).
+   */
+  copy64(dst: number, src: number, words: number): void;
+  /** `words` pairs `store32(dst + 4i, load32(src + 4i))`, i ascending (the CPU's copy32). */
+  copy32(dst: number, src: number, words: number): void;
   /** The core's modelled clock (rdtsc). */
   rdtsc(): number;
   charge(component: string, cycles: number): void;
@@ -56,7 +63,8 @@ export function pad8(n: number): number {
 /**
  * Copy `bytes` (rounded up to whole 32-bit words) between two addresses of one block or buffer. When
  * both sides share their alignment modulo 8, the middle moves in 64-bit words: a word-at-a-time copy
- * loop, one modelled access per machine word, rather than the reference's rep movsb.
+ * loop, one modelled access per machine word, rather than the reference's rep movsb. The loops are
+ * the CPU's copy64/copy32 (the same accesses in the same order, applied in bulk where they can be).
  */
 export function copyWords(m: MemPort, src: number, dst: number, bytes: number): void {
   let n = (bytes + 3) >>> 2;
@@ -68,18 +76,13 @@ export function copyWords(m: MemPort, src: number, dst: number, bytes: number): 
       dst += 4;
       n--;
     }
-    while (n >= 2) {
-      const lo = m.load64(src);
-      m.store64(dst, lo, m.hi);
-      src += 8;
-      dst += 8;
-      n -= 2;
+    if (n >= 2) {
+      const w = n >>> 1;
+      m.copy64(dst, src, w);
+      src += 8 * w;
+      dst += 8 * w;
+      n -= 2 * w;
     }
   }
-  while (n > 0) {
-    m.store32(dst, m.load32(src));
-    src += 4;
-    dst += 4;
-    n--;
-  }
+  if (n > 0) m.copy32(dst, src, n);
 }

@@ -12,6 +12,8 @@ export class RtPort implements MemPort {
   load64(va: number): number { return this.rt.cpu.load64(va); }
   store64(va: number, lo: number, hi: number): void { this.rt.cpu.store64(va, lo, hi); }
   get hi(): number { return this.rt.cpu.hi; }
+  copy64(dst: number, src: number, words: number): void { this.rt.cpu.copy64(dst, src, words); }
+  copy32(dst: number, src: number, words: number): void { this.rt.cpu.copy32(dst, src, words); }
   rdtsc(): number { return this.rt.cpu.rdtsc(); }
   charge(component: string, cycles: number): void { this.rt.cpu.charge(component, cycles); }
   get costs(): ProgramCosts { return this.rt.costs; }

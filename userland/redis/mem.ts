@@ -4,8 +4,9 @@
 // Pointers are virtual addresses stored as two 32-bit halves (they lie above 2^46).
 
 import type { ProgramCosts } from '../../syscalls/abi.js';
+import { type SeqMem, loadWordBytes, storeWordBytes } from '../seqBytes.js';
 
-export interface RedisMem {
+export interface RedisMem extends SeqMem {
   load8(va: number): number;
   store8(va: number, v: number): void;
   load32(va: number): number;
@@ -41,26 +42,28 @@ export function storeF64(m: RedisMem, va: number, v: number): void {
   m.store32(va + 4, f64w[1]);
 }
 
-/** Store `bytes` at `va` (a word at a time where `va` is aligned). */
+/** Store `bytes` at `va` (a word at a time where `va` is aligned: the CPU's store32Seq run). */
 export function storeBytes(m: RedisMem, va: number, bytes: Uint8Array): void {
   const n = bytes.length;
   let i = 0;
   for (; i < n && ((va + i) & 3) !== 0; i++) m.store8(va + i, bytes[i]);
-  for (; i + 4 <= n; i += 4) m.store32(va + i, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    storeWordBytes(m, va + i, bytes, i, words);
+    i += 4 * words;
+  }
   for (; i < n; i++) m.store8(va + i, bytes[i]);
 }
 
-/** Load `n` bytes at `va` into a new array (a word at a time where aligned). */
+/** Load `n` bytes at `va` into a new array (a word at a time where aligned: the CPU's load32Seq run). */
 export function loadBytes(m: RedisMem, va: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   let i = 0;
   for (; i < n && ((va + i) & 3) !== 0; i++) out[i] = m.load8(va + i);
-  for (; i + 4 <= n; i += 4) {
-    const w = m.load32(va + i);
-    out[i] = w & 0xff;
-    out[i + 1] = (w >>> 8) & 0xff;
-    out[i + 2] = (w >>> 16) & 0xff;
-    out[i + 3] = w >>> 24;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    loadWordBytes(m, va + i, out, i, words);
+    i += 4 * words;
   }
   for (; i < n; i++) out[i] = m.load8(va + i);
   return out;
