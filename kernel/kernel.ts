@@ -4,7 +4,7 @@
 // every CPU traps into.
 
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
-import { Cpu, MachineFault, type Fault, VECTOR_GP } from '../mmu/cpu.js';
+import { Cpu, MachineFault, type Fault, VECTOR_GP, CYC_CONTEXT_SWITCH } from '../mmu/cpu.js';
 import { CacheHierarchy } from '../mmu/cache.js';
 import { CachedCpu } from '../mmu/cachedCpu.js';
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../mmu/pageWalker.js';
@@ -300,8 +300,9 @@ export class Kernel implements VmHost {
     const old = this.loaded[cpu.id];
     if (old) old.pmap.activeOn.delete(cpu.id);
     const pm = vs.pmap;
-    const keep = pm.pcid !== 0 && !pm.staleOn.has(cpu.id);
-    pm.staleOn.delete(cpu.id);
+    const stale = pm.staleOn.has(cpu.id);
+    const keep = pm.pcid !== 0 && !stale;
+    if (stale) pm.staleOn.delete(cpu.id);
     cpu.writeCr3(pm.root, pm.pcid, keep);
     pm.activeOn.add(cpu.id);
     if (pm.pcid !== 0) pm.taggedOn.add(cpu.id);
@@ -464,7 +465,7 @@ export class Kernel implements VmHost {
     const prev = this.running[cpu.id];
     if (prev !== t) {
       if (prev && prev.state === 'running') prev.state = 'runnable';
-      if (prev && prev.process !== t.process) cpu.charge('context-switch', this.costs.contextSwitch);
+      if (prev && prev.process !== t.process) cpu.chargeAt(CYC_CONTEXT_SWITCH, this.costs.contextSwitch);
       this.running[cpu.id] = t;
     }
     if (t.state !== 'blocked') t.state = 'running';

@@ -50,6 +50,15 @@ const LOCK_PAGES = 7;
 /** Lines per page. */
 const LINES = 64;
 
+/** A kernel object the kernel half places in its data pages: its slot is kept on it (see KernelHalf.slot). */
+export interface KernelObject {
+  kernelSlot: number;
+  kernelSlotGen: number;
+}
+
+/** Numberings of kernel slots, unique across kernels in this host process (see KernelHalf.slot). */
+let nextSlotGen = 1;
+
 /** What the kernel half needs from the kernel. */
 export interface KernelHalfHost extends PmapHost {
   allocFrame(order: number, node: number): number;
@@ -67,9 +76,24 @@ export class KernelHalf {
   readonly frames: { pa: number; order: number }[] = [];
   /** The kernel half's leaves: VA -> frame, for the invariant checker. */
   readonly leaves = new Map<number, number>();
-  /** Slot numbers of kernel objects (per kernel, in order of first use). */
-  private slots = new WeakMap<object, number>();
+  /**
+   * Slot numbers of kernel objects (per kernel, in order of first use), kept on the objects
+   * (KernelObject) and valid while their `kernelSlotGen` is this numbering's: a field read per
+   * reference instead of a WeakMap lookup.
+   */
+  private slotGen = nextSlotGen++;
   private nextSlot = 0;
+  /**
+   * The kernel-half page addresses as halves (lo, hi), by text page, data page and per-CPU page,
+   * as int32 (Cpu.kernelRef takes either form): small integers are passed to a call as they are,
+   * where a uint32 above 2^31 is a heap number, allocated per call.
+   */
+  private readonly textLo = new Int32Array(KTEXT_PAGES);
+  private readonly textHi = new Int32Array(KTEXT_PAGES);
+  private readonly dataLo = new Int32Array(KDATA_PAGES);
+  private readonly dataHi = new Int32Array(KDATA_PAGES);
+  private readonly percpuLo: Int32Array;
+  private readonly percpuHi: Int32Array;
 
   /**
    * `hasSpace(cpu)`: whether the CPU's CR3 holds a live address space. A CPU whose space was just
@@ -92,6 +116,15 @@ export class KernelHalf {
     map(KDATA, KDATA_PAGES, 0, true, true);
     for (let c = 0; c < cpus; c++) map(KPERCPU + c * PERCPU_PAGES * 4096, PERCPU_PAGES, nodeOfCpu(c), true, true);
     this.pmap.clearPending();
+    const halves = (va: number, lo: Int32Array, hi: Int32Array, i: number): void => {
+      lo[i] = va % TWO32; // page-aligned, so exact as a number; stored as int32 (a line offset never carries)
+      hi[i] = Math.floor(va / TWO32);
+    };
+    for (let i = 0; i < KTEXT_PAGES; i++) halves(KTEXT + i * 4096, this.textLo, this.textHi, i);
+    for (let i = 0; i < KDATA_PAGES; i++) halves(KDATA + i * 4096, this.dataLo, this.dataHi, i);
+    this.percpuLo = new Int32Array(cpus * PERCPU_PAGES);
+    this.percpuHi = new Int32Array(cpus * PERCPU_PAGES);
+    for (let i = 0; i < cpus * PERCPU_PAGES; i++) halves(KPERCPU + i * 4096, this.percpuLo, this.percpuHi, i);
   }
 
   /** Link the kernel half into a new address space's root (its top-level entry for KERNBASE). */
@@ -120,55 +153,130 @@ export class KernelHalf {
    * numbered again when next used; sharing a slot only means sharing kernel data lines.
    */
   resetSlots(): void {
-    this.slots = new WeakMap();
+    this.slotGen = nextSlotGen++;
     this.nextSlot = 0;
   }
 
   /** The slot of a kernel object (per kernel, stable for the object's life). */
-  slot(o: object): number {
-    let s = this.slots.get(o);
-    if (s === undefined) this.slots.set(o, (s = this.nextSlot++));
-    return s;
+  slot(o: KernelObject): number {
+    if (o.kernelSlotGen !== this.slotGen) {
+      o.kernelSlotGen = this.slotGen;
+      o.kernelSlot = this.nextSlot++;
+    }
+    return o.kernelSlot;
   }
 
   // ------------------------------------------------------------------ references
+  //
+  // A kernel-half address is a page address plus a line offset, given as halves (lo, hi): the
+  // address itself would need more than 53 bits (page addresses alone are exact as numbers). A
+  // path's references are made as one run of the CPU's (beginKernelRefs .. endKernelRefs), which
+  // sets the user counters aside once per path; the one-reference methods make a run of one.
+  // A CPU whose CR3 holds no live space (see hasSpace) makes none, but the objects a path names
+  // are numbered all the same (first use is the path, not the reference), as they always were.
 
-  /**
-   * One reference at byte `offset` of the kernel page at `page` (page-aligned, so exact as a
-   * number: a kernel-half address with a line offset would need more than 53 bits).
-   */
-  private ref(cpu: Cpu, page: number, offset: number, access: AccessKind, lines = 1): void {
-    if (!this.hasSpace(cpu)) return;
-    cpu.kernelRef(((page >>> 0) + offset) >>> 0, Math.floor(page / TWO32), access, lines);
+  /** An instruction fetch on text page `page` (one per routine entered), in a run. */
+  private textIn(cpu: Cpu, page: number): void {
+    cpu.kernelRefIn(this.textLo[page], this.textHi[page], ACCESS_EXEC);
   }
 
-  /** An instruction fetch on text page `page` (one per routine entered). */
-  text(cpu: Cpu, page: number): void { this.ref(cpu, KTEXT + page * 4096, 0, ACCESS_EXEC); }
-
-  private data(cpu: Cpu, page: number, line: number, access: AccessKind): void {
-    this.ref(cpu, KDATA + page * 4096, (line % LINES) * 64, access);
+  private dataIn(cpu: Cpu, page: number, line: number, access: AccessKind): void {
+    cpu.kernelRefIn(this.dataLo[page] + (line % LINES) * 64, this.dataHi[page], access);
   }
 
-  private percpu(cpu: Cpu, page: number, line: number, access: AccessKind, lines = 1): void {
-    this.ref(cpu, KPERCPU + (cpu.id * PERCPU_PAGES + page) * 4096, line * 64, access, lines);
+  private percpuIn(cpu: Cpu, page: number, line: number, access: AccessKind, lines = 1): void {
+    const i = cpu.id * PERCPU_PAGES + page;
+    cpu.kernelRefIn(this.percpuLo[i] + line * 64, this.percpuHi[i], access, lines);
   }
 
   /** A line of a proc structure (two lines each: 0 = thread/proc header, 1 = the VAS handle table and its lock). */
-  procLine(cpu: Cpu, proc: object, line: 0 | 1, access: AccessKind): void {
+  private procLineIn(cpu: Cpu, proc: KernelObject, line: 0 | 1, access: AccessKind): void {
     const s = this.slot(proc);
-    this.data(cpu, DATA_PROC + (s % PROC_PAGES), Math.floor(s / PROC_PAGES) * 2 + line, access);
+    this.dataIn(cpu, DATA_PROC + (s % PROC_PAGES), Math.floor(s / PROC_PAGES) * 2 + line, access);
   }
 
   /** A line of an address space's vmspace+pmap structure (0 = vmspace, 1 = pmap: pm_active, pm_pml4). */
-  spaceLine(cpu: Cpu, space: object, line: 0 | 1, access: AccessKind): void {
+  private spaceLineIn(cpu: Cpu, space: KernelObject, line: 0 | 1, access: AccessKind): void {
     const s = this.slot(space);
-    this.data(cpu, DATA_SPACE + (s % SPACE_PAGES), Math.floor(s / SPACE_PAGES) * 2 + line, access);
+    this.dataIn(cpu, DATA_SPACE + (s % SPACE_PAGES), Math.floor(s / SPACE_PAGES) * 2 + line, access);
   }
 
   /** The line holding a segment's lock word. */
-  lockLine(cpu: Cpu, seg: object, access: AccessKind): void {
+  private lockLineIn(cpu: Cpu, seg: KernelObject, access: AccessKind): void {
     const s = this.slot(seg);
-    this.data(cpu, DATA_LOCK + (s % LOCK_PAGES), Math.floor(s / LOCK_PAGES), access);
+    this.dataIn(cpu, DATA_LOCK + (s % LOCK_PAGES), Math.floor(s / LOCK_PAGES), access);
+  }
+
+  /** An instruction fetch on text page `page` (one per routine entered). */
+  text(cpu: Cpu, page: number): void {
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try { this.textIn(cpu, page); } finally { cpu.endKernelRefs(); }
+  }
+
+  /** A line of a proc structure (see procLineIn). */
+  procLine(cpu: Cpu, proc: KernelObject, line: 0 | 1, access: AccessKind): void {
+    this.slot(proc);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try { this.procLineIn(cpu, proc, line, access); } finally { cpu.endKernelRefs(); }
+  }
+
+  /** A line of an address space's vmspace+pmap structure (see spaceLineIn). */
+  spaceLine(cpu: Cpu, space: KernelObject, line: 0 | 1, access: AccessKind): void {
+    this.slot(space);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try { this.spaceLineIn(cpu, space, line, access); } finally { cpu.endKernelRefs(); }
+  }
+
+  /** The line holding a segment's lock word. */
+  lockLine(cpu: Cpu, seg: KernelObject, access: AccessKind): void {
+    this.slot(seg);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try { this.lockLineIn(cpu, seg, access); } finally { cpu.endKernelRefs(); }
+  }
+
+  /** sys_vas_switch's entry: its text, and the process's VAS handle table and lock (one line). */
+  vasSwitchEntry(cpu: Cpu, proc: KernelObject): void {
+    this.slot(proc);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try {
+      this.textIn(cpu, TEXT_VAS);
+      this.procLineIn(cpu, proc, 1, ACCESS_WRITE);
+    } finally {
+      cpu.endKernelRefs();
+    }
+  }
+
+  /** pmap_activate: its text, then pm_active in the old space's pmap and in the new one's. */
+  pmapActivate(cpu: Cpu, from: KernelObject, to: KernelObject): void {
+    this.slot(from);
+    this.slot(to);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try {
+      this.textIn(cpu, TEXT_PMAP);
+      this.spaceLineIn(cpu, from, 1, ACCESS_WRITE);
+      this.spaceLineIn(cpu, to, 1, ACCESS_WRITE);
+    } finally {
+      cpu.endKernelRefs();
+    }
+  }
+
+  /** A segment lock taken or released: the lock primitives' text and the lock word's line. */
+  lockOp(cpu: Cpu, seg: KernelObject): void {
+    this.slot(seg);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try {
+      this.textIn(cpu, TEXT_LOCK);
+      this.lockLineIn(cpu, seg, ACCESS_WRITE);
+    } finally {
+      cpu.endKernelRefs();
+    }
   }
 
   /**
@@ -176,18 +284,31 @@ export class KernelHalf {
    * globaldata (curthread, the kernel stack pointer), the trapframe pushed on the kernel stack
    * (176 bytes: three lines), syscall2's text, the calling process's header, its sysent entry.
    */
-  syscallEntry(cpu: Cpu, proc: object, number: number): void {
-    this.text(cpu, TEXT_ENTRY);
-    this.percpu(cpu, 0, 0, ACCESS_READ);
-    this.percpu(cpu, 1, 61, ACCESS_WRITE, 3);
-    this.text(cpu, TEXT_SYSCALL);
-    this.procLine(cpu, proc, 0, ACCESS_READ);
-    this.data(cpu, DATA_SYSENT, Math.floor(Math.max(0, number) / 2), ACCESS_READ);
+  syscallEntry(cpu: Cpu, proc: KernelObject, number: number): void {
+    this.slot(proc);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try {
+      this.textIn(cpu, TEXT_ENTRY);
+      this.percpuIn(cpu, 0, 0, ACCESS_READ);
+      this.percpuIn(cpu, 1, 61, ACCESS_WRITE, 3);
+      this.textIn(cpu, TEXT_SYSCALL);
+      this.procLineIn(cpu, proc, 0, ACCESS_READ);
+      this.dataIn(cpu, DATA_SYSENT, Math.floor(Math.max(0, number) / 2), ACCESS_READ);
+    } finally {
+      cpu.endKernelRefs();
+    }
   }
 
   /** System-call exit: the return path's text and the trapframe read back from the kernel stack. */
   syscallExit(cpu: Cpu): void {
-    this.text(cpu, TEXT_ENTRY);
-    this.percpu(cpu, 1, 61, ACCESS_READ, 3);
+    if (!this.hasSpace(cpu)) return;
+    cpu.beginKernelRefs();
+    try {
+      this.textIn(cpu, TEXT_ENTRY);
+      this.percpuIn(cpu, 1, 61, ACCESS_READ, 3);
+    } finally {
+      cpu.endKernelRefs();
+    }
   }
 }

@@ -72,6 +72,37 @@ export interface CpuOptions {
   caches?: CacheHierarchy;
 }
 
+/**
+ * Components charged on the system-call, switch and program paths, counted in an indexed array
+ * (Cpu.chargeAt) instead of the string-keyed record, whose keyed updates cost more host time than
+ * the rest of a warm kernel reference. `charge(name)` sends these names here too, so a component
+ * is counted in one place only; `cyclesBy` shows them under their names.
+ */
+export const CYC_SYSCALL = 0;
+export const CYC_CR3 = 1;
+export const CYC_LOCK = 2;
+export const CYC_PMAP_ACTIVATE = 3;
+export const CYC_COMPUTE = 4;
+export const CYC_CONTEXT_SWITCH = 5;
+export const CYC_KERNEL_TLB = 6;
+export const CYC_KERNEL_CACHE = 7;
+const HOT_NAMES = ['syscall', 'cr3', 'lock', 'pmap-activate', 'compute', 'context-switch', 'kernel-tlb', 'kernel-cache'] as const;
+
+/** The CYC_* index of a component name, or -1. */
+function hotIndex(component: string): number {
+  switch (component) {
+    case 'compute': return CYC_COMPUTE;
+    case 'syscall': return CYC_SYSCALL;
+    case 'cr3': return CYC_CR3;
+    case 'lock': return CYC_LOCK;
+    case 'pmap-activate': return CYC_PMAP_ACTIVATE;
+    case 'context-switch': return CYC_CONTEXT_SWITCH;
+    case 'kernel-tlb': return CYC_KERNEL_TLB;
+    case 'kernel-cache': return CYC_KERNEL_CACHE;
+    default: return -1;
+  }
+}
+
 const EMPTY_WORDS = new Int32Array(1);
 const EMPTY_BYTES = new Uint8Array(1);
 
@@ -118,6 +149,13 @@ export class Cpu implements RemapListener {
   /** Hot components kept as plain fields and folded into cyclesBy when it is read. */
   private walkCycles = 0;
   private stlbCycles = 0;
+  /**
+   * The CYC_* components' totals, each summed from 0 in charge order exactly as the record would
+   * sum it, and whether each was charged yet (its key is put in the record at its first charge, so
+   * the record's key order stays the order of first charges).
+   */
+  private readonly hotCycles = new Float64Array(HOT_NAMES.length);
+  private readonly hotSeen = new Uint8Array(HOT_NAMES.length);
 
   // --- data caches (only with caches on) ---
   /**
@@ -138,6 +176,16 @@ export class Cpu implements RemapListener {
   kernelAccesses = 0;
   /** What those references counted (scalars), kept out of the user counters: see KS_* for the layout. */
   readonly kernelStats = new Float64Array(KS_SIZE);
+  /** Open beginKernelRefs calls (the user counters are set aside while > 0), and what was set aside. */
+  private kDepth = 0;
+  private svSlowL1 = 0;
+  private svL1Misses = 0;
+  private svStlbHits = 0;
+  private svWalks = 0;
+  private svWalkRefs = 0;
+  private svWalkCycles = 0;
+  private svStlbCycles = 0;
+  private svCacheCycles = 0;
   /** The kernel's own paging-structure-cache and data-cache counters (same layout as the user ones). */
   private kPscHits = new Float64Array(6);
   private kPscMisses = new Float64Array(6);
@@ -164,6 +212,15 @@ export class Cpu implements RemapListener {
   private readonly fcNext = new Int32Array(FC_SIZE).fill(-1);
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
+  /**
+   * The L1 slots whose front list is not empty (an unordered set: list and position in it, -1 =
+   * absent). A flushing CR3 write needs to kill, of the flushed PCID's L1 entries, only those with
+   * front entries: the others are dead in the model already by their PCID's epoch, which the TLB
+   * bumps (see writeCr3), so no scan of the whole L1 is needed.
+   */
+  private readonly frontSlots: Int32Array;
+  private readonly frontSlotPos: Int32Array;
+  private frontSlotCount = 0;
   /** The L1 DTLB's LRU stamps (the TLB's own array), refreshed by every front-cache hit. */
   protected readonly l1Stamp: Float64Array;
   /**
@@ -184,6 +241,9 @@ export class Cpu implements RemapListener {
   private mcPageW = -1;
   private mcMem: Int32Array = EMPTY_WORDS;
   private mcWord = 0;
+  /** 2 ** maxPhysAddrBits, for writeCr3's check (recomputed when the bits change). */
+  private cr3LimitBits = -1;
+  private cr3Limit = 0;
   /** High half of the last 64-bit load. */
   hi = 0;
   private readonly ctl: WalkControl;
@@ -200,6 +260,8 @@ export class Cpu implements RemapListener {
     this.caches = opts.caches ?? null;
     this.frontOk = this.caches === null;
     this.l1Head = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
+    this.frontSlots = new Int32Array(this.tlb.l1Stamp.length);
+    this.frontSlotPos = new Int32Array(this.tlb.l1Stamp.length).fill(-1);
     this.l1Stamp = this.tlb.l1Stamp;
     this.ctl = { wp: true, nxe: true, pke: false, pkru: 0, maxPhysAddrBits: this.maxPhysAddrBits };
     for (const a of this.tlb.l1) {
@@ -225,13 +287,31 @@ export class Cpu implements RemapListener {
     if (this.walkCycles !== 0) { r.walk = (r.walk ?? 0) + this.walkCycles; this.walkCycles = 0; }
     if (this.stlbCycles !== 0) { r.stlb = (r.stlb ?? 0) + this.stlbCycles; this.stlbCycles = 0; }
     if (this.cacheCycles !== 0) { r.cache = (r.cache ?? 0) + this.cacheCycles; this.cacheCycles = 0; }
+    for (let i = 0; i < HOT_NAMES.length; i++) if (this.hotSeen[i] !== 0) r[HOT_NAMES[i]] = this.hotCycles[i];
     return r;
   }
 
   /** Charge modelled cycles to a named component. */
   charge(component: string, cycles: number): void {
+    const i = hotIndex(component);
+    if (i >= 0) { this.chargeAt(i, cycles); return; }
     this.cycles += cycles;
     this.cyclesByRec[component] = (this.cyclesByRec[component] ?? 0) + cycles;
+  }
+
+  /** charge() for a CYC_* component, without the name. */
+  chargeAt(component: number, cycles: number): void {
+    this.cycles += cycles;
+    this.recordAt(component, cycles);
+  }
+
+  /** Count cycles already on the clock under a CYC_* component. */
+  private recordAt(component: number, cycles: number): void {
+    if (this.hotSeen[component] === 0) {
+      this.hotSeen[component] = 1;
+      this.cyclesByRec[HOT_NAMES[component]] = 0;
+    }
+    this.hotCycles[component] += cycles;
   }
 
   // ------------------------------------------------------------------ control registers
@@ -241,7 +321,9 @@ export class Cpu implements RemapListener {
    * with PCIDE=1 the new PCID's non-global entries go unless `noFlush` (bit 63) is set.
    */
   writeCr3(tableBase: number, pcid = 0, noFlush = false): void {
-    if (tableBase % 4096 !== 0 || tableBase < 0 || tableBase >= 2 ** this.maxPhysAddrBits) throw new RangeError(`CR3 base ${formatAddr(tableBase)} is not a 4K-aligned physical address`);
+    if (this.maxPhysAddrBits !== this.cr3LimitBits) { this.cr3LimitBits = this.maxPhysAddrBits; this.cr3Limit = 2 ** this.maxPhysAddrBits; }
+    // (x - floor(x / 4096) * 4096: x % 4096 without the host's floating-point remainder call; exact.)
+    if (!(tableBase >= 0 && tableBase < this.cr3Limit && tableBase - Math.floor(tableBase / 4096) * 4096 === 0)) throw new RangeError(`CR3 base ${formatAddr(tableBase)} is not a 4K-aligned physical address`);
     if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095) throw new RangeError(`PCID ${pcid} out of range 0..4095`);
     if (!this.pcide && pcid !== 0) throw new RangeError('PCID must be 0 while CR4.PCIDE is clear (#GP)');
     if (!this.pcide && noFlush) throw new RangeError('CR3 bit 63 is reserved while CR4.PCIDE is clear (#GP)');
@@ -251,11 +333,12 @@ export class Cpu implements RemapListener {
     this.mcReset(); // its page key carries no PCID
     this.cr3Writes++;
     if (!noFlush) {
-      this.tlb.flushPcid(pcid);
+      this.tlb.flushPcid(pcid, false); // L1 entries die by epoch; those with front entries here:
+      this.killFrontedL1(pcid);
       this.tlbFlushes++;
     }
     // Table 6 prices a load that installs a tag (224) above one that flushes (130).
-    this.charge('cr3', this.pcide && pcid !== 0 ? this.costs.cr3LoadTagged : this.costs.cr3Load);
+    this.chargeAt(CYC_CR3, this.pcide && pcid !== 0 ? this.costs.cr3LoadTagged : this.costs.cr3Load);
   }
 
   /** MOV to CR4 for the bits modelled here (SDM §4.10.4.1 on what it flushes). */
@@ -335,7 +418,34 @@ export class Cpu implements RemapListener {
     this.mcWord = this.fcWord[i];
   }
 
+  /** Kill the flushed PCID's non-global L1 entries that have front entries (see frontSlots). */
+  private killFrontedL1(pcid: number): void {
+    const [l4, l2, l1g] = this.tlb.l1;
+    // Backwards: a kill takes its slot out of the list, moving the last one (already seen) into its place.
+    for (let i = this.frontSlotCount - 1; i >= 0; i--) {
+      const g = this.frontSlots[i];
+      const a = g < l2.base ? l4 : g < l1g.base ? l2 : l1g;
+      const s = g - a.base;
+      if (a.pcidOf(s) === pcid && (a.flagsOf(s) & TF_G) === 0) a.kill(s);
+    }
+  }
+
+  private addFrontSlot(l1Slot: number): void {
+    this.frontSlotPos[l1Slot] = this.frontSlotCount;
+    this.frontSlots[this.frontSlotCount++] = l1Slot;
+  }
+
+  private removeFrontSlot(l1Slot: number): void {
+    const i = this.frontSlotPos[l1Slot];
+    if (i < 0) return;
+    const last = this.frontSlots[--this.frontSlotCount];
+    this.frontSlots[i] = last;
+    this.frontSlotPos[last] = i;
+    this.frontSlotPos[l1Slot] = -1;
+  }
+
   private dropFrontFor(l1Slot: number): void {
+    this.removeFrontSlot(l1Slot);
     this.mcReset();
     let i = this.l1Head[l1Slot];
     while (i >= 0) {
@@ -357,6 +467,7 @@ export class Cpu implements RemapListener {
     const n = this.fcNext[i];
     if (p >= 0) this.fcNext[p] = n; else this.l1Head[s] = n;
     if (n >= 0) this.fcPrev[n] = p;
+    if (p < 0 && n < 0) this.removeFrontSlot(s);
     this.fcSlot[i] = -1;
     this.fcNext[i] = -1;
     this.fcPrev[i] = -1;
@@ -371,6 +482,8 @@ export class Cpu implements RemapListener {
     this.fcNext.fill(-1);
     this.fcPrev.fill(-1);
     this.l1Head.fill(-1);
+    for (let i = 0; i < this.frontSlotCount; i++) this.frontSlotPos[this.frontSlots[i]] = -1;
+    this.frontSlotCount = 0;
   }
 
   /**
@@ -405,7 +518,7 @@ export class Cpu implements RemapListener {
     const h = this.l1Head[l1Slot];
     this.fcNext[i] = h;
     this.fcPrev[i] = -1;
-    if (h >= 0) this.fcPrev[h] = i;
+    if (h >= 0) this.fcPrev[h] = i; else this.addFrontSlot(l1Slot);
     this.l1Head[l1Slot] = i;
   }
 
@@ -597,43 +710,81 @@ export class Cpu implements RemapListener {
    * an STLB hit and walk references as component "kernel-tlb", a data-cache miss beyond the L1D
    * latency as "kernel-cache"; the warm cost of the path is in the measured figures that price it
    * (`syscall`, `atomicRmw`). Returns the physical address. The kernel half is wired, so a fault
-   * here is a kernel bug and throws.
+   * here is a kernel bug and throws. The halves may be given as uint32 or as int32 (the same bits).
    */
   kernelRef(lo: number, hi: number, access: AccessKind, lines = 1): number {
-    // The user counters are set aside (scalars in locals, arrays swapped for the kernel's own), the
-    // reference counts into zeroed fields, and what it counted is added to the kernel's. Cycles stay
-    // on the clock; only their component changes.
-    const slowL1 = this.slowL1Hits, l1m = this.l1Misses, stlb = this.stlbHits, walks = this.walks, refs = this.walkRefs;
-    const walkC = this.walkCycles, stlbC = this.stlbCycles, cacheC = this.cacheCycles;
-    const pscH = this.pscHits, pscM = this.pscMisses, served = this.cacheServed, remote = this.cacheRemote;
+    this.beginKernelRefs();
+    try {
+      return this.kernelRefIn(lo, hi, access, lines);
+    } finally {
+      this.endKernelRefs();
+    }
+  }
+
+  /**
+   * Start a run of kernel references (kernelRefIn, nothing else on this core until endKernelRefs,
+   * which must follow in a `finally`): the user counters are set aside once for the run instead of
+   * once per reference. Scalars go to fields, arrays are swapped for the kernel's own; the run
+   * counts into zeroed fields and endKernelRefs adds what it counted to the kernel's. Nests.
+   */
+  beginKernelRefs(): void {
+    if (this.kDepth++ > 0) return;
+    this.svSlowL1 = this.slowL1Hits; this.svL1Misses = this.l1Misses; this.svStlbHits = this.stlbHits;
+    this.svWalks = this.walks; this.svWalkRefs = this.walkRefs;
+    this.svWalkCycles = this.walkCycles; this.svStlbCycles = this.stlbCycles; this.svCacheCycles = this.cacheCycles;
     this.slowL1Hits = 0; this.l1Misses = 0; this.stlbHits = 0; this.walks = 0; this.walkRefs = 0;
     this.walkCycles = 0; this.stlbCycles = 0; this.cacheCycles = 0;
+    const pscH = this.pscHits, pscM = this.pscMisses, served = this.cacheServed, remote = this.cacheRemote;
     this.pscHits = this.kPscHits; this.pscMisses = this.kPscMisses; this.cacheServed = this.kCacheServed; this.cacheRemote = this.kCacheRemote;
+    this.kPscHits = pscH; this.kPscMisses = pscM; this.kCacheServed = served; this.kCacheRemote = remote;
+  }
+
+  /** End a run of kernel references (see beginKernelRefs). */
+  endKernelRefs(): void {
+    if (--this.kDepth > 0) return;
+    // The counts are whole numbers: one sum per run equals the sum of the per-reference sums.
+    const k = this.kernelStats;
+    k[KS_SLOW_L1_HITS] += this.slowL1Hits; k[KS_L1_MISSES] += this.l1Misses; k[KS_STLB_HITS] += this.stlbHits;
+    k[KS_WALKS] += this.walks; k[KS_WALK_REFS] += this.walkRefs;
+    this.slowL1Hits = this.svSlowL1; this.l1Misses = this.svL1Misses; this.stlbHits = this.svStlbHits;
+    this.walks = this.svWalks; this.walkRefs = this.svWalkRefs;
+    this.walkCycles = this.svWalkCycles; this.stlbCycles = this.svStlbCycles; this.cacheCycles = this.svCacheCycles;
+    const pscH = this.pscHits, pscM = this.pscMisses, served = this.cacheServed, remote = this.cacheRemote;
+    this.pscHits = this.kPscHits; this.pscMisses = this.kPscMisses; this.cacheServed = this.kCacheServed; this.cacheRemote = this.kCacheRemote;
+    this.kPscHits = pscH; this.kPscMisses = pscM; this.kCacheServed = served; this.kCacheRemote = remote;
+  }
+
+  /** One reference of a run (between beginKernelRefs and endKernelRefs): see kernelRef. */
+  kernelRefIn(lo: number, hi: number, access: AccessKind, lines = 1): number {
+    if (this.kDepth === 0) throw new Error('Cpu.kernelRefIn outside beginKernelRefs/endKernelRefs (its counts would land in the user counters)');
     this.accesses++; // the LRU clock: this reference is the most recent use of its entry
     this.kernelAccesses++;
-    let pa: number;
-    try {
-      pa = this.tryTranslate(lo, hi, access, false);
-      if (pa >= 0 && this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
+    const pa = this.tryTranslate(lo, hi, access, false);
+    if (pa >= 0) {
+      if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
       // The next lines of the same page (`lines` > 1, within the page): L1 hits on the entry just
       // used, with nothing touched in between, so its LRU stamp needs no refresh (the cpu.ts
       // micro-cache argument); each is still an access and, with caches on, a line lookup.
-      for (let i = 1; i < lines && pa >= 0; i++) {
+      for (let i = 1; i < lines; i++) {
         this.accesses++;
         this.kernelAccesses++;
         this.slowL1Hits++;
         if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa + 64 * i);
       }
-    } finally {
-      const k = this.kernelStats;
-      k[KS_SLOW_L1_HITS] += this.slowL1Hits; k[KS_L1_MISSES] += this.l1Misses; k[KS_STLB_HITS] += this.stlbHits;
-      k[KS_WALKS] += this.walks; k[KS_WALK_REFS] += this.walkRefs;
-      const tlbC = this.walkCycles + this.stlbCycles;
-      if (tlbC !== 0) { k[KS_TLB_CYCLES] += tlbC; this.cyclesByRec['kernel-tlb'] = (this.cyclesByRec['kernel-tlb'] ?? 0) + tlbC; }
-      if (this.cacheCycles !== 0) { k[KS_CACHE_CYCLES] += this.cacheCycles; this.cyclesByRec['kernel-cache'] = (this.cyclesByRec['kernel-cache'] ?? 0) + this.cacheCycles; }
-      this.slowL1Hits = slowL1; this.l1Misses = l1m; this.stlbHits = stlb; this.walks = walks; this.walkRefs = refs;
-      this.walkCycles = walkC; this.stlbCycles = stlbC; this.cacheCycles = cacheC;
-      this.pscHits = pscH; this.pscMisses = pscM; this.cacheServed = served; this.cacheRemote = remote;
+    }
+    // Cycles are summed per reference, in the order they always were (they need not be whole).
+    // Cycles stay on the clock; only their component changes.
+    const tlbC = this.walkCycles + this.stlbCycles;
+    if (tlbC !== 0) {
+      this.kernelStats[KS_TLB_CYCLES] += tlbC;
+      this.recordAt(CYC_KERNEL_TLB, tlbC);
+      this.walkCycles = 0;
+      this.stlbCycles = 0;
+    }
+    if (this.cacheCycles !== 0) {
+      this.kernelStats[KS_CACHE_CYCLES] += this.cacheCycles;
+      this.recordAt(CYC_KERNEL_CACHE, this.cacheCycles);
+      this.cacheCycles = 0;
     }
     if (pa < 0) throw new MachineFault(this.lastFault!, this.id);
     return pa;

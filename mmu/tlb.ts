@@ -188,6 +188,10 @@ export class TlbArray {
 
   get entries(): number { return this.sets * this.ways; }
 
+  /** Slot s's PCID (-1: holds nothing) and its TF_* flags. */
+  pcidOf(s: number): number { return this.pcid[s]; }
+  flagsOf(s: number): number { return this.flags[s]; }
+
   isValid(s: number): boolean {
     const p = this.pcid[s];
     return p >= 0 && ((this.flags[s] & TF_G) !== 0 || this.epoch[s] === this.pcidEpoch[p]);
@@ -533,9 +537,12 @@ export class PagingStructureCache {
   }
 
   invalidatePcid(pcid: number): void {
-    if (this.valid === 0) return;
-    for (let s = 0; s < this.entries; s++) {
+    // Through the recency list, which holds exactly the valid entries (the same ones the index
+    // scan finds; emptying them in another order leaves the same state).
+    for (let s = this.rHead; s >= 0;) {
+      const next = this.rNext[s];
       if (this.pcid[s] === pcid) this.empty(s);
+      s = next;
     }
   }
 
@@ -685,11 +692,15 @@ export class Tlb {
     return [this.l1[0], this.l1[1], this.l1[2], this.stlb, this.stlb1g];
   }
 
-  /** Non-global entries of one PCID (MOV to CR3 without no-flush; INVPCID type 1). */
-  flushPcid(pcid: number): void {
+  /**
+   * Non-global entries of one PCID (MOV to CR3 without no-flush; INVPCID type 1). The epoch bump
+   * is the flush for the model; `l1Eager` also kills the L1 entries now, which tells the front
+   * cache (onKill). A caller that tells its front cache itself (Cpu.writeCr3) passes false.
+   */
+  flushPcid(pcid: number, l1Eager = true): void {
     this.pcidEpoch[pcid] = (this.pcidEpoch[pcid] + 1) >>> 0;
     this.flushSerial[0] = (this.flushSerial[0] + 1) | 0;
-    for (const a of this.l1) a.invalidatePcidEager(pcid); // kills tell the front cache (onKill)
+    if (l1Eager) for (const a of this.l1) a.invalidatePcidEager(pcid);
     this.flushPscPcid(pcid);
   }
 

@@ -18,6 +18,7 @@ import type { Thread } from '../kernel/proc/process.js';
 import { SysError, errnoName, fail } from '../kernel/errno.js';
 import { WouldBlock, isWouldBlock } from '../kernel/proc/ipc.js';
 import { convertArgs } from './args.js';
+import { CYC_SYSCALL } from '../mmu/cpu.js';
 import { SYSCALLS, type RawArg, type SyscallTable, type SyscallDef } from './table.js';
 import { straceOf, makeRecord, formatArgs } from './strace.js';
 import './builtins.js';
@@ -97,6 +98,20 @@ function panic(k: Kernel, t: Thread, name: string, args: readonly RawArg[], e: u
 const lastErrors = new WeakMap<Thread, LastError>();
 /** Threads with a call that blocked and has not completed yet, for strace's unfinished/resumed. */
 const unfinished = new WeakMap<Thread, string>();
+/**
+ * Entries put in `unfinished` and not taken out (a WeakMap has no size): untraced calls skip the
+ * lookup while it is 0. A thread collected with an entry leaves it high; then the lookups just happen.
+ */
+let unfinishedCount = 0;
+
+function markUnfinished(t: Thread, name: string): void {
+  if (!unfinished.has(t)) unfinishedCount++;
+  unfinished.set(t, name);
+}
+
+function forgetUnfinished(t: Thread): void {
+  if (unfinished.delete(t)) unfinishedCount--;
+}
 
 /** The kernel's explanation of the thread's most recent failed call. */
 export function lastSyscallError(t: Thread): LastError | undefined {
@@ -109,7 +124,11 @@ function stripErrnoPrefix(e: SysError): string {
 }
 
 /** Make a system call on behalf of `t`: its result, -errno, or WouldBlock. */
-export function syscall(k: Kernel, t: Thread, nameOrNumber: string | number, args: readonly RawArg[] = [], opts: SyscallOptions = {}): SyscallReturn {
+/** The options of a plain call (one shared object: no allocation per call). */
+const PLAIN_CALL: SyscallOptions = Object.freeze({});
+const NO_ARGS: readonly RawArg[] = [];
+
+export function syscall(k: Kernel, t: Thread, nameOrNumber: string | number, args: readonly RawArg[] = NO_ARGS, opts: SyscallOptions = PLAIN_CALL): SyscallReturn {
   const def: SyscallDef | undefined = (opts.table ?? SYSCALLS).lookup(nameOrNumber);
   const name = def?.name ?? String(nameOrNumber);
   try {
@@ -132,7 +151,7 @@ function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: strin
   if (!opts.restart) {
     // Entry and exit as measured (`syscall`), plus the entry path's own references through this
     // CPU's TLB and caches: free when warm, walks after a flush (kernel/kernelHalf.ts).
-    cpu.charge('syscall', k.costs.syscall);
+    cpu.chargeAt(CYC_SYSCALL, k.costs.syscall);
     k.kernelHalf.syscallEntry(cpu, t.process, def?.number ?? 0);
   }
   const wasTraced = t.process.traced;
@@ -153,9 +172,8 @@ function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: strin
   // thread runs on now: the exit path's references, under the space the call may have switched to.
   if (!isWouldBlock(result) && t.state !== 'exited' && k.running[t.cpu] === t) k.kernelHalf.syscallExit(k.cpus[t.cpu]);
   // strace shows what the caller passed, not the defaults filled in for it.
-  const shown = values.slice(0, args.length);
-  if (wasTraced || t.process.traced) trace(k, t, def, name, shown, result, error, cpu.clock - at, at, opts.restart === true);
-  else if (!isWouldBlock(result) && unfinished.get(t) === name) unfinished.delete(t);
+  if (wasTraced || t.process.traced) trace(k, t, def, name, values.slice(0, args.length), result, error, cpu.clock - at, at, opts.restart === true);
+  else if (unfinishedCount > 0 && !isWouldBlock(result) && unfinished.get(t) === name) forgetUnfinished(t);
   return result;
 }
 
@@ -163,11 +181,11 @@ function trace(k: Kernel, t: Thread, def: SyscallDef | undefined, name: string, 
   const pending = unfinished.get(t) === name && restart;
   if (isWouldBlock(result)) {
     if (pending) return; // still asleep: strace shows one unfinished line per call
-    unfinished.set(t, name);
+    markUnfinished(t, name);
     straceOf(k).emit(makeRecord(t, { def, name, args: formatArgs(def, values), result: null, errno: null, message: '', blockedOn: result.reason, resumed: false, cycles, at }));
     return;
   }
-  if (unfinished.get(t) === name) unfinished.delete(t);
+  if (unfinished.get(t) === name) forgetUnfinished(t);
   straceOf(k).emit(makeRecord(t, {
     def, name, args: formatArgs(def, values), result,
     errno: error ? errnoName(error.errno) : null, message: error ? stripErrnoPrefix(error) : '',

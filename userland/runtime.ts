@@ -195,7 +195,9 @@ export class Runtime implements MemoryAccess {
 
   /** A non-blocking call: its value, or a thrown SysError. */
   call(name: string, ...args: RawArg[]): number {
-    const r = this.raw(name, ...args);
+    // (Not through raw(...args): spreading the arguments again would copy them once more per call.)
+    const r = syscall(this.kernel, this.thread, name, args);
+    this.afterCall();
     if (isWouldBlock(r)) throw new Error(`${name} would block: use the blocking wrapper`);
     return this.check(name, r);
   }

@@ -84,6 +84,9 @@ export class Process {
   traced = false;
   /** Parent's wait channel for this process's exit is the parent's `childExit`. */
   readonly childExit = new WaitChannel('child-exit');
+  /** Its slot in the kernel half's data pages and the numbering that gave it (kernel/kernelHalf.ts). */
+  kernelSlot = -1;
+  kernelSlotGen = 0;
 
   constructor(
     readonly pid: number,

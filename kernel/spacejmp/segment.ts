@@ -85,6 +85,9 @@ export class Segment {
   readonly lock: SegmentLock;
   /** Address spaces (named, shadows, primaries) that map it: it is freed after deletion when none is left. */
   readonly attachedTo = new Set<object>();
+  /** Its slot in the kernel half's data pages and the numbering that gave it (kernel/kernelHalf.ts). */
+  kernelSlot = -1;
+  kernelSlotGen = 0;
 
   constructor(
     readonly sid: number,

@@ -19,6 +19,7 @@ import type { TagPolicy } from '../machineConfig.js';
 import { LEVEL_SPAN } from '../../mmu/address.js';
 import { type Segment, mayAccess } from './segment.js';
 import type { PtPolicy } from './constants.js';
+import { SmallSet } from '../smallSet.js';
 
 export interface SegRef { seg: Segment; prot: number }
 
@@ -37,7 +38,8 @@ export class NamedVas {
 }
 
 export class Attachment {
-  readonly threads = new Set<Thread>();
+  /** The threads in this space (see SmallSet: every vas_switch moves one). */
+  readonly threads = new SmallSet<Thread>();
   /** The named space's segments as mapped here, with the rights this attacher got (absent: no read right). */
   readonly named = new Map<number, number>();
   /** Segments attached to this shadow only (seg_attach(vh, ...)). */

@@ -21,8 +21,8 @@ import { VmObject, allocObjectPage, releaseObject } from '../vm/vmObject.js';
 import type { Vmspace } from '../vm/vmspace.js';
 import { PROT_READ, PROT_WRITE, protString } from '../vm/vmMap.js';
 import { fail } from '../errno.js';
-import { TEXT_VAS, TEXT_PMAP, TEXT_LOCK } from '../kernelHalf.js';
-import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
+import { CYC_LOCK, CYC_PMAP_ACTIVATE } from '../../mmu/cpu.js';
+import { ACCESS_READ } from '../../mmu/pageWalker.js';
 import { RESERVED_START, reservedEnd } from '../layout.js';
 import { formatAddr, formatSize } from '../../mmu/units.js';
 import { Segment, mayAccess, modeString } from './segment.js';
@@ -67,6 +67,8 @@ export class SpaceJmp {
   readonly vases = this.reg.vases;
   readonly segments = this.reg.segments;
   private readonly procs = new WeakMap<Process, ProcState>();
+  private lastProc: Process | null = null;
+  private lastState: ProcState | null = null;
   private readonly locks: LockTable;
   /** Page-table policy for new named spaces. */
   defaultPtPolicy: PtPolicy = 'copy';
@@ -88,8 +90,13 @@ export class SpaceJmp {
   // ------------------------------------------------------------------ lookups
 
   private state(p: Process): ProcState {
+    // Every vas_switch asks twice for the same process: the last answer is kept (a state is
+    // never replaced once made), which saves the WeakMap lookups.
+    if (p === this.lastProc) return this.lastState!;
     let st = this.procs.get(p);
     if (!st) this.procs.set(p, (st = { attachments: new Map(), nextVh: 1, primarySegs: new Map() }));
+    this.lastProc = p;
+    this.lastState = st;
     return st;
   }
 
@@ -245,9 +252,8 @@ export class SpaceJmp {
     const cpu = k.enter(t); // the syscall path has done it already; direct callers (tests) have not
     // sys_vas_switch: take the process's VAS lock (its handle table's line) and look the handle
     // up there; the lock's release is a plain store.
-    kh.text(cpu, TEXT_VAS);
-    kh.procLine(cpu, p, 1, ACCESS_WRITE);
-    cpu.charge('lock', k.costs.atomicRmw);
+    kh.vasSwitchEntry(cpu, p);
+    cpu.chargeAt(CYC_LOCK, k.costs.atomicRmw);
     const target = vh === VAS_PRIMARY ? null : this.attachment(p, vh);
     const space = target ? target.space : p.primary;
     kh.spaceLine(cpu, space, 0, ACCESS_READ);
@@ -269,10 +275,8 @@ export class SpaceJmp {
     this.locks.reconcile(t, false, need);
     // pmap_activate: this CPU's bit leaves the old pmap's pm_active and joins the new one's
     // (an atomic each), the new pmap's root is read, then CR3 is loaded ('cr3').
-    kh.text(cpu, TEXT_PMAP);
-    kh.spaceLine(cpu, old, 1, ACCESS_WRITE);
-    kh.spaceLine(cpu, space, 1, ACCESS_WRITE);
-    cpu.charge('pmap-activate', 2 * k.costs.atomicRmw);
+    kh.pmapActivate(cpu, old, space);
+    cpu.chargeAt(CYC_PMAP_ACTIVATE, 2 * k.costs.atomicRmw);
     k.enter(t);
     this.stats.switches++;
     return 0;
@@ -281,9 +285,8 @@ export class SpaceJmp {
   /** A segment lock taken or released: its lock word's line and a locked read-modify-write. */
   private lockOp(seg: Segment): void {
     const k = this.kernel;
-    k.kernelHalf.text(k.current, TEXT_LOCK);
-    k.kernelHalf.lockLine(k.current, seg, ACCESS_WRITE);
-    k.charge('lock', k.costs.atomicRmw);
+    k.kernelHalf.lockOp(k.current, seg);
+    k.current.chargeAt(CYC_LOCK, k.costs.atomicRmw);
   }
 
   /** Wake a lock's waiters: each one on another CPU costs this CPU an IPI and a run-queue insert. */

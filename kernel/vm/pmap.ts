@@ -12,6 +12,7 @@ import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } 
 import { fail } from '../errno.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
+import { SmallSet } from '../smallSet.js';
 
 export interface TableInfo {
   pa: number;
@@ -59,11 +60,11 @@ export class Pmap {
   /** PCID this pmap runs under (0 = untagged: loading it flushes). */
   pcid = 0;
   /** CPUs whose CR3 currently points at this pmap. */
-  readonly activeOn = new Set<number>();
+  readonly activeOn = new SmallSet<number>();
   /** CPUs that may still hold tagged entries of this pmap although it is not loaded there. */
-  readonly staleOn = new Set<number>();
+  readonly staleOn = new SmallSet<number>();
   /** CPUs that have loaded it with its (non-zero) PCID: they may keep entries after switching away. */
-  readonly taggedOn = new Set<number>();
+  readonly taggedOn = new SmallSet<number>();
   /** Leaf entries present, by level (1 = 4K, 2 = 2M, 3 = 1G). */
   readonly leaves = [0, 0, 0, 0];
   /** Invalidations owed: the VAs of changed pages (INVLPG needs no size: it drops whatever entry

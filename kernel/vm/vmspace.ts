@@ -68,6 +68,9 @@ export class Vmspace {
   mmapBase: number;
   /** A shadow's private home (its process's primary); null for primaries and named spaces. */
   privateHome: Vmspace | null = null;
+  /** Its slot in the kernel half's data pages and the numbering that gave it (kernel/kernelHalf.ts). */
+  kernelSlot = -1;
+  kernelSlotGen = 0;
 
   constructor(readonly host: VmHost, readonly kind: SpaceKind, readonly paging: PagingMode, mmapBase: number, public name = '') {
     this.map = new VmMap(USER_MIN, userMax(paging), RESERVED_START, reservedEnd(paging));

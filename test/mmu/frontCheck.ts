@@ -10,6 +10,7 @@ interface FrontView {
   fcRTag: Int32Array; fcWTag: Int32Array; fcHi: Float64Array; fcSlot: Int32Array; fcWord: Int32Array;
   fcMem: Int32Array[]; hiKey: number;
   mcPageR: number; mcPageW: number; mcMem: Int32Array; mcWord: number;
+  l1Head: Int32Array; frontSlots: Int32Array; frontSlotPos: Int32Array; frontSlotCount: number;
 }
 
 const INVALID = FC_INVALID;
@@ -52,6 +53,17 @@ export function frontViolations(cpu: Cpu): string[] {
     const fl = arr.flags[s];
     if (r !== INVALID && (fl & TF_U) === 0) out.push(`front ${i}: user-readable but L1 entry is supervisor`);
     if (w !== INVALID && (fl & (TF_U | TF_W | TF_D)) !== (TF_U | TF_W | TF_D)) out.push(`front ${i}: writable but L1 entry lacks U/W/D`);
+  }
+  // The list of L1 slots with front entries (what a flushing CR3 write kills) must be exactly them.
+  const listed = new Set<number>();
+  for (let i = 0; i < f.frontSlotCount; i++) {
+    const slot = f.frontSlots[i];
+    if (f.frontSlotPos[slot] !== i) out.push(`front-slot list: slot ${slot} at ${i} records position ${f.frontSlotPos[slot]}`);
+    listed.add(slot);
+  }
+  for (let slot = 0; slot < f.l1Head.length; slot++) {
+    if ((f.l1Head[slot] >= 0) !== listed.has(slot)) out.push(`front-slot list: slot ${slot} ${listed.has(slot) ? 'listed without' : 'has'} front entries${listed.has(slot) ? '' : ' but is not listed'}`);
+    if (!listed.has(slot) && f.frontSlotPos[slot] !== -1) out.push(`front-slot list: slot ${slot} not listed but records position ${f.frontSlotPos[slot]}`);
   }
   // The one-entry micro cache must be a copy of a live front entry of the current PCID.
   for (const [page, tags, what] of [[f.mcPageR, f.fcRTag, 'read'], [f.mcPageW, f.fcWTag, 'write']] as const) {
