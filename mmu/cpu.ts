@@ -7,7 +7,7 @@
 // dropped (off the hot path, through a per-slot list). A front-cache hit therefore is an L1 DTLB
 // hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
 
-import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
+import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
 import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
 import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB, SIZE_4K, SIZE_2M } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
@@ -32,7 +32,6 @@ export const FC_MASK = FC_SIZE - 1;
  * that no compared value can have: bit 11 (a value of 1 would match a misaligned access at offset 1).
  */
 export const FC_INVALID = 0x800;
-const CHUNK_MASK = CHUNK_SIZE - 1;
 const TWO53N = 2n ** 53n;
 /** 2^53: the PCID's weight in a front key. */
 export const PCID_KEY = 9007199254740992;
@@ -107,7 +106,7 @@ function hotIndex(component: string): number {
 const EMPTY_WORDS = new Int32Array(1);
 const EMPTY_BYTES = new Uint8Array(1);
 
-export class Cpu {
+export class Cpu implements RemapListener {
   readonly id: number;
   readonly node: number;
   readonly tlb: Tlb;
@@ -260,6 +259,7 @@ export class Cpu {
     this.node = opts.node ?? 0;
     this.tlb = new Tlb(opts.tlb ?? SKYLAKE_TLB);
     this.walker = new PageWalker(mem);
+    mem.onRemap(this);
     this.costs = opts.costs ?? PROFILE_M2.params;
     this.la57 = opts.paging === 5;
     this.maxPhysAddrBits = opts.maxPhysAddrBits ?? 46;
@@ -493,6 +493,18 @@ export class Cpu {
     this.frontSlotCount = 0;
   }
 
+  /**
+   * Memory moved chunks into a slab (their old views are retired): drop the front cache and every
+   * view it holds, so nothing writes a retired view. Host-side only, like flushFront. (A batch in
+   * flight re-finds its own retired views: see batchViewsCurrent.)
+   */
+  dropMemoryViews(): void {
+    this.flushFront();
+    this.fcMem.fill(EMPTY_WORDS);
+    this.fcMem8.fill(EMPTY_BYTES);
+    this.mcMem = EMPTY_WORDS;
+  }
+
   private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
     // A plain Cpu with caches on must send every access to translateHalves, which consults the
@@ -504,7 +516,7 @@ export class Cpu {
     mem.views(pagePa);
     this.fcMem[i] = mem.viewWords;
     this.fcMem8[i] = mem.viewBytes;
-    this.fcWord[i] = (pagePa & CHUNK_MASK) >>> 2;
+    this.fcWord[i] = mem.viewWord;
     this.fcPa[i] = pagePa;
     this.fcHi[i] = hi * TWO32 + this.hiKey;
     this.fcRTag[i] = readOk ? lo & -4096 : FC_INVALID;
@@ -897,7 +909,42 @@ export class Cpu {
   /** Batch element k translated to pa: its host words, for the data loop. */
   private batchSlot(k: number, pa: number): void {
     this.batchMem[k] = this.mem.wordsFor(pa);
-    this.batchWord[k] = (pa & CHUNK_MASK) >>> 2;
+    this.batchWord[k] = this.mem.at;
+  }
+
+  /**
+   * Before a batch applies its deferred words [from, to): if memory moved chunks into a slab since
+   * `remaps` (a translation's front fill, a data chunk materialised, a fault handler), views taken
+   * before that are retired (their data was copied into the slab); find those elements' words
+   * again. Rare: once per region and machine.
+   */
+  private batchViewsCurrent(from: number, to: number, remaps: number): void {
+    if (this.mem.remaps === remaps) return;
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    for (let j = from; j < to; j++) {
+      const pa = this.mem.retiredPa(mems[j]);
+      if (pa < 0) continue;
+      mems[j] = this.mem.wordsFor(pa + words[j] * 4);
+      words[j] = this.mem.at;
+    }
+  }
+
+  /**
+   * xor64Batch's deferred words [from, to): `m0` when every element so far shares that one view
+   * (then `mems` was not filled), else null.
+   */
+  private xorApply(vlo: Int32Array, vhi: Int32Array, from: number, to: number, m0: Int32Array | null, remaps: number): void {
+    if (m0 !== null && this.mem.remaps !== remaps) {
+      for (let j = from; j < to; j++) this.batchMem[j] = m0;
+      m0 = null;
+    }
+    if (m0 !== null) {
+      xorWordsOne(m0, this.batchWord, vlo, vhi, from, to);
+      return;
+    }
+    this.batchViewsCurrent(from, to, remaps);
+    xorWords(this.batchMem, this.batchWord, vlo, vhi, from, to);
   }
 
   /**
@@ -908,6 +955,12 @@ export class Cpu {
     if (n > Cpu.BATCH) throw new RangeError(`xor64Batch: at most ${Cpu.BATCH} accesses`);
     const mems = this.batchMem;
     const words = this.batchWord;
+    // The host view of every element so far, while they all share one (one slab holds the table):
+    // then the views are not stored per element, and the data loop indexes that one typed array,
+    // whose base and length V8 keeps in registers. `mems` is filled only once views differ.
+    let m0: Int32Array = EMPTY_WORDS;
+    let mixed = false;
+    let remaps = this.mem.remaps;
     let k = 0;
     let done = 0;
     try {
@@ -915,32 +968,46 @@ export class Cpu {
         const va = vas[k];
         const off = va & 4095;
         if ((off & 7) !== 0) break; // unaligned: the rest go one by one below
+        let m: Int32Array;
         if (va - off === this.mcPageW) {
           this.accesses++;
-          mems[k] = this.mcMem;
+          m = this.mcMem;
           words[k] = this.mcWord + (off >>> 2);
-          continue;
+        } else {
+          const lo = va >>> 0;
+          const i = (lo >>> 12) & FC_MASK;
+          if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+            this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
+            this.mcArm(i, va - off);
+            m = this.fcMem[i];
+            words[k] = this.fcWord[i] + (off >>> 2);
+          } else {
+            const hi = (va - lo) / TWO32;
+            let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
+            if (pa < 0) {
+              this.xorApply(vlo, vhi, done, k, mixed ? null : m0, remaps);
+              done = k;
+              pa = this.batchResolve(lo, hi, ACCESS_WRITE);
+              remaps = this.mem.remaps; // views of the elements before are applied already
+            }
+            m = this.mem.wordsFor(pa);
+            words[k] = this.mem.at;
+          }
         }
-        const lo = va >>> 0;
-        const i = (lo >>> 12) & FC_MASK;
-        if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
-          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-          this.mcArm(i, va - off);
-          mems[k] = this.fcMem[i];
-          words[k] = this.fcWord[i] + (off >>> 2);
-          continue;
+        // Once views differ, the branch on `mixed` is the predictable one (comparing each view
+        // with m0 would mispredict when a batch alternates between a few chunks).
+        if (mixed) mems[k] = m;
+        else if (m !== m0) {
+          if (k === 0) m0 = m;
+          else {
+            mixed = true;
+            for (let j = done; j < k; j++) mems[j] = m0;
+            mems[k] = m;
+          }
         }
-        const hi = (va - lo) / TWO32;
-        let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
-        if (pa < 0) {
-          xorWords(mems, words, vlo, vhi, done, k);
-          done = k;
-          pa = this.batchResolve(lo, hi, ACCESS_WRITE);
-        }
-        this.batchSlot(k, pa);
       }
     } finally {
-      xorWords(mems, words, vlo, vhi, done, k);
+      this.xorApply(vlo, vhi, done, k, mixed ? null : m0, remaps);
     }
     for (; k < n; k++) this.xor64(vas[k], vlo[k], vhi[k]);
   }
@@ -955,6 +1022,7 @@ export class Cpu {
     const words = this.batchWord;
     let k = 0;
     let done = 0;
+    const remaps = this.mem.remaps;
     try {
       for (; k < n; k++) {
         const va = vas[k];
@@ -978,6 +1046,7 @@ export class Cpu {
         const hi = (va - lo) / TWO32;
         let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
         if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
           storeWords(mems, words, vlo, vhi, done, k);
           done = k;
           pa = this.batchResolve(lo, hi, ACCESS_WRITE);
@@ -985,6 +1054,7 @@ export class Cpu {
         this.batchSlot(k, pa);
       }
     } finally {
+      this.batchViewsCurrent(done, k, remaps);
       storeWords(mems, words, vlo, vhi, done, k);
     }
     for (; k < n; k++) this.store64(vas[k], vlo[k], vhi[k]);
@@ -1001,6 +1071,7 @@ export class Cpu {
     const words = this.batchWord;
     let k = 0;
     let done = 0;
+    const remaps = this.mem.remaps;
     try {
       for (; k < n; k++) {
         const va = vas[k];
@@ -1024,6 +1095,7 @@ export class Cpu {
         const hi = (va - lo) / TWO32;
         let pa = this.batchTranslate(lo, hi, ACCESS_READ);
         if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
           loadWords(mems, words, outLo, outHi, done, k);
           done = k;
           pa = this.batchResolve(lo, hi, ACCESS_READ);
@@ -1031,6 +1103,7 @@ export class Cpu {
         this.batchSlot(k, pa);
       }
     } finally {
+      this.batchViewsCurrent(done, k, remaps);
       loadWords(mems, words, outLo, outHi, done, k);
       if (k > 0) this.hi = outHi[k - 1]; // as the last load before an unaligned one or a fault leaves it
     }
@@ -1050,6 +1123,7 @@ export class Cpu {
     const words = this.batchWord;
     let k = 0;
     let done = 0;
+    const remaps = this.mem.remaps;
     try {
       for (; k < n; k++) {
         const va = vas[k];
@@ -1073,6 +1147,7 @@ export class Cpu {
         const hi = (va - lo) / TWO32;
         let pa = this.batchTranslate(lo, hi, ACCESS_READ);
         if (pa < 0) {
+          this.batchViewsCurrent(done, k, remaps);
           for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
           done = k;
           pa = this.batchResolve(lo, hi, ACCESS_READ);
@@ -1080,6 +1155,7 @@ export class Cpu {
         this.batchSlot(k, pa);
       }
     } finally {
+      this.batchViewsCurrent(done, k, remaps);
       for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
     }
     for (; k < n; k++) out[k] = this.load32(vas[k]);
@@ -1416,7 +1492,7 @@ export class Cpu {
       return;
     }
     const m = this.mem.wordsFor(pa);
-    const w = (pa & CHUNK_MASK) >>> 2;
+    const w = this.mem.at;
     m[w] ^= vlo;
     m[w + 1] ^= vhi;
   }
@@ -1792,6 +1868,15 @@ export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, HIT_NONE };
 function xorWords(mems: Int32Array[], words: Int32Array, vlo: Int32Array, vhi: Int32Array, from: number, to: number): void {
   for (let j = from; j < to; j++) {
     const m = mems[j];
+    const w = words[j];
+    m[w] ^= vlo[j];
+    m[w + 1] ^= vhi[j];
+  }
+}
+
+/** xorWords over one host view that holds every element (the hot case: one slab holds the table). */
+function xorWordsOne(m: Int32Array, words: Int32Array, vlo: Int32Array, vhi: Int32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
     const w = words[j];
     m[w] ^= vlo[j];
     m[w + 1] ^= vhi[j];

@@ -4,10 +4,8 @@
 // the accessed and dirty flags of a successful walk, and produces the #PF error code.
 // Results land in fields (no allocation per walk).
 
-import { PhysicalMemory, CHUNK_SIZE } from './physicalMemory.js';
+import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
 import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
-
-const CHUNK_MASK = CHUNK_SIZE - 1;
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -45,7 +43,7 @@ export interface WalkControl {
   maxPhysAddrBits: number;
 }
 
-export class PageWalker {
+export class PageWalker implements RemapListener {
   // --- result of the last walk ---
   ok = false;
   /** #PF error code when !ok (0 means: see `ok`). */
@@ -81,11 +79,21 @@ export class PageWalker {
   private usedCount = 0;
   private reservedHiMask = 0;
   private lastMaxPhys = -1;
-  /** The host chunk the last entry read came from (-1: none yet). */
-  private cBase = -1 - CHUNK_SIZE;
+  /** The host read span (a chunk, or a whole slab) the last entry read came from (none yet: empty). */
+  private cBase = -1;
+  private cSpan = 0;
   private cWords: Int32Array = new Int32Array(0);
 
-  constructor(readonly mem: PhysicalMemory) {}
+  constructor(readonly mem: PhysicalMemory) {
+    mem.onRemap(this);
+  }
+
+  /** Memory moved chunks into a slab: forget the cached read span (its view may be retired). */
+  dropMemoryViews(): void {
+    this.cBase = -1;
+    this.cSpan = 0;
+    this.cWords = new Int32Array(0);
+  }
 
   private reservedMaskFor(maxPhys: number): number {
     if (maxPhys !== this.lastMaxPhys) {
@@ -125,18 +133,19 @@ export class PageWalker {
       const pa = table + index * 8;
       if (pa + 8 > memSize) this.mem.read32(pa); // throws the memory's own range error
       // Entries are 8-byte aligned, so both halves sit in one host chunk; untouched reads as zero.
-      // Page tables cluster in a few chunks: the last chunk found is kept (chunks are never
-      // freed once materialised, so a cached one stays right; an untouched one is not cached).
+      // Page tables cluster in a few chunks (or one slab): the last read span found is kept (a
+      // materialised chunk's contents stay where they are until memory moves them into a slab, and
+      // then it tells us: dropMemoryViews; an untouched chunk outside a slab is not cached).
       let words: Int32Array | undefined;
-      if (pa >= this.cBase && pa < this.cBase + CHUNK_SIZE) words = this.cWords;
+      if (pa >= this.cBase && pa - this.cBase < this.cSpan) words = this.cWords;
       else {
-        words = mem.words(pa);
-        if (words !== undefined) { this.cBase = pa - (pa % CHUNK_SIZE); this.cWords = words; }
+        words = mem.readSpan(pa);
+        if (words !== undefined) { this.cBase = mem.readSpanPa; this.cSpan = mem.readSpanBytes; this.cWords = words; }
       }
       let elo = 0;
       let ehi = 0;
       if (words !== undefined) {
-        const w = (pa & CHUNK_MASK) >>> 2;
+        const w = (pa - this.cBase) >>> 2;
         elo = words[w];
         ehi = words[w + 1];
       }

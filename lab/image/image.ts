@@ -19,7 +19,6 @@ import type { Process } from '../../kernel/proc/process.js';
 // Imported from spacejmp.js (not constants.js): importing it installs SpaceJMP in every Kernel.
 import { SEG_2M, SEG_CTL_DELETE, SEG_CTL_LOCKABLE, VAS_CTL_PTPOLICY, VAS_CTL_TAGS, type SpaceJmp } from '../../kernel/spacejmp/spacejmp.js';
 import { allocObjectPage, type VmObject } from '../../kernel/vm/vmObject.js';
-import { CHUNK_SIZE } from '../../mmu/physicalMemory.js';
 import { resolveProfile } from '../../mmu/costModel.js';
 import { machineJson, type MachineJson } from '../jsonEnvelope.js';
 import {
@@ -106,7 +105,7 @@ function forEachNonzeroBlock(k: Kernel, obj: VmObject, fn: (offset: number, pa: 
       const addr = pa + b;
       const words = k.mem.words(addr);
       if (!words) continue; // an untouched host chunk reads as zero
-      const w0 = (addr & (CHUNK_SIZE - 1)) >>> 2;
+      const w0 = k.mem.at;
       let nonzero = false;
       for (let i = 0; i < BLOCK_BYTES / 4; i++) if (words[w0 + i] !== 0) { nonzero = true; break; }
       if (nonzero) fn(pindex * ps + b, addr);

@@ -3,6 +3,7 @@
 // the same frame and no more rights than the entry grants. Reaches into private fields on purpose.
 
 import { type Cpu, FC_INVALID, PCID_KEY } from '../../mmu/cpu.js';
+import { CHUNK_SIZE } from '../../mmu/physicalMemory.js';
 import { tagLoFor, TF_D, TF_G, TF_U, TF_W, PAGE_BYTES } from '../../mmu/tlb.js';
 
 interface FrontView {
@@ -18,8 +19,17 @@ const INVALID = FC_INVALID;
 export function frontViolations(cpu: Cpu): string[] {
   const f = cpu as unknown as FrontView;
   const out: string[] = [];
-  const chunkPa = new Map<Int32Array, number>();
-  for (const c of cpu.mem.touched()) chunkPa.set(c.words, c.pa);
+  // Which physical address a (view, word index) names: chunks share a view when they lie in one slab.
+  const chunksOf = new Map<Int32Array, { pa: number; first: number }[]>();
+  for (const c of cpu.mem.touched()) {
+    const list = chunksOf.get(c.words) ?? [];
+    list.push({ pa: c.pa, first: c.first });
+    chunksOf.set(c.words, list);
+  }
+  const paOf = (view: Int32Array, word: number): number => {
+    for (const c of chunksOf.get(view) ?? []) if (word >= c.first && word < c.first + CHUNK_SIZE / 4) return c.pa + (word - c.first) * 4;
+    return -1;
+  };
   for (let i = 0; i < f.fcRTag.length; i++) {
     const r = f.fcRTag[i];
     const w = f.fcWTag[i];
@@ -38,8 +48,7 @@ export function frontViolations(cpu: Cpu): string[] {
     const global = (arr.flagsOf(s) & TF_G) !== 0;
     if (!global && arr.pcidOf(s) !== pcid) out.push(`front ${i}: PCID ${pcid} but L1 entry has PCID ${arr.pcidOf(s)}`);
     const pagePa = arr.frameOf(s) + (lo & (PAGE_BYTES[size] - 1) & -4096);
-    const c = chunkPa.get(f.fcMem[i]);
-    const frontPa = c === undefined ? -1 : c + f.fcWord[i] * 4;
+    const frontPa = paOf(f.fcMem[i], f.fcWord[i]);
     if (frontPa !== pagePa) out.push(`front ${i}: maps pa ${frontPa} but L1 says ${pagePa}`);
     const fl = arr.flagsOf(s);
     if (r !== INVALID && (fl & TF_U) === 0) out.push(`front ${i}: user-readable but L1 entry is supervisor`);
