@@ -204,6 +204,11 @@ export async function main(argv: string[]): Promise<void> {
     tableBase += 4 * MiB;
   }
   const results: unknown[] = [];
+  // The raw loop's rate is not one number per run: V8 may run it as on-stack-replaced code (fast,
+  // the first row of a run and any --only run) and later as the regularly compiled function (the
+  // seq loop measured 1,846 vs 1,231 M/s on a quiet host). Each row keeps its own ratio, and the
+  // summary also divides by the best raw rate the whole run saw for that loop, the stricter figure.
+  const rowsForSummary: { kernel: string; label: string; rawKey: string; mmu: number; raw: number; target: number | null }[] = [];
   for (const m of machines) {
     const label = `${m.mode}-level ${m.pageSize}${m.caches ? ' caches on' : ''}`;
     for (const kernel of ['seq-load32', 'gups-xor64', 'gups-xor64-batch'] as const) {
@@ -230,6 +235,7 @@ export async function main(argv: string[]): Promise<void> {
       const ratio = mmu.opsPerSec / baseline.opsPerSec;
       const target = m.caches ? null : TARGETS[kernel][`${m.mode}:${m.pageSize}`] ?? null;
       log(`${kernel} ${label}: ${(mmu.opsPerSec / 1e6).toFixed(1)} M/s vs raw ${(baseline.opsPerSec / 1e6).toFixed(1)} M/s = ${ratio.toFixed(3)} (target ${target === null ? 'none' : target.toFixed(3)})`);
+      rowsForSummary.push({ kernel, label, rawKey: kernel === 'seq-load32' ? 'seq' : 'gups', mmu: mmu.opsPerSec, raw: baseline.opsPerSec, target });
       results.push({
         kernel,
         paging: `${m.mode}-level`,
@@ -257,6 +263,15 @@ export async function main(argv: string[]): Promise<void> {
         ...(m.caches ? { caches: m.cpu.cacheCounters() } : {}),
       });
     }
+  }
+  const bestRaw: Record<string, number> = {};
+  for (const r of rowsForSummary) bestRaw[r.rawKey] = Math.max(bestRaw[r.rawKey] ?? 0, r.raw);
+  const strictRatios: Record<string, number> = {};
+  if (rowsForSummary.length > 0) log('summary (emulator wall-clock, best call; ratio to the row\'s raw loop / to the best raw rate of the run):');
+  for (const r of rowsForSummary) {
+    const strict = r.mmu / bestRaw[r.rawKey];
+    strictRatios[`${r.kernel} ${r.label}`] = Number(strict.toFixed(4));
+    log(`  ${`${r.kernel} ${r.label}`.padEnd(36)} ${(r.mmu / r.raw).toFixed(3)} / ${strict.toFixed(3)}  target ${r.target === null ? 'none' : r.target.toFixed(3)}`);
   }
   // Diagnostics: where the time goes in GUPS. The dependent raw loop is bound by the latency of
   // one random host access (no overlap); the aliased MMU runs keep every data access in the host
@@ -300,6 +315,7 @@ export async function main(argv: string[]): Promise<void> {
       baseline: 'the same kernel on a host Int32Array of the same size, same LFSR stream',
     },
     results,
+    ratiosToBestRawOfRun: { note: 'emulated rate / the best rate the same raw loop reached anywhere in this run (see the comment on rowsForSummary)', bestRawOpsPerSec: bestRaw, ratios: strictRatios },
     diagnostics,
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
