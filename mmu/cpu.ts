@@ -104,6 +104,10 @@ function hotIndex(component: string): number {
 }
 
 const EMPTY_WORDS = new Int32Array(1);
+/** The batches runBatch does (store64Batch, load64Batch, load32Batch). */
+const BATCH_STORE64 = 0;
+const BATCH_LOAD64 = 1;
+const BATCH_LOAD32 = 2;
 const EMPTY_BYTES = new Uint8Array(1);
 
 export class Cpu implements RemapListener {
@@ -1013,11 +1017,18 @@ export class Cpu implements RemapListener {
   }
 
   /**
-   * `n` (<= Cpu.BATCH) stores `*vas[k] = (vlo[k], vhi[k])` in order, with exactly the modelled
-   * effects of n store64 calls (see "Why a batch is exact" above). A gather's scatter twin.
+   * The common part of store64Batch, load64Batch and load32Batch: translate elements 0.. of the
+   * batch in order (micro cache, front cache, else the slow path), deferring their data words to
+   * batchApply — before a fault handler runs, and at the end. Stops at the first element not
+   * aligned to its width; returns how many elements it did, the rest go one by one. The kind's
+   * arrays are in bA/bB for the call.
    */
-  store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
-    if (n > Cpu.BATCH) throw new RangeError(`store64Batch: at most ${Cpu.BATCH} accesses`);
+  private runBatch(kind: number, vas: Float64Array, n: number): number {
+    const write = kind === BATCH_STORE64;
+    const align = kind === BATCH_LOAD32 ? 3 : 7;
+    const tagMask = -4096 | align; // a front tag equal to the page only when the offset's low bits are clear
+    const tags = write ? this.fcWTag : this.fcRTag;
+    const access = write ? ACCESS_WRITE : ACCESS_READ;
     const mems = this.batchMem;
     const words = this.batchWord;
     let k = 0;
@@ -1027,8 +1038,8 @@ export class Cpu implements RemapListener {
       for (; k < n; k++) {
         const va = vas[k];
         const off = va & 4095;
-        if ((off & 7) !== 0) break;
-        if (va - off === this.mcPageW) {
+        if ((off & align) !== 0) break;
+        if (va - off === (write ? this.mcPageW : this.mcPageR)) {
           this.accesses++;
           mems[k] = this.mcMem;
           words[k] = this.mcWord + (off >>> 2);
@@ -1036,7 +1047,7 @@ export class Cpu implements RemapListener {
         }
         const lo = va >>> 0;
         const i = (lo >>> 12) & FC_MASK;
-        if (this.fcWTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
+        if (tags[i] === (lo & tagMask) && this.fcHi[i] === va - lo + this.hiKey) {
           this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
           this.mcArm(i, va - off);
           mems[k] = this.fcMem[i];
@@ -1044,19 +1055,49 @@ export class Cpu implements RemapListener {
           continue;
         }
         const hi = (va - lo) / TWO32;
-        let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
+        let pa = this.batchTranslate(lo, hi, access);
         if (pa < 0) {
-          this.batchViewsCurrent(done, k, remaps);
-          storeWords(mems, words, vlo, vhi, done, k);
+          this.batchApply(kind, done, k, remaps);
           done = k;
-          pa = this.batchResolve(lo, hi, ACCESS_WRITE);
+          pa = this.batchResolve(lo, hi, access);
         }
         this.batchSlot(k, pa);
       }
     } finally {
-      this.batchViewsCurrent(done, k, remaps);
-      storeWords(mems, words, vlo, vhi, done, k);
+      this.batchApply(kind, done, k, remaps);
+      if (kind === BATCH_LOAD64 && k > 0) this.hi = this.bB[k - 1]; // as the last load before an unaligned one or a fault leaves it
+      this.bA = EMPTY_WORDS;
+      this.bB = EMPTY_WORDS;
     }
+    return k;
+  }
+
+  /** The arrays of the batch runBatch is doing (values to store, or where loads go). */
+  private bA: Int32Array = EMPTY_WORDS;
+  private bB: Int32Array = EMPTY_WORDS;
+
+  /** runBatch's deferred words [from, to): stored, or loaded into bA (and bB). */
+  private batchApply(kind: number, from: number, to: number, remaps: number): void {
+    this.batchViewsCurrent(from, to, remaps);
+    const mems = this.batchMem;
+    const words = this.batchWord;
+    if (kind === BATCH_STORE64) storeWords(mems, words, this.bA, this.bB, from, to);
+    else if (kind === BATCH_LOAD64) loadWords(mems, words, this.bA, this.bB, from, to);
+    else {
+      const out = this.bA;
+      for (let j = from; j < to; j++) out[j] = mems[j][words[j]];
+    }
+  }
+
+  /**
+   * `n` (<= Cpu.BATCH) stores `*vas[k] = (vlo[k], vhi[k])` in order, with exactly the modelled
+   * effects of n store64 calls (see "Why a batch is exact" above). A gather's scatter twin.
+   */
+  store64Batch(vas: Float64Array, vlo: Int32Array, vhi: Int32Array, n: number): void {
+    if (n > Cpu.BATCH) throw new RangeError(`store64Batch: at most ${Cpu.BATCH} accesses`);
+    this.bA = vlo;
+    this.bB = vhi;
+    let k = this.runBatch(BATCH_STORE64, vas, n);
     for (; k < n; k++) this.store64(vas[k], vlo[k], vhi[k]);
   }
 
@@ -1067,46 +1108,9 @@ export class Cpu implements RemapListener {
    */
   load64Batch(vas: Float64Array, outLo: Int32Array, outHi: Int32Array, n: number): void {
     if (n > Cpu.BATCH) throw new RangeError(`load64Batch: at most ${Cpu.BATCH} accesses`);
-    const mems = this.batchMem;
-    const words = this.batchWord;
-    let k = 0;
-    let done = 0;
-    const remaps = this.mem.remaps;
-    try {
-      for (; k < n; k++) {
-        const va = vas[k];
-        const off = va & 4095;
-        if ((off & 7) !== 0) break;
-        if (va - off === this.mcPageR) {
-          this.accesses++;
-          mems[k] = this.mcMem;
-          words[k] = this.mcWord + (off >>> 2);
-          continue;
-        }
-        const lo = va >>> 0;
-        const i = (lo >>> 12) & FC_MASK;
-        if (this.fcRTag[i] === (lo & -4089) && this.fcHi[i] === va - lo + this.hiKey) {
-          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-          this.mcArm(i, va - off);
-          mems[k] = this.fcMem[i];
-          words[k] = this.fcWord[i] + (off >>> 2);
-          continue;
-        }
-        const hi = (va - lo) / TWO32;
-        let pa = this.batchTranslate(lo, hi, ACCESS_READ);
-        if (pa < 0) {
-          this.batchViewsCurrent(done, k, remaps);
-          loadWords(mems, words, outLo, outHi, done, k);
-          done = k;
-          pa = this.batchResolve(lo, hi, ACCESS_READ);
-        }
-        this.batchSlot(k, pa);
-      }
-    } finally {
-      this.batchViewsCurrent(done, k, remaps);
-      loadWords(mems, words, outLo, outHi, done, k);
-      if (k > 0) this.hi = outHi[k - 1]; // as the last load before an unaligned one or a fault leaves it
-    }
+    this.bA = outLo;
+    this.bB = outHi;
+    let k = this.runBatch(BATCH_LOAD64, vas, n);
     for (; k < n; k++) {
       outLo[k] = this.load64(vas[k]);
       outHi[k] = this.hi;
@@ -1119,45 +1123,8 @@ export class Cpu implements RemapListener {
    */
   load32Batch(vas: Float64Array, out: Int32Array, n: number): void {
     if (n > Cpu.BATCH) throw new RangeError(`load32Batch: at most ${Cpu.BATCH} accesses`);
-    const mems = this.batchMem;
-    const words = this.batchWord;
-    let k = 0;
-    let done = 0;
-    const remaps = this.mem.remaps;
-    try {
-      for (; k < n; k++) {
-        const va = vas[k];
-        const off = va & 4095;
-        if ((off & 3) !== 0) break;
-        if (va - off === this.mcPageR) {
-          this.accesses++;
-          mems[k] = this.mcMem;
-          words[k] = this.mcWord + (off >>> 2);
-          continue;
-        }
-        const lo = va >>> 0;
-        const i = (lo >>> 12) & FC_MASK;
-        if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
-          this.l1Stamp[this.fcSlot[i]] = ++this.accesses;
-          this.mcArm(i, va - off);
-          mems[k] = this.fcMem[i];
-          words[k] = this.fcWord[i] + (off >>> 2);
-          continue;
-        }
-        const hi = (va - lo) / TWO32;
-        let pa = this.batchTranslate(lo, hi, ACCESS_READ);
-        if (pa < 0) {
-          this.batchViewsCurrent(done, k, remaps);
-          for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
-          done = k;
-          pa = this.batchResolve(lo, hi, ACCESS_READ);
-        }
-        this.batchSlot(k, pa);
-      }
-    } finally {
-      this.batchViewsCurrent(done, k, remaps);
-      for (let j = done; j < k; j++) out[j] = mems[j][words[j]];
-    }
+    this.bA = out;
+    let k = this.runBatch(BATCH_LOAD32, vas, n);
     for (; k < n; k++) out[k] = this.load32(vas[k]);
   }
 
@@ -1262,6 +1229,21 @@ export class Cpu implements RemapListener {
   }
 
   /**
+   * Whether a sequential run can start at the aligned word va of `page`: the micro cache holds the
+   * page for this kind of access, or the front cache does — then the slot is stamped and the micro
+   * cache armed, as the run's first call would (the access itself is counted by the caller).
+   */
+  private seqPageReady(va: number, page: number, write: boolean): boolean {
+    if (page === (write ? this.mcPageW : this.mcPageR)) return true;
+    const lo = va >>> 0;
+    const i = (lo >>> 12) & FC_MASK;
+    if ((write ? this.fcWTag : this.fcRTag)[i] !== (lo & -4093) || this.fcHi[i] !== va - lo + this.hiKey) return false;
+    this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
+    this.mcArm(i, page);
+    return true;
+  }
+
+  /**
    * `words` sequential loads `out[at + i] = load32(va + 4i)`, i ascending, with exactly the modelled
    * effects of those calls (a word-at-a-time read loop). Within one page the calls after the first
    * are micro-cache hits (one access each, no stamp), and the first is one too or a front-cache hit
@@ -1273,17 +1255,7 @@ export class Cpu implements RemapListener {
       const off = va & 4095;
       const page = va - off;
       if ((off & 3) === 0) {
-        let ok = page === this.mcPageR;
-        if (!ok) {
-          const lo = va >>> 0;
-          const i = (lo >>> 12) & FC_MASK;
-          if (this.fcRTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
-            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
-            this.mcArm(i, page);
-            ok = true;
-          }
-        }
-        if (ok) {
+        if (this.seqPageReady(va, page, false)) {
           const k = Math.min(words, (4096 - off) >>> 2);
           const m = this.mcMem;
           const w = this.mcWord + (off >>> 2);
@@ -1307,17 +1279,7 @@ export class Cpu implements RemapListener {
       const off = va & 4095;
       const page = va - off;
       if ((off & 3) === 0) {
-        let ok = page === this.mcPageW;
-        if (!ok) {
-          const lo = va >>> 0;
-          const i = (lo >>> 12) & FC_MASK;
-          if (this.fcWTag[i] === (lo & -4093) && this.fcHi[i] === va - lo + this.hiKey) {
-            this.l1Stamp[this.fcSlot[i]] = this.accesses + 1;
-            this.mcArm(i, page);
-            ok = true;
-          }
-        }
-        if (ok) {
+        if (this.seqPageReady(va, page, true)) {
           const k = Math.min(words, (4096 - off) >>> 2);
           const m = this.mcMem;
           const w = this.mcWord + (off >>> 2);
