@@ -99,7 +99,7 @@ function build(seed: number): { k: Kernel; model: Model } {
   const va = call(k, root, 'mmap', 0, model.file.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const cpu = k.enter(root);
   for (let w = 1 + rnd(10); w > 0; w--) {
-    const off = rnd(model.file.size / 4) * 4;
+    const off = rnd(Math.floor(model.file.size / 4)) * 4; // whole words inside the file: a word past its end is not file data
     const v = rnd(1000) + 1;
     cpu.store32(va + off, v);
     model.file.writes.set(off, v);
