@@ -183,6 +183,10 @@ export function buildMachine(mem: PhysicalMemory, mode: 4 | 5, pageSize: PageSiz
 
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
+  if (args.only !== null) {
+    const ids = ['seq-load32', 'gups-xor64', 'gups-xor64-batch'].flatMap((k) => ['4:4K', '4:2M', '5:4K', '5:2M', '4:4K:caches', '4:2M:caches'].map((c) => `${k}:${c}`));
+    if (!ids.includes(args.only)) throw new RangeError(`bench mmu: unknown --only "${args.only}" (one of: ${ids.join(', ')})`);
+  }
   const load0 = os.loadavg().map((x) => Number(x.toFixed(2)));
   const log = (s: string): void => { process.stderr.write(`[bench mmu] ${s}\n`); };
   const mem = new PhysicalMemory({ bytes: 2 * GiB, nodes: 1 });

@@ -26,6 +26,13 @@ async function run(): Promise<number> {
 run().then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    // A bench rejecting its arguments throws a RangeError whose message names it ("bench NAME: ..."):
+    // one line and the usage exit code. Anything else is a bug and keeps its stack.
+    if (err instanceof RangeError && err.message.startsWith('bench ')) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
