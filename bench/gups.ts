@@ -23,6 +23,7 @@ import { runGups, machineFor, type GupsResult } from '../lab/gups/engine.js';
 import { createTable, rawGupsLoop } from '../userland/gups/hpcc.js';
 import { GUPS_DESIGNS, type GupsDesign, type GupsParams } from '../userland/gups/designs.js';
 import { parseSize, formatSize, MiB } from '../mmu/units.js';
+import { hostJson, loadAverage } from './timing.js';
 
 interface Args {
   tables: number[];
@@ -214,12 +215,12 @@ async function scale(a: Args, machine: MachineConfig): Promise<unknown[]> {
 
 export async function main(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
-  const load0 = os.loadavg().map((x) => round(x, 2));
+  const load0 = loadAverage();
   const machine = DEFAULT_MACHINE;
   const doc: Record<string, unknown> = {
     bench: 'gups',
     node: process.version,
-    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, totalMemMiB: mib(os.totalmem()), loadAverageAtStart: load0 },
+    host: { ...hostJson(load0), totalMemMiB: mib(os.totalmem()) },
     machine: describeMachine(machine),
     clocks: {
       wall: 'emulator wall-clock: updates per host second of the measured phase (MUPS); ratio = design / raw loop of the same run',
@@ -230,6 +231,6 @@ export async function main(argv: string[]): Promise<void> {
   };
   if (a.scale) doc.scale = await scale(a, machine);
   else doc.sweep = await sweep(a, machine);
-  (doc.host as Record<string, unknown>).loadAverageAtEnd = os.loadavg().map((x) => round(x, 2));
+  (doc.host as Record<string, unknown>).loadAverageAtEnd = loadAverage();
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }

@@ -7,7 +7,6 @@
 //   gups-xor64  HPCC RandomAccess updates (64-bit LFSR, table[ran & mask] ^= ran) over 256 MiB
 // Each is run with 4 KiB and 2 MiB pages, in 4-level and 5-level (LA57) paging.
 
-import os from 'node:os';
 import { PhysicalMemory } from '../mmu/physicalMemory.js';
 import { Cpu, type CpuCounters } from '../mmu/cpu.js';
 import { PROFILE_M2 } from '../mmu/costModel.js';
@@ -15,7 +14,7 @@ import { CacheHierarchy, describeCacheGeometry } from '../mmu/cache.js';
 import { CachedCpu } from '../mmu/cachedCpu.js';
 import { KiB, MiB, GiB } from '../mmu/units.js';
 import { PtBuilder, type PageSize, SIZE_BYTES } from '../test/mmu/ptBuilder.js';
-import { measureRate } from './timing.js';
+import { hostJson, loadAverage, measureRate } from './timing.js';
 
 export const REGION = 256 * MiB;
 const DATA_PA = 1 * GiB;
@@ -187,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
     const ids = ['seq-load32', 'gups-xor64', 'gups-xor64-batch'].flatMap((k) => ['4:4K', '4:2M', '5:4K', '5:2M', '4:4K:caches', '4:2M:caches'].map((c) => `${k}:${c}`));
     if (!ids.includes(args.only)) throw new RangeError(`bench mmu: unknown --only "${args.only}" (one of: ${ids.join(', ')})`);
   }
-  const load0 = os.loadavg().map((x) => Number(x.toFixed(2)));
+  const load0 = loadAverage();
   const log = (s: string): void => { process.stderr.write(`[bench mmu] ${s}\n`); };
   const mem = new PhysicalMemory({ bytes: 2 * GiB, nodes: 1 });
   const raw = new Int32Array(REGION / 4);
@@ -304,7 +303,7 @@ export async function main(argv: string[]): Promise<void> {
   const doc = {
     bench: 'mmu',
     node: process.version,
-    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, loadAverageAtStart: load0, loadAverageAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    host: hostJson(load0),
     clocks: {
       wallClock: 'emulator wall-clock: host seconds the emulator takes; rates are operations per host second (best of reps)',
       modelled: `modelled cycles, profile ${PROFILE_M2.name}: cycles of the emulated machine (${PROFILE_M2.description})`,

@@ -2,12 +2,14 @@
 // Benchmarks are registered explicitly so a typo is an error, not a silent no-op.
 
 import benchmarks from './benchmarks.json' with { type: 'json' };
+import { tuneJit } from '../mmu/jitTuning.js';
 
 // The registry is bench/benchmarks.json (name -> module), read by bench/launch.mjs too, so that a
 // bad name is answered before anything is built.
 const BENCHES: Record<string, string> = benchmarks;
 
 async function run(): Promise<number> {
+  tuneJit();
   const [name, ...rest] = process.argv.slice(2);
   if (!name || name === '--help' || name === '-h') {
     process.stderr.write(`usage: npm run bench -- NAME [args]\nbenchmarks: ${Object.keys(BENCHES).join(', ')}\n`);

@@ -1,5 +1,8 @@
 // The wall-clock harness every benchmark shares.
 
+import os from 'node:os';
+import { jitFlags } from '../mmu/jitTuning.js';
+
 export interface Rate { opsPerSec: number; calls: number; bestCallSeconds: number; cpuTimeOpsPerSec: number }
 
 /**
@@ -27,4 +30,23 @@ export function measureRate(reps: number, budgetMs: number, ops: number, fn: () 
     bestCallSeconds: Number(bestT.toFixed(6)),
     cpuTimeOpsPerSec: Math.round((ops * calls) / cpuSeconds),
   };
+}
+
+/**
+ * The host a benchmark ran on, for its JSON: CPU, load average at start (taken by the caller before
+ * the work) and now, and the V8 flags the runner set (mmu/jitTuning.ts; empty = V8's defaults).
+ */
+export function hostJson(loadAverageAtStart: number[]): Record<string, unknown> {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadAverage(),
+    v8JitFlags: [...jitFlags()],
+  };
+}
+
+/** The host's load averages (1, 5, 15 minutes), to two decimals. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((x) => Number(x.toFixed(2)));
 }

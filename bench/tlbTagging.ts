@@ -16,7 +16,6 @@
 // Every series runs with caches off and on (m2's geometry): with caches on each point starts cold
 // and warms every line of the working set once, and walk references cost the level serving them.
 
-import os from 'node:os';
 import { syscall } from '../syscalls/dispatch.js';
 import { Rng } from '../kernel/rng.js';
 import { resolveProfile } from '../mmu/costModel.js';
@@ -26,6 +25,7 @@ import { describeCacheGeometry } from '../mmu/cache.js';
 import type { CostParams } from '../mmu/costModel.js';
 import type { TlbGeometry } from '../mmu/tlb.js';
 import { switchRig, setTags, type SwitchRig } from './vasSwitch.js';
+import { hostJson, loadAverage } from './timing.js';
 
 export type Fig47Series = 'untagged' | 'tagged' | 'taggedSameSpace' | 'noSwitch';
 export const FIG47_SERIES: readonly Fig47Series[] = ['untagged', 'tagged', 'taggedSameSpace', 'noSwitch'];
@@ -204,7 +204,7 @@ function parseArgs(argv: string[]): Args {
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const log = (s: string): void => { process.stderr.write(`[bench tlb-tagging] ${s}\n`); };
-  const load0 = os.loadavg().map((x) => round(x, 2));
+  const load0 = loadAverage();
   const t0 = performance.now();
   const profile = resolveProfile('m2');
   const tlb = DEFAULT_MACHINE.tlb;
@@ -233,7 +233,7 @@ export async function main(argv: string[]): Promise<void> {
     bench: 'tlb-tagging',
     figure: 'reference Figure 47: latency to access one cache line within a random page between CR3 writes, tagged vs untagged',
     node: process.version,
-    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, loadAverageAtStart: load0, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+    host: hostJson(load0),
     clocks: {
       modelled: `modelled cycles, profile ${profile.name} (${profile.description}); every figure in this document is this clock except runSeconds`,
       wallClock: 'runSeconds only: emulator wall-clock (host) time of the run',

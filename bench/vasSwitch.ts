@@ -15,7 +15,6 @@
 // Two clocks, never mixed: `modelled cycles, profile P` are cycles of the emulated machine;
 // `emulator wall-clock` is host time taken by the emulator itself.
 
-import os from 'node:os';
 import { Kernel } from '../kernel/kernel.js';
 import type { Thread } from '../kernel/proc/process.js';
 import { syscall } from '../syscalls/dispatch.js';
@@ -24,7 +23,7 @@ import { TRACE_CONSTANTS } from '../syscalls/trace/runner.js';
 import { RESERVED_START } from '../kernel/layout.js';
 import { resolveProfile, type CostProfile } from '../mmu/costModel.js';
 import { GiB } from '../mmu/units.js';
-import { measureRate, type Rate } from './timing.js';
+import { hostJson, loadAverage, measureRate, type Rate } from './timing.js';
 
 const C = TRACE_CONSTANTS;
 
@@ -361,7 +360,7 @@ function round(x: number, d = 3): number {
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const log = (s: string): void => { process.stderr.write(`[bench vas-switch] ${s}\n`); };
-  const load0 = os.loadavg().map((x) => round(x, 2));
+  const load0 = loadAverage();
   const t0 = performance.now();
 
   // (1) Table 6.
@@ -438,7 +437,7 @@ export async function main(argv: string[]): Promise<void> {
   const doc = {
     bench: 'vas-switch',
     node: process.version,
-    host: { cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, loadAverageAtStart: load0, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+    host: hostJson(load0),
     clocks: {
       modelled: 'modelled cycles of the emulated machine under the named cost profile (m2: Xeon E5-2670v2 @ 2.5 GHz, reference Table 6 DragonFly BSD figures; m2-barrelfish: its Barrelfish column)',
       wallClock: 'emulator wall-clock: host time the emulator takes; rates are operations per host second, best of repeated calls',

@@ -19,6 +19,7 @@ import { NIBBLE_IMAGE_NOTE } from './commands/nibble.js';
 import { buildMachine } from './machineOptions.js';
 import { version } from './version.js';
 import { addSweepCommand } from './commands/sweep.js';
+import { tuneJit } from '../mmu/jitTuning.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry || process.argv[1]?.endsWith('/sjmp')) {
+  tuneJit();
   // A reader that stops early (`sjmp trace x.trace | head`) closes our stdout: stop quietly, as
   // a Unix tool killed by SIGPIPE does, instead of an unhandled 'error' event's stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
