@@ -24,6 +24,12 @@ async function load(dir) {
   const b = await import(path.resolve(dir, 'bench/mmu.js'));
   return { pm, b };
 }
+// Both builds run under the V8 flags the entry points set (mmu/jitTuning.ts), taken from the new
+// build when it has them; SJMP_JIT_DEFAULTS=1 keeps V8's defaults.
+try {
+  const { tuneJit } = await import(path.resolve(newDir, 'mmu/jitTuning.js'));
+  console.log(`v8 flags: ${tuneJit().join(' ') || '(defaults)'}`);
+} catch { console.log('v8 flags: (defaults; the new build has no mmu/jitTuning.js)'); }
 const builds = [await load(baseDir), await load(newDir)];
 const names = ['base', 'new'];
 const mask = 256 * MiB / 8 - 1;
