@@ -389,9 +389,9 @@ export class Cpu implements RemapListener {
     this.charge('invlpg', this.costs.invlpg);
   }
 
-  invlpgAddr(va: number | bigint): void {
-    const [lo, hi] = splitBig(BigInt(va));
-    this.invlpg(lo, hi);
+  /** INVLPG for an address held as an exact non-negative number (as pmaps keep VAs): no BigInt. */
+  invlpgAddr(va: number): void {
+    this.invlpg(va >>> 0, Math.floor(va / TWO32));
   }
 
   /** INVPCID types 0..3 (SDM: 0 address, 1 single context, 2 all incl. globals, 3 all but globals). */
