@@ -11,14 +11,31 @@ import type { ArgSpec, RawArg, SyscallDef } from './table.js';
 
 const MAX_STRING = 255;
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+/** 2^47: the first non-canonical address of 4-level paging's lower half, and minus it the last of the upper. */
+const HALF4 = 2 ** 47;
+
 function integer(a: ArgSpec, v: RawArg): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail('EINVAL', `${a.name}: ${v} is out of range`);
+    if (v > MAX_SAFE || v < MIN_SAFE) fail('EINVAL', `${a.name}: ${v} is out of range`);
     return Number(v);
   }
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   return fail('EINVAL', `${a.name}: expected an integer, got ${describeRaw(v)}`);
+}
+
+/**
+ * An address argument given as a non-negative safe integer, checked as a number: such a value is
+ * below 2^53, so it is canonical under 5-level paging (lower half up to 2^56) and under 4-level
+ * exactly when below 2^47 — the same answer `isCanonical` gives its unsigned 64-bit value, with
+ * the same message. Returns the number; anything else (a bigint, a negative number, which stands
+ * for a value in the upper half) takes `address`, which answers in bigint as it always did.
+ */
+function numberAddress(a: ArgSpec, v: number, k: Kernel, err: ErrnoName): number {
+  if (k.config.paging !== 5 && v >= HALF4) fail(err, `${a.name}: non-canonical address 0x${v.toString(16)}`);
+  return v;
 }
 
 function address(a: ArgSpec, v: RawArg, k: Kernel, err: ErrnoName): bigint {
@@ -77,8 +94,13 @@ export function convertArg(k: Kernel, t: Thread, a: ArgSpec, v: RawArg): unknown
       return n;
     }
     case 'addr':
+      // A number in, a number out (handlers take either: pageAddr); no BigInt on the common path.
+      if (typeof v === 'number' && v >= 0 && Number.isSafeInteger(v)) return numberAddress(a, v, k, 'EINVAL');
       return address(a, v, k, 'EINVAL');
     case 'ptr': {
+      // A non-negative safe integer is below 2^53, so canonical is all it needs to be a user
+      // address (userTop is 2^47 or 2^56). Handlers take a bigint (copyin/copyout).
+      if (typeof v === 'number' && v >= 0 && Number.isSafeInteger(v)) return BigInt(numberAddress(a, v, k, 'EFAULT'));
       const b = address(a, v, k, 'EFAULT');
       if (b >= userTop(k.config.paging)) fail('EFAULT', `${a.name}: 0x${b.toString(16)} is not a user address`);
       return b;
@@ -98,19 +120,24 @@ export function convertArg(k: Kernel, t: Thread, a: ArgSpec, v: RawArg): unknown
   }
 }
 
-/** Check and convert a whole argument list against a call's spec (defaults fill what is left off). */
-export function convertArgs(k: Kernel, t: Thread, def: SyscallDef, raw: readonly RawArg[]): unknown[] {
-  if (raw.length > def.args.length) fail('EINVAL', `${def.name} takes at most ${def.args.length} arguments, got ${raw.length}`);
-  const out: unknown[] = [];
-  for (let i = 0; i < def.args.length; i++) {
+/**
+ * Check and convert a whole argument list against a call's spec (defaults fill what is left off),
+ * into `out` when given (a scratch array of exactly the spec's length, overwritten slot by slot;
+ * dispatch reuses one per call definition) or a new array. On failure `out` may be left part-written.
+ */
+export function convertArgs(k: Kernel, t: Thread, def: SyscallDef, raw: readonly RawArg[], out: unknown[] | null = null): unknown[] {
+  const n = def.args.length;
+  if (raw.length > n) fail('EINVAL', `${def.name} takes at most ${n} arguments, got ${raw.length}`);
+  const values = out ?? [];
+  for (let i = 0; i < n; i++) {
     const a = def.args[i];
     const v = raw[i];
     if (v === undefined) {
       if (a.default === undefined) fail('EINVAL', `${def.name}: missing argument ${a.name}`);
-      out.push(a.default);
+      values[i] = a.default;
     } else {
-      out.push(convertArg(k, t, a, v));
+      values[i] = convertArg(k, t, a, v);
     }
   }
-  return out;
+  return values;
 }

@@ -11,7 +11,8 @@ import type { WouldBlock } from '../kernel/proc/ipc.js';
  * Argument types. Each has a check (its errno on failure) and a printed form:
  *   int      any safe integer (number or bigint)                     EINVAL
  *   size     a non-negative safe integer                              EINVAL
- *   addr     an address to map at or a range start: canonical         EINVAL   -> bigint
+ *   addr     an address to map at or a range start: canonical         EINVAL   -> number (given a
+ *            non-negative number) or bigint (given a bigint or a negative number)
  *   ptr      a user buffer: canonical, in the user half               EFAULT   -> bigint
  *   prot     PROT_* bits only                                         EINVAL
  *   mapflags MAP_* bits only                                          EINVAL
@@ -32,7 +33,7 @@ export type BodyFactory = (thread: Thread) => ThreadBody;
 export interface ArgTypeMap {
   int: number;
   size: number;
-  addr: bigint;
+  addr: number | bigint;
   ptr: bigint;
   prot: number;
   mapflags: number;
@@ -79,6 +80,13 @@ export interface SyscallDef {
   readonly handler: (k: Kernel, t: Thread, args: readonly unknown[]) => SysResult;
   /** Optional custom rendering of the result for strace (e.g. hex for addresses). */
   readonly formatResult?: (r: number | bigint) => string;
+  /**
+   * Where dispatch converts this call's arguments when no other call is converting or running
+   * (a handler takes its values out before anything else runs): one array of the spec's length,
+   * reused, instead of one per call. Null for calls taking a thread body, which the array would
+   * keep alive after the call.
+   */
+  readonly argScratch: unknown[] | null;
 }
 
 export interface SyscallInput<S extends readonly ArgSpec[]> {
@@ -138,6 +146,7 @@ export class SyscallTable {
       const def: SyscallDef = {
         number: n, name: i.name, args: i.args, blocking: i.blocking ?? false, doc: i.doc ?? '',
         handler: i.handler as SyscallDef['handler'], formatResult: i.formatResult,
+        argScratch: i.args.some((a) => a.type === 'body') ? null : Array.from(i.args, () => undefined as unknown),
       };
       this.byName.set(def.name, def);
       this.byNumber.set(n, def);

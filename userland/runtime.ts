@@ -46,6 +46,9 @@ export class ProgramExit extends Error {
   }
 }
 
+/** The most arguments `Runtime.call` takes (mmap's six). */
+const CALL_MAX_ARGS = 6;
+
 /** Out-parameters of calls (pipe's two fds, wait's status) pass through this user memory. */
 const SCRATCH = STACK_TOP - 64;
 
@@ -53,6 +56,9 @@ export class Runtime implements MemoryAccess {
   /** The CPU executing this thread; valid while the thread runs (the runtime keeps it current). */
   cpu: UserCpu;
   private heapArena: Arena | null = null;
+  /** `call`'s argument arrays, one per argument count (index n: length n), and whether one is in use. */
+  private readonly argArrays: RawArg[][] = Array.from({ length: CALL_MAX_ARGS + 1 }, (_, n) => Array.from({ length: n }, () => undefined as RawArg));
+  private argsBusy = false;
 
   /** `kernel` and `thread` are handles for system calls, private to the runtime: programs use the
    *  methods below and never see a kernel structure. */
@@ -193,10 +199,44 @@ export class Runtime implements MemoryAccess {
     return r;
   }
 
-  /** A non-blocking call: its value, or a thrown SysError. */
-  call(name: string, ...args: RawArg[]): number {
-    // (Not through raw(...args): spreading the arguments again would copy them once more per call.)
-    const r = syscall(this.kernel, this.thread, name, args);
+  /**
+   * A non-blocking call (at most CALL_MAX_ARGS arguments): its value, or a thrown SysError.
+   * Positional parameters instead of a rest array, and the arguments passed to the kernel in one
+   * of this runtime's arrays (one per count: the count is part of the call), so a call allocates
+   * nothing of its own. The kernel keeps no reference to the array past the call (strace copies).
+   */
+  call(name: string, a0?: RawArg, a1?: RawArg, a2?: RawArg, a3?: RawArg, a4?: RawArg, a5?: RawArg): number {
+    const n = arguments.length - 1; // the count, as a rest array would give it, without making one
+    let args: RawArg[];
+    if (n > CALL_MAX_ARGS || this.argsBusy) {
+      // More than the parameters hold (JS callers; the kernel answers EINVAL), or a call made
+      // while one is in the kernel: its own array.
+      // eslint-disable-next-line prefer-rest-params
+      args = Array.prototype.slice.call(arguments, 1) as RawArg[];
+    } else {
+      args = this.argArrays[n];
+      if (n > 0) args[0] = a0;
+      if (n > 1) args[1] = a1;
+      if (n > 2) args[2] = a2;
+      if (n > 3) args[3] = a3;
+      if (n > 4) args[4] = a4;
+      if (n > 5) args[5] = a5;
+    }
+    return this.callWith(name, args);
+  }
+
+  private callWith(name: string, args: RawArg[]): number {
+    const own = args === this.argArrays[args.length];
+    if (own) this.argsBusy = true;
+    let r: SyscallReturn;
+    try {
+      r = syscall(this.kernel, this.thread, name, args);
+    } finally {
+      if (own) {
+        this.argsBusy = false;
+        args.fill(undefined); // keep no argument (a string, a body) alive past the call
+      }
+    }
     this.afterCall();
     if (isWouldBlock(r)) throw new Error(`${name} would block: use the blocking wrapper`);
     return this.check(name, r);

@@ -10,7 +10,12 @@ import { defineSyscall } from '../table.js';
 import { FileHandle } from './files.js';
 
 /** A page-aligned address as a number (every 4K-aligned 64-bit value is exact as a double). */
-export function pageAddr(a: bigint, what = 'address'): number {
+export function pageAddr(a: number | bigint, what = 'address'): number {
+  if (typeof a === 'number') {
+    // An `addr` argument given as a number: a non-negative safe integer (args.ts).
+    if (a % 4096 !== 0) fail('EINVAL', `${what} ${formatAddr(a)} is not page-aligned`);
+    return a;
+  }
   if (a % 4096n !== 0n) fail('EINVAL', `${what} ${formatAddr(a)} is not page-aligned`);
   return Number(a);
 }
@@ -46,7 +51,7 @@ export const memoryCalls = [
         if (fd === -1) fail('EBADF', 'a file mapping needs a descriptor (or MAP_ANON)');
         file = mapFile(t, fd, flags, prot);
       }
-      const at = fixed ? pageAddr(addr) : addr === 0n ? null : Number(addr);
+      const at = fixed ? pageAddr(addr) : addr === 0 || addr === 0n ? null : Number(addr);
       return t.space.mmap({ addr: at, len, prot, flags, object: file?.object ?? null, offset, label: file?.label, maxProt: file?.maxProt });
     },
   }),
