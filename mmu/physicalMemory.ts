@@ -461,18 +461,25 @@ export class PhysicalMemory {
 
   /** Read bytes out into a host buffer (for syscalls that copy in). */
   readBytes(pa: number, len: number): Uint8Array {
-    this.check(pa, len);
+    this.check(pa, len); // before allocating `len` bytes
     const out = new Uint8Array(len);
+    this.readInto(pa, out, 0, len);
+    return out;
+  }
+
+  /** `len` bytes at `pa` into `out[at..]` (zeros where memory was never written). RangeError as readBytes. */
+  readInto(pa: number, out: Uint8Array, at: number, len: number): void {
+    this.check(pa, len);
     let off = 0;
     while (off < len) {
       const p = pa + off;
       const o = p & CHUNK_MASK;
       const n = Math.min(len - off, CHUNK_SIZE - o);
       const b = this.bytes(p);
-      if (b !== undefined) out.set(b.subarray(this.at, this.at + n), off);
+      if (b !== undefined) out.set(b.subarray(this.at, this.at + n), at + off);
+      else out.fill(0, at + off, at + off + n);
       off += n;
     }
-    return out;
   }
 
   /** Store `data` at `pa`. RangeError when any byte is outside memory (nothing written). */
