@@ -209,10 +209,12 @@ export class Runtime implements MemoryAccess {
     const n = arguments.length - 1; // the count, as a rest array would give it, without making one
     let args: RawArg[];
     if (n > CALL_MAX_ARGS || this.argsBusy) {
-      // More than the parameters hold (JS callers; the kernel answers EINVAL), or a call made
-      // while one is in the kernel: its own array.
-      // eslint-disable-next-line prefer-rest-params
-      args = Array.prototype.slice.call(arguments, 1) as RawArg[];
+      // A call made while one is in the kernel (its own array), or more arguments than the
+      // parameters hold (JS callers): the kernel answers EINVAL ("takes at most 6 arguments, got
+      // n") without reading them. (`arguments` itself is not touched beyond its length: an
+      // arguments object that escapes on any path is made on every call.)
+      args = [a0, a1, a2, a3, a4, a5];
+      args.length = n;
     } else {
       args = this.argArrays[n];
       if (n > 0) args[0] = a0;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Kernel } from '../../kernel/kernel.js';
 import { SysError, ERRNO } from '../../kernel/errno.js';
 import { GiB } from '../../mmu/units.js';
-import { ACCESS_READ, ACCESS_WRITE } from '../../mmu/pageWalker.js';
+import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../mmu/pageWalker.js';
 import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../syscalls/constants.js';
 
 const PAGES = 3; // pages 0 and 1 mapped read-write, page 2 not mapped
@@ -19,7 +19,7 @@ function machine(paging: 4 | 5, base: bigint) {
   expect(BigInt(at)).toBe(base);
   const cpu = k.enter(t);
   // The oracle: a byte of user memory as the user's own access sees it, by physical address.
-  const pa = (off: number, access: typeof ACCESS_READ) => cpu.translateBig(base + BigInt(off), access);
+  const pa = (off: number, access: AccessKind) => cpu.translateBig(base + BigInt(off), access);
   return { k, t, pa };
 }
 
