@@ -28,6 +28,13 @@ import { TEXT_BASE, TEXT_SIZE, HEAP_BASE, HEAP_SIZE, STACK_TOP, STACK_SIZE, MMAP
 
 /** 2^53: user addresses below it are exact as doubles (copyin/copyout's number path). */
 const SAFE_RANGE_TOP = 1n << 53n;
+const SAFE_TOP = 2 ** 53;
+
+/**
+ * A user address as system calls pass it: a number (a non-negative safe integer, how programs
+ * pass them) or a bigint (any 64-bit value: trace literals, addresses above 2^53).
+ */
+export type UserAddr = number | bigint;
 
 /** Thrown through a program's code when its process is killed (a fault it cannot survive). */
 export class ProcessKilled extends Error {
@@ -562,7 +569,8 @@ export class Kernel implements VmHost {
   }
 
   /** `va` as a number when the whole range [va, va+len] is below 2^53 (exact as doubles), else -1. */
-  private static numberRange(va: bigint, len: number): number {
+  private static numberRange(va: UserAddr, len: number): number {
+    if (typeof va === 'number') return va >= 0 && Number.isSafeInteger(va) && va + len <= SAFE_TOP ? va : -1;
     return va >= 0n && va <= SAFE_RANGE_TOP - BigInt(len) ? Number(va) : -1;
   }
 
@@ -584,10 +592,28 @@ export class Kernel implements VmHost {
    * first page that cannot be accessed: EFAULT if that is the first, otherwise the bytes done
    * (a partial read/write, as Linux returns). Work is bounded by the pages actually visited.
    */
-  forEachUserChunk(t: Thread, va: bigint, len: number, access: AccessKind, fn: (pa: number, done: number, n: number) => number): number {
+  forEachUserChunk(t: Thread, va: UserAddr, len: number, access: AccessKind, fn: (pa: number, done: number, n: number) => number): number {
     let done = 0;
+    const v = Kernel.numberRange(va, len);
+    while (v >= 0 && done < len) {
+      // The same chunks as the bigint loop below, with numbers.
+      const a = v + done;
+      const n = Math.min(len - done, 4096 - (a % 4096));
+      let pa: number;
+      try {
+        pa = this.userPaNumber(t, a, access);
+      } catch (e) {
+        if (done > 0 && e instanceof SysError && e.errno === ERRNO.EFAULT) return done;
+        throw e;
+      }
+      const used = fn(pa, done, n);
+      done += used;
+      if (used < n) return done;
+    }
+    if (v >= 0) return done;
+    const big = BigInt(va);
     while (done < len) {
-      const a = va + BigInt(done);
+      const a = big + BigInt(done);
       const n = Math.min(len - done, 4096 - Number(a % 4096n));
       let pa: number;
       try {
@@ -606,7 +632,7 @@ export class Kernel implements VmHost {
   /** Copy `len` bytes of `t`'s memory at `va` into the kernel, faulting pages in as a user access
    *  would. Returns them; EFAULT (nothing copied) when any byte is unmapped or unreadable. Callers cap `len`
    *  (pipes, messages, words): it is a host buffer. */
-  copyin(t: Thread, va: bigint, len: number): Uint8Array {
+  copyin(t: Thread, va: UserAddr, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let done = 0;
     const v = Kernel.numberRange(va, len);
@@ -620,8 +646,9 @@ export class Kernel implements VmHost {
         done += n;
       }
     }
+    const big = done < len ? BigInt(va) : 0n;
     while (done < len) {
-      const a = va + BigInt(done);
+      const a = big + BigInt(done);
       const n = Math.min(len - done, 4096 - Number(a % 4096n));
       out.set(this.mem.readBytes(this.userPa(t, a, ACCESS_READ), n), done);
       done += n;
@@ -632,7 +659,7 @@ export class Kernel implements VmHost {
 
   /** Copy `data` into `t`'s memory at `va`, faulting pages in as a user write would. EFAULT when a
    *  page is unmapped or read-only; the pages before it have been written by then (as copyout(9)). */
-  copyout(t: Thread, va: bigint, data: Uint8Array): void {
+  copyout(t: Thread, va: UserAddr, data: Uint8Array): void {
     let done = 0;
     const v = Kernel.numberRange(va, data.length);
     if (v >= 0) {
@@ -643,8 +670,9 @@ export class Kernel implements VmHost {
         done += n;
       }
     }
+    const big = done < data.length ? BigInt(va) : 0n;
     while (done < data.length) {
-      const a = va + BigInt(done);
+      const a = big + BigInt(done);
       const n = Math.min(data.length - done, 4096 - Number(a % 4096n));
       this.mem.writeBytes(this.userPa(t, a, ACCESS_WRITE), data.subarray(done, done + n));
       done += n;

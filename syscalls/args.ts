@@ -99,8 +99,8 @@ export function convertArg(k: Kernel, t: Thread, a: ArgSpec, v: RawArg): unknown
       return address(a, v, k, 'EINVAL');
     case 'ptr': {
       // A non-negative safe integer is below 2^53, so canonical is all it needs to be a user
-      // address (userTop is 2^47 or 2^56). Handlers take a bigint (copyin/copyout).
-      if (typeof v === 'number' && v >= 0 && Number.isSafeInteger(v)) return BigInt(numberAddress(a, v, k, 'EFAULT'));
+      // address (userTop is 2^47 or 2^56). Handlers take either (copyin/copyout: UserAddr).
+      if (typeof v === 'number' && v >= 0 && Number.isSafeInteger(v)) return numberAddress(a, v, k, 'EFAULT');
       const b = address(a, v, k, 'EFAULT');
       if (b >= userTop(k.config.paging)) fail('EFAULT', `${a.name}: 0x${b.toString(16)} is not a user address`);
       return b;

@@ -13,7 +13,8 @@ import type { WouldBlock } from '../kernel/proc/ipc.js';
  *   size     a non-negative safe integer                              EINVAL
  *   addr     an address to map at or a range start: canonical         EINVAL   -> number (given a
  *            non-negative number) or bigint (given a bigint or a negative number)
- *   ptr      a user buffer: canonical, in the user half               EFAULT   -> bigint
+ *   ptr      a user buffer: canonical, in the user half               EFAULT   -> number or
+ *            bigint, as addr
  *   prot     PROT_* bits only                                         EINVAL
  *   mapflags MAP_* bits only                                          EINVAL
  *   flags    any non-negative integer (the handler checks bits)       EINVAL
@@ -34,7 +35,7 @@ export interface ArgTypeMap {
   int: number;
   size: number;
   addr: number | bigint;
-  ptr: bigint;
+  ptr: number | bigint;
   prot: number;
   mapflags: number;
   flags: number;

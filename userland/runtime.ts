@@ -304,7 +304,7 @@ export class Runtime implements MemoryAccess {
   /** write(2) of all `len` bytes (a large pipe write goes in as room appears). */
   *write(fd: number, buf: number | bigint, len: number): Blocking<number> {
     let done = 0;
-    do done += yield* this.callBlocking('write', fd, BigInt(buf) + BigInt(done), len - done);
+    do done += yield* this.callBlocking('write', fd, typeof buf === 'number' ? buf + done : buf + BigInt(done), len - done);
     while (done < len);
     return done;
   }

@@ -4,7 +4,7 @@
 // WouldBlock naming the channel to sleep on, having changed nothing, so it can simply be retried
 // after a wake-up (by a program's generator or by a synchronous driver such as a trace).
 
-import type { Kernel } from '../kernel.js';
+import type { Kernel, UserAddr } from '../kernel.js';
 import { WaitChannel, type Credentials, type OpenFile, type Thread } from './process.js';
 import { fail } from '../errno.js';
 
@@ -110,7 +110,7 @@ export function createPipe(k: Kernel, capacity = PIPE_CAPACITY): { read: PipeEnd
 }
 
 /** read(2) on a pipe: bytes read, 0 at end of file, or WouldBlock while empty with a writer. */
-export function pipeRead(k: Kernel, t: Thread, end: PipeEnd, va: bigint, len: number): number | WouldBlock {
+export function pipeRead(k: Kernel, t: Thread, end: PipeEnd, va: UserAddr, len: number): number | WouldBlock {
   const p = end.pipe;
   if (len === 0) return 0;
   if (p.length === 0) return p.writerOpen ? new WouldBlock(p.readable, `read ${p.describe()}`) : 0;
@@ -126,7 +126,7 @@ export function pipeRead(k: Kernel, t: Thread, end: PipeEnd, va: bigint, len: nu
  * runtime loops), EPIPE with no reader, or WouldBlock while there is not room. Writes up to
  * PIPE_BUF bytes go in whole or not at all, so messages of that size never interleave.
  */
-export function pipeWrite(k: Kernel, t: Thread, end: PipeEnd, va: bigint, len: number): number | WouldBlock {
+export function pipeWrite(k: Kernel, t: Thread, end: PipeEnd, va: UserAddr, len: number): number | WouldBlock {
   const p = end.pipe;
   if (!p.readerOpen) fail('EPIPE', `${p.describe()}`);
   if (len === 0) return 0;
@@ -234,7 +234,7 @@ function queue(k: Kernel, id: number): MessageQueue {
 }
 
 /** Send `len` bytes at `va`: 0, or WouldBlock while the queue is full (SysV: EINVAL if too big). */
-export function msgqSend(k: Kernel, t: Thread, id: number, va: bigint, len: number): number | WouldBlock {
+export function msgqSend(k: Kernel, t: Thread, id: number, va: UserAddr, len: number): number | WouldBlock {
   const q = queue(k, id);
   if (!permits(t.process.cred, q, 2)) fail('EACCES', q.describe());
   if (len > q.maxSize) fail('EINVAL', `message of ${len} bytes exceeds the queue's ${q.maxSize}`);
@@ -246,7 +246,7 @@ export function msgqSend(k: Kernel, t: Thread, id: number, va: bigint, len: numb
 }
 
 /** Receive the oldest message into `va` (capacity `cap`): its length, or WouldBlock while empty (E2BIG if it does not fit). */
-export function msgqRecv(k: Kernel, t: Thread, id: number, va: bigint, cap: number): number | WouldBlock {
+export function msgqRecv(k: Kernel, t: Thread, id: number, va: UserAddr, cap: number): number | WouldBlock {
   const q = queue(k, id);
   if (!permits(t.process.cred, q, 4)) fail('EACCES', q.describe());
   const m = q.messages[0];

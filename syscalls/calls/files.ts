@@ -1,7 +1,7 @@
 // Files on the in-kernel tmpfs, pipes, and the read/write/close calls shared by both. A file's
 // pages are its page cache: read and write go through the same pages every mapping sees.
 
-import type { Kernel } from '../../kernel/kernel.js';
+import type { Kernel, UserAddr } from '../../kernel/kernel.js';
 import type { OpenFile, Process, Thread } from '../../kernel/proc/process.js';
 import type { TmpFile } from '../../kernel/fs/tmpfs.js';
 import { fail } from '../../kernel/errno.js';
@@ -98,7 +98,7 @@ export const MAX_FILE_BYTES = 2 ** 52;
  * allocating page-cache pages as it goes. Returns the bytes moved (short at a bad user page or,
  * for writes, when memory runs out).
  */
-function copyFilePages(k: Kernel, t: Thread, h: FileHandle, va: bigint, n: number, toUser: boolean): number {
+function copyFilePages(k: Kernel, t: Thread, h: FileHandle, va: UserAddr, n: number, toUser: boolean): number {
   const obj = h.file.object;
   const ps = obj.pageSize;
   return k.forEachUserChunk(t, va, n, toUser ? ACCESS_WRITE : ACCESS_READ, (upa, done, m) => {
@@ -127,7 +127,7 @@ function copyFilePages(k: Kernel, t: Thread, h: FileHandle, va: bigint, n: numbe
   });
 }
 
-function fileRead(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number): number {
+function fileRead(k: Kernel, t: Thread, h: FileHandle, va: UserAddr, len: number): number {
   if (!h.readable) fail('EBADF', `${h.file.path} is not open for reading`);
   const n = Math.max(0, Math.min(len, MAX_RW_COUNT, h.file.length - h.offset));
   if (n === 0) return 0;
@@ -136,7 +136,7 @@ function fileRead(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number):
   return done;
 }
 
-function fileWrite(k: Kernel, t: Thread, h: FileHandle, va: bigint, len: number): number {
+function fileWrite(k: Kernel, t: Thread, h: FileHandle, va: UserAddr, len: number): number {
   if (!h.writable) fail('EBADF', `${h.file.path} is not open for writing`);
   if (len === 0) return 0;
   if (h.offset >= MAX_FILE_BYTES) fail('EFBIG', `offset ${h.offset} is at the largest file size`);

@@ -1,6 +1,6 @@
 // Process and thread calls: identity, exit, fork, wait, threads, yielding, affinity, tracing.
 
-import type { Kernel } from '../../kernel/kernel.js';
+import type { Kernel, UserAddr } from '../../kernel/kernel.js';
 import type { Process, Thread } from '../../kernel/proc/process.js';
 import { fail } from '../../kernel/errno.js';
 import { WouldBlock } from '../../kernel/proc/ipc.js';
@@ -13,7 +13,7 @@ export function encodeWaitStatus(p: Process): number {
   return (p.exitStatus & 0xff) << 8;
 }
 
-function waitFor(k: Kernel, t: Thread, pid: number, status: bigint, options: number): SysResult {
+function waitFor(k: Kernel, t: Thread, pid: number, status: UserAddr, options: number): SysResult {
   if ((options & ~WNOHANG) !== 0) fail('EINVAL', 'unknown wait options');
   if (pid === 0 || pid < -1) fail('EINVAL', 'process groups are not modelled: wait for -1 or a pid');
   const p = t.process;
@@ -21,7 +21,7 @@ function waitFor(k: Kernel, t: Thread, pid: number, status: bigint, options: num
   if (kids.length === 0) fail('ECHILD', pid === -1 ? 'no children' : `${pid} is not a child`);
   const z = kids.find((c) => c.state === 'zombie');
   if (!z) return (options & WNOHANG) !== 0 ? 0 : new WouldBlock(p.childExit, pid === -1 ? 'a child to exit' : `child ${pid} to exit`);
-  if (status !== 0n) {
+  if (status !== 0 && status !== 0n) {
     const word = new Uint8Array(4);
     new DataView(word.buffer).setInt32(0, encodeWaitStatus(z), true);
     k.copyout(t, status, word); // EFAULT before the child is reaped

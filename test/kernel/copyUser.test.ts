@@ -1,4 +1,5 @@
-// copyin/copyout walk a user range page by page. Ranges below 2^53 go through numbers, others
+// copyin/copyout walk a user range page by page. Ranges below 2^53 go through numbers (given as
+// numbers or bigints), others
 // (5-level paging's upper user addresses) through BigInt: both must copy exactly the bytes a user
 // access sees, fail with EFAULT at a page that is not there (copyin: nothing returned; copyout:
 // the pages before it written), as the oracle — the user's own loads and stores — says.
@@ -24,9 +25,11 @@ function machine(paging: 4 | 5, base: bigint) {
 }
 
 describe.each([
-  ['4-level, a number range', 4, 0x7000_0000n] as const,
-  ['5-level, above 2^53 (BigInt range)', 5, (1n << 54n) + 0x7000_0000n] as const,
-])('copyin/copyout, %s', (_name, paging, base) => {
+  ['4-level, numbers', 4, 0x7000_0000n, true] as const,
+  ['4-level, bigints below 2^53', 4, 0x7000_0000n, false] as const,
+  ['5-level, above 2^53 (the BigInt loop)', 5, (1n << 54n) + 0x7000_0000n, false] as const,
+])('copyin/copyout, %s', (_name, paging, base, asNumber) => {
+  const at = (off: number) => (asNumber ? Number(base) + off : base + BigInt(off));
   it('copy exactly the user\'s bytes, EFAULT at the missing page', () => {
     const { k, t, pa } = machine(paging, base);
     for (let i = 0; i < 2 * 4096; i++) k.mem.writeBytes(pa(i, ACCESS_WRITE), Uint8Array.of((i * 7) & 0xff));
@@ -35,16 +38,16 @@ describe.each([
       const inside = off + len <= 2 * 4096;
       // copyin
       if (inside) {
-        const got = k.copyin(t, base + BigInt(off), len);
+        const got = k.copyin(t, at(off), len);
         for (let i = 0; i < len; i++) expect(got[i]).toBe(k.mem.readBytes(pa(off + i, ACCESS_READ), 1)[0]);
       } else {
-        expect(() => k.copyin(t, base + BigInt(off), len)).toThrow(SysError);
+        expect(() => k.copyin(t, at(off), len)).toThrow(SysError);
       }
       // copyout: every byte before the missing page is written, then EFAULT
       const before = Array.from({ length: 2 * 4096 }, (_, i) => k.mem.readBytes(pa(i, ACCESS_READ), 1)[0]);
       const data = new Uint8Array(len).fill(fillByte);
       let errno = 0;
-      try { k.copyout(t, base + BigInt(off), data); } catch (e) { errno = (e as SysError).errno; }
+      try { k.copyout(t, at(off), data); } catch (e) { errno = (e as SysError).errno; }
       expect(errno).toBe(inside ? 0 : ERRNO.EFAULT);
       for (let i = 0; i < 2 * 4096; i++) {
         const want = i >= off && i < off + len ? fillByte : before[i];
