@@ -494,6 +494,7 @@ export class Kernel implements VmHost {
   /** Wake every thread on `ch`; they become runnable no earlier than now plus the wake-up cost. */
   wakeAll(ch: WaitChannel): number {
     const n = ch.waiters.size;
+    if (n === 0) return 0; // every send and receive wakes its channel; mostly nobody sleeps there
     const now = this.current.clock;
     for (const t of ch.waiters) {
       t.waitingOn = null;
