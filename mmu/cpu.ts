@@ -578,8 +578,8 @@ export class Cpu implements RemapListener {
       this.l1Misses++;
       return this.walkAndFill(lo, hi, access, userMode, true);
     }
-    const arr = tlb.hitArray;
-    const s = tlb.hitIndex;
+    const arr = tlb.l1Of(size);
+    const s = tlb.l1Slot - arr.base;
     const f = arr.flagsOf(s);
     const stlbHit = tlb.hitLevel === HIT_STLB;
     if (stlbHit) {
