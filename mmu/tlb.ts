@@ -178,10 +178,11 @@ export class TlbArray {
   /** Stamp slot s (an STLB hit is a use for its LRU too), keeping the recency order. */
   touch(s: number, stamp: number): void {
     this.stamp[this.base + s] = stamp;
-    if (this.ordered) this.rMoveToTail(s, stamp);
+    if (this.ordered) this.rMoveToTail(s, -1, stamp);
   }
 
-  private rMoveToTail(s: number, stamp: number): void {
+  /** Slot s was stamped: it becomes its set's most recent. `set`: s's set, or -1 to compute it. */
+  private rMoveToTail(s: number, set: number, stamp: number): void {
     // The lists stay in stamp order as long as no stamp is older than one already written. That is
     // checked against the newest stamp of the whole array, a field, rather than the set's tail (or
     // its predecessor), two dependent loads on every STLB hit. The array-wide check is stricter
@@ -192,7 +193,7 @@ export class TlbArray {
     this.newest = stamp;
     const n = this.rNext[s];
     if (n < 0) return; // s is its set's tail already (every STLB hit of a set used by one page)
-    const set = (s / this.ways) | 0; // an integer division: only when the slot moves
+    if (set < 0) set = (s / this.ways) | 0; // an integer division: only for a touch that moves the slot
     const tail = this.rTail[set];
     const p = this.rPrev[s];
     if (p >= 0) this.rNext[p] = n; else this.rHead[set] = n;
@@ -272,9 +273,13 @@ export class TlbArray {
     if (old !== 0) {
       const fh = this.frontHead;
       if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
-      this.cnt[(set << 2) | (old & 3)]--;
     }
-    this.cnt[(set << 2) | size]++;
+    // The per-set size count changes only when the victim held another size class (or nothing):
+    // an L1 array holds one class, and a full STLB set mostly replaces like with like.
+    if ((old & 3) !== size) {
+      if (old !== 0) this.cnt[(set << 2) | (old & 3)]--;
+      this.cnt[(set << 2) | size]++;
+    }
     key[victim] = k;
     const r = victim * REC;
     rec[r + R_HI] = h;
@@ -283,7 +288,7 @@ export class TlbArray {
     rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
     this.frame[victim] = frame;
     this.stamp[base + victim] = stamp;
-    if (this.ordered) this.rMoveToTail(victim, stamp);
+    if (this.ordered) this.rMoveToTail(victim, set, stamp);
     return victim;
   }
 
@@ -381,9 +386,13 @@ export class TlbArray {
     if (old !== 0) {
       const fh = this.frontHead;
       if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
-      this.cnt[(set << 2) | (old & 3)]--;
     }
-    this.cnt[(set << 2) | size]++;
+    // The per-set size count changes only when the victim held another size class (or nothing):
+    // an L1 array holds one class, and a full STLB set mostly replaces like with like.
+    if ((old & 3) !== size) {
+      if (old !== 0) this.cnt[(set << 2) | (old & 3)]--;
+      this.cnt[(set << 2) | size]++;
+    }
     key[victim] = k;
     const r = victim * REC;
     rec[r + R_HI] = h;
@@ -392,7 +401,7 @@ export class TlbArray {
     rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
     this.frame[victim] = src.frame[s];
     this.stamp[base + victim] = stamp;
-    if (this.ordered) this.rMoveToTail(victim, stamp);
+    if (this.ordered) this.rMoveToTail(victim, set, stamp);
     return victim;
   }
 
