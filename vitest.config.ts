@@ -6,6 +6,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     globalSetup: ['test/globalSetup.ts'],
-    setupFiles: ['test/jitSetup.ts'],
   },
 });

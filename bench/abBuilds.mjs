@@ -24,8 +24,8 @@ async function load(dir) {
   const b = await import(path.resolve(dir, 'bench/mmu.js'));
   return { pm, b };
 }
-// Both builds run under the V8 flags the entry points set (mmu/jitTuning.ts), taken from the new
-// build when it has them; SJMP_JIT_DEFAULTS=1 keeps V8's defaults.
+// Both builds run under the V8 flags the entry points would set (mmu/jitTuning.ts: V8's defaults
+// unless SJMP_JIT_INLINE=1), taken from the new build when it has them.
 try {
   const { tuneJit } = await import(path.resolve(newDir, 'mmu/jitTuning.js'));
   console.log(`v8 flags: ${tuneJit().join(' ') || '(defaults)'}`);

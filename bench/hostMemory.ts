@@ -40,6 +40,8 @@ function inChild(presented: number, touched: number): Sample {
 }
 
 export function main(argv: string[]): void {
+  const unknown = argv.find((a) => a !== '--quick');
+  if (unknown !== undefined) throw new RangeError(`bench host-memory: unknown argument "${unknown}" (use --quick)`);
   const touched = argv.includes('--quick') ? 256 * MiB : GiB;
   const log = (s: string): void => { if (process.stderr.isTTY) process.stderr.write(`[bench host-memory] ${s}\n`); };
   log('baseline: 2G presented');

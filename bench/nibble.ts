@@ -10,7 +10,7 @@ export function main(argv: string[]): void {
     const a = argv[i];
     if (a === '--quick') Object.assign(opts, { objects: 4000, ops: 8000, threads: [1, 4], gets: [95, 0], fills: [0.1, 0.5, 0.9], patterns: ['P2', 'P4', 'P6'] });
     else if (a === '--workloads') opts.workloads = argv[++i].split(',') as NibbleWorkload[];
-    else throw new Error(`nibble bench: unknown argument "${a}" (use --quick, --workloads ycsb,fill,frag)`);
+    else throw new RangeError(`bench nibble: unknown argument "${a}" (use --quick, --workloads ycsb,fill,frag)`);
   }
   const t0 = performance.now();
   const res = runNibbleCommand(opts, (p) => process.stderr.write(`[${p.workload} ${p.done}/${p.total}] ${p.label}\n`));

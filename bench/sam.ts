@@ -16,9 +16,9 @@ export function main(argv: string[]): void {
     if (a === '--reads') reads = Number(argv[++i]);
     else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--quick') reads = 20_000;
-    else throw new Error(`sam bench: unknown argument "${a}" (use --reads N, --seed N, --quick)`);
+    else throw new RangeError(`bench sam: unknown argument "${a}" (use --reads N, --seed N, --quick)`);
   }
-  if (!Number.isInteger(reads) || reads < 1) throw new Error('sam bench: --reads must be a positive integer');
+  if (!Number.isInteger(reads) || reads < 1) throw new RangeError("bench sam: --reads must be a positive integer");
   const t0 = performance.now();
   let last = '';
   const r = runSamBench(DEFAULT_MACHINE, { reads, seed }, (p) => {

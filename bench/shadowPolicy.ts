@@ -68,7 +68,8 @@ function consistencyCost(policy: 0 | 1, shadows: number) {
   return { segAttachCycles: attach, segDetachCycles: detach, detachWithTlbEntriesCycles: detachCached, shootdownCyclesBothDetaches: shootdown, detachWallUs: wallUs };
 }
 
-export function main(): void {
+export function main(argv: string[]): void {
+  if (argv.length > 0) throw new RangeError(`bench shadow-policy: unknown argument "${argv[0]}" (it takes none)`);
   const names = ['copy', 'shared'] as const;
   const attach = [];
   for (const bytes of [64 * 1024, 2 * MiB, 32 * MiB, 256 * MiB, GiB]) {

@@ -1836,9 +1836,9 @@ export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, HIT_NONE };
 // store misses the host cache, and misses of stores, committed in order, held the host's store
 // buffer full, so the next batch's translation (whose TLB and counter writes queue behind them)
 // stalled until the last line arrived. Loads of the same lines overlap freely and leave them in
-// the host L1, where the stores then commit at once: GUPS batch 2M 173 -> 130 ns per update, 4K
-// 363 -> 314 (process CPU time, same run; docs/performance.md, fifth round). Same values: the
-// update loop is the one it was, reading each word again.
+// the host L1, where the stores then commit at once: GUPS batch 2M 187 -> 149 ns per update, 4K
+// 389 -> 353, 5-level 4K 392 -> 370 (process CPU time, same run; docs/performance.md, fifth
+// round). Same values: the update loop is the one it was, reading each word again.
 
 /** Sink of touchWords's reads, so the compiler keeps them. */
 const touched = new Int32Array(1);

@@ -17,6 +17,10 @@ describe('bench runner: bad arguments', () => {
     [['mmu', '--only', 'gups-xor64:4:3K'], /^bench mmu: unknown --only "gups-xor64:4:3K" \(one of: seq-load32:4:4K, /],
     [['mmu', '--reps', '-1'], /^bench mmu: bad argument "--reps"/],
     [['gups', '--design', 'foo'], /^bench gups: /],
+    [['nibble', '--bogus'], /^bench nibble: unknown argument "--bogus"/],
+    [['sam', '--reads', '0'], /^bench sam: --reads must be a positive integer/],
+    [['shadow-policy', '--quick'], /^bench shadow-policy: unknown argument "--quick"/],
+    [['host-memory', '--bogus'], /^bench host-memory: unknown argument "--bogus"/],
   ])('%j: one line, exit 2', (args, message) => {
     const r = run(...args);
     expect(r.status).toBe(2);
