@@ -234,7 +234,16 @@ export class TlbArray {
    * computes them once per size class for L1 and the STLB). Small, so it inlines into its callers.
    */
   find(set: number, k: number, h: number, pcid: number): number {
-    if (this.cnt[(set << 2) | (k & 3)] === 0) return -1;
+    return this.has(set, k & 3) ? this.scan(set, k, h, pcid) : -1;
+  }
+
+  /** Whether any slot of the set holds a key of this size class (the per-set size index). */
+  has(set: number, size: number): boolean {
+    return this.cnt[(set << 2) | size] !== 0;
+  }
+
+  /** find() without the size-index test: scan the set's ways. */
+  scan(set: number, k: number, h: number, pcid: number): number {
     const key = this.key;
     const rec = this.rec;
     const end = (set + 1) * this.ways;
@@ -768,10 +777,16 @@ export class Tlb {
     const k2 = (lo & -2097152) | SIZE_2M;
     const h = hi | 0;
     const i1 = (lo >>> 30) | (hi << 2);
+    // Each structure's size index is tested here rather than inside find(): a scan a run never
+    // reaches (the arrays of page sizes it does not use) then has no call feedback, and V8 does
+    // not inline it, so under V8's default budget (920 bytes of bytecode inlined per function;
+    // a scan is ~180) the scans the run does reach, and promote, fit: one call fewer or two per
+    // STLB hit, GUPS batch 2M 139.9 -> 127.2 ns per update (alias 117.6 -> 106.0, same run).
     let a = this.l1_4k;
-    let s = a.find((lo >>> 12) & a.setMask, k4, h, pcid);
-    if (s < 0) { a = this.l1_2m; s = a.find((lo >>> 21) & a.setMask, k2, h, pcid); }
-    if (s < 0) { a = this.l1_1g; s = a.find(i1 & a.setMask, (lo & -1073741824) | SIZE_1G, h, pcid); }
+    let set = (lo >>> 12) & a.setMask;
+    let s = a.has(set, SIZE_4K) ? a.scan(set, k4, h, pcid) : -1;
+    if (s < 0) { a = this.l1_2m; set = (lo >>> 21) & a.setMask; s = a.has(set, SIZE_2M) ? a.scan(set, k2, h, pcid) : -1; }
+    if (s < 0) { a = this.l1_1g; set = i1 & a.setMask; s = a.has(set, SIZE_1G) ? a.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
     if (s >= 0) {
       this.l1Stamp[a.base + s] = stamp;
       this.hitLevel = HIT_L1;
@@ -779,11 +794,13 @@ export class Tlb {
       return a.sizeOf(s);
     }
     const st = this.stlb;
-    s = st.find((lo >>> 12) & st.setMask, k4, h, pcid);
-    if (s < 0) s = st.find((lo >>> 21) & st.setMask, k2, h, pcid);
+    set = (lo >>> 12) & st.setMask;
+    s = st.has(set, SIZE_4K) ? st.scan(set, k4, h, pcid) : -1;
+    if (s < 0) { set = (lo >>> 21) & st.setMask; s = st.has(set, SIZE_2M) ? st.scan(set, k2, h, pcid) : -1; }
     if (s < 0) {
       const g = this.stlb1g;
-      s = g.find(i1 & g.setMask, (lo & -1073741824) | SIZE_1G, h, pcid);
+      set = i1 & g.setMask;
+      s = g.has(set, SIZE_1G) ? g.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1;
       if (s < 0) {
         this.hitLevel = HIT_NONE;
         this.l1Slot = -1;
