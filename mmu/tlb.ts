@@ -106,7 +106,7 @@ export class TlbArray {
    * the slots, least recent at the head. Stamps come from the core's access counter, which never
    * decreases, so appending a slot when it is stamped keeps each list in stamp order, and the LRU
    * way of a clean set is found at the head instead of by comparing every way's stamp. A stamp
-   * older than the set's newest (only tests write such) turns the lists off for good.
+   * older than the newest the array holds (only tests write such) turns the lists off for good.
    */
   private ordered: boolean;
   /**
@@ -230,8 +230,8 @@ export class TlbArray {
   }
 
   /**
-   * lookup() with the set, key (tagLo | size) and tagHi (as int32) already computed (Tlb.lookup
-   * computes them once per size class for L1 and the STLB). Small, so it inlines into its callers.
+   * lookup() with the set, key (tagLo | size) and tagHi (as int32) already computed: the size
+   * index, then the scan (Tlb.lookup calls has() and scan() itself, see there).
    */
   find(set: number, k: number, h: number, pcid: number): number {
     return this.has(set, k & 3) ? this.scan(set, k, h, pcid) : -1;
