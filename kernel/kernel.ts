@@ -232,7 +232,7 @@ export class Kernel implements VmHost {
       if (src.pendingFull) {
         cpu.invpcid(1, pmap.pcid);
       } else {
-        for (const va of src.pendingVa) cpu.invlpgAddr(BigInt(va));
+        for (const va of src.pendingVa) cpu.invlpgAddr(va);
       }
       if (cpu !== here) {
         here.charge('shootdown', this.costs.shootdownInitiator);

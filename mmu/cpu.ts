@@ -86,7 +86,15 @@ export const CYC_COMPUTE = 4;
 export const CYC_CONTEXT_SWITCH = 5;
 export const CYC_KERNEL_TLB = 6;
 export const CYC_KERNEL_CACHE = 7;
-const HOT_NAMES = ['syscall', 'cr3', 'lock', 'pmap-activate', 'compute', 'context-switch', 'kernel-tlb', 'kernel-cache'] as const;
+/** The kernel's mapping path (per page of an mmap, munmap or fault: object lookup, PTE write,
+ *  table page, INVLPG, shootdown IPI), charged by name through Kernel.charge. */
+export const CYC_VM = 8;
+export const CYC_PTE = 9;
+export const CYC_PMAP = 10;
+export const CYC_INVLPG = 11;
+export const CYC_SHOOTDOWN = 12;
+const HOT_NAMES = ['syscall', 'cr3', 'lock', 'pmap-activate', 'compute', 'context-switch', 'kernel-tlb', 'kernel-cache',
+  'vm', 'pte', 'pmap', 'invlpg', 'shootdown'] as const;
 
 /** The CYC_* index of a component name, or -1. */
 function hotIndex(component: string): number {
@@ -99,6 +107,11 @@ function hotIndex(component: string): number {
     case 'context-switch': return CYC_CONTEXT_SWITCH;
     case 'kernel-tlb': return CYC_KERNEL_TLB;
     case 'kernel-cache': return CYC_KERNEL_CACHE;
+    case 'vm': return CYC_VM;
+    case 'pte': return CYC_PTE;
+    case 'pmap': return CYC_PMAP;
+    case 'invlpg': return CYC_INVLPG;
+    case 'shootdown': return CYC_SHOOTDOWN;
     default: return -1;
   }
 }
@@ -386,12 +399,12 @@ export class Cpu implements RemapListener {
   invlpg(lo: number, hi: number): void {
     this.invlpgs++;
     this.tlb.invlpg(lo >>> 0, hi >>> 0, this.pcid);
-    this.charge('invlpg', this.costs.invlpg);
+    this.chargeAt(CYC_INVLPG, this.costs.invlpg);
   }
 
-  invlpgAddr(va: number | bigint): void {
-    const [lo, hi] = splitBig(BigInt(va));
-    this.invlpg(lo, hi);
+  /** INVLPG for an address held as an exact non-negative number (as pmaps keep VAs): no BigInt. */
+  invlpgAddr(va: number): void {
+    this.invlpg(va >>> 0, Math.floor(va / TWO32));
   }
 
   /** INVPCID types 0..3 (SDM: 0 address, 1 single context, 2 all incl. globals, 3 all but globals). */

@@ -76,30 +76,47 @@ export function decodePte(lo: number, hi: number, level: number): PteFields {
   };
 }
 
-/** Encode fields into [lo, hi] for `level`; throws if the frame is misaligned or beyond 52 bits. */
-export function encodePte(f: Partial<PteFields> & { frame: number }, level: number): [lo: number, hi: number] {
-  const large = (level === 2 || level === 3) && !!f.pageSize;
+/**
+ * Low half of the entry at `level` (1..5) for `frame`, with the low-half flag bits `flags` (PTE_P,
+ * PTE_RW, ..., PTE_PS for a large leaf, the level's PAT bit, avail bits 9..11). The encoder: the
+ * kernel's page-table edits call it (and pteHi) once per entry, so it takes numbers, not a record.
+ * Throws if the frame is not aligned to the entry's page (or table) or is beyond 52 bits, or if PS
+ * is set in a PML4E/PML5E.
+ */
+export function pteLo(frame: number, level: number, flags: number): number {
+  const large = (level === 2 || level === 3) && (flags & PTE_PS) !== 0;
   const align = large ? (level === 2 ? 2 ** 21 : 2 ** 30) : 4096;
-  if (!Number.isSafeInteger(f.frame) || f.frame < 0 || f.frame >= 2 ** 52 || f.frame % align !== 0) {
-    throw new RangeError(`frame 0x${f.frame.toString(16)} is not a ${align}-aligned 52-bit address`);
+  const low = frame >>> 0; // bits 0..31 of an integer frame (ToUint32 is exact modulo 2^32)
+  if (!Number.isSafeInteger(frame) || frame < 0 || frame >= 2 ** 52 || (low & (align - 1)) !== 0) {
+    throw new RangeError(`frame 0x${frame.toString(16)} is not a ${align}-aligned 52-bit address`);
   }
-  if ((level === 4 || level === 5) && f.pageSize) throw new RangeError(`PS must be 0 in a ${LEVEL_NAMES[level]}E`);
-  let lo = (f.frame % 4294967296) | 0;
-  let hi = Math.floor(f.frame / 4294967296) & PTE_HI_FRAME_MASK;
-  if (f.present) lo |= PTE_P;
-  if (f.writable) lo |= PTE_RW;
-  if (f.user) lo |= PTE_US;
-  if (f.pwt) lo |= PTE_PWT;
-  if (f.pcd) lo |= PTE_PCD;
-  if (f.accessed) lo |= PTE_A;
-  if (f.dirty) lo |= PTE_D;
-  if (large) lo |= PTE_PS;
-  if (f.global) lo |= PTE_G;
-  if (f.pat) lo |= level === 1 ? PTE_PAT_4K : PTE_PAT_LARGE;
-  if (f.avail) lo |= (f.avail & 7) << 9;
-  if (f.protectionKey) hi |= (f.protectionKey & 0xf) << PTE_HI_PK_SHIFT;
-  if (f.xd) hi |= PTE_HI_XD;
-  return [lo | 0, hi | 0];
+  if ((level === 4 || level === 5) && (flags & PTE_PS) !== 0) throw new RangeError(`PS must be 0 in a ${LEVEL_NAMES[level]}E`);
+  return (low | flags) | 0;
+}
+
+/** High half of the entry for `frame` (checked by pteLo), with high-half flag bits (PTE_HI_XD, the protection key). */
+export function pteHi(frame: number, hiFlags: number): number {
+  return ((Math.floor(frame / 4294967296) & PTE_HI_FRAME_MASK) | hiFlags) | 0;
+}
+
+/** Encode fields into [lo, hi] for `level` (pteLo/pteHi from a field record); throws as pteLo. */
+export function encodePte(f: Partial<PteFields> & { frame: number }, level: number): [lo: number, hi: number] {
+  let flags = 0;
+  if (f.present) flags |= PTE_P;
+  if (f.writable) flags |= PTE_RW;
+  if (f.user) flags |= PTE_US;
+  if (f.pwt) flags |= PTE_PWT;
+  if (f.pcd) flags |= PTE_PCD;
+  if (f.accessed) flags |= PTE_A;
+  if (f.dirty) flags |= PTE_D;
+  if (f.pageSize && level !== 1) flags |= PTE_PS; // at level 1 bit 7 is PAT, set from `pat` below
+  if (f.global) flags |= PTE_G;
+  if (f.pat) flags |= level === 1 ? PTE_PAT_4K : PTE_PAT_LARGE;
+  if (f.avail) flags |= (f.avail & 7) << 9;
+  let hiFlags = 0;
+  if (f.protectionKey) hiFlags |= (f.protectionKey & 0xf) << PTE_HI_PK_SHIFT;
+  if (f.xd) hiFlags |= PTE_HI_XD;
+  return [pteLo(f.frame, level, flags), pteHi(f.frame, hiFlags)];
 }
 
 /** An entry's halves as one unsigned 64-bit value. */

@@ -8,7 +8,7 @@
 // (the vm map still describes everything, so what the link supplied comes back by faults).
 
 import type { PhysicalMemory } from '../../mmu/physicalMemory.js';
-import { encodePte, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
+import { pteLo, pteHi, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD } from '../../mmu/pte.js';
 import { fail } from '../errno.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
@@ -44,10 +44,10 @@ export interface LeafRights {
   global?: boolean;
 }
 
-/** Split a page-aligned VA (exact as a number up to 2^56) into halves. */
-function halves(va: number): [number, number] {
-  return [va >>> 0, Math.floor(va / TWO32)];
-}
+/** Flags of an intermediate entry: it grants everything and the leaf decides (as x86 kernels do). */
+const TABLE_FLAGS = PTE_P | PTE_RW | PTE_US;
+/** Bytes one level-1 table maps. */
+const PT_SPAN = LEVEL_SPAN[2];
 
 /** Invalidation batch size beyond which a whole-PCID flush is cheaper than per-page INVLPG. */
 export const FULL_FLUSH_THRESHOLD = 33;
@@ -74,12 +74,30 @@ export class Pmap {
   /** Pmaps linking tables this pmap owns, with their link counts: they see this pmap's edits, so
    *  its invalidations are theirs too (the kernel's shootdown covers them). */
   readonly sharers = new Map<Pmap, number>();
+  private readonly rootInfo: TableInfo;
+  /** Halves of the entry the last read() read (fields, not a returned pair: the mapping paths
+   *  read an entry per level per page). */
+  private elo = 0;
+  private ehi = 0;
+  /** The table holding the entry the last entryAddress(..., create = true) returned. */
+  private entryTable: TableInfo;
+  /**
+   * The level-1 table the last creating walk to a 4 KiB entry reached (null: none) and the
+   * 2 MiB-aligned VA it maps: entering consecutive pages (MAP_POPULATE of a window) walks once
+   * per table, not once per page. Every table on that path is this pmap's own, and only this pmap
+   * edits its tables; the path stays valid until one of its upper entries is cleared (a table
+   * freed or a link dropped), and every such place calls forgetLastTable().
+   */
+  private ptInfo: TableInfo | null = null;
+  private ptVa = 0;
 
   constructor(readonly host: PmapHost, readonly levels: 4 | 5, readonly node = 0) {
     const pa = host.allocTablePage(node);
     if (pa < 0) fail('ENOMEM', 'no frame for a page-table root');
     this.root = pa;
-    host.tables.set(pa, { pa, level: levels, live: 0, owner: this, links: 0 });
+    this.rootInfo = { pa, level: levels, live: 0, owner: this, links: 0 };
+    this.entryTable = this.rootInfo;
+    host.tables.set(pa, this.rootInfo);
     host.charge('pmap', host.costs.ptPageAlloc);
   }
 
@@ -90,16 +108,30 @@ export class Pmap {
     return n;
   }
 
-  private read(pa: number): [number, number] {
+  /** Read the entry at `pa` into elo/ehi (both halves from one lookup of the host chunk). */
+  private read(pa: number): void {
     const m = this.host.mem;
-    return [m.read32(pa), m.read32(pa + 4)];
+    const w = m.words(pa);
+    if (w === undefined) {
+      this.elo = 0;
+      this.ehi = 0;
+      return;
+    }
+    this.elo = w[m.at];
+    this.ehi = w[m.at + 1];
   }
 
   private write(pa: number, lo: number, hi: number): void {
     const m = this.host.mem;
-    m.write32(pa, lo);
-    m.write32(pa + 4, hi);
+    const w = m.wordsFor(pa);
+    w[m.at] = lo;
+    w[m.at + 1] = hi;
     this.host.charge('pte', this.host.costs.pteWrite);
+  }
+
+  /** An upper entry of this pmap was cleared: the cached path to a level-1 table may be gone. */
+  private forgetLastTable(): void {
+    this.ptInfo = null;
   }
 
   /**
@@ -108,33 +140,52 @@ export class Pmap {
    * leaf sits above `level`.
    */
   entryAddress(va: number, level: number, create: boolean): number {
-    const [lo, hi] = halves(va);
+    const pt = this.ptInfo;
+    if (create && level === 1 && pt !== null && va >= this.ptVa && va - this.ptVa < PT_SPAN) {
+      this.entryTable = pt;
+      return pt.pa + ((va >>> 12) & 511) * 8;
+    }
+    const lo = va >>> 0;
+    const hi = Math.floor(va / TWO32);
     let table = this.root;
+    let info = this.rootInfo; // the TableInfo of `table`, kept up to date only when creating
     for (let l: number = this.levels; l > level; l--) {
       const ea = table + levelIndex(lo, hi, l) * 8;
-      const [elo, ehi] = this.read(ea);
+      this.read(ea);
+      const elo = this.elo;
       if ((elo & PTE_P) === 0) {
         if (!create) return -1;
         const t = this.host.allocTablePage(this.node);
         if (t < 0) return -2;
         this.host.charge('pmap', this.host.costs.ptPageAlloc);
-        this.host.tables.set(t, { pa: t, level: l - 1, live: 0, owner: this, links: 1 });
-        // Intermediate entries grant everything; the leaf decides (as x86 kernels do).
-        const [nlo, nhi] = encodePte({ frame: t, present: true, writable: true, user: true }, l);
-        this.write(ea, nlo, nhi);
-        this.host.tables.get(table)!.live++;
+        const child: TableInfo = { pa: t, level: l - 1, live: 0, owner: this, links: 1 };
+        this.host.tables.set(t, child);
+        this.write(ea, pteLo(t, l, TABLE_FLAGS), pteHi(t, 0));
+        info.live++;
         table = t;
+        info = child;
         continue;
       }
       if ((l === 2 || l === 3) && (elo & PTE_PS) !== 0) return -3;
-      const next = pteFrame(elo, ehi);
-      if (create && this.host.tables.get(next)?.owner !== this) {
-        // An edit below a linked subtree: drop the link and build our own path (see the header).
-        this.unlinkAt(ea, this.host.tables.get(table)!, this.host.tables.get(next)!, 0, 0);
-        l++;
-        continue;
+      const next = pteFrame(elo, this.ehi);
+      if (create) {
+        const ni = this.host.tables.get(next);
+        if (ni?.owner !== this) {
+          // An edit below a linked subtree: drop the link and build our own path (see the header).
+          this.unlinkAt(ea, info, ni!, 0, 0);
+          l++;
+          continue;
+        }
+        info = ni;
       }
       table = next;
+    }
+    if (create) {
+      this.entryTable = info;
+      if (level === 1) {
+        this.ptInfo = info;
+        this.ptVa = va - (va % PT_SPAN);
+      }
     }
     return table + levelIndex(lo, hi, level) * 8;
   }
@@ -147,11 +198,11 @@ export class Pmap {
     const ea = this.entryAddress(va, level, true);
     if (ea === -2) return -1;
     if (ea < 0) throw new Error(`pmap.enter: a large page already covers ${va.toString(16)}`);
-    const [olo] = this.read(ea);
-    const [lo, hi] = encodePte({
-      frame: pa, present: true, writable: rights.writable, user: rights.user, xd: rights.nx,
-      global: !!rights.global, pageSize: level > 1, accessed: false, dirty: false,
-    }, level);
+    this.read(ea);
+    const olo = this.elo;
+    const lo = pteLo(pa, level, PTE_P | (rights.writable ? PTE_RW : 0) | (rights.user ? PTE_US : 0)
+      | (rights.global ? PTE_G : 0) | (level > 1 ? PTE_PS : 0));
+    const hi = pteHi(pa, rights.nx ? PTE_HI_XD : 0);
     if ((olo & PTE_P) !== 0) {
       if (level === 1 || (olo & PTE_PS) !== 0) {
         this.write(ea, lo, hi);
@@ -161,7 +212,7 @@ export class Pmap {
       throw new Error(`pmap.enter: a page table sits where a ${LEVEL_SPAN[level]}-byte page goes at ${va.toString(16)}`);
     }
     this.write(ea, lo, hi);
-    this.tableOf(ea).live++;
+    this.entryTable.live++;
     this.leaves[level]++;
     return 0;
   }
@@ -192,7 +243,9 @@ export class Pmap {
     const info = this.host.tables.get(table)!;
     for (let i = first; i <= last; i++) {
       const ea = table + i * 8;
-      const [elo, ehi] = this.read(ea);
+      this.read(ea);
+      const elo = this.elo;
+      const ehi = this.ehi;
       if ((elo & PTE_P) === 0) continue;
       const va = base + i * span;
       const covers = va >= start && va + span <= end;
@@ -220,6 +273,7 @@ export class Pmap {
       if (ci.live === 0 && ci.links <= 1) {
         this.write(ea, 0, 0);
         info.live--;
+        this.forgetLastTable();
         this.host.tables.delete(child);
         this.host.freeTablePage(child);
         // The cleared upper entry may sit in paging-structure caches: an INVLPG in the range flushes them.
@@ -230,6 +284,7 @@ export class Pmap {
   }
 
   private unlinkAt(ea: number, parent: TableInfo, child: TableInfo, va: number, span: number): void {
+    this.forgetLastTable();
     this.write(ea, 0, 0);
     parent.live--;
     child.links--;
@@ -249,7 +304,9 @@ export class Pmap {
     const first = Math.max(0, Math.floor((start - base) / span));
     const last = Math.min(511, Math.floor((end - 1 - base) / span));
     for (let i = first; i <= last; i++) {
-      const [lo, hi] = this.read(pa + i * 8);
+      this.read(pa + i * 8);
+      const lo = this.elo;
+      const hi = this.ehi;
       if ((lo & PTE_P) === 0) continue;
       if (level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) return true;
       if (this.hasLeavesIn(pteFrame(lo, hi), level - 1, base + i * span, start, end)) return true;
@@ -266,7 +323,9 @@ export class Pmap {
       const last = Math.min(511, Math.floor((end - 1 - base) / span));
       for (let i = first; i <= last; i++) {
         const ea = table + i * 8;
-        const [lo, hi] = this.read(ea);
+        this.read(ea);
+        const lo = this.elo;
+        const hi = this.ehi;
         if ((lo & PTE_P) === 0 || level === 1 || ((level === 2 || level === 3) && (lo & PTE_PS) !== 0)) continue;
         const child = pteFrame(lo, hi);
         const ci = this.host.tables.get(child)!;
@@ -283,9 +342,9 @@ export class Pmap {
     if (level === this.levels) return this.host.tables.get(this.root) ?? null;
     const ea = this.entryAddress(va, level + 1, false);
     if (ea < 0) return null;
-    const [lo, hi] = this.read(ea);
-    if ((lo & PTE_P) === 0 || isLeafEntry(level + 1, lo)) return null;
-    return this.host.tables.get(pteFrame(lo, hi)) ?? null;
+    this.read(ea);
+    if ((this.elo & PTE_P) === 0 || isLeafEntry(level + 1, this.elo)) return null;
+    return this.host.tables.get(pteFrame(this.elo, this.ehi)) ?? null;
   }
 
   /**
@@ -297,11 +356,11 @@ export class Pmap {
     const ea = this.entryAddress(va, child.level + 1, true);
     if (ea === -2) return -1;
     if (ea < 0) return -2;
-    const [olo, ohi] = this.read(ea);
-    if ((olo & PTE_P) !== 0) return pteFrame(olo, ohi) === child.pa ? 0 : -2;
-    const [lo, hi] = encodePte({ frame: child.pa, present: true, writable: true, user: true }, child.level + 1);
-    this.write(ea, lo, hi);
-    this.tableOf(ea).live++;
+    const parent = this.entryTable;
+    this.read(ea);
+    if ((this.elo & PTE_P) !== 0) return pteFrame(this.elo, this.ehi) === child.pa ? 0 : -2;
+    this.write(ea, pteLo(child.pa, child.level + 1, TABLE_FLAGS), pteHi(child.pa, 0));
+    parent.live++;
     child.links++;
     child.owner.sharers.set(this, (child.owner.sharers.get(this) ?? 0) + 1);
     return 0;
@@ -317,9 +376,9 @@ export class Pmap {
   unlinkSubtree(va: number, level: number): void {
     const ea = this.entryAddress(va, level + 1, false);
     if (ea < 0) return;
-    const [elo, ehi] = this.read(ea);
-    if ((elo & PTE_P) === 0) return;
-    const child = this.host.tables.get(pteFrame(elo, ehi));
+    this.read(ea);
+    if ((this.elo & PTE_P) === 0) return;
+    const child = this.host.tables.get(pteFrame(this.elo, this.ehi));
     if (!child || child.owner === this) return;
     const span = LEVEL_SPAN[level + 1];
     this.unlinkAt(ea, this.tableOf(ea), child, va - (va % span), span);
@@ -354,7 +413,9 @@ export class Pmap {
       const last = Math.min(511, Math.floor((end - 1 - base) / span));
       for (let i = first; i <= last; i++) {
         const ea = table + i * 8;
-        const [lo, hi] = this.read(ea);
+        this.read(ea);
+        const lo = this.elo;
+        const hi = this.ehi;
         if ((lo & PTE_P) === 0) continue;
         const va = base + i * span;
         if (isLeafEntry(level, lo)) fn(va, lo, hi, level, ea);
@@ -374,7 +435,9 @@ export class Pmap {
         return;
       }
       for (let i = 0; i < 512; i++) {
-        const [lo, hi] = this.read(pa + i * 8);
+        this.read(pa + i * 8);
+        const lo = this.elo;
+        const hi = this.ehi;
         if ((lo & PTE_P) === 0 || ((l === 2 || l === 3) && (lo & PTE_PS) !== 0)) continue;
         visit(pteFrame(lo, hi), l - 1, base + i * LEVEL_SPAN[l]);
       }
@@ -391,7 +454,9 @@ export class Pmap {
       if (info.level === 1) return;
       const span = LEVEL_SPAN[info.level];
       for (let i = 0; i < 512; i++) {
-        const [lo, hi] = this.read(pa + i * 8);
+        this.read(pa + i * 8);
+        const lo = this.elo;
+        const hi = this.ehi;
         if ((lo & PTE_P) === 0) continue;
         if (isLeafEntry(info.level, lo)) continue;
         const child = pteFrame(lo, hi);
@@ -432,13 +497,16 @@ export class Pmap {
 
   /** Free every table this pmap owns; linked subtrees of other pmaps just lose a link. */
   destroy(): void {
+    this.forgetLastTable();
     const owned: number[] = [];
     const visit = (pa: number): void => {
       owned.push(pa);
       const info = this.host.tables.get(pa)!;
       if (info.level === 1) return;
       for (let i = 0; i < 512; i++) {
-        const [lo, hi] = this.read(pa + i * 8);
+        this.read(pa + i * 8);
+        const lo = this.elo;
+        const hi = this.ehi;
         if ((lo & PTE_P) === 0 || isLeafEntry(info.level, lo)) continue;
         const child = this.host.tables.get(pteFrame(lo, hi))!;
         if (child.owner === this) visit(child.pa);

@@ -4,7 +4,7 @@
 
 import { ACCESS_EXEC, ACCESS_WRITE, ACCESS_NAMES, type AccessKind } from '../../mmu/pageWalker.js';
 import { type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_GROWS_DOWN, protString } from './vmMap.js';
-import { lookupPage, allocObjectPage, shadowObject, collapseChain, VmObject } from './vmObject.js';
+import { lookupPage, pageHit, allocObjectPage, shadowObject, collapseChain, VmObject } from './vmObject.js';
 import type { Vmspace, VmHost } from './vmspace.js';
 import { formatAddr } from '../../mmu/units.js';
 import { STACK_MAX } from '../layout.js';
@@ -91,22 +91,23 @@ function resolve(host: VmHost & { costs: FaultCosts }, vs: Vmspace, va: number, 
   if (write && cow) collapseChain(host, top);
   const off = entry.offset + (pageVa - entry.start);
   host.charge('fault', host.costs.objectPageLookup);
-  const hit = lookupPage(top, off);
+  const hitPa = lookupPage(top, off);
+  const hit = hitPa >= 0;
   let pa: number;
   let writable = (entry.prot & PROT_WRITE) !== 0;
-  if (hit && hit.object === top) {
-    pa = hit.pa;
+  if (hit && pageHit.object === top) {
+    pa = hitPa;
   } else if (hit && !cow) {
-    pa = hit.pa; // shared mapping of a backing page (not copy-on-write)
+    pa = hitPa; // shared mapping of a backing page (not copy-on-write)
   } else if (hit && write) {
     // Copy-on-write: a private copy in the top object.
     pa = allocObjectPage(host, top, off, false);
     if (pa < 0) return { ok: false, reason: 'out of memory for a copy-on-write page', entry };
-    host.copyFrame(pa, hit.pa, ps);
+    host.copyFrame(pa, hitPa, ps);
     host.charge('fault', host.costs.pageCopy4K * (ps / 4096));
     unmapSharers(host, vs, top, off);
   } else if (hit) {
-    pa = hit.pa;
+    pa = hitPa;
     writable = false; // read of a page still shared with the parent: keep it read-only
   } else {
     // Nothing anywhere in the chain: zero-fill. A file's page is created in the file (page cache);

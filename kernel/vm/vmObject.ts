@@ -44,6 +44,9 @@ export class VmObject {
   readonly shadows = new Set<VmObject>();
   /** Map entries that reference this object directly (an object-level reverse map). */
   readonly mappers = new Set<ObjectMapper>();
+  /** Bytes per page of this object (4 KiB, 2 MiB or 1 GiB): 2 ** pageShift, kept as a field
+   *  because the mapping paths ask for it once per page. */
+  readonly pageSize: number;
 
   constructor(
     readonly type: ObjectType,
@@ -55,10 +58,10 @@ export class VmObject {
     readonly node: number = 0,
     /** A name for views: file path, segment name, or a role ("stack", "heap"). */
     public label = '',
-  ) {}
+  ) {
+    this.pageSize = 2 ** pageShift;
+  }
 
-  /** Bytes per page of this object (4 KiB, 2 MiB or 1 GiB). */
-  get pageSize(): number { return 2 ** this.pageShift; }
   /** Frame-allocator order of one page. */
   get order(): number { return this.pageShift - 12; }
   /** Pages the object spans (resident or not). */
@@ -71,19 +74,26 @@ export class VmObject {
   }
 }
 
-/** Find the page holding byte `offset` of `obj`, searching the shadow chain. */
-export function lookupPage(obj: VmObject, offset: number): { object: VmObject; pa: number; depth: number } | null {
+/** Where the last lookupPage found its page: the object of the chain holding it (a field, not a
+ *  returned record, so mapping a window allocates nothing per page). Valid until the next call. */
+export const pageHit: { object: VmObject | null } = { object: null };
+
+/** Find the page holding byte `offset` of `obj`, searching the shadow chain: its frame, or -1
+ *  when no object of the chain has it. The object holding it is left in pageHit.object. */
+export function lookupPage(obj: VmObject, offset: number): number {
   let o: VmObject | null = obj;
   let off = offset;
-  let depth = 0;
   while (o) {
     const pa = o.pages.get(Math.floor(off / o.pageSize));
-    if (pa !== undefined) return { object: o, pa, depth };
+    if (pa !== undefined) {
+      pageHit.object = o;
+      return pa;
+    }
     off += o.backingOffset;
     o = o.backing;
-    depth++;
   }
-  return null;
+  pageHit.object = null;
+  return -1;
 }
 
 /** Allocate, zero and insert the page holding `offset`; returns its pa or -1 (out of memory). */

@@ -9,8 +9,8 @@
 // shadow's own.
 
 import { VmMap, type MapEntry, PROT_READ, PROT_WRITE, PROT_EXEC, ENTRY_COW, ENTRY_NEEDS_COPY, ENTRY_SEGMENT, type Inheritance } from './vmMap.js';
-import { Pmap, type PmapHost } from './pmap.js';
-import { VmObject, type ObjectHost, referenceObject, releaseObject, lookupPage } from './vmObject.js';
+import { Pmap, type PmapHost, type LeafRights } from './pmap.js';
+import { VmObject, type ObjectHost, referenceObject, releaseObject, lookupPage, pageHit } from './vmObject.js';
 import { fail } from '../errno.js';
 import { USER_MIN, userMax, RESERVED_START, reservedEnd } from '../layout.js';
 import type { PagingMode } from '../../mmu/address.js';
@@ -194,14 +194,24 @@ export class Vmspace {
     const obj = e.object;
     if (!obj || e.prot === 0) return 0;
     const level = obj.pageShift === 30 ? 3 : obj.pageShift === 21 ? 2 : 1;
+    const ps = obj.pageSize;
+    const start = Math.max(e.start, from);
+    const end = Math.min(e.end, to);
+    // The two rights a page can get: the entry's object's own page, or a backing object's page,
+    // which copy-on-write keeps read-only (one record each, not one per page).
+    const mayWrite = (e.prot & PROT_WRITE) !== 0 && (e.flags & ENTRY_NEEDS_COPY) === 0;
+    const nx = (e.prot & PROT_EXEC) === 0;
+    const own: LeafRights = { writable: mayWrite, user: true, nx };
+    const backing: LeafRights = { writable: mayWrite && (e.flags & ENTRY_COW) === 0, user: true, nx };
+    const candidates = this.residentCandidates(e, start, end);
+    const count = candidates ? candidates.length : Math.max(0, Math.ceil((end - start) / ps));
     let n = 0;
-    for (const va of this.residentCandidates(e, Math.max(e.start, from), Math.min(e.end, to))) {
+    for (let i = 0; i < count; i++) {
+      const va = candidates ? candidates[i] : start + i * ps;
       this.host.charge('vm', this.host.costs.objectPageLookup);
-      const hit = lookupPage(obj, e.offset + (va - e.start));
-      if (!hit) continue;
-      const cow = (e.flags & ENTRY_COW) !== 0 && hit.object !== obj;
-      const writable = (e.prot & PROT_WRITE) !== 0 && !cow && (e.flags & ENTRY_NEEDS_COPY) === 0;
-      if (this.pmap.enter(va, hit.pa, { writable, user: true, nx: (e.prot & PROT_EXEC) === 0 }, level) < 0) break;
+      const pa = lookupPage(obj, e.offset + (va - e.start));
+      if (pa < 0) continue;
+      if (this.pmap.enter(va, pa, pageHit.object === obj ? own : backing, level) < 0) break;
       n++;
     }
     this.host.flushPmap(this.pmap);
@@ -209,23 +219,20 @@ export class Vmspace {
   }
 
   /**
-   * The page addresses of entry `e` to look up, in order. Up to POPULATE_WALK_PAGES pages the
-   * whole range is walked page by page, as it always was (its modelled cost is one lookup per
-   * page); beyond that only pages resident somewhere in the object chain are visited, like a
-   * page-cache range lookup that skips holes — walking 2^40 bytes page by page was 2^28 steps
-   * (42 minutes of emulator time) for a mapping with nothing resident.
+   * The page addresses of entry `e` to look up, in order, or null for every page of [from, to).
+   * Up to POPULATE_WALK_PAGES pages the whole range is walked page by page, as it always was (its
+   * modelled cost is one lookup per page); beyond that only pages resident somewhere in the object
+   * chain are visited, like a page-cache range lookup that skips holes — walking 2^40 bytes page
+   * by page was 2^28 steps (42 minutes of emulator time) for a mapping with nothing resident.
    */
-  private residentCandidates(e: MapEntry, from: number, to: number): number[] {
+  private residentCandidates(e: MapEntry, from: number, to: number): number[] | null {
     const obj = e.object!;
     const ps = obj.pageSize;
     const pages = (to - from) / ps;
     let resident = 0;
     for (let o: VmObject | null = obj; o; o = o.backing) resident += o.pages.size;
+    if (pages <= POPULATE_WALK_PAGES || pages <= resident) return null;
     const out: number[] = [];
-    if (pages <= POPULATE_WALK_PAGES || pages <= resident) {
-      for (let va = from; va < to; va += ps) out.push(va);
-      return out;
-    }
     const seen = new Set<number>();
     let off = e.offset;
     for (let o: VmObject | null = obj; o; o = o.backing) {

@@ -204,8 +204,8 @@ function readWords(kernel: Kernel, obj: VmObject, offset: number, words: number)
   for (let done = 0; done < words * 8;) {
     const off = offset + done;
     const n = Math.min(words * 8 - done, ps - (off % ps));
-    const hit = lookupPage(obj, off);
-    if (hit) bytes.set(kernel.mem.readBytes(hit.pa + (off % ps), n), done);
+    const pa = lookupPage(obj, off);
+    if (pa >= 0) bytes.set(kernel.mem.readBytes(pa + (off % ps), n), done);
     done += n;
   }
   return out;

@@ -95,8 +95,8 @@ export class SamMachine {
     const out = new Uint8Array(len);
     for (let off = 0; off < len;) {
       const n = Math.min(len - off, obj.pageSize - (off % obj.pageSize));
-      const hit = lookupPage(obj, off);
-      if (hit) out.set(this.kernel.mem.readBytes(hit.pa + (off % obj.pageSize), n), off);
+      const pa = lookupPage(obj, off);
+      if (pa >= 0) out.set(this.kernel.mem.readBytes(pa + (off % obj.pageSize), n), off);
       off += n;
     }
     return out;
