@@ -725,6 +725,8 @@ export class Tlb {
   readonly l1_1g: TlbArray;
   readonly stlb: TlbArray;
   readonly stlb1g: TlbArray;
+  /** Every array above (L1 by size, STLB, STLB 1G), built once: an INVLPG walks them per page unmapped. */
+  private readonly all: TlbArray[];
   /** Paging-structure caches by level (index 2..5), or empty. */
   readonly psc: (PagingStructureCache | null)[] = [null, null, null, null, null, null];
   /**
@@ -748,6 +750,7 @@ export class Tlb {
     [this.l1_4k, this.l1_2m, this.l1_1g] = this.l1;
     this.stlb = new TlbArray('STLB 4K+2M', geometry.stlb, this.pcidEpoch, undefined, 0, this.flushSerial, true);
     this.stlb1g = new TlbArray('STLB 1G', geometry.stlb_1g, this.pcidEpoch, undefined, 0, this.flushSerial, true);
+    this.all = [...this.l1, this.stlb, this.stlb1g];
     if (geometry.psc) {
       this.psc[2] = new PagingStructureCache(2, geometry.psc.pd);
       this.psc[3] = new PagingStructureCache(3, geometry.psc.pdpt);
@@ -845,7 +848,7 @@ export class Tlb {
   }
 
   private structures(): TlbArray[] {
-    return [this.l1[0], this.l1[1], this.l1[2], this.stlb, this.stlb1g];
+    return this.all;
   }
 
   /**
