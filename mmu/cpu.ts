@@ -230,8 +230,8 @@ export class Cpu implements RemapListener {
   private readonly fcPrev = new Int32Array(FC_SIZE).fill(-1);
   private readonly l1Head: Int32Array;
   /**
-   * Per L1 slot (global index): 1 once the entry it holds took a slow-path L1 hit since it was
-   * filled (host-side only: a 2M/1G entry fills the front cache on the second such hit, see
+   * Per L1 slot (global index): how many slow-path L1 hits (up to 2) the entry it holds took since
+   * it was filled (host-side only: a 2M/1G entry fills the front cache on the third such hit, see
    * tryTranslate).
    */
   private readonly l1Uses: Uint8Array;
@@ -591,8 +591,8 @@ export class Cpu implements RemapListener {
       this.l1Misses++;
       return this.walkAndFill(lo, hi, access, userMode, true);
     }
-    const arr = tlb.hitArray;
-    const s = tlb.hitIndex;
+    const arr = tlb.l1Of(size);
+    const s = tlb.l1Slot - arr.base;
     const f = arr.flagsOf(s);
     const stlbHit = tlb.hitLevel === HIT_STLB;
     if (stlbHit) {
@@ -612,18 +612,22 @@ export class Cpu implements RemapListener {
       // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
       // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
       // almost never used again before it is evicted, and filling cost ~25 % of such a miss
-      // (measured, docs/performance.md). For a 2 MiB or 1 GiB entry, since round 4, only on its
-      // second slow-path L1 hit since it was filled (l1Uses): in random runs over 2 MiB pages a
-      // quarter of the accesses hit L1 once and then lose the entry, and that fill (and dropping it
-      // again when the entry is evicted) was ~8 % of such a run; a sequential run pays one more
-      // slow hit per large page. 4 KiB entries keep the first hit: there the extra slow hit per
-      // page cost more than the fills it saved (pages used 3+ times). The front cache is host-side
-      // only: no modelled effect either way.
+      // (measured, docs/performance.md). For a 2 MiB or 1 GiB entry only on its third slow-path
+      // L1 hit since it was filled (l1Uses; the second until round 5): in random runs over 2 MiB
+      // pages a quarter of the accesses hit L1 and then lose the entry, so the fills (and dropping
+      // them when the entry is evicted) were waste: ~8 % of such a run with fills on every hit,
+      // 4 % still on the second (GUPS batch 2M 114.7 -> 110.6 ns per update, same run), while a
+      // sequential run pays one more slow hit per large page's L1 fill (seq-load32 2M unchanged,
+      // 3.63-3.82 ns per load either way). 4 KiB entries keep the first hit: there the extra slow
+      // hit per page cost more than the fills it saved (pages used 3+ times). The front cache is
+      // host-side only: no modelled effect either way. (The fill's page base is pa - (lo & 4095):
+      // frames are page-aligned, and pa % 4096 on a double is a call to the host's fmod.)
       if (stlbHit) this.l1Uses[tlb.l1Slot] = 0;
       else if (userMode) {
         const slot = tlb.l1Slot;
-        if (size === SIZE_4K || this.l1Uses[slot] !== 0) this.fillFront(lo, hi, slot, pa - (pa % 4096), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
-        else this.l1Uses[slot] = 1;
+        const u = this.l1Uses[slot];
+        if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, pa - (lo & 4095), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        else this.l1Uses[slot] = u + 1;
       }
       return pa;
     }
