@@ -18,7 +18,7 @@ import type { Thread } from '../kernel/proc/process.js';
 import { SysError, errnoName, fail } from '../kernel/errno.js';
 import { WouldBlock, isWouldBlock } from '../kernel/proc/ipc.js';
 import { convertArgs } from './args.js';
-import { CYC_SYSCALL, type Cpu } from '../mmu/cpu.js';
+import { CYC_SYSCALL } from '../mmu/cpu.js';
 import { SYSCALLS, type RawArg, type SyscallTable, type SyscallDef } from './table.js';
 import { straceOf, makeRecord, formatArgs } from './strace.js';
 import './builtins.js';
@@ -161,27 +161,25 @@ function dispatch(k: Kernel, t: Thread, def: SyscallDef | undefined, name: strin
   let result: SyscallReturn;
   let error: SysError | null = null;
   // The definition's scratch array holds the converted values unless a call is already between
-  // conversion and its trace (a handler that makes a call of its own): that one gets a new array.
+  // conversion and its handler's return (a handler that makes a call of its own): that one gets a
+  // new array.
   const scratch = argsBusy ? null : def?.argScratch ?? null;
   if (scratch !== null) argsBusy = true;
   try {
-    try {
-      if (!def) fail('ENOSYS', `no system call ${JSON.stringify(nameOrNumber)}`);
-      values = convertArgs(k, t, def, args, scratch); // (left as `args` when a conversion fails, as strace shows it)
-      result = def.handler(k, t, values);
-    } catch (e) {
-      if (!(e instanceof SysError)) throw e;
-      error = e;
-      result = -e.errno;
-      lastErrors.set(t, { name, errno: e.errno, message: stripErrnoPrefix(e) });
+    if (!def) fail('ENOSYS', `no system call ${JSON.stringify(nameOrNumber)}`);
+    values = convertArgs(k, t, def, args, scratch); // (left as `args` when a conversion fails, as strace shows it)
+    result = def.handler(k, t, values);
+  } catch (e) {
+    if (!(e instanceof SysError)) {
+      if (scratch !== null) argsBusy = false;
+      throw e;
     }
-    return finish(k, t, def, name, args, values, result, error, cpu, at, wasTraced, opts);
-  } finally {
-    if (scratch !== null) argsBusy = false;
+    error = e;
+    result = -e.errno;
+    lastErrors.set(t, { name, errno: e.errno, message: stripErrnoPrefix(e) });
   }
-}
-
-function finish(k: Kernel, t: Thread, def: SyscallDef | undefined, name: string, args: readonly RawArg[], values: readonly unknown[], result: SyscallReturn, error: SysError | null, cpu: Cpu, at: number, wasTraced: boolean, opts: SyscallOptions): SyscallReturn {
+  // Free for the next call: nothing from here on makes a call, and strace copies `values` first.
+  if (scratch !== null) argsBusy = false;
   // Back to user mode (a call that blocked returns later, when it is restarted), on the CPU the
   // thread runs on now: the exit path's references, under the space the call may have switched to.
   if (!isWouldBlock(result) && t.state !== 'exited' && k.running[t.cpu] === t) k.kernelHalf.syscallExit(k.cpus[t.cpu]);
