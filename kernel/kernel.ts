@@ -537,36 +537,49 @@ export class Kernel implements VmHost {
 
   // ------------------------------------------------------------------ user memory from the kernel
 
-  /** Translate a user address for the kernel on behalf of `t`; EFAULT when unmapped or forbidden. */
-  private userPa(t: Thread, va: bigint, access: AccessKind): number {
-    const cpu = this.enter(t);
-    const [lo, hi] = splitBig(va);
-    try {
-      return this.catchingFaults(() => cpu.translateHalves(lo, hi, access, true));
-    } catch (e) {
-      if (e instanceof MachineFault) fail('EFAULT', `bad user address ${formatAddr(va)}`);
-      throw e;
-    }
-  }
-
   /**
-   * userPa for an address given as a number below 2^53 (what `numberRange` returns): the same
-   * halves, the same translation and the same EFAULT, without BigInt arithmetic or a closure.
+   * The physical address of user address (lo, hi) of `t`, translated as a user access would be
+   * (faulting pages in); EFAULT when it cannot be. No closure and no BigInt on the way.
    */
-  private userPaNumber(t: Thread, va: number, access: AccessKind): number {
+  private userPa(t: Thread, lo: number, hi: number, access: AccessKind): number {
     const cpu = this.enter(t);
-    const lo = va >>> 0;
-    const hi = (va - lo) / 4294967296;
     const saved = this.faultsAsErrors;
     this.faultsAsErrors = true;
     try {
       return cpu.translateHalves(lo, hi, access, true);
     } catch (e) {
-      if (e instanceof MachineFault) fail('EFAULT', `bad user address ${formatAddr(va)}`);
+      if (e instanceof MachineFault) fail('EFAULT', `bad user address ${formatAddr(joinBig(lo, hi))}`);
       throw e;
     } finally {
       this.faultsAsErrors = saved;
     }
+  }
+
+  /** Bytes of the chunk userChunk last found. */
+  private chunkBytes = 0;
+
+  /**
+   * The physical address of the chunk of the user range at `va` (`len` bytes) that starts `done`
+   * bytes in: to the end of its page, at most the rest, its length left in chunkBytes. `v` is
+   * numberRange(va, len): the start as a number when the whole range is below 2^53, so the common
+   * case does no BigInt arithmetic; else -1.
+   */
+  private userChunk(t: Thread, va: UserAddr, v: number, done: number, len: number, access: AccessKind): number {
+    let n: number;
+    let pa: number;
+    if (v >= 0) {
+      const a = v + done;
+      n = Math.min(len - done, 4096 - (a % 4096));
+      const lo = a >>> 0;
+      pa = this.userPa(t, lo, (a - lo) / 4294967296, access);
+    } else {
+      const a = BigInt(va) + BigInt(done);
+      n = Math.min(len - done, 4096 - Number(a % 4096n));
+      const [lo, hi] = splitBig(a);
+      pa = this.userPa(t, lo, hi, access);
+    }
+    this.chunkBytes = n; // after the translation: a fault handler may copy user memory too
+    return pa;
   }
 
   /** `va` as a number when the whole range [va, va+len] is below 2^53 (exact as doubles), else -1. */
@@ -594,35 +607,17 @@ export class Kernel implements VmHost {
    * (a partial read/write, as Linux returns). Work is bounded by the pages actually visited.
    */
   forEachUserChunk(t: Thread, va: UserAddr, len: number, access: AccessKind, fn: (pa: number, done: number, n: number) => number): number {
-    let done = 0;
     const v = Kernel.numberRange(va, len);
-    while (v >= 0 && done < len) {
-      // The same chunks as the bigint loop below, with numbers.
-      const a = v + done;
-      const n = Math.min(len - done, 4096 - (a % 4096));
-      let pa: number;
-      try {
-        pa = this.userPaNumber(t, a, access);
-      } catch (e) {
-        if (done > 0 && e instanceof SysError && e.errno === ERRNO.EFAULT) return done;
-        throw e;
-      }
-      const used = fn(pa, done, n);
-      done += used;
-      if (used < n) return done;
-    }
-    if (v >= 0) return done;
-    const big = BigInt(va);
+    let done = 0;
     while (done < len) {
-      const a = big + BigInt(done);
-      const n = Math.min(len - done, 4096 - Number(a % 4096n));
       let pa: number;
       try {
-        pa = this.userPa(t, a, access);
+        pa = this.userChunk(t, va, v, done, len, access);
       } catch (e) {
         if (done > 0 && e instanceof SysError && e.errno === ERRNO.EFAULT) break;
         throw e;
       }
+      const n = this.chunkBytes;
       const used = fn(pa, done, n);
       done += used;
       if (used < n) break;
@@ -635,24 +630,10 @@ export class Kernel implements VmHost {
    *  (pipes, messages, words): it is a host buffer. */
   copyin(t: Thread, va: UserAddr, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    let done = 0;
     const v = Kernel.numberRange(va, len);
-    // The common case, page by page with numbers and straight into `out`; the same pages in the
-    // same order as the bigint loop below.
-    if (v >= 0) {
-      while (done < len) {
-        const a = v + done;
-        const n = Math.min(len - done, 4096 - (a % 4096));
-        this.mem.readInto(this.userPaNumber(t, a, ACCESS_READ), out, done, n);
-        done += n;
-      }
-    }
-    const big = done < len ? BigInt(va) : 0n;
-    while (done < len) {
-      const a = big + BigInt(done);
-      const n = Math.min(len - done, 4096 - Number(a % 4096n));
-      out.set(this.mem.readBytes(this.userPa(t, a, ACCESS_READ), n), done);
-      done += n;
+    for (let done = 0; done < len; done += this.chunkBytes) {
+      const pa = this.userChunk(t, va, v, done, len, ACCESS_READ);
+      this.mem.readInto(pa, out, done, this.chunkBytes);
     }
     this.charge('copy', len * this.costs.copyPerByte);
     return out;
@@ -661,24 +642,14 @@ export class Kernel implements VmHost {
   /** Copy `data` into `t`'s memory at `va`, faulting pages in as a user write would. EFAULT when a
    *  page is unmapped or read-only; the pages before it have been written by then (as copyout(9)). */
   copyout(t: Thread, va: UserAddr, data: Uint8Array): void {
-    let done = 0;
-    const v = Kernel.numberRange(va, data.length);
-    if (v >= 0) {
-      while (done < data.length) {
-        const a = v + done;
-        const n = Math.min(data.length - done, 4096 - (a % 4096));
-        this.mem.writeBytes(this.userPaNumber(t, a, ACCESS_WRITE), n === data.length ? data : data.subarray(done, done + n));
-        done += n;
-      }
+    const len = data.length;
+    const v = Kernel.numberRange(va, len);
+    for (let done = 0; done < len; done += this.chunkBytes) {
+      const pa = this.userChunk(t, va, v, done, len, ACCESS_WRITE);
+      const n = this.chunkBytes;
+      this.mem.writeBytes(pa, n === len ? data : data.subarray(done, done + n));
     }
-    const big = done < data.length ? BigInt(va) : 0n;
-    while (done < data.length) {
-      const a = big + BigInt(done);
-      const n = Math.min(data.length - done, 4096 - Number(a % 4096n));
-      this.mem.writeBytes(this.userPa(t, a, ACCESS_WRITE), data.subarray(done, done + n));
-      done += n;
-    }
-    this.charge('copy', data.length * this.costs.copyPerByte);
+    this.charge('copy', len * this.costs.copyPerByte);
   }
 
   // ------------------------------------------------------------------ reports
