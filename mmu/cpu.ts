@@ -8,30 +8,23 @@
 // hit in the model; it refreshes the slot's LRU stamp and touches no BigInt, Map or closure.
 
 import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
-import { PageWalker, ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
-import { Tlb, SKYLAKE_TLB, type TlbGeometry, TF_W, TF_U, TF_XD, TF_G, TF_D, PAGE_BYTES, HIT_NONE, HIT_STLB, SIZE_4K, SIZE_2M } from './tlb.js';
+import { PageWalker, type AccessKind, type WalkControl, describeFaultCode } from './pageWalker.js';
+import * as pageWalker from './pageWalker.js';
+import { Tlb, SKYLAKE_TLB, type TlbGeometry, PAGE_BYTES } from './tlb.js';
 import { type CostParams, PROFILE_M2 } from './costModel.js';
-import { type PagingMode, joinBig, splitBig, TWO32 } from './address.js';
+import { type PagingMode, joinBig, splitBig } from './address.js';
+import * as address from './address.js';
+import * as constants from './constants.js';
 import { formatAddr } from './units.js';
 import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from './cache.js';
 
-/**
- * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
- * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
- * host cache every fill disturbs: a fill touches about ten front arrays at a random index, and
- * at 2^14 entries those arrays (~0.8 MB) fell out of the host's L2, costing host cache misses of
- * their own (measured: GUPS 4K batched 12-15% slower than at 2^10; see docs/performance.md). Fills
- * now happen on slow-path L1 hits only (see tryTranslate), not after every TLB miss.
- */
-const FC_BITS = 10;
-const FC_SIZE = 1 << FC_BITS;
-export const FC_MASK = FC_SIZE - 1;
-/**
- * The tag of an empty front entry. The fast paths compare a tag with `lo & ~(pageMask & ~alignMask)`,
- * which keeps the low alignment bits (0..2) of the address, so an invalid tag must have a bit set
- * that no compared value can have: bit 11 (a value of 1 would match a misaligned access at offset 1).
- */
-export const FC_INVALID = 0x800;
+// The constants the per-access paths read, as module-local consts: V8 folds those into the code,
+// while an imported (or exported) binding is a Cell load, a hole check and a Smi check at every
+// use (see constants.ts). The front cache's size: see FC_BITS there.
+const { SIZE_4K, SIZE_2M, TF_W, TF_U, TF_XD, TF_G, TF_D, HIT_STLB, FC_SIZE, FC_MASK, FC_INVALID } = constants;
+const { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } = pageWalker;
+const { TWO32 } = address;
+export { FC_MASK, FC_INVALID } from './constants.js';
 const TWO53N = 2n ** 53n;
 /** 2^53: the PCID's weight in a front key. */
 export const PCID_KEY = 9007199254740992;
@@ -1840,7 +1833,8 @@ export interface CpuCounters {
   cyclesBy: Record<string, number>;
 }
 
-export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, HIT_NONE };
+export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from './pageWalker.js';
+export { HIT_NONE } from './constants.js';
 
 // The data loops of the batch accesses (Cpu.xor64Batch, store64Batch, load64Batch): elements
 // [from, to) of a batch whose host words are in mems/words.

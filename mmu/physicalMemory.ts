@@ -4,10 +4,12 @@
 // reads as zero. Little-endian, like x86.
 
 import { MiB, PAGE_SIZE } from './units.js';
+import * as constants from './constants.js';
 
-export const CHUNK_SHIFT = 20;
-/** The unit of materialisation: memory is touched (and counted, and enumerated) 1 MiB at a time. */
-export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
+// CHUNK_SIZE (1 MiB, the unit of materialisation) and SLAB_BYTES are defined in constants.ts and
+// read through module-local consts, which V8 folds into the code (see there).
+export { CHUNK_SHIFT, CHUNK_SIZE, SLAB_BYTES } from './constants.js';
+const { CHUNK_SIZE, SLAB_BYTES } = constants;
 const CHUNK_MASK = CHUNK_SIZE - 1;
 const CHUNK_WORDS = CHUNK_SIZE / 4;
 /**
@@ -34,7 +36,6 @@ const DIR_SPAN = CHUNK_SIZE * DIR_CHUNKS;
  * Moving chunks into a slab retires their old views: holders of views (the CPUs' front caches, the
  * page walkers) register with onRemap and drop them; `remaps` counts the moves.
  */
-export const SLAB_BYTES = 2 ** 31;
 const SLAB_MASK = SLAB_BYTES - 1;
 export const SLAB_AFTER_CHUNKS = 64;
 

@@ -3,17 +3,14 @@
 // counter (deterministic), optional paging-structure caches, and the invalidation semantics of
 // MOV to CR3, INVLPG and INVPCID (SDM Vol. 3A §4.10). Packed typed arrays; a lookup allocates nothing.
 
-export const SIZE_4K = 1;
-export const SIZE_2M = 2;
-export const SIZE_1G = 3;
-export const PAGE_BYTES = [0, 4096, 2097152, 1073741824];
+import * as constants from './constants.js';
 
-/** Entry flag bits. */
-export const TF_W = 1;
-export const TF_U = 2;
-export const TF_XD = 4;
-export const TF_G = 8;
-export const TF_D = 16;
+// Size classes and entry flag bits (defined in constants.ts); read here through module-local
+// consts, which V8 folds into the code (an imported binding is a Cell load and checks at every use).
+export { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D, HIT_L1, HIT_STLB, HIT_NONE } from './constants.js';
+const { SIZE_4K, SIZE_2M, SIZE_1G, TF_G, HIT_L1, HIT_STLB, HIT_NONE } = constants;
+
+export const PAGE_BYTES = [0, 4096, 2097152, 1073741824];
 
 export interface TlbArrayGeometry { entries: number; ways: number }
 
@@ -703,10 +700,6 @@ export class PagingStructureCache {
   }
 }
 
-/** Which structure answered a lookup. */
-export const HIT_L1 = 1;
-export const HIT_STLB = 2;
-export const HIT_NONE = 0;
 
 /**
  * The TLB of one core: L1 DTLB (per size) backed by the STLB, plus paging-structure caches.
@@ -796,33 +789,24 @@ export class Tlb {
       this.l1Slot = a.base + s;
       return a.sizeOf(s);
     }
-    const st = this.stlb;
-    set = (lo >>> 12) & st.setMask;
-    s = st.has(set, SIZE_4K) ? st.scan(set, k4, h, pcid) : -1;
-    if (s < 0) { set = (lo >>> 21) & st.setMask; s = st.has(set, SIZE_2M) ? st.scan(set, k2, h, pcid) : -1; }
+    a = this.stlb;
+    set = (lo >>> 12) & a.setMask;
+    s = a.has(set, SIZE_4K) ? a.scan(set, k4, h, pcid) : -1;
+    if (s < 0) { set = (lo >>> 21) & a.setMask; s = a.has(set, SIZE_2M) ? a.scan(set, k2, h, pcid) : -1; }
+    if (s < 0) { a = this.stlb1g; set = i1 & a.setMask; s = a.has(set, SIZE_1G) ? a.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
     if (s < 0) {
-      const g = this.stlb1g;
-      set = i1 & g.setMask;
-      s = g.has(set, SIZE_1G) ? g.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1;
-      if (s < 0) {
-        this.hitLevel = HIT_NONE;
-        this.l1Slot = -1;
-        return 0;
-      }
-      return this.promote(g, s, lo, hi, pcid, stamp);
+      this.hitLevel = HIT_NONE;
+      this.l1Slot = -1;
+      return 0;
     }
-    return this.promote(st, s, lo, hi, pcid, stamp);
-  }
-
-  private promote(a: TlbArray, s: number, lo: number, hi: number, pcid: number, stamp: number): number {
-    a.touch(s, stamp); // an STLB hit is a use for its LRU too
+    // An STLB hit: a use for the STLB's LRU too, and copied into L1. lookup() just missed this
+    // page in every L1 array (the entry's pcid is the lookup's or a global entry's; only in the
+    // first case is the miss the same question).
+    a.touch(s, stamp);
     const size = a.sizeOf(s);
-    const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
-    // lookup() just missed this page in every L1 array (the entry's pcid is the lookup's or a
-    // global entry's; only in the first case is the miss the same question).
-    const slot = l1.insertFrom(a, s, lo, hi, stamp, a.pcidOf(s) === pcid);
+    const l1 = this.l1Of(size);
     this.hitLevel = HIT_STLB;
-    this.l1Slot = l1.base + slot;
+    this.l1Slot = l1.base + l1.insertFrom(a, s, lo, hi, stamp, a.pcidOf(s) === pcid);
     return size;
   }
 
