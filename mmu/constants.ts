@@ -1,4 +1,4 @@
-// Numeric constants the per-access paths read: TLB size classes, entry flags and hit levels, the
+// Numeric constants the per-access paths read: TLB size classes and entry flags, the
 // front cache's geometry, host memory's chunk and slab sizes. They live in a module of their own
 // so that the modules using them (tlb.ts, cpu.ts, physicalMemory.ts) can bind them as
 // module-local consts (`import * as constants` and a destructuring `const`); those modules
@@ -22,11 +22,6 @@ export const TF_U = 2;
 export const TF_XD = 4;
 export const TF_G = 8;
 export const TF_D = 16;
-
-/** Which structure answered a lookup. */
-export const HIT_NONE = 0;
-export const HIT_L1 = 1;
-export const HIT_STLB = 2;
 
 /**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only

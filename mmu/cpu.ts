@@ -21,7 +21,7 @@ import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from '
 // The constants the per-access paths read, as module-local consts: V8 folds those into the code,
 // while an imported (or exported) binding is a Cell load, a hole check and a Smi check at every
 // use (see constants.ts). The front cache's size: see FC_BITS there.
-const { SIZE_4K, SIZE_2M, TF_W, TF_U, TF_XD, TF_G, TF_D, HIT_STLB, FC_SIZE, FC_MASK, FC_INVALID } = constants;
+const { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D, FC_SIZE, FC_MASK, FC_INVALID } = constants;
 const { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } = pageWalker;
 const { TWO32 } = address;
 export { FC_MASK, FC_INVALID } from './constants.js';
@@ -544,15 +544,22 @@ export class Cpu implements RemapListener {
   /**
    * Translate (lo, hi) for an access, through the modelled TLB and walker, invoking the fault
    * handler until the access succeeds. Returns the physical address. Counts one access.
+   * (Small enough that V8 always inlines it, so the address stays an unboxed double in the caller;
+   * see tryTranslate.)
    */
   translateHalves(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+    this.translateAt(lo, hi, access, userMode);
+    return this.pa;
+  }
+
+  /** translateHalves leaving the physical address in `pa` (no return value: see tryTranslate). */
+  translateAt(lo: number, hi: number, access: AccessKind, userMode: boolean): void {
     this.accesses++;
     this.slowAccesses++;
     for (let attempt = 0; ; attempt++) {
-      const pa = this.tryTranslate(lo, hi, access, userMode);
-      if (pa >= 0) {
-        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
-        return pa;
+      if (this.tryTranslate(lo, hi, access, userMode)) {
+        if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(this.pa);
+        return;
       }
       if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
       const fault: Fault = this.lastFault!;
@@ -569,32 +576,62 @@ export class Cpu implements RemapListener {
     return hi < 0x8000 || hi >= 0xffff8000;
   }
 
-  /** One attempt; returns pa or -1 with lastFault set. No handler is called. */
-  tryTranslate(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
+  /**
+   * One attempt to translate (lo, hi): true with the physical address in `pa`, or false with
+   * lastFault set. No handler is called.
+   *
+   * The address comes back in a field, not as the return value: a number returned from a function
+   * V8 did not inline is a tagged value, so a pa of 2^31 or more (frames above 2 GiB) was a fresh
+   * HeapNumber on every translation. Every caller reads `pa` right after the call.
+   */
+  tryTranslate(lo: number, hi: number, access: AccessKind, userMode: boolean): boolean {
     this.mcReset(); // this access may stamp another L1 slot: the fast run is over
     lo >>>= 0;
     hi >>>= 0;
     if (!this.isCanonical(hi)) {
       this.lastFault = { vector: VECTOR_GP, va: joinBig(lo, hi), access, userMode, errorCode: 0 };
-      return -1;
+      return false;
     }
+    // The TLB lookup: the L1 DTLB by size class, then the STLB (4K and 2M, then its 1G array); an
+    // STLB hit is a use for the STLB's LRU and is copied into L1 (TlbArray.insertFrom). Written
+    // out here rather than as a Tlb method: V8 inlines no function of more than 460 bytes of
+    // bytecode, and the lookup is ~700, so as a method it was one more real call on every
+    // translation that missed the front cache (measured: docs/performance.md, sixth round).
+    // Each array's per-set size index is tested here, before its scan: a scan a run never
+    // reaches (the page sizes it does not use) then has no call feedback and is not inlined, so
+    // the scans it does reach fit V8's inlining budget.
     const tlb = this.tlb;
-    const size = tlb.lookup(lo, hi, this.pcid, this.accesses);
-    if (size === 0) {
-      this.l1Misses++;
-      return this.walkAndFill(lo, hi, access, userMode, true);
-    }
-    const arr = tlb.l1Of(size);
-    const s = tlb.l1Slot - arr.base;
-    const f = arr.flagsOf(s);
-    const stlbHit = tlb.hitLevel === HIT_STLB;
+    const pcid = this.pcid;
+    const stamp = this.accesses;
+    const h = hi | 0;
+    let arr = tlb.l1_4k;
+    let set = (lo >>> 12) & arr.setMask;
+    let s = arr.has(set, SIZE_4K) ? arr.scan(set, (lo & -4096) | SIZE_4K, h, pcid) : -1;
+    if (s < 0) { arr = tlb.l1_2m; set = (lo >>> 21) & arr.setMask; s = arr.has(set, SIZE_2M) ? arr.scan(set, (lo & -2097152) | SIZE_2M, h, pcid) : -1; }
+    if (s < 0) { arr = tlb.l1_1g; set = ((lo >>> 30) | (hi << 2)) & arr.setMask; s = arr.has(set, SIZE_1G) ? arr.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
+    const stlbHit = s < 0;
     if (stlbHit) {
       this.l1Misses++;
+      let src = tlb.stlb;
+      set = (lo >>> 12) & src.setMask;
+      s = src.has(set, SIZE_4K) ? src.scan(set, (lo & -4096) | SIZE_4K, h, pcid) : -1;
+      if (s < 0) { set = (lo >>> 21) & src.setMask; s = src.has(set, SIZE_2M) ? src.scan(set, (lo & -2097152) | SIZE_2M, h, pcid) : -1; }
+      if (s < 0) { src = tlb.stlb1g; set = ((lo >>> 30) | (hi << 2)) & src.setMask; s = src.has(set, SIZE_1G) ? src.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
+      if (s < 0) return this.walkAndFill(lo, hi, access, userMode, true);
       this.stlbHits++;
       const c = this.costs.stlbHit;
       this.cycles += c;
       this.stlbCycles += c;
-    } else this.slowL1Hits++;
+      const sz = src.sizeOf(s);
+      arr = sz === SIZE_4K ? tlb.l1_4k : sz === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
+      s = arr.insertFrom(src, s, lo, hi, pcid, stamp);
+      this.l1Uses[arr.base + s] = 0;
+    } else {
+      this.l1Stamp[arr.base + s] = stamp;
+      this.slowL1Hits++;
+    }
+    const size = arr.sizeOf(s);
+    const f = arr.flagsOf(s);
     // The entry's rights as one mask test: a user access needs U; a write needs D (a write through
     // an entry whose D is clear must walk to set D in memory, even when the write is allowed) and
     // W unless it is a supervisor write with CR0.WP = 0; a fetch needs XD clear; then PKRU.
@@ -602,11 +639,13 @@ export class Cpu implements RemapListener {
     if ((f & need) === need && (access !== ACCESS_EXEC || (f & TF_XD) === 0)
       && !(this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode))) {
       const pa = arr.frameOf(s) + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
+      this.pa = pa;
       // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
       // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
       // almost never used again before it is evicted, and filling cost ~25 % of such a miss
       // (measured, docs/performance.md). For a 2 MiB or 1 GiB entry only on its third slow-path
-      // L1 hit since it was filled (l1Uses; the second until round 5): in random runs over 2 MiB
+      // L1 hit since it was filled (l1Uses, zeroed by the fill above or the walk's; the second
+      // until round 5): in random runs over 2 MiB
       // pages a quarter of the accesses hit L1 and then lose the entry, so the fills (and dropping
       // them when the entry is evicted) were waste: ~8 % of such a run with fills on every hit,
       // 4 % still on the second (GUPS batch 2M 114.7 -> 110.6 ns per update, same run), while a
@@ -615,14 +654,13 @@ export class Cpu implements RemapListener {
       // hit per page cost more than the fills it saved (pages used 3+ times). The front cache is
       // host-side only: no modelled effect either way. (The fill's page base is pa - (lo & 4095):
       // frames are page-aligned, and pa % 4096 on a double is a call to the host's fmod.)
-      if (stlbHit) this.l1Uses[tlb.l1Slot] = 0;
-      else if (userMode) {
-        const slot = tlb.l1Slot;
+      if (!stlbHit && userMode) {
+        const slot = arr.base + s;
         const u = this.l1Uses[slot];
         if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, pa - (lo & 4095), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
         else this.l1Uses[slot] = u + 1;
       }
-      return pa;
+      return true;
     }
     // A cached entry refuses: drop it and re-walk, so a permission upgrade the kernel made
     // without invalidating is seen, and a real violation faults from the page tables.
@@ -630,6 +668,9 @@ export class Cpu implements RemapListener {
     if ((f & TF_G) !== 0) tlb.invlpg(lo, hi, this.pcid);
     return this.walkAndFill(lo, hi, access, userMode, false);
   }
+
+  /** The physical address of the last translation that succeeded (tryTranslate, translateAt). */
+  pa = 0;
 
   private pkeyDenies(pkey: number, access: AccessKind, userMode: boolean): boolean {
     const ad = (this.pkru >>> (2 * pkey)) & 1;
@@ -646,7 +687,7 @@ export class Cpu implements RemapListener {
   }
 
   /** `missed`: the TLB lookup of this access found nothing (no TLB change since): see Tlb.fill. */
-  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean, missed: boolean): number {
+  private walkAndFill(lo: number, hi: number, access: AccessKind, userMode: boolean, missed: boolean): boolean {
     const tlb = this.tlb;
     const w = this.walker;
     const stamp = this.accesses;
@@ -674,7 +715,7 @@ export class Cpu implements RemapListener {
       // SDM §4.10.4.1: a #PF invalidates TLB entries for the faulting address.
       tlb.invalidateAddressPcid(lo, hi, this.pcid);
       this.lastFault = { vector: VECTOR_PF, va: joinBig(lo, hi), access, userMode, errorCode: w.errorCode };
-      return -1;
+      return false;
     }
     for (let k = 0; k < w.nlCount; k++) {
       const psc = tlb.psc[w.nlLevel[k]];
@@ -683,7 +724,8 @@ export class Cpu implements RemapListener {
     const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
     this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed)] = 0;
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
-    return w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
+    this.pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
+    return true;
   }
 
   /** Latency of a line served by `level` for physical address pa (DRAM: local or remote node). */
@@ -788,8 +830,9 @@ export class Cpu implements RemapListener {
     if (this.kDepth === 0) throw new Error('Cpu.kernelRefIn outside beginKernelRefs/endKernelRefs (its counts would land in the user counters)');
     this.accesses++; // the LRU clock: this reference is the most recent use of its entry
     this.kernelAccesses++;
-    const pa = this.tryTranslate(lo, hi, access, false);
-    if (pa >= 0) {
+    const ok = this.tryTranslate(lo, hi, access, false);
+    if (ok) {
+      const pa = this.pa;
       if (this.caches !== null && access !== ACCESS_EXEC) this.dataCacheAccess(pa);
       // The next lines of the same page (`lines` > 1, within the page): L1 hits on the entry just
       // used, with nothing touched in between, so its LRU stamp needs no refresh (the cpu.ts
@@ -815,8 +858,8 @@ export class Cpu implements RemapListener {
       this.recordAt(CYC_KERNEL_CACHE, this.cacheCycles);
       this.cacheCycles = 0;
     }
-    if (pa < 0) throw new MachineFault(this.lastFault!, this.id);
-    return pa;
+    if (!ok) throw new MachineFault(this.lastFault!, this.id);
+    return this.pa;
   }
 
   /** What the kernel's own references counted (kernelRef): the same terms as the user counters. */
@@ -862,7 +905,7 @@ export class Cpu implements RemapListener {
   /** Translate without counting an access or calling the handler: pa, or -1 and `lastFault`. */
   probe(va: bigint, access: AccessKind = ACCESS_READ, userMode = true): number {
     const [lo, hi] = splitBig(va);
-    return this.tryTranslate(lo, hi, access, userMode);
+    return this.tryTranslate(lo, hi, access, userMode) ? this.pa : -1;
   }
 
   get lastFaultInfo(): Fault | null { return this.lastFault; }
@@ -893,28 +936,28 @@ export class Cpu implements RemapListener {
   // caches modelled) runs every batch one access at a time.
 
   /**
-   * The first attempt of translateHalves for a user batch element: counts the access, translates;
-   * -1 when it faulted (lastFault set), before any fault handler ran. Then call batchResolve.
+   * The first attempt of translateAt for a user batch element: counts the access, translates
+   * (the address in `pa`); false when it faulted (lastFault set), before any fault handler ran.
+   * Then call batchResolve.
    */
-  private batchTranslate(lo: number, hi: number, access: AccessKind): number {
+  private batchTranslate(lo: number, hi: number, access: AccessKind): boolean {
     this.accesses++;
     this.slowAccesses++;
-    const pa = this.tryTranslate(lo, hi, access, true);
-    if (pa >= 0 && this.caches !== null) this.dataCacheAccess(pa);
-    return pa;
+    const ok = this.tryTranslate(lo, hi, access, true);
+    if (ok && this.caches !== null) this.dataCacheAccess(this.pa);
+    return ok;
   }
 
-  /** The rest of translateHalves after batchTranslate's attempt faulted: the handler, then retries. */
-  private batchResolve(lo: number, hi: number, access: AccessKind): number {
+  /** The rest of translateAt after batchTranslate's attempt faulted: the handler, then retries (the address in `pa`). */
+  private batchResolve(lo: number, hi: number, access: AccessKind): void {
     for (let attempt = 1; ; attempt++) {
       const fault: Fault = this.lastFault!;
       this.pageFaults++;
       if (!this.faultHandler) throw new MachineFault(fault, this.id);
       if (!this.faultHandler(this, fault)) throw new MachineFault(fault, this.id);
-      const pa = this.tryTranslate(lo, hi, access, true);
-      if (pa >= 0) {
-        if (this.caches !== null) this.dataCacheAccess(pa);
-        return pa;
+      if (this.tryTranslate(lo, hi, access, true)) {
+        if (this.caches !== null) this.dataCacheAccess(this.pa);
+        return;
       }
       if (attempt >= 8) throw new Error(`cpu${this.id}: fault at ${formatAddr(joinBig(lo, hi))} not resolved after ${attempt} retries`);
     }
@@ -997,14 +1040,13 @@ export class Cpu implements RemapListener {
             words[k] = this.fcWord[i] + (off >>> 2);
           } else {
             const hi = (va - lo) / TWO32;
-            let pa = this.batchTranslate(lo, hi, ACCESS_WRITE);
-            if (pa < 0) {
+            if (!this.batchTranslate(lo, hi, ACCESS_WRITE)) {
               this.xorApply(vlo, vhi, done, k, mixed ? null : m0, remaps);
               done = k;
-              pa = this.batchResolve(lo, hi, ACCESS_WRITE);
+              this.batchResolve(lo, hi, ACCESS_WRITE);
               remaps = this.mem.remaps; // views of the elements before are applied already
             }
-            m = this.mem.wordsFor(pa);
+            m = this.mem.wordsFor(this.pa);
             words[k] = this.mem.at;
           }
         }
@@ -1065,13 +1107,12 @@ export class Cpu implements RemapListener {
           continue;
         }
         const hi = (va - lo) / TWO32;
-        let pa = this.batchTranslate(lo, hi, access);
-        if (pa < 0) {
+        if (!this.batchTranslate(lo, hi, access)) {
           this.batchApply(kind, done, k, remaps);
           done = k;
-          pa = this.batchResolve(lo, hi, access);
+          this.batchResolve(lo, hi, access);
         }
-        this.batchSlot(k, pa);
+        this.batchSlot(k, this.pa);
       }
     } finally {
       this.batchApply(kind, done, k, remaps);
@@ -1834,7 +1875,6 @@ export interface CpuCounters {
 }
 
 export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } from './pageWalker.js';
-export { HIT_NONE } from './constants.js';
 
 // The data loops of the batch accesses (Cpu.xor64Batch, store64Batch, load64Batch): elements
 // [from, to) of a batch whose host words are in mems/words.

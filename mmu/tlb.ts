@@ -7,8 +7,8 @@ import * as constants from './constants.js';
 
 // Size classes and entry flag bits (defined in constants.ts); read here through module-local
 // consts, which V8 folds into the code (an imported binding is a Cell load and checks at every use).
-export { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D, HIT_L1, HIT_STLB, HIT_NONE } from './constants.js';
-const { SIZE_4K, SIZE_2M, SIZE_1G, TF_G, HIT_L1, HIT_STLB, HIT_NONE } = constants;
+export { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D } from './constants.js';
+const { SIZE_4K, SIZE_2M, SIZE_1G, TF_G } = constants;
 
 export const PAGE_BYTES = [0, 4096, 2097152, 1073741824];
 
@@ -228,7 +228,7 @@ export class TlbArray {
 
   /**
    * lookup() with the set, key (tagLo | size) and tagHi (as int32) already computed: the size
-   * index, then the scan (Tlb.lookup calls has() and scan() itself, see there).
+   * index, then the scan (Cpu.tryTranslate calls has() and scan() itself, see there).
    */
   find(set: number, k: number, h: number, pcid: number): number {
     return this.has(set, k & 3) ? this.scan(set, k, h, pcid) : -1;
@@ -372,14 +372,19 @@ export class TlbArray {
   }
 
   /**
-   * Copy slot s of `src` (the STLB entry just hit) into this array (L1) for (lo, hi): insert() with
-   * the fields read from the source record. `missed`: as insert().
+   * Promote slot s of `src` (the STLB entry a lookup of (lo, hi, pcid) just hit, after missing in
+   * every L1 array): stamp it there (an STLB hit is a use for its LRU too), and copy it into this
+   * array (L1): insert() with the fields read from the source record. Returns the slot here.
    */
-  insertFrom(src: TlbArray, s: number, lo: number, hi: number, stamp: number, missed: boolean): number {
+  insertFrom(src: TlbArray, s: number, lo: number, hi: number, lookupPcid: number, stamp: number): number {
+    src.touch(s, stamp);
     const sr = s * REC;
     const k = src.key[s];
     const size = k & 3;
     const pcid = src.rec[sr + R_PCID];
+    // The lookup's L1 miss is insert()'s `missed` when the entry's pcid is the lookup's (a global
+    // entry of another PCID was not the question the lookup asked).
+    const missed = pcid === lookupPcid;
     const set = size === SIZE_4K ? (lo >>> 12) & this.setMask : size === SIZE_2M ? (lo >>> 21) & this.setMask : ((lo >>> 30) | (hi << 2)) & this.setMask;
     const h = hi | 0;
     const victim = missed && this.setClean[set] === this.flushSerial[0]
@@ -722,12 +727,7 @@ export class Tlb {
   private readonly all: TlbArray[];
   /** Paging-structure caches by level (index 2..5), or empty. */
   readonly psc: (PagingStructureCache | null)[] = [null, null, null, null, null, null];
-  /**
-   * Result of the last lookup: which level hit and the L1 slot (global index) that now holds it.
-   * The L1 array holding it is the one of the size class lookup() returned (l1Of), its local slot
-   * l1Slot - base: not stored, since an object field's store pays V8's write barrier on every miss.
-   */
-  hitLevel = HIT_NONE;
+  /** The L1 slot (global index) of the last fill (see fill). */
   l1Slot = -1;
 
   constructor(readonly geometry: TlbGeometry = SKYLAKE_TLB) {
@@ -760,54 +760,6 @@ export class Tlb {
   /** Global slot index (into l1Stamp) of slot s of the L1 array for `size`. */
   l1Global(size: number, s: number): number {
     return this.l1[size - 1].base + s;
-  }
-
-  /**
-   * Look (lo, hi) up: L1 (all sizes), then the STLB; an STLB hit is copied into L1. Sets hitLevel
-   * and l1Slot = the L1 entry now holding the translation (in l1Of(the size class)); returns the
-   * size class found or 0. Allocates nothing.
-   */
-  lookup(lo: number, hi: number, pcid: number, stamp: number): number {
-    // Keys (tagLo | size) per size class, computed once for L1 and the STLB.
-    const k4 = (lo & -4096) | SIZE_4K;
-    const k2 = (lo & -2097152) | SIZE_2M;
-    const h = hi | 0;
-    const i1 = (lo >>> 30) | (hi << 2);
-    // Each structure's size index is tested here rather than inside find(): a scan a run never
-    // reaches (the arrays of page sizes it does not use) then has no call feedback, and V8 does
-    // not inline it, so under V8's default budget (920 bytes of bytecode inlined per function;
-    // a scan is ~180) the scans the run does reach, and promote, fit: one call fewer or two per
-    // STLB hit, GUPS batch 2M 139.9 -> 127.2 ns per update (alias 117.6 -> 106.0, same run).
-    let a = this.l1_4k;
-    let set = (lo >>> 12) & a.setMask;
-    let s = a.has(set, SIZE_4K) ? a.scan(set, k4, h, pcid) : -1;
-    if (s < 0) { a = this.l1_2m; set = (lo >>> 21) & a.setMask; s = a.has(set, SIZE_2M) ? a.scan(set, k2, h, pcid) : -1; }
-    if (s < 0) { a = this.l1_1g; set = i1 & a.setMask; s = a.has(set, SIZE_1G) ? a.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
-    if (s >= 0) {
-      this.l1Stamp[a.base + s] = stamp;
-      this.hitLevel = HIT_L1;
-      this.l1Slot = a.base + s;
-      return a.sizeOf(s);
-    }
-    a = this.stlb;
-    set = (lo >>> 12) & a.setMask;
-    s = a.has(set, SIZE_4K) ? a.scan(set, k4, h, pcid) : -1;
-    if (s < 0) { set = (lo >>> 21) & a.setMask; s = a.has(set, SIZE_2M) ? a.scan(set, k2, h, pcid) : -1; }
-    if (s < 0) { a = this.stlb1g; set = i1 & a.setMask; s = a.has(set, SIZE_1G) ? a.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
-    if (s < 0) {
-      this.hitLevel = HIT_NONE;
-      this.l1Slot = -1;
-      return 0;
-    }
-    // An STLB hit: a use for the STLB's LRU too, and copied into L1. lookup() just missed this
-    // page in every L1 array (the entry's pcid is the lookup's or a global entry's; only in the
-    // first case is the miss the same question).
-    a.touch(s, stamp);
-    const size = a.sizeOf(s);
-    const l1 = this.l1Of(size);
-    this.hitLevel = HIT_STLB;
-    this.l1Slot = l1.base + l1.insertFrom(a, s, lo, hi, stamp, a.pcidOf(s) === pcid);
-    return size;
   }
 
   /**
