@@ -515,13 +515,16 @@ export class Cpu implements RemapListener {
     this.mcMem = EMPTY_WORDS;
   }
 
-  private fillFront(lo: number, hi: number, l1Slot: number, pagePa: number, readOk: boolean, writeOk: boolean): void {
+  /** Fill the front entry of page (lo, hi) from L1 slot l1Slot; the page's address is `pa`'s (just translated). */
+  private fillFront(lo: number, hi: number, l1Slot: number, readOk: boolean, writeOk: boolean): void {
     if (hi >= 2097152) return; // beyond 2^53: the number path cannot name it
     // A plain Cpu with caches on must send every access to translateHalves, which consults the
     // data caches: no front entry means no fast-path hit (and no micro-cache run, armed only by one).
     if (!this.frontOk) return;
     const i = (lo >>> 12) & FC_MASK;
     this.unlinkFront(i);
+    // The page's base: frames are page-aligned (pa % 4096 on a double would be a call to fmod).
+    const pagePa = this.pa - (lo & 4095);
     const mem = this.mem;
     mem.views(pagePa);
     this.fcMem[i] = mem.viewWords;
@@ -548,7 +551,7 @@ export class Cpu implements RemapListener {
    * see tryTranslate.)
    */
   translateHalves(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
-    this.translateAt(lo, hi, access, userMode);
+    this.translateAt(lo | 0, hi, access, userMode); // lo | 0: a Smi argument (see tryTranslate)
     return this.pa;
   }
 
@@ -586,7 +589,10 @@ export class Cpu implements RemapListener {
    */
   tryTranslate(lo: number, hi: number, access: AccessKind, userMode: boolean): boolean {
     this.mcReset(); // this access may stamp another L1 slot: the fast run is over
-    lo >>>= 0;
+    // lo as an int32 (the same low 32 bits: every use below is bitwise or masks it), so that it
+    // stays a Smi when passed on (insertFrom, walkAndFill): an unsigned lo of 2^31 or more would
+    // be a HeapNumber per call. hi stays unsigned (the canonical test, the front cache's key).
+    lo |= 0;
     hi >>>= 0;
     if (!this.isCanonical(hi)) {
       this.lastFault = { vector: VECTOR_GP, va: joinBig(lo, hi), access, userMode, errorCode: 0 };
@@ -638,8 +644,7 @@ export class Cpu implements RemapListener {
     const need = (userMode ? TF_U : 0) | (access === ACCESS_WRITE ? (userMode || this.cr0wp ? TF_W | TF_D : TF_D) : 0);
     if ((f & need) === need && (access !== ACCESS_EXEC || (f & TF_XD) === 0)
       && !(this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode))) {
-      const pa = arr.frameOf(s) + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
-      this.pa = pa;
+      this.pa = arr.frameOf(s) + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
       // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
       // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
       // almost never used again before it is evicted, and filling cost ~25 % of such a miss
@@ -652,12 +657,11 @@ export class Cpu implements RemapListener {
       // sequential run pays one more slow hit per large page's L1 fill (seq-load32 2M unchanged,
       // 3.63-3.82 ns per load either way). 4 KiB entries keep the first hit: there the extra slow
       // hit per page cost more than the fills it saved (pages used 3+ times). The front cache is
-      // host-side only: no modelled effect either way. (The fill's page base is pa - (lo & 4095):
-      // frames are page-aligned, and pa % 4096 on a double is a call to the host's fmod.)
+      // host-side only: no modelled effect either way.
       if (!stlbHit && userMode) {
         const slot = arr.base + s;
         const u = this.l1Uses[slot];
-        if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, pa - (lo & 4095), this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
         else this.l1Uses[slot] = u + 1;
       }
       return true;
@@ -943,7 +947,7 @@ export class Cpu implements RemapListener {
   private batchTranslate(lo: number, hi: number, access: AccessKind): boolean {
     this.accesses++;
     this.slowAccesses++;
-    const ok = this.tryTranslate(lo, hi, access, true);
+    const ok = this.tryTranslate(lo | 0, hi, access, true); // lo | 0: a Smi argument (see tryTranslate)
     if (ok && this.caches !== null) this.dataCacheAccess(this.pa);
     return ok;
   }
