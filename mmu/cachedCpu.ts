@@ -7,9 +7,15 @@
 // A separate class rather than a flag so that the caches-off access functions carry no new check:
 // a process that never builds a CachedCpu runs exactly today's code with monomorphic call sites.
 
-import { Cpu, FC_MASK, type CpuOptions } from './cpu.js';
+import { Cpu, type CpuOptions } from './cpu.js';
+import * as constants from './constants.js';
+import * as address from './address.js';
 import type { PhysicalMemory } from './physicalMemory.js';
 import type { CacheHierarchy } from './cache.js';
+
+// Module-local consts (V8 folds them; an imported binding is a Cell load and checks per use: constants.ts).
+const { FC_MASK } = constants;
+const { TWO32 } = address;
 
 export class CachedCpu extends Cpu {
   constructor(mem: PhysicalMemory, opts: CpuOptions & { caches: CacheHierarchy }) {
@@ -25,7 +31,7 @@ export class CachedCpu extends Cpu {
       this.dataCacheAccess(this.fcPa[i] + (lo & 4095));
       return this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)];
     }
-    return this.load32Slow(va);
+    return this.load32Slow(lo | 0, (va - lo) / TWO32);
   }
 
   override store32(va: number, v: number): void {
@@ -37,7 +43,7 @@ export class CachedCpu extends Cpu {
       this.fcMem[i][this.fcWord[i] + ((lo & 4095) >>> 2)] = v;
       return;
     }
-    this.store32Slow(va, v);
+    this.store32Slow(lo | 0, (va - lo) / TWO32, v);
   }
 
   override load8(va: number): number {
@@ -74,7 +80,7 @@ export class CachedCpu extends Cpu {
       this.hi = m[w + 1];
       return m[w];
     }
-    return this.load64Slow(va);
+    return this.load64Slow(lo | 0, (va - lo) / TWO32);
   }
 
   override store64(va: number, vlo: number, vhi: number): void {
@@ -89,7 +95,7 @@ export class CachedCpu extends Cpu {
       m[w + 1] = vhi;
       return;
     }
-    this.store64Slow(va, vlo, vhi);
+    this.store64Slow(lo | 0, (va - lo) / TWO32, vlo, vhi);
   }
 
   override xor64(va: number, vlo: number, vhi: number): void {
@@ -104,7 +110,7 @@ export class CachedCpu extends Cpu {
       m[w + 1] ^= vhi;
       return;
     }
-    this.xor64Slow(va, vlo, vhi);
+    this.xor64Slow(lo | 0, (va - lo) / TWO32, vlo, vhi);
   }
 
   /** n xor64 calls in order (the base class's batching bypasses the line lookup; so for every batch below). */

@@ -526,7 +526,8 @@ export class Cpu implements RemapListener {
     // The page's base: frames are page-aligned (pa % 4096 on a double would be a call to fmod).
     const pagePa = this.pa - (lo & 4095);
     const mem = this.mem;
-    mem.views(pagePa);
+    mem.viewPa = pagePa;
+    mem.views();
     this.fcMem[i] = mem.viewWords;
     this.fcMem8[i] = mem.viewBytes;
     this.fcWord[i] = mem.viewWord;
@@ -1367,7 +1368,7 @@ export class Cpu implements RemapListener {
       this.mcArm(i, va - off);
       return this.fcMem[i][this.fcWord[i] + (off >>> 2)];
     }
-    return this.load32Slow(va);
+    return this.load32Slow(lo | 0, (va - lo) / TWO32);
   }
 
   store32(va: number, v: number): void {
@@ -1385,7 +1386,7 @@ export class Cpu implements RemapListener {
       this.fcMem[i][this.fcWord[i] + (off >>> 2)] = v;
       return;
     }
-    this.store32Slow(va, v);
+    this.store32Slow(lo | 0, (va - lo) / TWO32, v);
   }
 
   load8(va: number): number {
@@ -1442,7 +1443,7 @@ export class Cpu implements RemapListener {
       this.hi = m[w + 1];
       return m[w];
     }
-    return this.load64Slow(va);
+    return this.load64Slow(lo | 0, (va - lo) / TWO32);
   }
 
   store64(va: number, vlo: number, vhi: number): void {
@@ -1465,7 +1466,7 @@ export class Cpu implements RemapListener {
       m[w + 1] = vhi;
       return;
     }
-    this.store64Slow(va, vlo, vhi);
+    this.store64Slow(lo | 0, (va - lo) / TWO32, vlo, vhi);
   }
 
   /** Read-modify-write `*va ^= (vlo, vhi)` as one 64-bit access (the GUPS kernel). */
@@ -1489,16 +1490,19 @@ export class Cpu implements RemapListener {
       m[w + 1] ^= vhi;
       return;
     }
-    this.xor64Slow(va, vlo, vhi);
+    this.xor64Slow(lo | 0, (va - lo) / TWO32, vlo, vhi);
   }
 
-  protected xor64Slow(va: number, vlo: number, vhi: number): void {
-    const lo = va >>> 0;
-    const hi = (va - lo) / TWO32;
-    if ((va & 4095) > 4088) {
+  // The slow paths of the 32/64-bit accesses take the address as (lo, hi): lo as an int32, hi
+  // below 2^21. Both are Smis, so the call from a fast path (which V8 inlines into the program's
+  // loop; these it does not) passes no HeapNumber, where a user address as one number (2^47 or so)
+  // was a fresh one per slow access. Their callers pass `lo | 0, (va - lo) / TWO32` for lo = va >>> 0.
+
+  protected xor64Slow(lo: number, hi: number, vlo: number, vhi: number): void {
+    if ((lo & 4095) > 4088) {
       // A read-modify-write across a page: both parts are translated for writing before any data
       // moves, then the halves are read and written back.
-      const rlo = this.readSplit(lo, hi, 8, ACCESS_WRITE, true);
+      const rlo = this.readSplit(lo >>> 0, hi, 8, ACCESS_WRITE, true);
       this.writeSplitAgain(8, rlo ^ vlo, this.hi ^ vhi);
       return;
     }
@@ -1514,31 +1518,31 @@ export class Cpu implements RemapListener {
     m[w + 1] ^= vhi;
   }
 
-  protected load32Slow(va: number): number {
-    if ((va & 4095) > 4092) return this.loadSplitNum(va, 4);
-    const pa = this.translate(va, ACCESS_READ);
+  protected load32Slow(lo: number, hi: number): number {
+    if ((lo & 4095) > 4092) return this.readSplit(lo >>> 0, hi, 4, ACCESS_READ, true);
+    const pa = this.translateHalves(lo, hi, ACCESS_READ, true);
     this.touchSplitLine(pa, 4);
     return this.mem.read32(pa);
   }
 
-  protected store32Slow(va: number, v: number): void {
-    if ((va & 4095) > 4092) { this.storeSplitNum(va, 4, v, 0); return; }
-    const pa = this.translate(va, ACCESS_WRITE);
+  protected store32Slow(lo: number, hi: number, v: number): void {
+    if ((lo & 4095) > 4092) { this.writeSplit(lo >>> 0, hi, 4, v, 0, true); return; }
+    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
     this.touchSplitLine(pa, 4);
     this.mem.write32(pa, v);
   }
 
-  protected load64Slow(va: number): number {
-    if ((va & 4095) > 4088) return this.loadSplitNum(va, 8);
-    const pa = this.translate(va, ACCESS_READ);
+  protected load64Slow(lo: number, hi: number): number {
+    if ((lo & 4095) > 4088) return this.readSplit(lo >>> 0, hi, 8, ACCESS_READ, true);
+    const pa = this.translateHalves(lo, hi, ACCESS_READ, true);
     this.touchSplitLine(pa, 8);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
   }
 
-  protected store64Slow(va: number, vlo: number, vhi: number): void {
-    if ((va & 4095) > 4088) { this.storeSplitNum(va, 8, vlo, vhi); return; }
-    const pa = this.translate(va, ACCESS_WRITE);
+  protected store64Slow(lo: number, hi: number, vlo: number, vhi: number): void {
+    if ((lo & 4095) > 4088) { this.writeSplit(lo >>> 0, hi, 8, vlo, vhi, true); return; }
+    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
     this.touchSplitLine(pa, 8);
     this.mem.write64(pa, vlo, vhi);
   }

@@ -164,11 +164,19 @@ export class PhysicalMemory {
   viewWord = 0;
 
   /**
-   * Materialise the chunk holding pa and leave both its views in viewWords/viewBytes and the
-   * index of pa's word in viewWord (the byte index is viewWord * 4 + pa % 4): one directory
+   * The physical address views() works on: set it, then call views(). A field rather than an
+   * argument: views is not always inlined into the CPU's front-cache fill, and a double argument
+   * of 2^31 or more to a call V8 did not inline is a fresh HeapNumber (one per fill, measured).
+   */
+  viewPa = 0;
+
+  /**
+   * Materialise the chunk holding viewPa and leave both its views in viewWords/viewBytes and the
+   * index of viewPa's word in viewWord (the byte index is viewWord * 4 + viewPa % 4): one directory
    * lookup where wordsFor + bytesFor take two (the CPU's front-cache fill wants both).
    */
-  views(pa: number): void {
+  views(): void {
+    const pa = this.viewPa;
     let d = Math.floor(pa / DIR_SPAN);
     let c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
     const d32 = this.dir32[d];

@@ -139,7 +139,8 @@ describe('PhysicalMemory host slabs', () => {
           const w = slab.words(a);
           if (w !== undefined) expect(w[slab.at]).toBe(want);
           if (slab.isTouched(a)) {
-            slab.views(pa);
+            slab.viewPa = pa;
+            slab.views();
             expect(slab.viewWords[slab.viewWord]).toBe(want);
             expect(slab.viewBytes[slab.viewWord * 4 + (pa % 4)]).toBe(get(pa));
           }
