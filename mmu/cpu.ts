@@ -548,8 +548,8 @@ export class Cpu implements RemapListener {
   /**
    * Translate (lo, hi) for an access, through the modelled TLB and walker, invoking the fault
    * handler until the access succeeds. Returns the physical address. Counts one access.
-   * (Small enough that V8 always inlines it, so the address stays an unboxed double in the caller;
-   * see tryTranslate.)
+   * (Where V8 does not inline it, a returned address of 2^31 or more is a HeapNumber: the
+   * per-access paths call translateAt and read `pa` instead; see tryTranslate.)
    */
   translateHalves(lo: number, hi: number, access: AccessKind, userMode: boolean): number {
     this.translateAt(lo | 0, hi, access, userMode); // lo | 0: a Smi argument (see tryTranslate)
@@ -1494,9 +1494,10 @@ export class Cpu implements RemapListener {
   }
 
   // The slow paths of the 32/64-bit accesses take the address as (lo, hi): lo as an int32, hi
-  // below 2^21. Both are Smis, so the call from a fast path (which V8 inlines into the program's
-  // loop; these it does not) passes no HeapNumber, where a user address as one number (2^47 or so)
-  // was a fresh one per slow access. Their callers pass `lo | 0, (va - lo) / TWO32` for lo = va >>> 0.
+  // below 2^21. Both are Smis, so the call from a fast path passes no HeapNumber where V8 did not
+  // inline the slow path, as a user address as one number (2^47 or so) was, per slow access.
+  // Their callers pass `lo | 0, (va - lo) / TWO32` for lo = va >>> 0. They translate through
+  // translateAt and read `pa` (translateHalves returns it: a HeapNumber when V8 did not inline it).
 
   protected xor64Slow(lo: number, hi: number, vlo: number, vhi: number): void {
     if ((lo & 4095) > 4088) {
@@ -1506,7 +1507,8 @@ export class Cpu implements RemapListener {
       this.writeSplitAgain(8, rlo ^ vlo, this.hi ^ vhi);
       return;
     }
-    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
+    this.translateAt(lo, hi, ACCESS_WRITE, true);
+    const pa = this.pa;
     this.touchSplitLine(pa, 8);
     if ((pa & 3) !== 0) {
       this.mem.write64(pa, this.mem.read32(pa) ^ vlo, this.mem.read32(pa + 4) ^ vhi);
@@ -1520,21 +1522,24 @@ export class Cpu implements RemapListener {
 
   protected load32Slow(lo: number, hi: number): number {
     if ((lo & 4095) > 4092) return this.readSplit(lo >>> 0, hi, 4, ACCESS_READ, true);
-    const pa = this.translateHalves(lo, hi, ACCESS_READ, true);
+    this.translateAt(lo, hi, ACCESS_READ, true);
+    const pa = this.pa;
     this.touchSplitLine(pa, 4);
     return this.mem.read32(pa);
   }
 
   protected store32Slow(lo: number, hi: number, v: number): void {
     if ((lo & 4095) > 4092) { this.writeSplit(lo >>> 0, hi, 4, v, 0, true); return; }
-    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
+    this.translateAt(lo, hi, ACCESS_WRITE, true);
+    const pa = this.pa;
     this.touchSplitLine(pa, 4);
     this.mem.write32(pa, v);
   }
 
   protected load64Slow(lo: number, hi: number): number {
     if ((lo & 4095) > 4088) return this.readSplit(lo >>> 0, hi, 8, ACCESS_READ, true);
-    const pa = this.translateHalves(lo, hi, ACCESS_READ, true);
+    this.translateAt(lo, hi, ACCESS_READ, true);
+    const pa = this.pa;
     this.touchSplitLine(pa, 8);
     this.hi = this.mem.read32(pa + 4);
     return this.mem.read32(pa);
@@ -1542,7 +1547,8 @@ export class Cpu implements RemapListener {
 
   protected store64Slow(lo: number, hi: number, vlo: number, vhi: number): void {
     if ((lo & 4095) > 4088) { this.writeSplit(lo >>> 0, hi, 8, vlo, vhi, true); return; }
-    const pa = this.translateHalves(lo, hi, ACCESS_WRITE, true);
+    this.translateAt(lo, hi, ACCESS_WRITE, true);
+    const pa = this.pa;
     this.touchSplitLine(pa, 8);
     this.mem.write64(pa, vlo, vhi);
   }
@@ -1562,12 +1568,14 @@ export class Cpu implements RemapListener {
    */
   private translateSplit(lo: number, hi: number, bytes: number, access: AccessKind, userMode: boolean): void {
     const first = 4096 - (lo & 4095);
-    this.splitPa1 = this.translateHalves(lo, hi, access, userMode);
+    this.translateAt(lo | 0, hi, access, userMode);
+    this.splitPa1 = this.pa;
     if (first >= bytes) { this.splitFirst = bytes; this.touchSplitLine(this.splitPa1, bytes); return; }
     this.splitFirst = first;
     const nlo = (lo - (lo & 4095) + 4096) >>> 0;
     const nhi = nlo === 0 ? (hi + 1) >>> 0 : hi;
-    this.splitPa2 = this.translateHalves(nlo, nhi, access, userMode);
+    this.translateAt(nlo | 0, nhi, access, userMode);
+    this.splitPa2 = this.pa;
   }
 
   private splitByteAt(i: number): number {
