@@ -1,7 +1,8 @@
 // Single-process A/B of two builds of the MMU bench kernels (emulator CPU time per update).
 // BASE_DIST: e.g. `git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)`, then /tmp/base/dist.
 // Usage: node bench/abBuilds.mjs BASE_DIST NEW_DIST [spec ...] [--slices N] [--ms M] [--data-pa GIB]
-//   spec = MODE:SIZE:KIND[:alias]  e.g. 4:4K:batch  4:2M:batch:alias  5:4K:single
+//   spec = MODE:SIZE:KIND[:alias]  e.g. 4:4K:batch  4:2M:batch:alias  5:4K:single  4:4K:seq
+//   (KIND batch | single: the GUPS kernels; seq: seq-load32, ns per load)
 //   --data-pa GIB: the table's frames start at GIB GiB of physical memory (bench mmu's machine
 //   puts them at 1 GiB; at 2 or more every physical address is >= 2^31, beyond a Smi), in a
 //   machine of GIB + 1 GiB (the build's own PtBuilder maps them, as bench mmu's buildMachine does).
@@ -69,7 +70,8 @@ for (const spec of specs) {
     const m = dataGiB > 0
       ? buildHigh(bld, mem, Number(mode), size, dataGiB * GiB)
       : b.buildMachine(mem, Number(mode), size, 16 * MiB, alias ? (size === '4K' ? 64 * 1024 : 2 * MiB) : 0);
-    const f = kind === 'batch' ? b.gupsMmuBatch : b.gupsMmu;
+    // seq: bench mmu's seq-load32 kernel (sequential 32-bit loads over SEQ_BYTES, TLB hits), `ops` loads
+    const f = kind === 'batch' ? b.gupsMmuBatch : kind === 'seq' ? (cpu, va, _mask, ops) => b.seqMmu(cpu, va, b.SEQ_BYTES, ops / (b.SEQ_BYTES / 4)) : b.gupsMmu;
     f(m.cpu, m.va, mask, 500_000);
     return { m, f, cpu: 0, n: 0, windows: [] };
   });
@@ -77,7 +79,8 @@ for (const spec of specs) {
     for (const k of (s & 1) ? [1, 0] : [0, 1]) {
       const r = runs[k];
       const c0 = process.cpuUsage(); const w0 = performance.now();
-      while (performance.now() - w0 < ms) { r.f(r.m.cpu, r.m.va, mask, 50_000); r.n += 50_000; }
+      const ops = kind === 'seq' ? 64 * 32768 : 50_000;
+      while (performance.now() - w0 < ms) { r.f(r.m.cpu, r.m.va, mask, ops); r.n += ops; }
       const c = process.cpuUsage(c0); r.cpu += c.user + c.system;
       r.windows.push([w0, performance.now()]);
     }

@@ -2,8 +2,8 @@
 // flags change which functions the optimising compiler inlines, never what the code computes
 // (modelled counters and cycles are the same with and without them).
 //
-// Why opt-in: a TLB-missing access runs a chain of small methods (Cpu.xor64Batch -> tryTranslate
-// -> Tlb.lookup -> TlbArray.find / insertFrom -> walkAndFill -> PageWalker.walk). V8's default
+// Why opt-in: a TLB-missing access runs a chain of methods (Cpu.xor64Batch -> tryTranslate, with
+// the TLB lookup written out in it -> TlbArray.insertFrom or walkAndFill -> PageWalker.walk). V8's default
 // budget (460 bytes of bytecode per inlined callee, 920 cumulative per optimised function, 4600
 // absolute) stops inlining part way; raising it compiles the whole miss path into the batch loop,
 // GUPS batch 2M 145 -> 124 ns per update and 4K 321 -> 272 (process CPU time, same run). But V8
