@@ -4,6 +4,7 @@ import { PhysicalMemory } from '../../mmu/physicalMemory.js';
 import { Cpu } from '../../mmu/cpu.js';
 import { GiB, MiB } from '../../mmu/units.js';
 import { PtBuilder } from './ptBuilder.js';
+import { gupsMmuBatch } from '../../bench/mmu.js';
 
 // The per-access path allocates nothing, for any physical address: a pa of 2^31 or more is no Smi,
 // and a number V8 returns (or passes) across a call it did not inline is then a fresh HeapNumber.
@@ -17,7 +18,6 @@ import { PtBuilder } from './ptBuilder.js';
 const REGION = 256 * MiB;
 const DATA_PA = 3 * GiB; // every pa >= 2^31
 const VA = 0x7f00_0000_0000;
-const N = 64;
 
 function machine(): Cpu {
   const mem = new PhysicalMemory({ bytes: 4 * GiB, nodes: 1 });
@@ -28,26 +28,9 @@ function machine(): Cpu {
   return cpu;
 }
 
-const vas = new Float64Array(N);
-const vlo = new Int32Array(N);
-const vhi = new Int32Array(N);
-let lo = 1;
-let hi = 0;
-
-/** `ops` GUPS updates (the HPCC LFSR stream) through xor64Batch, N at a time. */
+/** `ops` GUPS updates (bench mmu's LFSR stream) through xor64Batch, 64 at a time. */
 function updates(cpu: Cpu, ops: number): void {
-  const mask = REGION / 8 - 1;
-  for (let n = 0; n < ops; n += N) {
-    for (let j = 0; j < N; j++) {
-      const neg = hi >> 31;
-      hi = (hi << 1) | (lo >>> 31);
-      lo = (lo << 1) ^ (neg & 7);
-      vas[j] = VA + (lo & mask) * 8;
-      vlo[j] = lo;
-      vhi[j] = hi;
-    }
-    cpu.xor64Batch(vas, vlo, vhi, N);
-  }
+  gupsMmuBatch(cpu, VA, REGION / 8 - 1, ops);
 }
 
 describe('the batch access path', () => {
