@@ -104,7 +104,7 @@ export class Kernel implements VmHost {
     this.loaded = new Array(c.cpus).fill(null);
     for (let p = 4095; p >= 1; p--) this.freePcids.push(p);
     // Built at boot, before any address space: boot work is not charged to any CPU.
-    const bootHost = { mem: this.mem, tables: this.tables, costs: this.costs, allocTablePage: (n: number) => this.allocTablePage(n), freeTablePage: (pa: number) => this.freeTablePage(pa), allocFrame: (o: number, n: number) => this.allocFrame(o, n), charge: () => {} };
+    const bootHost = { mem: this.mem, tables: this.tables, costs: this.costs, allocTablePage: (n: number) => this.allocTablePage(n), freeTablePage: (pa: number) => this.freeTablePage(pa), allocFrame: (o: number, n: number) => this.allocFrame(o, n), charge: () => {}, chargeAt: () => {} };
     this.kernelHalf = new KernelHalf(bootHost, c.paging, c.cpus, c.profile.params.kernelGlobal === 1, (i) => this.cpus[i].node, (cpu) => this.loaded[cpu.id] !== null);
     const kh = this.kernelHalf;
     this.hooks.push({ invariants: { name: 'kernel half', ownedFrames: () => kh.frames, check: () => kh.check(this.mem) } });
@@ -218,6 +218,11 @@ export class Kernel implements VmHost {
   /** Charge modelled cycles for kernel work to the CPU executing the kernel now (k.current). */
   charge(component: string, cycles: number): void {
     this.current.charge(component, cycles);
+  }
+
+  /** charge() for a CYC_* component (mmu/cpu.ts), without the name: for paths run once per page. */
+  chargeAt(component: number, cycles: number): void {
+    this.current.chargeAt(component, cycles);
   }
 
   /**

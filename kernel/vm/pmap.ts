@@ -12,6 +12,7 @@ import { pteLo, pteHi, pteFrame, PTE_P, PTE_PS, PTE_RW, PTE_US, PTE_G, PTE_HI_XD
 import { fail } from '../errno.js';
 import { levelIndex, LEVEL_SPAN, TWO32 } from '../../mmu/address.js';
 import { isLeafEntry, softWalkVa } from '../../mmu/pageTableReader.js';
+import { CYC_PMAP, CYC_PTE } from '../../mmu/cpu.js';
 import { SmallSet } from '../smallSet.js';
 
 export interface TableInfo {
@@ -34,6 +35,8 @@ export interface PmapHost {
   freeTablePage(pa: number): void;
   /** Charge the kernel's work to the CPU doing it. */
   charge(component: string, cycles: number): void;
+  /** charge() for a CYC_* component (mmu/cpu.ts), without the name: the per-page paths use it. */
+  chargeAt(component: number, cycles: number): void;
   readonly costs: { pteWrite: number; ptPageAlloc: number };
 }
 
@@ -98,7 +101,7 @@ export class Pmap {
     this.rootInfo = { pa, level: levels, live: 0, owner: this, links: 0 };
     this.entryTable = this.rootInfo;
     host.tables.set(pa, this.rootInfo);
-    host.charge('pmap', host.costs.ptPageAlloc);
+    host.chargeAt(CYC_PMAP, host.costs.ptPageAlloc);
   }
 
   /** Table pages this pmap owns (linked subtrees of other pmaps not counted); linear in all tables. */
@@ -126,7 +129,7 @@ export class Pmap {
     const w = m.wordsFor(pa);
     w[m.at] = lo;
     w[m.at + 1] = hi;
-    this.host.charge('pte', this.host.costs.pteWrite);
+    this.host.chargeAt(CYC_PTE, this.host.costs.pteWrite);
   }
 
   /** An upper entry of this pmap was cleared: the cached path to a level-1 table may be gone. */
@@ -157,7 +160,7 @@ export class Pmap {
         if (!create) return -1;
         const t = this.host.allocTablePage(this.node);
         if (t < 0) return -2;
-        this.host.charge('pmap', this.host.costs.ptPageAlloc);
+        this.host.chargeAt(CYC_PMAP, this.host.costs.ptPageAlloc);
         const child: TableInfo = { pa: t, level: l - 1, live: 0, owner: this, links: 1 };
         this.host.tables.set(t, child);
         this.write(ea, pteLo(t, l, TABLE_FLAGS), pteHi(t, 0));

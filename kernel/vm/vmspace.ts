@@ -14,6 +14,7 @@ import { VmObject, type ObjectHost, referenceObject, releaseObject, lookupPage, 
 import { fail } from '../errno.js';
 import { USER_MIN, userMax, RESERVED_START, reservedEnd } from '../layout.js';
 import type { PagingMode } from '../../mmu/address.js';
+import { CYC_VM } from '../../mmu/cpu.js';
 
 export const MAP_SHARED = 0x1;
 export const MAP_PRIVATE = 0x2;
@@ -208,7 +209,7 @@ export class Vmspace {
     let n = 0;
     for (let i = 0; i < count; i++) {
       const va = candidates ? candidates[i] : start + i * ps;
-      this.host.charge('vm', this.host.costs.objectPageLookup);
+      this.host.chargeAt(CYC_VM, this.host.costs.objectPageLookup);
       const pa = lookupPage(obj, e.offset + (va - e.start));
       if (pa < 0) continue;
       if (this.pmap.enter(va, pa, pageHit.object === obj ? own : backing, level) < 0) break;

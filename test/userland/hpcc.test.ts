@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   HPCC_starts,
   HpccStream,
@@ -305,6 +306,22 @@ describe('checksum', () => {
         expect(c.hex(), `v=${v} i=${i}`).toBe(refChecksum([v, v], i));
       }
     }
+  });
+
+  it('equals the BigInt sum for any words at any index below 2^33 (property)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 2 ** 33 - 2 })), { minLength: 1, maxLength: 8 }),
+      (items) => {
+        const c = new TableChecksum();
+        let acc = 0n;
+        for (const [v, i] of items) {
+          const [lo, hi] = splitHalves(v);
+          c.add(i, lo, hi);
+          acc = (acc + v * (2n * BigInt(i) + 1n)) & M;
+        }
+        expect(c.hex()).toBe(acc.toString(16).padStart(16, '0'));
+      },
+    ), { numRuns: 2000 });
   });
 
   it('tells tables apart that the old position-blind checksum could not', () => {
