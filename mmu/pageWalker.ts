@@ -5,7 +5,8 @@
 // Results land in fields (no allocation per walk).
 
 import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
-import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
+import { PTE_A, PTE_D, PTE_G, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
+import { TF_D, TF_G, TF_U, TF_W, TF_XD } from './tlb.js';
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -52,12 +53,16 @@ export class PageWalker implements RemapListener {
   leafLevel = 1;
   /** Physical base of the page (aligned to its size). */
   frameBase = 0;
-  /** Combined rights. */
-  writable = false;
-  user = false;
-  xd = false;
-  global = false;
-  dirty = false;
+  /**
+   * Combined rights, global and dirty, in the TLB's entry-flag bits (TF_W, TF_U, TF_XD, TF_G, TF_D):
+   * one field the fill after a walk takes as it is (read one by one through the getters below).
+   */
+  leafFlags = 0;
+  get writable(): boolean { return (this.leafFlags & TF_W) !== 0; }
+  get user(): boolean { return (this.leafFlags & TF_U) !== 0; }
+  get xd(): boolean { return (this.leafFlags & TF_XD) !== 0; }
+  get global(): boolean { return (this.leafFlags & TF_G) !== 0; }
+  get dirty(): boolean { return (this.leafFlags & TF_D) !== 0; }
   pkey = 0;
   /** Physical address of the leaf entry. */
   leafPa = 0;
@@ -207,11 +212,8 @@ export class PageWalker implements RemapListener {
     this.errorCode = 0;
     this.leafLevel = level;
     this.frameBase = base;
-    this.writable = rw === 1;
-    this.user = us === 1;
-    this.xd = xd === 1;
-    this.global = (leafLo & 0x100) !== 0;
-    this.dirty = access === ACCESS_WRITE || (leafLo & PTE_D) !== 0;
+    this.leafFlags = rw * TF_W | us * TF_U | xd * TF_XD | ((leafLo & PTE_G) !== 0 ? TF_G : 0)
+      | (access === ACCESS_WRITE || (leafLo & PTE_D) !== 0 ? TF_D : 0);
     this.pkey = pkey;
     this.leafPa = leafPa;
     return true;
