@@ -726,7 +726,7 @@ export class Cpu implements RemapListener {
       const psc = tlb.psc[w.nlLevel[k]];
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
-    const flags = (w.writable ? TF_W : 0) | (w.user ? TF_U : 0) | (w.xd ? TF_XD : 0) | (w.global && this.pge ? TF_G : 0) | (w.dirty ? TF_D : 0);
+    const flags = this.pge ? w.leafFlags : w.leafFlags & ~TF_G;
     this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed)] = 0;
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     this.pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));

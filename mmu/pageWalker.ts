@@ -5,7 +5,8 @@
 // Results land in fields (no allocation per walk).
 
 import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
-import { PTE_A, PTE_D, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
+import { PTE_A, PTE_D, PTE_G, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
+import { TF_D, TF_G, TF_U, TF_W, TF_XD } from './tlb.js';
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -52,12 +53,16 @@ export class PageWalker implements RemapListener {
   leafLevel = 1;
   /** Physical base of the page (aligned to its size). */
   frameBase = 0;
-  /** Combined rights. */
-  writable = false;
-  user = false;
-  xd = false;
-  global = false;
-  dirty = false;
+  /**
+   * Combined rights, global and dirty, in the TLB's entry-flag bits (TF_W, TF_U, TF_XD, TF_G, TF_D):
+   * one field the fill after a walk takes as it is (read one by one through the getters below).
+   */
+  leafFlags = 0;
+  get writable(): boolean { return (this.leafFlags & TF_W) !== 0; }
+  get user(): boolean { return (this.leafFlags & TF_U) !== 0; }
+  get xd(): boolean { return (this.leafFlags & TF_XD) !== 0; }
+  get global(): boolean { return (this.leafFlags & TF_G) !== 0; }
+  get dirty(): boolean { return (this.leafFlags & TF_D) !== 0; }
   pkey = 0;
   /** Physical address of the leaf entry. */
   leafPa = 0;
@@ -72,11 +77,8 @@ export class PageWalker implements RemapListener {
   readonly nlTable = new Float64Array(5);
   readonly nlRights = new Int32Array(5); // bit0 RW, bit1 US, bit2 XD (accumulated incl. this level)
   nlCount = 0;
-  /** Entry addresses and A/D writes to apply on success. */
-  private readonly usedPa = new Float64Array(5);
-  /** Low halves as read, so the A/D update needs no second read. */
+  /** Low halves of the entries read (at refPa), so the A/D update needs no second read. */
   private readonly usedLo = new Int32Array(5);
-  private usedCount = 0;
   private reservedHiMask = 0;
   private lastMaxPhys = -1;
   /** The host read span (a chunk, or a whole slab) the last entry read came from (none yet: empty). */
@@ -118,13 +120,16 @@ export class PageWalker implements RemapListener {
     const nxe = ctl.nxe;
     this.refs = 0;
     this.nlCount = 0;
-    this.usedCount = 0;
     this.ok = false;
     let rw = rights & 1;
     let us = (rights >>> 1) & 1;
     let xd = (rights >>> 2) & 1;
     let table = tablePa;
     const accessBits = (access === ACCESS_WRITE ? PF_WR : 0) | (userMode ? PF_US : 0) | (access === ACCESS_EXEC && nxe ? PF_ID : 0);
+    let leafLo: number;
+    let leafHi: number;
+    let leafPa: number;
+    let base: number;
     for (;;) {
       const index = level === 1 ? (lo >>> 12) & 0x1ff
         : level === 2 ? (lo >>> 21) & 0x1ff
@@ -162,12 +167,14 @@ export class PageWalker implements RemapListener {
       rw &= (elo >>> 1) & 1;
       us &= (elo >>> 2) & 1;
       if (nxe) xd |= ehi >>> 31;
-      this.usedLo[this.usedCount] = elo;
-      this.usedPa[this.usedCount++] = pa;
+      this.usedLo[this.refs - 1] = elo;
       const frame = (ehi & 0x000fffff) * 4294967296 + ((elo & 0xfffff000) >>> 0);
       if (isLeaf) {
-        const base = level === 1 ? frame : level === 2 ? frame - (frame % 2097152) : frame - (frame % 1073741824);
-        return this.finish(elo, ehi, level, base, pa, rw, us, xd, access, userMode, ctl, accessBits);
+        leafLo = elo;
+        leafHi = ehi;
+        leafPa = pa;
+        base = level === 1 ? frame : level === 2 ? frame - (frame % 2097152) : frame - (frame % 1073741824);
+        break;
       }
       table = frame;
       const n = this.nlCount++;
@@ -176,20 +183,10 @@ export class PageWalker implements RemapListener {
       this.nlRights[n] = rw | (us << 1) | (xd << 2);
       level--;
     }
-  }
-
-  private fail(code: number): boolean {
-    this.totalRefs += this.refs;
-    this.ok = false;
-    this.errorCode = code;
-    return false;
-  }
-
-  private finish(
-    elo: number, ehi: number, level: number, frame: number, leafPa: number,
-    rw: number, us: number, xd: number, access: AccessKind, userMode: boolean, ctl: WalkControl, accessBits: number,
-  ): boolean {
-    const pkey = (ehi >>> 27) & 0xf;
+    // The leaf, here rather than in a function of its own: under V8's default inlining budget a
+    // second function was one more real call on every walk (the walk is over the 460-byte limit,
+    // so it is never inlined into its caller, and it could not inline its leaf step either).
+    const pkey = (leafHi >>> 27) & 0xf;
     // Permission checks on the combined rights (SDM §4.6).
     if (userMode && us === 0) return this.fail(accessBits | PF_P);
     if (access === ACCESS_WRITE && rw === 0 && (userMode || ctl.wp)) return this.fail(accessBits | PF_P);
@@ -201,29 +198,31 @@ export class PageWalker implements RemapListener {
       const wd = (ctl.pkru >>> (2 * pkey + 1)) & 1;
       if (ad === 1 || (access === ACCESS_WRITE && wd === 1 && (userMode || ctl.wp))) return this.fail(accessBits | PF_P | PF_PK);
     }
-    // Success: set A on every entry used, D on the leaf for a write. Nothing wrote memory since
-    // the entries were read, so the values read stand in for a re-read.
-    const mem = this.mem;
-    const last = this.usedCount - 1;
+    // Success: set A on every entry read (each was used: the walk reached the leaf), D on the leaf
+    // for a write. Nothing wrote memory since the entries were read, so the values read stand in
+    // for a re-read.
+    const last = this.refs - 1;
     for (let i = 0; i <= last; i++) {
       const v = this.usedLo[i];
       const want = i === last && access === ACCESS_WRITE ? v | PTE_A | PTE_D : v | PTE_A;
-      if (want !== v) mem.write32(this.usedPa[i], (mem.read32(this.usedPa[i]) | want) | 0);
+      if (want !== v) mem.write32(this.refPa[i], (mem.read32(this.refPa[i]) | want) | 0);
     }
-    const leafLo = this.usedLo[last] | (access === ACCESS_WRITE ? PTE_D : 0);
     this.totalRefs += this.refs;
     this.ok = true;
     this.errorCode = 0;
     this.leafLevel = level;
-    this.frameBase = frame;
-    this.writable = rw === 1;
-    this.user = us === 1;
-    this.xd = xd === 1;
-    this.global = (elo & 0x100) !== 0;
-    this.dirty = (leafLo & PTE_D) !== 0;
+    this.frameBase = base;
+    this.leafFlags = rw * TF_W | us * TF_U | xd * TF_XD | ((leafLo & PTE_G) !== 0 ? TF_G : 0)
+      | (access === ACCESS_WRITE || (leafLo & PTE_D) !== 0 ? TF_D : 0);
     this.pkey = pkey;
     this.leafPa = leafPa;
     return true;
   }
-}
 
+  private fail(code: number): boolean {
+    this.totalRefs += this.refs;
+    this.ok = false;
+    this.errorCode = code;
+    return false;
+  }
+}

@@ -259,43 +259,57 @@ export class TlbArray {
    * found nothing, and nothing changed the array since. In a clean set (every way valid and
    * current) a lookup miss means no way holds the same page and tag context, so the victim search
    * skips that comparison and goes straight to the LRU way: the same victim as the full scan.
+   * `then`: a second array to insert the same entry into next (a walk's fill: the STLB, then L1),
+   * in this one call; the slot returned is then the one in `then`.
    */
-  insert(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
-    let k: number;
-    let set: number;
-    if (size === SIZE_4K) { k = (lo & -4096) | SIZE_4K; set = (lo >>> 12) & this.setMask; }
-    else if (size === SIZE_2M) { k = (lo & -2097152) | SIZE_2M; set = (lo >>> 21) & this.setMask; }
-    else { k = (lo & -1073741824) | SIZE_1G; set = ((lo >>> 30) | (hi << 2)) & this.setMask; }
+  insert(
+    lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number,
+    missed = false, then: TlbArray | null = null,
+  ): number {
     const h = hi | 0;
-    const victim = missed && this.setClean[set] === this.flushSerial[0]
-      ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
-      : this.victimScan(set, k, h, pcid, missed);
-    // The entry is written here and in insertFrom, not in a shared helper: V8 did not inline one
-    // on the fill path of every walk.
-    const key = this.key;
-    const rec = this.rec;
-    const base = this.base;
-    const old = key[victim];
-    if (old !== 0) {
-      const fh = this.frontHead;
-      if (this.onKill !== null && (fh === null || fh[base + victim] >= 0)) this.onKill(base + victim);
+    const meta = flags | (pkey << 8);
+    // One pass per array (the same code for both, in one call: V8 does not inline an insert into
+    // its caller, and each real call on the fill path of every walk costs).
+    let slot = -1;
+    for (let pass = 0; pass < 2; pass++) {
+      const a = pass === 0 ? this : then;
+      if (a === null) break;
+      let k: number;
+      let set: number;
+      if (size === SIZE_4K) { k = (lo & -4096) | SIZE_4K; set = (lo >>> 12) & a.setMask; }
+      else if (size === SIZE_2M) { k = (lo & -2097152) | SIZE_2M; set = (lo >>> 21) & a.setMask; }
+      else { k = (lo & -1073741824) | SIZE_1G; set = ((lo >>> 30) | (hi << 2)) & a.setMask; }
+      const victim = missed && a.setClean[set] === a.flushSerial[0]
+        ? (a.ordered ? a.rVictim(set) : a.lruWay(set))
+        : a.victimScan(set, k, h, pcid, missed);
+      // The entry is written here and in insertFrom, not in a shared helper: V8 did not inline one
+      // on the fill path of every walk.
+      const key = a.key;
+      const base = a.base;
+      const old = key[victim];
+      if (old !== 0) {
+        const fh = a.frontHead;
+        if (a.onKill !== null && (fh === null || fh[base + victim] >= 0)) a.onKill(base + victim);
+      }
+      // The per-set size count changes only when the victim held another size class (or nothing):
+      // an L1 array holds one class, and a full STLB set mostly replaces like with like.
+      if ((old & 3) !== size) {
+        if (old !== 0) a.cnt[(set << 2) | (old & 3)]--;
+        a.cnt[(set << 2) | size]++;
+      }
+      key[victim] = k;
+      const rec = a.rec;
+      const r = victim * REC;
+      rec[r + R_HI] = h;
+      rec[r + R_PCID] = pcid;
+      rec[r + R_META] = meta;
+      rec[r + R_EPOCH] = a.pcidEpoch[pcid] | 0;
+      a.frame[victim] = frame;
+      a.stamp[base + victim] = stamp;
+      if (a.ordered) a.rMoveToTail(victim, set, stamp);
+      slot = victim;
     }
-    // The per-set size count changes only when the victim held another size class (or nothing):
-    // an L1 array holds one class, and a full STLB set mostly replaces like with like.
-    if ((old & 3) !== size) {
-      if (old !== 0) this.cnt[(set << 2) | (old & 3)]--;
-      this.cnt[(set << 2) | size]++;
-    }
-    key[victim] = k;
-    const r = victim * REC;
-    rec[r + R_HI] = h;
-    rec[r + R_PCID] = pcid;
-    rec[r + R_META] = flags | (pkey << 8);
-    rec[r + R_EPOCH] = this.pcidEpoch[pcid] | 0;
-    this.frame[victim] = frame;
-    this.stamp[base + victim] = stamp;
-    if (this.ordered) this.rMoveToTail(victim, set, stamp);
-    return victim;
+    return slot;
   }
 
   /** The way with the oldest stamp (the first of equals) in a set. */
@@ -781,9 +795,8 @@ export class Tlb {
    * TLB since (see TlbArray.insert).
    */
   fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
-    (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
     const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
-    const s = l1.insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed);
+    const s = (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed, l1);
     this.l1Slot = l1.base + s;
     return this.l1Slot;
   }

@@ -72,23 +72,29 @@ const pageOf = (perSet: number): fc.Arbitrary<number> => fc.integer({ min: 0, ma
 const size = fc.constantFrom(SIZE_4K, SIZE_4K, SIZE_2M);
 const pcid = fc.integer({ min: 0, max: 2 });
 const dt = fc.constantFrom(0, 1, 1, 2);
-const opOf = (page: fc.Arbitrary<number>): fc.Arbitrary<Op> => fc.oneof(
+const opOf = (page: fc.Arbitrary<number>, fills = 20): fc.Arbitrary<Op> => fc.oneof(
   { weight: 30, arbitrary: fc.record({ op: fc.constant('insert' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
   { weight: 20, arbitrary: fc.record({ op: fc.constant('use' as const), page, size, pcid, dt }) },
-  { weight: 20, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
+  { weight: fills, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('kill' as const), page, pcid, global: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('flush' as const), pcid }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('flushAll' as const), global: fc.boolean() }) },
 );
 const op = opOf(pageOf(3));
 const op4 = opOf(pageOf(5));
+/** Mostly fills, so that the second array of a paired fill sees full sets and evictions. */
+const opFill = opOf(pageOf(5), 150);
 
-function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3): void {
+function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3, pairEvery = 4): void {
   WAYS = ways;
   const epochs = new Uint32Array(4096);
   const serial = new Int32Array(1);
   const arr = new TlbArray('STLB', { entries: SETS * WAYS, ways: WAYS }, epochs, new Float64Array(SETS * WAYS), 0, serial, ordered);
   const ref = new Reference();
+  // A second array filled together with the first by three 'fill's in four (insert's `then`: a
+  // walk's STLB and L1 fill in one call), the other kind of stamps; its own reference.
+  const arr2 = new TlbArray('L1', { entries: SETS * WAYS, ways: WAYS }, epochs, new Float64Array(SETS * WAYS), 0, serial, !ordered);
+  const ref2 = new Reference();
   let stamp = 1000;
   ops.forEach((o, i) => {
     // Once, optionally, a stamp older than the last: the array must notice and still be exact.
@@ -96,6 +102,16 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3): void {
     if (o.op === 'insert') {
       const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, o.global ? TF_G : 0, 0, stamp);
       expect(got, `insert #${i}`).toBe(ref.insert(o.page, o.size, o.pcid, o.global, stamp));
+    } else if (o.op === 'fill' && i % pairEvery !== 0) {
+      const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
+      const s2 = arr2.lookup(o.page << 12, 0, o.size, o.pcid);
+      expect(s2, `pair fill lookup #${i}`).toBe(ref2.lookup(o.page, o.size, o.pcid));
+      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, o.global ? TF_G : 0, 0, stamp, s < 0 && s2 < 0, arr2);
+      const want = ref.insert(o.page, o.size, o.pcid, o.global, stamp);
+      expect(got, `pair fill #${i} (second array)`).toBe(ref2.insert(o.page, o.size, o.pcid, o.global, stamp));
+      expect(arr.lookup(o.page << 12, 0, o.size, o.pcid), `pair fill #${i} (first array)`).toBe(want);
+      expect(arr2.frameOf(got), `pair fill #${i} frame`).toBe(0x1000 * i);
+      expect(arr2.checkIndex(), `second index after #${i}`).toEqual([]);
     } else if (o.op === 'fill') {
       const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
       expect(s, `fill lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
@@ -107,26 +123,29 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3): void {
       if (s >= 0) { arr.touch(s, stamp); ref.slots[s].stamp = stamp; }
     } else if (o.op === 'kill') {
       arr.invalidateAddress(o.page << 12, 0, o.pcid, o.global);
+      arr2.invalidateAddress(o.page << 12, 0, o.pcid, o.global);
       // INVPCID type 0 (INVLPG when `global`): this PCID's non-global entries for the page, of
       // either size (and global entries for it).
       for (const sz of [SIZE_4K, SIZE_2M]) {
         const tag = (o.page << 12) & (sz === SIZE_4K ? -4096 : -2097152);
-        for (const s of ref.slots) if (s.pcid >= 0 && (s.global ? o.global : s.pcid === o.pcid) && s.size === sz && s.tag === tag) s.pcid = -1;
+        for (const r of [ref, ref2]) for (const s of r.slots) if (s.pcid >= 0 && (s.global ? o.global : s.pcid === o.pcid) && s.size === sz && s.tag === tag) s.pcid = -1;
       }
     } else if (o.op === 'flushAll') {
       arr.invalidateAll(o.global);
-      for (const s of ref.slots) if (o.global || !s.global) s.pcid = -1;
+      arr2.invalidateAll(o.global);
+      for (const r of [ref, ref2]) for (const s of r.slots) if (o.global || !s.global) s.pcid = -1;
     } else {
       epochs[o.pcid]++;
       serial[0]++;
       ref.epochs[o.pcid]++;
+      ref2.epochs[o.pcid]++;
     }
     // The host-side per-set size index must count exactly the slots that hold an entry, and every
     // lookup of the op's page (both sizes, every PCID) must answer what the plain scan answers.
     expect(arr.checkIndex(), `index after #${i}`).toEqual([]);
     if ('page' in o) probe(arr, ref, o.page, `after #${i}`);
   });
-  for (const o of ops) if ('page' in o) probe(arr, ref, o.page, 'at the end');
+  for (const o of ops) if ('page' in o) { probe(arr, ref, o.page, 'at the end'); probe(arr2, ref2, o.page, 'at the end (second array)'); }
 }
 
 function probe(arr: TlbArray, ref: Reference, page: number, when: string): void {
@@ -146,6 +165,10 @@ describe('TLB replacement from recency lists', () => {
 
   it('picks the same victim without recency lists (stamps shared with the front cache, as L1)', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), (ops) => { run(ops, -1, false); }), { numRuns: 300 });
+  });
+
+  it('a paired fill (insert `then`, a walk\'s STLB and L1 fill in one call) picks each array\'s victim', () => {
+    fc.assert(fc.property(fc.array(opFill, { minLength: 1, maxLength: 150 }), fc.boolean(), (ops, ordered) => { run(ops, -1, ordered, 4, 1 << 30); }), { numRuns: 300 });
   });
 
   it('picks the same victim in 4-way sets (the L1 DTLB geometry), with and without recency lists', () => {
