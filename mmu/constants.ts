@@ -46,3 +46,16 @@ export const CHUNK_SHIFT = 20;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 /** Host slab size (see physicalMemory.ts: why 2 GiB). */
 export const SLAB_BYTES = 2 ** 31;
+
+/** Access kinds (pageWalker.ts re-exports them with the AccessKind type). */
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+export const ACCESS_EXEC = 2;
+
+/** #PF error-code bits (SDM §4.7; pageWalker.ts re-exports them). */
+export const PF_P = 1 << 0;
+export const PF_WR = 1 << 1;
+export const PF_US = 1 << 2;
+export const PF_RSVD = 1 << 3;
+export const PF_ID = 1 << 4;
+export const PF_PK = 1 << 5;

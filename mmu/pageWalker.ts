@@ -5,22 +5,17 @@
 // Results land in fields (no allocation per walk).
 
 import { PhysicalMemory, type RemapListener } from './physicalMemory.js';
-import { PTE_A, PTE_D, PTE_G, PTE_HI_XD, PTE_P, PTE_PS } from './pte.js';
-import { TF_D, TF_G, TF_U, TF_W, TF_XD } from './tlb.js';
+import * as constants from './constants.js';
+import * as pte from './pte.js';
 
-export const ACCESS_READ = 0;
-export const ACCESS_WRITE = 1;
-export const ACCESS_EXEC = 2;
-export type AccessKind = typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXEC;
+// The constants the walk reads, as module-local consts, which V8 folds into the code; an imported
+// or exported binding (this module's own exports included) is a Cell load and two checks per use
+// (constants.ts). The access kinds and #PF error-code bits are defined there and re-exported here.
+const { TF_D, TF_G, TF_U, TF_W, TF_XD, ACCESS_WRITE, ACCESS_EXEC, PF_P, PF_WR, PF_US, PF_RSVD, PF_ID, PF_PK } = constants;
+const { PTE_A, PTE_D, PTE_G, PTE_HI_XD, PTE_P, PTE_PS } = pte;
+export { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC, PF_P, PF_WR, PF_US, PF_RSVD, PF_ID, PF_PK } from './constants.js';
+export type AccessKind = typeof constants.ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXEC;
 export const ACCESS_NAMES = ['read', 'write', 'exec'] as const;
-
-/** #PF error-code bits (SDM §4.7). */
-export const PF_P = 1 << 0;
-export const PF_WR = 1 << 1;
-export const PF_US = 1 << 2;
-export const PF_RSVD = 1 << 3;
-export const PF_ID = 1 << 4;
-export const PF_PK = 1 << 5;
 
 /** Describe an error code the way a kernel log would: "present write user". */
 export function describeFaultCode(code: number): string {
