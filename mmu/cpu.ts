@@ -727,7 +727,7 @@ export class Cpu implements RemapListener {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = this.pge ? w.leafFlags : w.leafFlags & ~TF_G;
-    this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameBase, flags, w.pkey, stamp, missed)] = 0;
+    this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameLo, w.frameHi, flags, w.pkey, stamp, missed)] = 0;
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     this.pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
     return true;

@@ -49,6 +49,13 @@ export class PageWalker implements RemapListener {
   /** Physical base of the page (aligned to its size). */
   frameBase = 0;
   /**
+   * frameBase as halves: the low 32 bits as an int32 and the high bits. The fill after a walk
+   * passes these on, not frameBase: a double of 2^31 or more passed to a call that is not inlined
+   * becomes a new HeapNumber, one per walk on machines whose frames lie above 2 GiB.
+   */
+  frameLo = 0;
+  frameHi = 0;
+  /**
    * Combined rights, global and dirty, in the TLB's entry-flag bits (TF_W, TF_U, TF_XD, TF_G, TF_D):
    * one field the fill after a walk takes as it is (read one by one through the getters below).
    */
@@ -169,6 +176,8 @@ export class PageWalker implements RemapListener {
         leafHi = ehi;
         leafPa = pa;
         base = level === 1 ? frame : level === 2 ? frame - (frame % 2097152) : frame - (frame % 1073741824);
+        this.frameLo = elo & (level === 1 ? 0xfffff000 : level === 2 ? 0xffe00000 : 0xc0000000);
+        this.frameHi = ehi & 0x000fffff;
         break;
       }
       table = frame;

@@ -260,12 +260,15 @@ export class TlbArray {
    * current) a lookup miss means no way holds the same page and tag context, so the victim search
    * skips that comparison and goes straight to the LRU way: the same victim as the full scan.
    * `then`: a second array to insert the same entry into next (a walk's fill: the STLB, then L1),
-   * in this one call; the slot returned is then the one in `then`.
+   * in this one call; the slot returned is then the one in `then`. The frame comes as halves
+   * (`frameLo` its low 32 bits, any int32 form; `frameHi` the bits above): an argument of 2^31 or
+   * more would be boxed into a new HeapNumber on every call (see PageWalker.frameLo).
    */
   insert(
-    lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number,
-    missed = false, then: TlbArray | null = null,
+    lo: number, hi: number, size: number, pcid: number, frameLo: number, frameHi: number, flags: number, pkey: number,
+    stamp: number, missed = false, then: TlbArray | null = null,
   ): number {
+    const frame = frameHi * 4294967296 + (frameLo >>> 0);
     const h = hi | 0;
     const meta = flags | (pkey << 8);
     // One pass per array (the same code for both, in one call: V8 does not inline an insert into
@@ -790,13 +793,17 @@ export class Tlb {
   }
 
   /**
-   * Fill after a successful walk: into the STLB and L1. Returns the L1 global slot. `missed`: the
+   * Fill after a successful walk: into the STLB and L1 (the frame as halves: see TlbArray.insert).
+   * Returns the L1 global slot. `missed`: the
    * walk followed a lookup() of the same (lo, hi, pcid) that found nothing, with no change to the
    * TLB since (see TlbArray.insert).
    */
-  fill(lo: number, hi: number, size: number, pcid: number, frame: number, flags: number, pkey: number, stamp: number, missed = false): number {
+  fill(
+    lo: number, hi: number, size: number, pcid: number, frameLo: number, frameHi: number, flags: number, pkey: number,
+    stamp: number, missed = false,
+  ): number {
     const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
-    const s = (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frame, flags, pkey, stamp, missed, l1);
+    const s = (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frameLo, frameHi, flags, pkey, stamp, missed, l1);
     this.l1Slot = l1.base + s;
     return this.l1Slot;
   }

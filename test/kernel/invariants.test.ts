@@ -104,7 +104,7 @@ describe('kernel invariant checker', () => {
     const { k } = busyKernel();
     const cpu = k.cpus[k.process(1).threads[0].cpu];
     const tlb = cpu.tlb;
-    tlb.fill(0x7000_0000, 0, SIZE_4K, cpu.pcid, 0x20_0000, TF_W | TF_U | TF_D, 0, cpu.accesses);
+    tlb.fill(0x7000_0000, 0, SIZE_4K, cpu.pcid, 0x20_0000, 0, TF_W | TF_U | TF_D, 0, cpu.accesses);
     expect(problems(k)).toMatch(/caches 0x200000 but pmap \d+ no longer maps it/);
   });
 

@@ -46,6 +46,7 @@ describe('PageWalker: translations', () => {
         const leaf = LEAF_LEVEL[size];
         expect(w.leafLevel).toBe(leaf);
         expect(w.frameBase).toBe(frame);
+        expect(w.frameHi * 2 ** 32 + (w.frameLo >>> 0)).toBe(frame); // the halves the fill takes
         // one memory reference per level from the root down to the leaf
         expect(w.refs).toBe(levels - leaf + 1);
         expect(w.nlCount).toBe(levels - leaf);

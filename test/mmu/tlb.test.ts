@@ -139,9 +139,19 @@ describe('TLB hits and geometry', () => {
     const [lo, hi] = splitBig(0x4000_0000n);
     expect(cpu.tlb.stlb.lookup(lo, hi, SIZE_2M, 0)).toBeGreaterThanOrEqual(0);
   });
+  it('keeps a frame above 4 GiB given as halves (low word as an int32, high bits apart)', () => {
+    const arr = new TlbArray('STLB', { entries: 64, ways: 4 }, new Uint32Array(4096), undefined, 0, new Int32Array(1), true);
+    const l1 = new TlbArray('L1', { entries: 16, ways: 4 }, new Uint32Array(4096));
+    for (const frame of [0x5_8000_1000, 0xf_ffff_f000, 0x7fff_f000, 0x1_0000_0000]) {
+      const lo = frame & 0xfff000;
+      const s = arr.insert(lo, 0, SIZE_4K, 0, frame | 0, Math.floor(frame / 2 ** 32), 0, 0, 1, false, l1);
+      expect(l1.frameOf(s)).toBe(frame);
+      expect(arr.frameOf(arr.lookup(lo, 0, SIZE_4K, 0))).toBe(frame);
+    }
+  });
   it('a fully associative STLB with more than 255 ways finds every entry (the per-set size index counts past a byte)', () => {
     const arr = new TlbArray('STLB', { entries: 512, ways: 512 }, new Uint32Array(4096), undefined, 0, new Int32Array(1), true);
-    for (let p = 0; p < 400; p++) arr.insert(p * 4096, 0, SIZE_4K, 0, 0x10000 + p * 4096, 0, 0, p + 1, true);
+    for (let p = 0; p < 400; p++) arr.insert(p * 4096, 0, SIZE_4K, 0, 0x10000 + p * 4096, 0, 0, 0, p + 1, true);
     for (let p = 0; p < 400; p++) expect(arr.lookup(p * 4096, 0, SIZE_4K, 0)).toBeGreaterThanOrEqual(0);
     expect(arr.lookup(400 * 4096, 0, SIZE_4K, 0)).toBe(-1);
     expect(arr.checkIndex()).toEqual([]);

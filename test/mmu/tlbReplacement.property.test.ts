@@ -100,13 +100,13 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3, pairEver
     // Once, optionally, a stamp older than the last: the array must notice and still be exact.
     stamp = i === decreasingAt ? stamp - 5 : stamp + ('dt' in o ? o.dt : 0);
     if (o.op === 'insert') {
-      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, o.global ? TF_G : 0, 0, stamp);
+      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, 0, o.global ? TF_G : 0, 0, stamp);
       expect(got, `insert #${i}`).toBe(ref.insert(o.page, o.size, o.pcid, o.global, stamp));
     } else if (o.op === 'fill' && i % pairEvery !== 0) {
       const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
       const s2 = arr2.lookup(o.page << 12, 0, o.size, o.pcid);
       expect(s2, `pair fill lookup #${i}`).toBe(ref2.lookup(o.page, o.size, o.pcid));
-      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, o.global ? TF_G : 0, 0, stamp, s < 0 && s2 < 0, arr2);
+      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, 0, o.global ? TF_G : 0, 0, stamp, s < 0 && s2 < 0, arr2);
       const want = ref.insert(o.page, o.size, o.pcid, o.global, stamp);
       expect(got, `pair fill #${i} (second array)`).toBe(ref2.insert(o.page, o.size, o.pcid, o.global, stamp));
       expect(arr.lookup(o.page << 12, 0, o.size, o.pcid), `pair fill #${i} (first array)`).toBe(want);
@@ -115,7 +115,7 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3, pairEver
     } else if (o.op === 'fill') {
       const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
       expect(s, `fill lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
-      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, o.global ? TF_G : 0, 0, stamp, s < 0);
+      const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, 0, o.global ? TF_G : 0, 0, stamp, s < 0);
       expect(got, `fill #${i}`).toBe(ref.insert(o.page, o.size, o.pcid, o.global, stamp));
     } else if (o.op === 'use') {
       const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
