@@ -131,7 +131,6 @@ export class PageWalker implements RemapListener {
     let leafLo: number;
     let leafHi: number;
     let leafPa: number;
-    let base: number;
     for (;;) {
       const index = level === 1 ? (lo >>> 12) & 0x1ff
         : level === 2 ? (lo >>> 21) & 0x1ff
@@ -170,17 +169,13 @@ export class PageWalker implements RemapListener {
       us &= (elo >>> 2) & 1;
       if (nxe) xd |= ehi >>> 31;
       this.usedLo[this.refs - 1] = elo;
-      const frame = (ehi & 0x000fffff) * 4294967296 + ((elo & 0xfffff000) >>> 0);
       if (isLeaf) {
         leafLo = elo;
         leafHi = ehi;
         leafPa = pa;
-        base = level === 1 ? frame : level === 2 ? frame - (frame % 2097152) : frame - (frame % 1073741824);
-        this.frameLo = elo & (level === 1 ? 0xfffff000 : level === 2 ? 0xffe00000 : 0xc0000000);
-        this.frameHi = ehi & 0x000fffff;
         break;
       }
-      table = frame;
+      table = (ehi & 0x000fffff) * 4294967296 + ((elo & 0xfffff000) >>> 0);
       const n = this.nlCount++;
       this.nlLevel[n] = level;
       this.nlTable[n] = table;
@@ -215,7 +210,13 @@ export class PageWalker implements RemapListener {
     this.ok = true;
     this.errorCode = 0;
     this.leafLevel = level;
-    this.frameBase = base;
+    // The page's base from the leaf's address bits, masked to the page size (bits 12..20 of a 2M
+    // entry and 12..29 of a 1G one are PAT/reserved, checked above), as halves and as one number.
+    const frameLo = leafLo & (level === 1 ? 0xfffff000 : level === 2 ? 0xffe00000 : 0xc0000000);
+    const frameHi = leafHi & 0x000fffff;
+    this.frameLo = frameLo;
+    this.frameHi = frameHi;
+    this.frameBase = frameHi * 4294967296 + (frameLo >>> 0);
     this.leafFlags = rw * TF_W | us * TF_U | xd * TF_XD | ((leafLo & PTE_G) !== 0 ? TF_G : 0)
       | (access === ACCESS_WRITE || (leafLo & PTE_D) !== 0 ? TF_D : 0);
     this.pkey = pkey;

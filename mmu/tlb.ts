@@ -782,16 +782,6 @@ export class Tlb {
     }
   }
 
-  /** The L1 array of a size class (SIZE_4K, SIZE_2M, SIZE_1G), without a tuple index. */
-  l1Of(size: number): TlbArray {
-    return size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
-  }
-
-  /** Global slot index (into l1Stamp) of slot s of the L1 array for `size`. */
-  l1Global(size: number, s: number): number {
-    return this.l1[size - 1].base + s;
-  }
-
   /**
    * Fill after a successful walk: into the STLB and L1 (the frame as halves: see TlbArray.insert).
    * Returns the L1 global slot. `missed`: the
