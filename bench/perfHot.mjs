@@ -8,7 +8,9 @@ const [file, minArg] = process.argv.slice(2);
 if (!file) { process.stderr.write('usage: node bench/perfHot.mjs ANNOTATE.txt [min-percent]\n'); process.exit(2); }
 const min = minArg === undefined ? 2 : Number(minArg);
 let src = '';
-for (const line of readFileSync(file, 'utf8').split('\n')) {
+let text;
+try { text = readFileSync(file, 'utf8'); } catch (e) { process.stderr.write(`perfHot: cannot read ${file}: ${e.code ?? e.message}\n`); process.exit(2); }
+for (const line of text.split('\n')) {
   if (line.includes('Percent') && line.includes('samples')) { process.stdout.write(line.trim().slice(0, 120) + '\n'); continue; }
   const s = /^\s*:\s*\d+\s+(file:\/\/\S+)/.exec(line);
   if (s) { src = s[1].split('/').pop(); continue; }
