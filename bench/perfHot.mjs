@@ -7,6 +7,7 @@ process.stdout.on('error', () => {}); // a closed pipe (… | head) ends the lis
 const [file, minArg] = process.argv.slice(2);
 if (!file) { process.stderr.write('usage: node bench/perfHot.mjs ANNOTATE.txt [min-percent]\n'); process.exit(2); }
 const min = minArg === undefined ? 2 : Number(minArg);
+if (!Number.isFinite(min)) { process.stderr.write(`perfHot: min-percent "${minArg}" is not a number\n`); process.exit(2); }
 let src = '';
 let text;
 try { text = readFileSync(file, 'utf8'); } catch (e) { process.stderr.write(`perfHot: cannot read ${file}: ${e.code ?? e.message}\n`); process.exit(2); }
