@@ -24,6 +24,17 @@ export const TF_G = 8;
 export const TF_D = 16;
 
 /**
+ * A TLB array's per-entry record (TlbArray.rec: TLB_REC words per slot): the tag's high half, the
+ * PCID, flags | protection key << 8, the PCID epoch. Here rather than in tlb.ts because Cpu's hit
+ * path reads the flags word and the frame straight from the arrays (see Cpu.tryTranslate).
+ */
+export const TLB_REC = 4;
+export const TLB_R_HI = 0;
+export const TLB_R_PCID = 1;
+export const TLB_R_META = 2;
+export const TLB_R_EPOCH = 3;
+
+/**
  * 2^10 front entries (4 MiB of contiguous 4 KiB pages without a conflict). The front cache is only
  * a host-side cache of the L1 DTLB, so its size changes no modelled result; it does set how much
  * host cache every fill disturbs: a fill touches about ten front arrays at a random index, and

@@ -21,7 +21,7 @@ import { type CacheHierarchy, LEVEL_L1, LEVEL_L2, LEVEL_LLC, LEVEL_DRAM } from '
 // The constants the per-access paths read, as module-local consts: V8 folds those into the code,
 // while an imported (or exported) binding is a Cell load, a hole check and a Smi check at every
 // use (see constants.ts). The front cache's size: see FC_BITS there.
-const { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D, FC_SIZE, FC_MASK, FC_INVALID } = constants;
+const { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D, FC_SIZE, FC_MASK, FC_INVALID, TLB_REC, TLB_R_META } = constants;
 const { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC } = pageWalker;
 const { TWO32 } = address;
 export { FC_MASK, FC_INVALID } from './constants.js';
@@ -604,48 +604,55 @@ export class Cpu implements RemapListener {
     // out here rather than as a Tlb method: V8 inlines no function of more than 460 bytes of
     // bytecode, and the lookup is ~700, so as a method it was one more real call on every
     // translation that missed the front cache (measured: docs/performance.md, sixth round).
-    // Each array's per-set size index is tested here, before its scan: a scan a run never
-    // reaches (the page sizes it does not use) then has no call feedback and is not inlined, so
-    // the scans it does reach fit V8's inlining budget.
+    // Each level is a loop over the size classes with one lookup call in it, not one call per
+    // class: V8 inlines no call site that ran in fewer than 15 % of the caller's invocations when
+    // it compiled the caller, so with a call per class, which ones were inlined depended on the
+    // page sizes the process had translated before (bench mmu's 2M rows, compiled after its 4K
+    // rows, ran their scans and entry reads as real calls: docs/performance.md, seventh round).
+    // A loop's one call site runs on every translation, whatever the page size.
     const tlb = this.tlb;
     const pcid = this.pcid;
     const stamp = this.accesses;
-    const h = hi | 0;
     let arr = tlb.l1_4k;
-    let set = (lo >>> 12) & arr.setMask;
-    let s = arr.has(set, SIZE_4K) ? arr.scan(set, (lo & -4096) | SIZE_4K, h, pcid) : -1;
-    if (s < 0) { arr = tlb.l1_2m; set = (lo >>> 21) & arr.setMask; s = arr.has(set, SIZE_2M) ? arr.scan(set, (lo & -2097152) | SIZE_2M, h, pcid) : -1; }
-    if (s < 0) { arr = tlb.l1_1g; set = ((lo >>> 30) | (hi << 2)) & arr.setMask; s = arr.has(set, SIZE_1G) ? arr.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
+    let size = SIZE_4K;
+    let s = -1;
+    for (; size <= SIZE_1G; size++) {
+      arr = size === SIZE_4K ? tlb.l1_4k : size === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
+      s = arr.lookup(lo, hi, size, pcid);
+      if (s >= 0) break;
+    }
     const stlbHit = s < 0;
     if (stlbHit) {
       this.l1Misses++;
       let src = tlb.stlb;
-      set = (lo >>> 12) & src.setMask;
-      s = src.has(set, SIZE_4K) ? src.scan(set, (lo & -4096) | SIZE_4K, h, pcid) : -1;
-      if (s < 0) { set = (lo >>> 21) & src.setMask; s = src.has(set, SIZE_2M) ? src.scan(set, (lo & -2097152) | SIZE_2M, h, pcid) : -1; }
-      if (s < 0) { src = tlb.stlb1g; set = ((lo >>> 30) | (hi << 2)) & src.setMask; s = src.has(set, SIZE_1G) ? src.scan(set, (lo & -1073741824) | SIZE_1G, h, pcid) : -1; }
+      for (size = SIZE_4K; size <= SIZE_1G; size++) {
+        src = size === SIZE_1G ? tlb.stlb1g : tlb.stlb;
+        s = src.lookup(lo, hi, size, pcid);
+        if (s >= 0) break;
+      }
       if (s < 0) return this.walkAndFill(lo, hi, access, userMode, true);
       this.stlbHits++;
       const c = this.costs.stlbHit;
       this.cycles += c;
       this.stlbCycles += c;
-      const sz = src.sizeOf(s);
-      arr = sz === SIZE_4K ? tlb.l1_4k : sz === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
+      arr = size === SIZE_4K ? tlb.l1_4k : size === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
       s = arr.insertFrom(src, s, lo, hi, pcid, stamp);
       this.l1Uses[arr.base + s] = 0;
     } else {
       this.l1Stamp[arr.base + s] = stamp;
       this.slowL1Hits++;
     }
-    const size = arr.sizeOf(s);
-    const f = arr.flagsOf(s);
+    // The entry's flags | pkey << 8 and frame, read from the arrays (see TlbArray.rec).
+    const meta = arr.rec[s * TLB_REC + TLB_R_META];
+    const f = meta & 0xff;
+    const pkey = meta >>> 8;
     // The entry's rights as one mask test: a user access needs U; a write needs D (a write through
     // an entry whose D is clear must walk to set D in memory, even when the write is allowed) and
     // W unless it is a supervisor write with CR0.WP = 0; a fetch needs XD clear; then PKRU.
     const need = (userMode ? TF_U : 0) | (access === ACCESS_WRITE ? (userMode || this.cr0wp ? TF_W | TF_D : TF_D) : 0);
     if ((f & need) === need && (access !== ACCESS_EXEC || (f & TF_XD) === 0)
-      && !(this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(arr.pkeyOf(s), access, userMode))) {
-      this.pa = arr.frameOf(s) + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
+      && !(this.pke && (f & TF_U) !== 0 && access !== ACCESS_EXEC && this.pkeyDenies(pkey, access, userMode))) {
+      this.pa = arr.frame[s] + (lo & (size === SIZE_4K ? 4095 : size === SIZE_2M ? 2097151 : 1073741823));
       // The front cache is filled on an L1 hit only, i.e. on a later use of an L1 entry: a
       // translation that missed L1 (STLB hit here, or a walk below) is, in random-access runs,
       // almost never used again before it is evicted, and filling cost ~25 % of such a miss
@@ -662,7 +669,7 @@ export class Cpu implements RemapListener {
       if (!stlbHit && userMode) {
         const slot = arr.base + s;
         const u = this.l1Uses[slot];
-        if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, this.frontReadable(f, arr.pkeyOf(s)), this.frontWritable(f, arr.pkeyOf(s)));
+        if (size === SIZE_4K || u >= 2) this.fillFront(lo, hi, slot, this.frontReadable(f, pkey), this.frontWritable(f, pkey));
         else this.l1Uses[slot] = u + 1;
       }
       return true;

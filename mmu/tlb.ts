@@ -9,6 +9,8 @@ import * as constants from './constants.js';
 // consts, which V8 folds into the code (an imported binding is a Cell load and checks at every use).
 export { SIZE_4K, SIZE_2M, SIZE_1G, TF_W, TF_U, TF_XD, TF_G, TF_D } from './constants.js';
 const { SIZE_4K, SIZE_2M, SIZE_1G, TF_G } = constants;
+// Per-entry record of a TlbArray (Int32Array, REC words per entry; see TlbArray.rec).
+const { TLB_REC: REC, TLB_R_HI: R_HI, TLB_R_PCID: R_PCID, TLB_R_META: R_META, TLB_R_EPOCH: R_EPOCH } = constants;
 
 export const PAGE_BYTES = [0, 4096, 2097152, 1073741824];
 
@@ -37,11 +39,15 @@ export const SKYLAKE_TLB: TlbGeometry = {
 
 /** Tag of the page holding (lo, hi) for a size class: the page-aligned low half. */
 export function tagLoFor(lo: number, size: number): number {
-  return size === SIZE_4K ? lo & -4096 : size === SIZE_2M ? lo & -2097152 : lo & -1073741824;
+  return lo & (-1 << (size * 9 + 3)); // size 1, 2, 3 (4K, 2M, 1G): the page's offset bits 12, 21, 30
 }
 
+/** The set of a page of size class `size` (the 1G class also takes bits of hi). */
 function setIndex(lo: number, hi: number, size: number, mask: number): number {
-  return size === SIZE_4K ? (lo >>> 12) & mask : size === SIZE_2M ? (lo >>> 21) & mask : ((lo >>> 30) | (hi << 2)) & mask;
+  // The mask in each arm: a `>>>` result is a uint32, and merged with the int32 of the other arm
+  // before the mask, V8 made it a double and checked it back to an int32 (measured, a tenth of
+  // tryTranslate's samples).
+  return size === SIZE_1G ? ((lo >>> 30) | (hi << 2)) & mask : (lo >>> (size * 9 + 3)) & mask;
 }
 
 function checkGeometry(name: string, g: TlbArrayGeometry): void {
@@ -51,14 +57,6 @@ function checkGeometry(name: string, g: TlbArrayGeometry): void {
   }
 }
 
-// Per-entry record of a TlbArray (Int32Array, REC words per entry; see TlbArray.rec).
-const REC = 4;
-const R_HI = 0;
-const R_PCID = 1;
-/** flags (bits 0..7) | protection key << 8 */
-const R_META = 2;
-const R_EPOCH = 3;
-
 /**
  * One set-associative structure. An entry is valid when pcid >= 0 and either global or its epoch
  * equals the current epoch of its PCID (so flushing a PCID is O(1) for the big structures).
@@ -67,15 +65,20 @@ const R_EPOCH = 3;
  * tagLo | size class per slot (the tag's low 12 bits are zero, size is 1..3) and 0 for a slot that
  * holds nothing (killed or never filled) — so one int compare checks page and size, and a key
  * match implies pcid >= 0; `rec` holds tagHi, pcid, flags | pkey << 8 and the epoch, REC words
- * per slot; `frame` the physical base. Read entries through the *Of(s) accessors.
+ * per slot; `frame` the physical base. Read entries through the *Of(s) accessors (but see `rec`).
  */
 export class TlbArray {
   readonly sets: number;
   readonly ways: number;
   readonly setMask: number;
   private readonly key: Int32Array;
-  private readonly rec: Int32Array;
-  private readonly frame: Float64Array;
+  /**
+   * Read-only outside this class. Cpu.tryTranslate reads an entry's flags word and frame from here
+   * rather than through flagsOf/frameOf: a call V8 saw rarely when it compiled tryTranslate (in a
+   * run that walked 4 KiB pages before it used 2 MiB ones) is not inlined, whatever its size.
+   */
+  readonly rec: Int32Array;
+  readonly frame: Float64Array;
   /**
    * Host-side index beside the modelled state: cnt[set * 4 + size] counts the slots of the set
    * whose key holds that size class (valid or not yet noticed stale). A lookup whose set holds no
@@ -219,28 +222,17 @@ export class TlbArray {
     return p >= 0 && ((this.rec[r + R_META] & TF_G) !== 0 || this.rec[r + R_EPOCH] === (this.pcidEpoch[p] | 0));
   }
 
-  /** Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. */
-  lookup(lo: number, hi: number, size: number, pcid: number): number {
-    if (size === SIZE_4K) return this.find((lo >>> 12) & this.setMask, (lo & -4096) | SIZE_4K, hi | 0, pcid);
-    if (size === SIZE_2M) return this.find((lo >>> 21) & this.setMask, (lo & -2097152) | SIZE_2M, hi | 0, pcid);
-    return this.find(((lo >>> 30) | (hi << 2)) & this.setMask, (lo & -1073741824) | SIZE_1G, hi | 0, pcid);
-  }
-
   /**
-   * lookup() with the set, key (tagLo | size) and tagHi (as int32) already computed: the size
-   * index, then the scan (Cpu.tryTranslate calls has() and scan() itself, see there).
+   * Find the entry translating (lo, hi) at page size `size` for `pcid`; -1 if none. One path for
+   * every size class, so that Cpu.tryTranslate calls it from one place per TLB level (see there
+   * why), and small enough that V8 inlines it there twice.
    */
-  find(set: number, k: number, h: number, pcid: number): number {
-    return this.has(set, k & 3) ? this.scan(set, k, h, pcid) : -1;
-  }
-
-  /** Whether any slot of the set holds a key of this size class (the per-set size index). */
-  has(set: number, size: number): boolean {
-    return this.cnt[(set << 2) | size] !== 0;
-  }
-
-  /** find() without the size-index test: scan the set's ways. */
-  scan(set: number, k: number, h: number, pcid: number): number {
+  lookup(lo: number, hi: number, size: number, pcid: number): number {
+    const set = setIndex(lo, hi, size, this.setMask);
+    // The per-set size index: a set holding no key of this size class has nothing to find.
+    if (this.cnt[(set << 2) | size] === 0) return -1;
+    const k = tagLoFor(lo, size) | size;
+    const h = hi | 0;
     const key = this.key;
     const rec = this.rec;
     const end = (set + 1) * this.ways;
