@@ -9,7 +9,7 @@ import * as constants from './constants.js';
 // CHUNK_SIZE (1 MiB, the unit of materialisation) and SLAB_BYTES are defined in constants.ts and
 // read through module-local consts, which V8 folds into the code (see there).
 export { CHUNK_SHIFT, CHUNK_SIZE, SLAB_BYTES } from './constants.js';
-const { CHUNK_SIZE, SLAB_BYTES } = constants;
+const { CHUNK_SHIFT, CHUNK_SIZE, SLAB_BYTES } = constants;
 const CHUNK_MASK = CHUNK_SIZE - 1;
 const CHUNK_WORDS = CHUNK_SIZE / 4;
 /**
@@ -19,6 +19,7 @@ const CHUNK_WORDS = CHUNK_SIZE / 4;
  * costs 8 bytes per presented 4 GiB.
  */
 const DIR_CHUNKS = 4096;
+/** 2^32 (words() and bytes() rely on it: a directory is the span of an address's high half). */
 const DIR_SPAN = CHUNK_SIZE * DIR_CHUNKS;
 /**
  * Host slabs: once SLAB_AFTER_CHUNKS chunks of an aligned SLAB_BYTES region are touched, the region
@@ -122,23 +123,26 @@ export class PhysicalMemory {
 
   /** The word view holding pa, or undefined while its chunk is untouched (reads as zero); sets `at`. */
   words(pa: number): Int32Array | undefined {
-    const d = Math.floor(pa / DIR_SPAN);
-    const dw = this.dir32[d];
+    // pa's low 32 bits as an integer (`pa >>> 0`: exact, pa being a whole number below 2^53), and
+    // pa's directory without a division below 4 GiB: one float-to-integer conversion, where
+    // `Math.floor(pa / DIR_SPAN)`, `(pa / CHUNK_SIZE) & ...` and `pa & mask` took three and a
+    // rounding (a fifth of the GUPS batch loop's own samples, docs/performance.md, seventh round).
+    // DIR_SPAN is 2^32, so the chunk's slot in its directory is bits 20..31 of the low half.
+    const lo = pa >>> 0;
+    const dw = pa >= 0 && pa < DIR_SPAN ? this.dir32[0] : this.dir32[Math.floor(pa / DIR_SPAN)];
     if (dw === undefined) return undefined;
-    const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
-    const w = dw[c];
-    if (w !== undefined) this.at = (pa & (w.length === CHUNK_WORDS ? CHUNK_MASK : SLAB_MASK)) >>> 2;
+    const w = dw[lo >>> CHUNK_SHIFT];
+    if (w !== undefined) this.at = (lo & (w.length === CHUNK_WORDS ? CHUNK_MASK : SLAB_MASK)) >>> 2;
     return w;
   }
 
   /** The byte view holding pa, or undefined while its chunk is untouched; sets `at`. */
   bytes(pa: number): Uint8Array | undefined {
-    const d = Math.floor(pa / DIR_SPAN);
-    const db = this.dir8[d];
+    const lo = pa >>> 0; // as in words()
+    const db = pa >= 0 && pa < DIR_SPAN ? this.dir8[0] : this.dir8[Math.floor(pa / DIR_SPAN)];
     if (db === undefined) return undefined;
-    const c = (pa / CHUNK_SIZE) & (DIR_CHUNKS - 1);
-    const b = db[c];
-    if (b !== undefined) this.at = pa & (b.length === CHUNK_SIZE ? CHUNK_MASK : SLAB_MASK);
+    const b = db[lo >>> CHUNK_SHIFT];
+    if (b !== undefined) this.at = lo & (b.length === CHUNK_SIZE ? CHUNK_MASK : SLAB_MASK);
     return b;
   }
 

@@ -145,6 +145,27 @@ describe('PhysicalMemory', () => {
     expect(four.nodeOf(6 * GiB + 5)).toBe(3);
   });
 
+  it('finds a chunk by both halves of its address (words/bytes below and above 4 GiB, and none for a negative pa)', () => {
+    const mem = new PhysicalMemory({ bytes: 16 * GiB, slabAfter: 0 });
+    mem.write32(5 * MiB + 8, 0x01020304);
+    // The same low 32 bits 4 and 8 GiB up: untouched there, not the chunk below 4 GiB.
+    for (const up of [4 * GiB, 8 * GiB]) {
+      expect(mem.words(up + 5 * MiB + 8)).toBeUndefined();
+      expect(mem.bytes(up + 5 * MiB + 8)).toBeUndefined();
+    }
+    mem.write32(12 * GiB + 5 * MiB + 8, 0x0a0b0c0d);
+    const w = mem.words(12 * GiB + 5 * MiB + 8)!;
+    expect(w[mem.at]).toBe(0x0a0b0c0d);
+    const b = mem.bytes(12 * GiB + 5 * MiB + 9)!;
+    expect(b[mem.at]).toBe(0x0c);
+    expect(mem.words(5 * MiB + 8)![mem.at]).toBe(0x01020304);
+    // A negative pa is never a chunk, although its low 32 bits (8) lie in a touched one.
+    mem.write32(0, 1);
+    expect(mem.words(8 - 2 ** 32)).toBeUndefined();
+    expect(mem.bytes(8 - 2 ** 32)).toBeUndefined();
+    expect(() => mem.wordsFor(-4)).toThrow(RangeError);
+  });
+
   it('rejects bad sizes and out-of-range accesses', () => {
     expect(() => new PhysicalMemory({ bytes: 0 })).toThrow(RangeError);
     expect(() => new PhysicalMemory({ bytes: 3 * MiB })).toThrow(/multiple of 2M/);
