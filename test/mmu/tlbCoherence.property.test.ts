@@ -233,6 +233,9 @@ function run(cfg: Config, ops: Op[]): void {
     const bad = frontViolations(cpu);
     expect(bad, `after ${JSON.stringify(o)}`).toEqual([]);
   }
+  // The TLB arrays' host-side per-set size counts (which lookups trust to skip scans) against a
+  // plain count of their slots, after whatever the ops filled, promoted or dropped.
+  for (const a of [...cpu.tlb.l1, cpu.tlb.stlb, cpu.tlb.stlb1g]) expect(a.checkIndex(), a.name).toEqual([]);
 }
 
 const stats = { ok: 0, faults: 0 };

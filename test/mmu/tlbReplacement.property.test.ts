@@ -6,9 +6,11 @@
 // index among equals. A 'fill' is what the CPU does after a walk: a lookup, and on a miss an
 // insert told so (TlbArray.insert `missed`), which must still pick the rule's victim; it runs on
 // arrays that keep recency lists and on arrays that do not (the L1 DTLB's shared stamps).
+// A 'promote' is the CPU's STLB hit: the entry is stamped in the first array and copied into the
+// second (TlbArray.insertFrom), which must pick the rule's victim there.
 // After every op the host-side per-set size index (TlbArray.cnt, which lets a lookup skip a set
-// holding nothing of its size class) is checked against a count of the slots, and lookups of the
-// op's page in every size and PCID against the reference's scan.
+// holding nothing of its size class) of both arrays is checked against a count of the slots, and
+// lookups of the op's page in every size and PCID against the reference's scan.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -62,6 +64,7 @@ type Op =
   | { op: 'insert'; page: number; size: number; pcid: number; global: boolean; dt: number }
   | { op: 'use'; page: number; size: number; pcid: number; dt: number }
   | { op: 'fill'; page: number; size: number; pcid: number; global: boolean; dt: number }
+  | { op: 'promote'; page: number; size: number; pcid: number; dt: number }
   | { op: 'kill'; page: number; pcid: number; global: boolean }
   | { op: 'flush'; pcid: number }
   | { op: 'flushAll'; global: boolean };
@@ -76,6 +79,7 @@ const opOf = (page: fc.Arbitrary<number>, fills = 20): fc.Arbitrary<Op> => fc.on
   { weight: 30, arbitrary: fc.record({ op: fc.constant('insert' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
   { weight: 20, arbitrary: fc.record({ op: fc.constant('use' as const), page, size, pcid, dt }) },
   { weight: fills, arbitrary: fc.record({ op: fc.constant('fill' as const), page, size, pcid, global: fc.integer({ min: 0, max: 4 }).map((n) => n === 0), dt }) },
+  { weight: 15, arbitrary: fc.record({ op: fc.constant('promote' as const), page, size, pcid, dt }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('kill' as const), page, pcid, global: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('flush' as const), pcid }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('flushAll' as const), global: fc.boolean() }) },
@@ -117,6 +121,20 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3, pairEver
       expect(s, `fill lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
       const got = arr.insert(o.page << 12, 0, o.size, o.pcid, 0x1000 * i, 0, o.global ? TF_G : 0, 0, stamp, s < 0);
       expect(got, `fill #${i}`).toBe(ref.insert(o.page, o.size, o.pcid, o.global, stamp));
+    } else if (o.op === 'promote') {
+      // The CPU's STLB hit: the entry found in the first array (as the STLB) after the second (as
+      // L1) missed is stamped there and copied into the second (TlbArray.insertFrom).
+      const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
+      expect(s, `promote lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
+      const s2 = arr2.lookup(o.page << 12, 0, o.size, o.pcid);
+      expect(s2, `promote lookup #${i} (second array)`).toBe(ref2.lookup(o.page, o.size, o.pcid));
+      if (s >= 0 && s2 < 0) {
+        const e = ref.slots[s];
+        const got = arr2.insertFrom(arr, s, o.page << 12, 0, o.pcid, stamp);
+        expect(got, `promote #${i}`).toBe(ref2.insert(o.page, o.size, e.pcid, e.global, stamp));
+        e.stamp = stamp;
+        expect(arr2.frameOf(got), `promote #${i} frame`).toBe(arr.frameOf(s));
+      }
     } else if (o.op === 'use') {
       const s = arr.lookup(o.page << 12, 0, o.size, o.pcid);
       expect(s, `lookup #${i}`).toBe(ref.lookup(o.page, o.size, o.pcid));
@@ -143,6 +161,7 @@ function run(ops: Op[], decreasingAt: number, ordered = true, ways = 3, pairEver
     // The host-side per-set size index must count exactly the slots that hold an entry, and every
     // lookup of the op's page (both sizes, every PCID) must answer what the plain scan answers.
     expect(arr.checkIndex(), `index after #${i}`).toEqual([]);
+    expect(arr2.checkIndex(), `second index after #${i}`).toEqual([]);
     if ('page' in o) probe(arr, ref, o.page, `after #${i}`);
   });
   for (const o of ops) if ('page' in o) { probe(arr, ref, o.page, 'at the end'); probe(arr2, ref2, o.page, 'at the end (second array)'); }
