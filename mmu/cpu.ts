@@ -611,13 +611,14 @@ export class Cpu implements RemapListener {
     // rows, ran their scans and entry reads as real calls: docs/performance.md, seventh round).
     // A loop's one call site runs on every translation, whatever the page size.
     const tlb = this.tlb;
+    const l1 = tlb.l1; // by size class - 1 (an element load is cheaper here than two compares)
     const pcid = this.pcid;
     const stamp = this.accesses;
     let arr = tlb.l1_4k;
     let size = SIZE_4K;
     let s = -1;
     for (; size <= SIZE_1G; size++) {
-      arr = size === SIZE_4K ? tlb.l1_4k : size === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
+      arr = l1[size - 1];
       s = arr.lookup(lo, hi, size, pcid);
       if (s >= 0) break;
     }
@@ -635,7 +636,7 @@ export class Cpu implements RemapListener {
       const c = this.costs.stlbHit;
       this.cycles += c;
       this.stlbCycles += c;
-      arr = size === SIZE_4K ? tlb.l1_4k : size === SIZE_2M ? tlb.l1_2m : tlb.l1_1g;
+      arr = l1[size - 1];
       s = arr.insertFrom(src, s, lo, hi, pcid, stamp);
       this.l1Uses[arr.base + s] = 0;
     } else {
