@@ -294,7 +294,7 @@ export class TlbArray {
       else { k = (lo & -1073741824) | SIZE_1G; set = ((lo >>> 30) | (hi << 2)) & a.setMask; }
       const victim = missed && a.setClean[set] === a.flushSerial[0]
         ? (a.ordered ? a.rVictim(set) : a.lruWay(set))
-        : a.victimScan(set, k, h, pcid, missed);
+        : a.victimScan(set, k, h, pcid);
       // The entry is written here and in insertFrom, not in a shared helper: V8 did not inline one
       // on the fill path of every walk.
       const key = a.key;
@@ -366,8 +366,15 @@ export class TlbArray {
     return victim;
   }
 
-  /** The victim search of insert() when the set is not known clean, or the caller did not just miss. */
-  private victimScan(set: number, k: number, h: number, pcid: number, missed: boolean): number {
+  /**
+   * The victim search of insert() when the set is not known clean, or the caller did not just miss:
+   * every way, in order. In a clean set that did not just miss this finds what the clean rule
+   * would (the first way of the same page and tag context, else the LRU way, the first of equals),
+   * so there is no second path for it here: that path, with a second copy of the LRU search
+   * inlined into it, made insert()'s inlinees exceed V8's cumulative budget (920 bytes of
+   * bytecode), and then rVictim, on the fill path of every walk, became a real call.
+   */
+  private victimScan(set: number, k: number, h: number, pcid: number): number {
     const first = set * this.ways;
     const end = first + this.ways;
     const base = this.base;
@@ -378,16 +385,6 @@ export class TlbArray {
     let victim = -1;
     let oldest = Infinity;
     const serial = this.flushSerial[0];
-    if (this.setClean[set] === serial) {
-      // Every way valid and current: the first way of the same page and tag context, else LRU.
-      if (!missed) {
-        for (let s = first; s < end; s++) {
-          const r = s * REC;
-          if (key[s] === k && rec[r + R_HI] === h && (rec[r + R_PCID] === pcid || (rec[r + R_META] & TF_G) !== 0)) return s;
-        }
-      }
-      return this.ordered ? this.rVictim(set) : this.lruWay(set);
-    }
     let clean = true;
     for (let s = first; s < end; s++) {
       const r = s * REC;
@@ -428,7 +425,7 @@ export class TlbArray {
     const h = hi | 0;
     const victim = missed && this.setClean[set] === this.flushSerial[0]
       ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
-      : this.victimScan(set, k, h, pcid, missed);
+      : this.victimScan(set, k, h, pcid);
     const key = this.key;
     const rec = this.rec;
     const base = this.base;
