@@ -525,8 +525,30 @@ export class TlbArray {
         }
         if (size > 0 && this.cnt[(set << 2) | size] !== n) out.push(`${this.name} set ${set} size ${size}: index ${this.cnt[(set << 2) | size]}, slots ${n}`);
       }
+      if (this.ordered) this.checkRing(set, out);
     }
     return out;
+  }
+
+  /**
+   * The recency ring of a set (tests, through checkIndex): from the head, rNext visits every way
+   * of the set once and ends at -1; rPrev links back, the head's to the tail; and the stamps never
+   * decrease along it (the order rVictim relies on).
+   */
+  private checkRing(set: number, out: string[]): void {
+    const first = set * this.ways;
+    const head = this.rHead[set];
+    const seen = new Set<number>();
+    let prev = -1;
+    for (let s = head; s >= 0; s = this.rNext[s]) {
+      if (s < first || s >= first + this.ways || seen.has(s)) { out.push(`${this.name} set ${set}: ring reaches slot ${s}`); return; }
+      if (prev >= 0 && this.rPrev[s] !== prev) out.push(`${this.name} set ${set}: rPrev[${s}] ${this.rPrev[s]}, want ${prev}`);
+      if (prev >= 0 && this.stamp[this.base + s] < this.stamp[this.base + prev]) out.push(`${this.name} set ${set}: slot ${s} older than slot ${prev} before it`);
+      seen.add(s);
+      prev = s;
+    }
+    if (seen.size !== this.ways) out.push(`${this.name} set ${set}: ring holds ${seen.size} of ${this.ways} ways`);
+    else if (this.rPrev[head] !== prev) out.push(`${this.name} set ${set}: rPrev of the head ${this.rPrev[head]}, want the tail ${prev}`);
   }
 }
 
