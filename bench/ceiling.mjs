@@ -24,7 +24,9 @@ const BATCH_TRANSLATE = `        const ok = this.tryTranslate(lo | 0, hi, access
         if (ok && this.caches !== null)
             this.dataCacheAccess(this.pa);
         return ok;`;
-const FILL = 'this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameLo, w.frameHi, flags, w.pkey, stamp, missed)] = 0;';
+const FILL = `const slot = tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameLo, w.frameHi, flags, w.pkey, stamp, missed);
+        if (this.l1Uses[slot] !== 0)
+            this.l1Uses[slot] = 0;`;
 const IMPORT_ANCHOR = "import { formatAddr } from './units.js';";
 
 /** [file under dist, exact text, replacement]: each must match exactly once. */
