@@ -717,7 +717,9 @@ export class Cpu implements RemapListener {
       if (s >= 0) { this.pscHits[l]++; level = l - 1; table = psc.table[s]; rights = psc.rights[s]; break; }
       this.pscMisses[l]++;
     }
-    this.ctl.maxPhysAddrBits = this.maxPhysAddrBits;
+    // Stores on the miss path only when something changed (see TlbArray.insert: stores are dearer
+    // there than loads).
+    if (this.ctl.maxPhysAddrBits !== this.maxPhysAddrBits) this.ctl.maxPhysAddrBits = this.maxPhysAddrBits;
     const ok = w.walk(table, level, rights, lo, hi, access, userMode, this.ctl);
     this.walks++;
     this.walkRefs += w.refs;
@@ -735,7 +737,8 @@ export class Cpu implements RemapListener {
       if (psc) psc.insert(lo, hi, this.pcid, w.nlTable[k], w.nlRights[k], stamp);
     }
     const flags = this.pge ? w.leafFlags : w.leafFlags & ~TF_G;
-    this.l1Uses[tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameLo, w.frameHi, flags, w.pkey, stamp, missed)] = 0;
+    const slot = tlb.fill(lo, hi, w.leafLevel, this.pcid, w.frameLo, w.frameHi, flags, w.pkey, stamp, missed);
+    if (this.l1Uses[slot] !== 0) this.l1Uses[slot] = 0;
     // No front fill after a walk: see tryTranslate (the next use of this page fills it).
     this.pa = w.frameBase + (lo & (PAGE_BYTES[w.leafLevel] - 1));
     return true;

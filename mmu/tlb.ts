@@ -107,6 +107,10 @@ export class TlbArray {
    * decreases, so appending a slot when it is stamped keeps each list in stamp order, and the LRU
    * way of a clean set is found at the head instead of by comparing every way's stamp. A stamp
    * older than the newest the array holds (only tests write such) turns the lists off for good.
+   * Each list is a ring: rPrev of the head is the tail (so there is no tail array), and rNext of
+   * the tail is -1 (so "is s the most recent?" is one load, without knowing s's set). A fill
+   * replaces the head and makes it the tail: with the ring that is a rotation, three stores
+   * (rMoveToTail), where an open list took six.
    */
   private ordered: boolean;
   /**
@@ -116,7 +120,6 @@ export class TlbArray {
   private readonly rNext: Int32Array;
   private readonly rPrev: Int32Array;
   private readonly rHead: Int32Array;
-  private readonly rTail: Int32Array;
 
   constructor(
     readonly name: string,
@@ -146,16 +149,14 @@ export class TlbArray {
     this.rNext = new Int32Array(ownStamps ? n : 0);
     this.rPrev = new Int32Array(ownStamps ? n : 0);
     this.rHead = new Int32Array(ownStamps ? this.sets : 0);
-    this.rTail = new Int32Array(ownStamps ? this.sets : 0);
     if (ownStamps) {
       // All stamps start equal (0): any order is stamp order; index order is the scan's tie order.
       for (let set = 0; set < this.sets; set++) {
         const first = set * this.ways;
         const last = first + this.ways - 1;
         this.rHead[set] = first;
-        this.rTail[set] = last;
         for (let s = first; s <= last; s++) {
-          this.rPrev[s] = s === first ? -1 : s - 1;
+          this.rPrev[s] = s === first ? last : s - 1;
           this.rNext[s] = s === last ? -1 : s + 1;
         }
       }
@@ -191,17 +192,26 @@ export class TlbArray {
     // counter never decrease, so only tests that write older stamps ever see either.
     if (stamp < this.newest) { this.ordered = false; return; }
     this.newest = stamp;
-    const n = this.rNext[s];
+    const next = this.rNext;
+    const n = next[s];
     if (n < 0) return; // s is its set's tail already (every STLB hit of a set used by one page)
     if (set < 0) set = (s / this.ways) | 0; // an integer division: only for a touch that moves the slot
-    const tail = this.rTail[set];
-    const p = this.rPrev[s];
-    if (p >= 0) this.rNext[p] = n; else this.rHead[set] = n;
-    this.rPrev[n] = p;
-    this.rPrev[s] = tail;
-    this.rNext[s] = -1;
-    this.rNext[tail] = s;
-    this.rTail[set] = s;
+    const prev = this.rPrev;
+    const head = this.rHead[set];
+    const tail = prev[head];
+    next[tail] = s;
+    next[s] = -1;
+    if (s === head) {
+      // The head (a fill's LRU victim): the ring turns by one, its links stay as they are.
+      this.rHead[set] = n;
+      return;
+    }
+    // A slot in the middle: out of the ring, then back in between the tail and the head.
+    const p = prev[s];
+    next[p] = n;
+    prev[n] = p;
+    prev[s] = tail;
+    prev[head] = s;
   }
 
   /** The LRU way of a set from the recency list: among equal stamps the lowest index, as a scan finds. */
@@ -276,7 +286,7 @@ export class TlbArray {
       else { k = (lo & -1073741824) | SIZE_1G; set = ((lo >>> 30) | (hi << 2)) & a.setMask; }
       const victim = missed && a.setClean[set] === a.flushSerial[0]
         ? (a.ordered ? a.rVictim(set) : a.lruWay(set))
-        : a.victimScan(set, k, h, pcid, missed);
+        : a.victimScan(set, k, h, pcid);
       // The entry is written here and in insertFrom, not in a shared helper: V8 did not inline one
       // on the fill path of every walk.
       const key = a.key;
@@ -295,11 +305,18 @@ export class TlbArray {
       key[victim] = k;
       const rec = a.rec;
       const r = victim * REC;
-      rec[r + R_HI] = h;
-      rec[r + R_PCID] = pcid;
-      rec[r + R_META] = meta;
-      rec[r + R_EPOCH] = a.pcidEpoch[pcid] | 0;
-      a.frame[victim] = frame;
+      // Fields the victim already holds are not written again (a full set mostly replaces an entry
+      // of the same tag-high half, PCID, flags and epoch): on a walk's fill each store waits for
+      // its line at commit, in order, and the STLB's lines are mostly not in the host L1 then,
+      // while a load is issued as soon as its address is known. Even the frame, which always
+      // changes, is read first for that reason. Measured per step: docs/performance.md, seventh
+      // round (the four record fields: 4K batch 0.95-0.97 of the time before).
+      const epoch = a.pcidEpoch[pcid] | 0;
+      if (rec[r + R_HI] !== h) rec[r + R_HI] = h;
+      if (rec[r + R_PCID] !== pcid) rec[r + R_PCID] = pcid;
+      if (rec[r + R_META] !== meta) rec[r + R_META] = meta;
+      if (rec[r + R_EPOCH] !== epoch) rec[r + R_EPOCH] = epoch;
+      if (a.frame[victim] !== frame) a.frame[victim] = frame;
       a.stamp[base + victim] = stamp;
       if (a.ordered) a.rMoveToTail(victim, set, stamp);
       slot = victim;
@@ -341,8 +358,15 @@ export class TlbArray {
     return victim;
   }
 
-  /** The victim search of insert() when the set is not known clean, or the caller did not just miss. */
-  private victimScan(set: number, k: number, h: number, pcid: number, missed: boolean): number {
+  /**
+   * The victim search of insert() when the set is not known clean, or the caller did not just miss:
+   * every way, in order. In a clean set that did not just miss this finds what the clean rule
+   * would (the first way of the same page and tag context, else the LRU way, the first of equals),
+   * so there is no second path for it here: that path, with a second copy of the LRU search
+   * inlined into it, made insert()'s inlinees exceed V8's cumulative budget (920 bytes of
+   * bytecode), and then rVictim, on the fill path of every walk, became a real call.
+   */
+  private victimScan(set: number, k: number, h: number, pcid: number): number {
     const first = set * this.ways;
     const end = first + this.ways;
     const base = this.base;
@@ -353,16 +377,6 @@ export class TlbArray {
     let victim = -1;
     let oldest = Infinity;
     const serial = this.flushSerial[0];
-    if (this.setClean[set] === serial) {
-      // Every way valid and current: the first way of the same page and tag context, else LRU.
-      if (!missed) {
-        for (let s = first; s < end; s++) {
-          const r = s * REC;
-          if (key[s] === k && rec[r + R_HI] === h && (rec[r + R_PCID] === pcid || (rec[r + R_META] & TF_G) !== 0)) return s;
-        }
-      }
-      return this.ordered ? this.rVictim(set) : this.lruWay(set);
-    }
     let clean = true;
     for (let s = first; s < end; s++) {
       const r = s * REC;
@@ -403,7 +417,7 @@ export class TlbArray {
     const h = hi | 0;
     const victim = missed && this.setClean[set] === this.flushSerial[0]
       ? (this.ordered ? this.rVictim(set) : this.lruWay(set))
-      : this.victimScan(set, k, h, pcid, missed);
+      : this.victimScan(set, k, h, pcid);
     const key = this.key;
     const rec = this.rec;
     const base = this.base;
@@ -503,8 +517,30 @@ export class TlbArray {
         }
         if (size > 0 && this.cnt[(set << 2) | size] !== n) out.push(`${this.name} set ${set} size ${size}: index ${this.cnt[(set << 2) | size]}, slots ${n}`);
       }
+      if (this.ordered) this.checkRing(set, out);
     }
     return out;
+  }
+
+  /**
+   * The recency ring of a set (tests, through checkIndex): from the head, rNext visits every way
+   * of the set once and ends at -1; rPrev links back, the head's to the tail; and the stamps never
+   * decrease along it (the order rVictim relies on).
+   */
+  private checkRing(set: number, out: string[]): void {
+    const first = set * this.ways;
+    const head = this.rHead[set];
+    const seen = new Set<number>();
+    let prev = -1;
+    for (let s = head; s >= 0; s = this.rNext[s]) {
+      if (s < first || s >= first + this.ways || seen.has(s)) { out.push(`${this.name} set ${set}: ring reaches slot ${s}`); return; }
+      if (prev >= 0 && this.rPrev[s] !== prev) out.push(`${this.name} set ${set}: rPrev[${s}] ${this.rPrev[s]}, want ${prev}`);
+      if (prev >= 0 && this.stamp[this.base + s] < this.stamp[this.base + prev]) out.push(`${this.name} set ${set}: slot ${s} older than slot ${prev} before it`);
+      seen.add(s);
+      prev = s;
+    }
+    if (seen.size !== this.ways) out.push(`${this.name} set ${set}: ring holds ${seen.size} of ${this.ways} ways`);
+    else if (this.rPrev[head] !== prev) out.push(`${this.name} set ${set}: rPrev of the head ${this.rPrev[head]}, want the tail ${prev}`);
   }
 }
 
@@ -749,8 +785,6 @@ export class Tlb {
   private readonly all: TlbArray[];
   /** Paging-structure caches by level (index 2..5), or empty. */
   readonly psc: (PagingStructureCache | null)[] = [null, null, null, null, null, null];
-  /** The L1 slot (global index) of the last fill (see fill). */
-  l1Slot = -1;
 
   constructor(readonly geometry: TlbGeometry = SKYLAKE_TLB) {
     const n4 = geometry.l1_4k.entries;
@@ -786,8 +820,7 @@ export class Tlb {
   ): number {
     const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
     const s = (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frameLo, frameHi, flags, pkey, stamp, missed, l1);
-    this.l1Slot = l1.base + s;
-    return this.l1Slot;
+    return l1.base + s;
   }
 
   /** Entry data of the L1 slot last found/filled. */
