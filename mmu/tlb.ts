@@ -818,7 +818,7 @@ export class Tlb {
     lo: number, hi: number, size: number, pcid: number, frameLo: number, frameHi: number, flags: number, pkey: number,
     stamp: number, missed = false,
   ): number {
-    const l1 = size === SIZE_4K ? this.l1_4k : size === SIZE_2M ? this.l1_2m : this.l1_1g;
+    const l1 = this.l1[size - 1];
     const s = (size === SIZE_1G ? this.stlb1g : this.stlb).insert(lo, hi, size, pcid, frameLo, frameHi, flags, pkey, stamp, missed, l1);
     return l1.base + s;
   }
